@@ -1,0 +1,278 @@
+package adapter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+)
+
+// Driver is what a vendor package implements; users never call it. The
+// Client wraps a Driver with everything the vendors share: input
+// validation, the field-support check and lenient mode, the HTTP transport
+// (timeouts, redirects, body caps, logging), error stamping and scrubbing.
+// Drivers translate between the portable model and the vendor's generated
+// client, and nothing else.
+type Driver interface {
+	// Vendor names the vendor: "upwell", "bluetape" or "billbee".
+	Vendor() string
+	// DefaultBaseURL is the server URL of the vendor's spec.
+	DefaultBaseURL() string
+	// Fields lists the portable fields the vendor stores and where.
+	Fields() []FieldMapping
+	// Secrets lists every credential value (and encoded form) to scrub
+	// from errors and logs.
+	Secrets() []string
+	// Open prepares the generated client to send through doer to baseURL.
+	Open(baseURL string, doer HTTPDoer) error
+	// Validate checks vendor rules before any request: it returns an
+	// InvalidArgument *Error (see InvalidField) naming the field, or nil.
+	Validate(u *CustomerUpdate) error
+	// Update performs the update. It returns *Error on failure, built with
+	// the helpers in this package, or a context error.
+	Update(ctx context.Context, u *CustomerUpdate) (*Result, error)
+}
+
+// FieldMapping says where a vendor stores one portable field.
+type FieldMapping struct {
+	Field       string // portable name, e.g. "email"
+	VendorField string // e.g. "input.emailAddress"
+	Note        string // what the vendor does with it, when not obvious
+}
+
+// Result says what an update did.
+type Result struct {
+	Vendor     string   `json:"vendor"`
+	ID         string   `json:"id"`        // the portable id the update addressed
+	VendorID   string   `json:"vendorId"`  // the vendor's own id for the record
+	HTTPStatus int      `json:"status"`    // status of the final request
+	RequestID  string   `json:"requestId"` // vendor request id of the final request, if any
+	Attempts   int      `json:"attempts"`  // HTTP attempts, retries included (Billbee: GET + PUT)
+	Sent       []string `json:"sent"`      // portable fields sent
+	Dropped    []string `json:"dropped"`   // fields dropped in lenient mode
+}
+
+// Updater updates one customer. *Client implements it; code that takes an
+// Updater can be handed any vendor's client, or a fake in tests.
+type Updater interface {
+	Update(ctx context.Context, u *CustomerUpdate, opts ...CallOption) (*Result, error)
+}
+
+// Client updates customers at one vendor. It is safe for concurrent use.
+// Get one from a vendor package: upwell.New, bluetape.New, billbee.New, or
+// their FromEnv.
+type Client struct {
+	drv       Driver
+	cfg       clientConfig
+	scrub     scrubber
+	supported map[string]bool
+	baseURL   string
+}
+
+var _ Updater = (*Client)(nil)
+
+// NewClient wraps a driver; vendor packages call it from their constructors.
+func NewClient(drv Driver, opts ...Option) (*Client, error) {
+	cfg := defaultClientConfig()
+	for _, o := range opts {
+		o.applyClient(&cfg)
+	}
+	c := &Client{
+		drv:       drv,
+		cfg:       cfg,
+		scrub:     newScrubber(drv.Secrets()),
+		supported: map[string]bool{},
+	}
+	for _, m := range drv.Fields() {
+		c.supported[m.Field] = true
+	}
+	base := cfg.baseURL
+	if base == "" {
+		base = drv.DefaultBaseURL()
+	}
+	if err := checkBaseURL(base); err != nil {
+		return nil, c.stamp(err, nil)
+	}
+	c.baseURL = strings.TrimSuffix(base, "/")
+	tr := newTransport(drv.Vendor(), cfg.httpClient, cfg.logger)
+	if err := drv.Open(c.baseURL, tr); err != nil {
+		return nil, c.stamp(err, nil)
+	}
+	return c, nil
+}
+
+// Vendor names the vendor this client updates.
+func (c *Client) Vendor() string { return c.drv.Vendor() }
+
+// BaseURL is the server URL requests go to.
+func (c *Client) BaseURL() string { return c.baseURL }
+
+// Fields lists the portable fields this vendor stores, and where.
+func (c *Client) Fields() []FieldMapping { return c.drv.Fields() }
+
+// Update sends one customer update. Input problems fail with an
+// InvalidArgument *Error naming the field before anything is sent; vendor
+// failures are *Error with the portable code; a canceled or expired ctx
+// returns ctx's error as it is.
+func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOption) (*Result, error) {
+	call := c.cfg.call
+	for _, o := range opts {
+		o.applyCall(&call)
+	}
+	if u == nil {
+		return nil, c.stamp(invalidArgument("", "no update given"), nil)
+	}
+	if err := u.validate(); err != nil {
+		return nil, c.stamp(err, nil)
+	}
+	var dropped []string
+	if unsupported := c.unsupported(u); len(unsupported) > 0 {
+		if !call.lenient {
+			return nil, c.stamp(invalidArgument(unsupported[0],
+				"%s cannot store %s; remove %s or update leniently to drop %s",
+				c.drv.Vendor(), strings.Join(unsupported, ", "), plural(unsupported, "it", "them"), plural(unsupported, "it", "them")), nil)
+		}
+		u = u.without(unsupported)
+		dropped = unsupported
+	}
+	if !setsAnything(u) {
+		return nil, c.stamp(invalidArgument("", "the update sets no field %s can store; nothing to send", c.drv.Vendor()), nil)
+	}
+	if err := c.drv.Validate(u); err != nil {
+		return nil, c.stamp(err, nil)
+	}
+
+	state := &callState{config: call}
+	res, err := c.drv.Update(withCallState(ctx, state), u)
+	if err != nil {
+		err = c.stamp(err, state)
+		c.log(ctx, u, nil, err)
+		return nil, err
+	}
+	res.Vendor = c.drv.Vendor()
+	res.ID = u.ID
+	res.Attempts = state.attempts
+	res.Sent = u.SetFields()
+	res.Dropped = dropped
+	if res.Dropped == nil {
+		res.Dropped = []string{}
+	}
+	if res.RequestID == "" {
+		res.RequestID = state.requestID
+	}
+	c.log(ctx, u, res, nil)
+	return res, nil
+}
+
+func (c *Client) unsupported(u *CustomerUpdate) []string {
+	var out []string
+	for _, name := range u.SetFields() {
+		if !c.supported[name] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// setsAnything reports whether u changes a field; sourceSystem is part of
+// Upwell's key, not a change.
+func setsAnything(u *CustomerUpdate) bool {
+	for _, name := range u.SetFields() {
+		if name != FieldSourceSystem {
+			return true
+		}
+	}
+	return false
+}
+
+// stamp turns any failure into what Update returns: context errors as
+// they are, everything else as a scrubbed *Error carrying the vendor and
+// the attempt count.
+func (c *Client) stamp(err error, state *callState) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		var e *Error
+		if !errors.As(err, &e) {
+			if errors.Is(err, context.Canceled) {
+				return context.Canceled
+			}
+			return context.DeadlineExceeded
+		}
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		e = &Error{Code: Unknown, Err: err}
+	}
+	e.Vendor = c.drv.Vendor()
+	if state != nil {
+		e.Attempts = state.attempts
+		if e.RequestID == "" {
+			e.RequestID = state.requestID
+		}
+	}
+	c.scrub.scrubError(e)
+	return e
+}
+
+func (c *Client) log(ctx context.Context, u *CustomerUpdate, res *Result, err error) {
+	if c.cfg.logger == nil {
+		return
+	}
+	attrs := []slog.Attr{slog.String("vendor", c.drv.Vendor()), slog.String("id", u.ID)}
+	if err != nil {
+		attrs = append(attrs, slog.String("code", CodeOf(err).String()), slog.String("error", err.Error()))
+		c.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "custsync update failed", attrs...)
+		return
+	}
+	attrs = append(attrs, slog.String("vendorId", res.VendorID), slog.Int("status", res.HTTPStatus),
+		slog.Int("attempts", res.Attempts), slog.Any("sent", res.Sent), slog.Any("dropped", res.Dropped))
+	c.cfg.logger.LogAttrs(ctx, slog.LevelInfo, "custsync update", attrs...)
+}
+
+func plural(list []string, one, many string) string {
+	if len(list) == 1 {
+		return one
+	}
+	return many
+}
+
+// checkBaseURL refuses anything but https, except plain http to a loopback
+// host (the sandbox, tests), and refuses credentials in the URL.
+func checkBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return invalidArgument("baseURL", "%q is not an absolute URL", raw)
+	}
+	if u.User != nil {
+		return invalidArgument("baseURL", "must not carry credentials; they come from the config")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return invalidArgument("baseURL", "must not have a query or fragment")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if IsLoopback(u.Hostname()) {
+			return nil
+		}
+		return invalidArgument("baseURL", "plain http is refused for %s; use https (http is allowed only for loopback hosts)", u.Hostname())
+	}
+	return invalidArgument("baseURL", "scheme %q is not https", u.Scheme)
+}
+
+// IsLoopback reports whether host (no port) is localhost or a loopback IP.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// String describes the client without credentials.
+func (c *Client) String() string {
+	return fmt.Sprintf("custsync %s client (%s)", c.drv.Vendor(), c.baseURL)
+}

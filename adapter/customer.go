@@ -1,0 +1,447 @@
+package adapter
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// CustomerUpdate is a change to one customer, in the portable model every
+// driver accepts. ID says which customer; every other field is a [Field]:
+// absent fields are left alone, cleared fields are emptied, set fields are
+// written. A field a vendor cannot store fails the update with
+// InvalidArgument naming it, unless the call is lenient (see [WithLenient]).
+//
+// Its JSON form (the canonical form the CLI reads) uses the json names
+// below; vendor-only fields sit in an object named after the vendor:
+//
+//	{"id": "C-1001", "name": "Acme Corp", "vatId": null, "upwell": {"dueOption": 30}}
+type CustomerUpdate struct {
+	// ID is the key the vendor addresses the customer by: Upwell's
+	// sourceSystemId, BlueTape's integrator id, Billbee's numeric id written
+	// as a string ("100000150176895").
+	ID string `json:"id"`
+	// SourceSystem completes Upwell's key; when empty the client's default
+	// (upwell.Config.SourceSystem, UPWELL_SOURCE_SYSTEM) is used.
+	SourceSystem string `json:"sourceSystem,omitempty"`
+
+	Name       Field[string]     `json:"name,omitzero"`
+	FirstName  Field[string]     `json:"firstName,omitzero"`
+	LastName   Field[string]     `json:"lastName,omitzero"`
+	Email      Field[string]     `json:"email,omitzero"`
+	CCEmails   Field[[]string]   `json:"ccEmails,omitzero"`
+	Phone      Field[string]     `json:"phone,omitzero"`
+	VATID      Field[string]     `json:"vatId,omitzero"`
+	Metadata   Field[JSONObject] `json:"metadata,omitzero"`
+	ModifiedAt Field[time.Time]  `json:"modifiedAt,omitzero"` // RFC 3339 in JSON
+
+	Upwell  *UpwellFields  `json:"upwell,omitempty"`
+	Billbee *BillbeeFields `json:"billbee,omitempty"`
+}
+
+// UpwellFields are fields only Upwell stores.
+type UpwellFields struct {
+	BillToCustomerID Field[string] `json:"billToCustomerId,omitzero"`
+	DueOption        Field[int32]  `json:"dueOption,omitzero"` // customerRulesInput.dueOption
+}
+
+// BillbeeFields are fields only Billbee stores.
+type BillbeeFields struct {
+	PriceGroupID Field[int64] `json:"priceGroupId,omitzero"`
+	LanguageID   Field[int32] `json:"languageId,omitzero"`
+	Type         Field[int32] `json:"type,omitzero"` // 0 = end customer, 1 = business customer
+	Number       Field[int32] `json:"number,omitzero"`
+}
+
+// JSONObject is a JSON object whose numbers keep every digit (they decode
+// as json.Number, not float64), so metadata passes through unchanged.
+type JSONObject map[string]any
+
+// UnmarshalJSON decodes an object, keeping numbers exact.
+func (o *JSONObject) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return err
+	}
+	if m == nil {
+		return errors.New("want a JSON object")
+	}
+	*o = m
+	return nil
+}
+
+// Portable field names: the canonical JSON names, with vendor-only fields
+// written "<vendor>.<field>". Errors, results and the support matrix use them.
+const (
+	FieldID                     = "id"
+	FieldSourceSystem           = "sourceSystem"
+	FieldName                   = "name"
+	FieldFirstName              = "firstName"
+	FieldLastName               = "lastName"
+	FieldEmail                  = "email"
+	FieldCCEmails               = "ccEmails"
+	FieldPhone                  = "phone"
+	FieldVATID                  = "vatId"
+	FieldMetadata               = "metadata"
+	FieldModifiedAt             = "modifiedAt"
+	FieldUpwellBillToCustomerID = "upwell.billToCustomerId"
+	FieldUpwellDueOption        = "upwell.dueOption"
+	FieldBillbeePriceGroupID    = "billbee.priceGroupId"
+	FieldBillbeeLanguageID      = "billbee.languageId"
+	FieldBillbeeType            = "billbee.type"
+	FieldBillbeeNumber          = "billbee.number"
+)
+
+// updateField gives table-driven access to one field of a CustomerUpdate,
+// so listing, dropping and validating fields need no reflection.
+type updateField struct {
+	name  string
+	isSet func(*CustomerUpdate) bool
+	drop  func(*CustomerUpdate)
+}
+
+func field[T any](name string, get func(*CustomerUpdate) *Field[T]) updateField {
+	return updateField{
+		name:  name,
+		isSet: func(u *CustomerUpdate) bool { f := get(u); return f != nil && !f.IsAbsent() },
+		drop: func(u *CustomerUpdate) {
+			if f := get(u); f != nil {
+				*f = Field[T]{}
+			}
+		},
+	}
+}
+
+func upwellField[T any](name string, get func(*UpwellFields) *Field[T]) updateField {
+	return field(name, func(u *CustomerUpdate) *Field[T] {
+		if u.Upwell == nil {
+			return nil
+		}
+		return get(u.Upwell)
+	})
+}
+
+func billbeeField[T any](name string, get func(*BillbeeFields) *Field[T]) updateField {
+	return field(name, func(u *CustomerUpdate) *Field[T] {
+		if u.Billbee == nil {
+			return nil
+		}
+		return get(u.Billbee)
+	})
+}
+
+// updateFields lists every field but the ID, in documentation order.
+var updateFields = []updateField{
+	{
+		name:  FieldSourceSystem,
+		isSet: func(u *CustomerUpdate) bool { return u.SourceSystem != "" },
+		drop:  func(u *CustomerUpdate) { u.SourceSystem = "" },
+	},
+	field(FieldName, func(u *CustomerUpdate) *Field[string] { return &u.Name }),
+	field(FieldFirstName, func(u *CustomerUpdate) *Field[string] { return &u.FirstName }),
+	field(FieldLastName, func(u *CustomerUpdate) *Field[string] { return &u.LastName }),
+	field(FieldEmail, func(u *CustomerUpdate) *Field[string] { return &u.Email }),
+	field(FieldCCEmails, func(u *CustomerUpdate) *Field[[]string] { return &u.CCEmails }),
+	field(FieldPhone, func(u *CustomerUpdate) *Field[string] { return &u.Phone }),
+	field(FieldVATID, func(u *CustomerUpdate) *Field[string] { return &u.VATID }),
+	field(FieldMetadata, func(u *CustomerUpdate) *Field[JSONObject] { return &u.Metadata }),
+	field(FieldModifiedAt, func(u *CustomerUpdate) *Field[time.Time] { return &u.ModifiedAt }),
+	upwellField(FieldUpwellBillToCustomerID, func(f *UpwellFields) *Field[string] { return &f.BillToCustomerID }),
+	upwellField(FieldUpwellDueOption, func(f *UpwellFields) *Field[int32] { return &f.DueOption }),
+	billbeeField(FieldBillbeePriceGroupID, func(f *BillbeeFields) *Field[int64] { return &f.PriceGroupID }),
+	billbeeField(FieldBillbeeLanguageID, func(f *BillbeeFields) *Field[int32] { return &f.LanguageID }),
+	billbeeField(FieldBillbeeType, func(f *BillbeeFields) *Field[int32] { return &f.Type }),
+	billbeeField(FieldBillbeeNumber, func(f *BillbeeFields) *Field[int32] { return &f.Number }),
+}
+
+// FieldNames lists every portable field name, "id" first, in documentation order.
+func FieldNames() []string {
+	names := []string{FieldID}
+	for _, f := range updateFields {
+		names = append(names, f.name)
+	}
+	return names
+}
+
+// SetFields lists the fields u sets or clears (not "id"), in documentation order.
+func (u *CustomerUpdate) SetFields() []string {
+	var names []string
+	for _, f := range updateFields {
+		if f.isSet(u) {
+			names = append(names, f.name)
+		}
+	}
+	return names
+}
+
+// without returns a copy of u with the named fields made absent.
+func (u *CustomerUpdate) without(names []string) *CustomerUpdate {
+	c := *u
+	if u.Upwell != nil {
+		up := *u.Upwell
+		c.Upwell = &up
+	}
+	if u.Billbee != nil {
+		bb := *u.Billbee
+		c.Billbee = &bb
+	}
+	for _, f := range updateFields {
+		for _, n := range names {
+			if f.name == n {
+				f.drop(&c)
+			}
+		}
+	}
+	return &c
+}
+
+// ParseCustomerUpdate reads one update in the canonical JSON form. Unknown
+// keys, wrong types and trailing data are InvalidArgument errors naming
+// the key.
+func ParseCustomerUpdate(data []byte) (*CustomerUpdate, error) {
+	var u CustomerUpdate
+	if err := json.Unmarshal(data, &u); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e
+		}
+		return nil, invalidArgument(jsonErrorField(err), "%s", jsonErrorMessage(err))
+	}
+	return &u, nil
+}
+
+// The keys the canonical form accepts, derived from the field table so the
+// two cannot disagree: top-level keys, and the keys of each vendor section.
+var topLevelKeys, vendorKeys = canonicalKeys()
+
+func canonicalKeys() (map[string]bool, map[string]map[string]bool) {
+	top := map[string]bool{FieldID: true}
+	sections := map[string]map[string]bool{}
+	for _, f := range updateFields {
+		section, name, ok := strings.Cut(f.name, ".")
+		if !ok {
+			top[f.name] = true
+			continue
+		}
+		if sections[section] == nil {
+			sections[section] = map[string]bool{}
+		}
+		top[section] = true
+		sections[section][name] = true
+	}
+	return top, sections
+}
+
+// UnmarshalJSON reads the canonical form, refusing unknown keys (at the top
+// and in the vendor sections) so a typo never silently updates nothing.
+func (u *CustomerUpdate) UnmarshalJSON(data []byte) error {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(data, &keys); err != nil {
+		return invalidArgument("", "want a JSON object: %s", jsonErrorMessage(err))
+	}
+	if err := checkKeys("", keys, topLevelKeys); err != nil {
+		return err
+	}
+	for vendor, allowed := range vendorKeys {
+		raw, ok := keys[vendor]
+		if !ok || string(raw) == "null" {
+			continue
+		}
+		var section map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &section); err != nil {
+			return invalidArgument(vendor, "want a JSON object")
+		}
+		if err := checkKeys(vendor+".", section, allowed); err != nil {
+			return err
+		}
+	}
+	if id, ok := keys["id"]; ok && len(id) > 0 && id[0] != '"' {
+		return invalidArgument(FieldID, "want a string (write a Billbee id as \"100000150176895\"), got %s", excerpt(id, 40))
+	}
+	type plain CustomerUpdate // no methods: plain decoding
+	var p plain
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&p); err != nil {
+		return invalidArgument(jsonErrorField(err), "%s", jsonErrorMessage(err))
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return invalidArgument("", "unexpected data after the JSON object")
+	}
+	*u = CustomerUpdate(p)
+	return nil
+}
+
+func checkKeys(prefix string, got map[string]json.RawMessage, allowed map[string]bool) error {
+	var unknown []string
+	for k := range got {
+		if !allowed[k] {
+			unknown = append(unknown, prefix+k)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	sort.Strings(unknown)
+	return invalidArgument(unknown[0], "unknown field (known: %s)", strings.Join(knownKeys(prefix, allowed), ", "))
+}
+
+func knownKeys(prefix string, allowed map[string]bool) []string {
+	var out []string
+	for k := range allowed {
+		out = append(out, prefix+k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// jsonErrorField names the portable field a decode error is about.
+func jsonErrorField(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return te.Field
+	}
+	return ""
+}
+
+func jsonErrorMessage(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return fmt.Sprintf("want %s, got JSON %s", goTypeName(te.Type.String()), te.Value)
+	}
+	var pe *time.ParseError
+	if errors.As(err, &pe) {
+		return fmt.Sprintf("want an RFC 3339 date-time, got %q", pe.Value)
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Sprintf("malformed JSON at byte %d: %v", se.Offset, se)
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
+}
+
+func goTypeName(t string) string {
+	switch t {
+	case "string":
+		return "a string"
+	case "int32", "int64":
+		return "an integer (" + t + ")"
+	case "[]string":
+		return "an array of strings"
+	case "adapter.JSONObject", "map[string]interface {}":
+		return "a JSON object"
+	case "time.Time":
+		return "an RFC 3339 date-time string"
+	}
+	return t
+}
+
+// validate checks what holds for every vendor. Drivers check the rest.
+func (u *CustomerUpdate) validate() error {
+	if strings.TrimSpace(u.ID) == "" {
+		return invalidArgument(FieldID, "is empty; it names the customer to update")
+	}
+	if err := checkText(FieldID, u.ID); err != nil {
+		return err
+	}
+	if u.SourceSystem != "" {
+		if err := checkText(FieldSourceSystem, u.SourceSystem); err != nil {
+			return err
+		}
+	}
+	for _, s := range []struct {
+		name string
+		f    Field[string]
+	}{
+		{FieldName, u.Name}, {FieldFirstName, u.FirstName}, {FieldLastName, u.LastName},
+		{FieldEmail, u.Email}, {FieldPhone, u.Phone}, {FieldVATID, u.VATID},
+	} {
+		if v, ok := s.f.Value(); ok {
+			if err := checkText(s.name, v); err != nil {
+				return err
+			}
+		}
+	}
+	if v, ok := u.Email.Value(); ok {
+		if err := checkEmail(FieldEmail, v); err != nil {
+			return err
+		}
+	}
+	if list, ok := u.CCEmails.Value(); ok {
+		for i, v := range list {
+			name := fmt.Sprintf("%s[%d]", FieldCCEmails, i)
+			if err := checkText(name, v); err != nil {
+				return err
+			}
+			if err := checkEmail(name, v); err != nil {
+				return err
+			}
+		}
+	}
+	if m, ok := u.Metadata.Value(); ok && m == nil {
+		return invalidArgument(FieldMetadata, "want a JSON object; use null to clear")
+	}
+	if t, ok := u.ModifiedAt.Value(); ok && t.IsZero() {
+		return invalidArgument(FieldModifiedAt, "is the zero time")
+	}
+	if u.Upwell != nil {
+		if v, ok := u.Upwell.BillToCustomerID.Value(); ok {
+			if err := checkText(FieldUpwellBillToCustomerID, v); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// checkText refuses empty and control-character strings: an empty string
+// is how spreadsheets say "unknown", and sending it would blank the
+// vendor's value. Clearing is explicit: null.
+func checkText(name, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return invalidArgument(name, "is an empty string; use null to clear the field")
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) && r != '\t' {
+			return invalidArgument(name, "contains a control character (%U)", r)
+		}
+	}
+	return nil
+}
+
+func checkEmail(name, v string) error {
+	addr, err := mail.ParseAddress(v)
+	if err != nil || addr.Address != v {
+		return invalidArgument(name, "%q is not a plain e-mail address", v)
+	}
+	return nil
+}
+
+// excerpt returns at most n bytes of b as a printable string.
+func excerpt(b []byte, n int) string {
+	s := strings.ToValidUTF8(string(b), "?")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > n {
+		cut := n
+		for cut > 0 && !utf8RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

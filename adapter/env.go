@@ -1,0 +1,27 @@
+package adapter
+
+import (
+	"os"
+	"strings"
+)
+
+// Env reads the named environment variables for a FromEnv constructor.
+// Every name must be set and non-blank; the error names each missing one
+// (never a value).
+func Env(names ...string) (map[string]string, error) {
+	values := make(map[string]string, len(names))
+	var missing []string
+	for _, name := range names {
+		v := strings.TrimSpace(os.Getenv(name))
+		if v == "" {
+			missing = append(missing, name)
+			continue
+		}
+		values[name] = v
+	}
+	if len(missing) > 0 {
+		return nil, &Error{Code: InvalidArgument, Field: missing[0],
+			Message: "environment variable " + strings.Join(missing, ", ") + " " + plural(missing, "is", "are") + " not set"}
+	}
+	return values, nil
+}

@@ -1,0 +1,89 @@
+package adapter
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// HTTPDoer sends HTTP requests; *http.Client is one. It has the shape of
+// the generated clients' HttpRequestDoer, so middleware written for either
+// fits both.
+type HTTPDoer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// Option configures a Client. Every CallOption is also an Option, setting
+// the client's default for each call.
+type Option interface{ applyClient(*clientConfig) }
+
+// CallOption configures one call to Update, overriding the client default.
+type CallOption interface {
+	Option
+	applyCall(*callConfig)
+}
+
+// DefaultAttemptTimeout bounds each HTTP attempt when no
+// WithAttemptTimeout is given: no request is ever unbounded.
+const DefaultAttemptTimeout = 30 * time.Second
+
+type clientConfig struct {
+	baseURL    string
+	httpClient HTTPDoer
+	logger     *slog.Logger
+	call       callConfig
+}
+
+type callConfig struct {
+	lenient        bool
+	attemptTimeout time.Duration
+}
+
+func defaultClientConfig() clientConfig {
+	return clientConfig{call: callConfig{attemptTimeout: DefaultAttemptTimeout}}
+}
+
+type clientOption func(*clientConfig)
+
+func (f clientOption) applyClient(c *clientConfig) { f(c) }
+
+type callOption func(*callConfig)
+
+func (f callOption) applyClient(c *clientConfig) { f(&c.call) }
+func (f callOption) applyCall(c *callConfig)     { f(c) }
+
+// WithBaseURL replaces the vendor's server URL, exactly as it stands in the
+// vendor's spec `servers` (so for BlueTape it includes /genericBthubService).
+// It must be https, except for loopback hosts.
+func WithBaseURL(u string) Option {
+	return clientOption(func(c *clientConfig) { c.baseURL = u })
+}
+
+// WithHTTPClient sets what sends the requests (default: a client that does
+// not follow redirects). An *http.Client is copied and told not to follow
+// redirects either, so credentials never travel to another host.
+func WithHTTPClient(d HTTPDoer) Option {
+	return clientOption(func(c *clientConfig) { c.httpClient = d })
+}
+
+// WithLogger logs one Debug record per HTTP attempt and one Info or Warn
+// record per update. Records never hold credentials or bodies. Default: no logging.
+func WithLogger(l *slog.Logger) Option {
+	return clientOption(func(c *clientConfig) { c.logger = l })
+}
+
+// WithLenient makes fields the vendor cannot store be dropped instead of
+// failing the call; Result.Dropped lists exactly what was dropped.
+func WithLenient(lenient bool) CallOption {
+	return callOption(func(c *callConfig) { c.lenient = lenient })
+}
+
+// WithAttemptTimeout bounds each HTTP attempt (default DefaultAttemptTimeout).
+// The ctx deadline, when sooner, still wins.
+func WithAttemptTimeout(d time.Duration) CallOption {
+	return callOption(func(c *callConfig) {
+		if d > 0 {
+			c.attemptTimeout = d
+		}
+	})
+}

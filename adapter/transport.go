@@ -1,0 +1,237 @@
+package adapter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+)
+
+// MaxResponseBytes caps how much of a response is read. A customer record
+// is a few KiB; anything near this is not an answer we can use.
+const MaxResponseBytes = 4 << 20
+
+// bodyExcerptBytes caps the body excerpt kept in an *Error.
+const bodyExcerptBytes = 512
+
+// requestIDHeaders are the headers vendors and their proxies use for a
+// request id, most specific first.
+var requestIDHeaders = []string{"X-Request-Id", "Request-Id", "X-Correlation-Id", "X-Amzn-Requestid", "Cf-Ray"}
+
+// callState follows one Update through the transport: the settings of the
+// call and what its attempts did.
+type callState struct {
+	config    callConfig
+	attempts  int
+	requestID string
+}
+
+type callStateKey struct{}
+
+func withCallState(ctx context.Context, s *callState) context.Context {
+	return context.WithValue(ctx, callStateKey{}, s)
+}
+
+func callStateFrom(ctx context.Context) *callState {
+	if s, ok := ctx.Value(callStateKey{}).(*callState); ok {
+		return s
+	}
+	return &callState{config: defaultClientConfig().call}
+}
+
+type operationKey struct{}
+
+// WithOperation names the spec operation a driver is about to call, for
+// errors and logs.
+func WithOperation(ctx context.Context, operationID string) context.Context {
+	return context.WithValue(ctx, operationKey{}, operationID)
+}
+
+func operationFrom(ctx context.Context) string {
+	op, _ := ctx.Value(operationKey{}).(string)
+	return op
+}
+
+// transport is the HTTPDoer the generated clients send through. Each
+// attempt gets its own timeout; the response body is read whole (capped)
+// and closed before Do returns, so the connection goes back to the pool
+// and drivers parse bytes, not streams; redirects are refused.
+type transport struct {
+	vendor string
+	next   HTTPDoer
+	logger *slog.Logger
+}
+
+func newTransport(vendor string, next HTTPDoer, logger *slog.Logger) *transport {
+	return &transport{vendor: vendor, next: noRedirects(next), logger: logger}
+}
+
+// noRedirects returns a doer that hands 3xx answers back instead of
+// following them: a redirect must never carry a vendor's credential
+// headers to another host.
+func noRedirects(d HTTPDoer) HTTPDoer {
+	refuse := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	switch c := d.(type) {
+	case nil:
+		return &http.Client{CheckRedirect: refuse}
+	case *http.Client:
+		copied := *c
+		copied.CheckRedirect = refuse
+		return &copied
+	default:
+		return d
+	}
+}
+
+func (t *transport) Do(req *http.Request) (*http.Response, error) {
+	ctx := req.Context()
+	state := callStateFrom(ctx)
+	op := operationFrom(ctx)
+	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && IsLoopback(req.URL.Hostname())) {
+		return nil, &Error{Operation: op, Code: InvalidArgument,
+			Message: fmt.Sprintf("refusing to send credentials over %s to %s", req.URL.Scheme, req.URL.Hostname())}
+	}
+
+	attemptCtx, cancel := context.WithTimeout(ctx, state.config.attemptTimeout)
+	defer cancel()
+	started := time.Now()
+	state.attempts++
+	resp, err := t.next.Do(req.WithContext(attemptCtx))
+	if err != nil {
+		t.logAttempt(ctx, req, op, state.attempts, 0, started, err)
+		return nil, t.networkError(ctx, attemptCtx, req, op, err)
+	}
+	body, readErr := readCapped(resp.Body)
+	resp.Body.Close()
+	state.requestID = requestID(resp.Header)
+	t.logAttempt(ctx, req, op, state.attempts, resp.StatusCode, started, readErr)
+	if readErr != nil {
+		e := t.networkError(ctx, attemptCtx, req, op, readErr)
+		if e, ok := e.(*Error); ok {
+			e.HTTPStatus = resp.StatusCode
+			e.RequestID = state.requestID
+		}
+		return nil, e
+	}
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, &Error{Operation: op, Code: FailedPrecondition, HTTPStatus: resp.StatusCode,
+			RequestID: state.requestID, Body: excerpt(body, bodyExcerptBytes),
+			Message: fmt.Sprintf("the vendor redirected to %q; redirects are not followed so credentials stay with the configured host (check the base URL)",
+				resp.Header.Get("Location"))}
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	return resp, nil
+}
+
+// networkError classifies a failure to get a whole response. The caller's
+// own cancellation is returned as the context error; an expired attempt
+// timeout or a broken connection is a retryable *Error when the request is
+// idempotent (it may have reached the vendor).
+func (t *transport) networkError(ctx, attemptCtx context.Context, req *http.Request, op string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return ctxErr
+	}
+	e := &Error{Operation: op, Code: Unavailable, Err: err, Retryable: idempotent(req)}
+	if attemptCtx.Err() != nil {
+		e.Code = DeadlineExceeded
+		e.Message = "no complete answer within the attempt timeout"
+	} else if errors.Is(err, errBodyTooLarge) {
+		e.Code = Internal
+		e.Retryable = false
+	}
+	return e
+}
+
+var errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", MaxResponseBytes)
+
+func readCapped(r io.Reader) ([]byte, error) {
+	body, err := io.ReadAll(io.LimitReader(r, MaxResponseBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > MaxResponseBytes {
+		return nil, errBodyTooLarge
+	}
+	return body, nil
+}
+
+// idempotent reports whether sending req twice has the same effect as
+// once. Every call custsync makes is a GET or a PUT of a whole or partial
+// record, which is; a future POST would not be.
+func idempotent(req *http.Request) bool {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
+		return true
+	}
+	return false
+}
+
+func requestID(h http.Header) string {
+	for _, name := range requestIDHeaders {
+		if v := h.Get(name); v != "" {
+			return excerpt([]byte(v), 128)
+		}
+	}
+	return ""
+}
+
+func (t *transport) logAttempt(ctx context.Context, req *http.Request, op string, attempt, status int, started time.Time, err error) {
+	if t.logger == nil || !t.logger.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("vendor", t.vendor), slog.String("operation", op),
+		slog.String("method", req.Method), slog.String("path", req.URL.Path),
+		slog.Int("attempt", attempt), slog.Int("status", status),
+		slog.Duration("elapsed", time.Since(started)),
+	}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	t.logger.LogAttrs(ctx, slog.LevelDebug, "custsync attempt", attrs...)
+}
+
+// ResponseError builds the *Error for a response that is not a success.
+// Drivers pass what they could decode from the vendor's error body
+// (vendorCode, message; empty when the body was HTML, empty or garbled);
+// the code comes from the status.
+func ResponseError(ctx context.Context, resp *http.Response, body []byte, vendorCode, message string) *Error {
+	idem := resp.Request == nil || idempotent(resp.Request)
+	return &Error{
+		Operation:  operationFrom(ctx),
+		Code:       CodeForStatus(resp.StatusCode),
+		HTTPStatus: resp.StatusCode,
+		VendorCode: vendorCode,
+		Message:    message,
+		RequestID:  requestID(resp.Header),
+		Retryable:  RetryableStatus(resp.StatusCode, idem),
+		Body:       excerpt(body, bodyExcerptBytes),
+	}
+}
+
+// DecodeError builds the *Error for a success status whose body does not
+// decode as the spec says: the vendor broke its contract, and whether the
+// update took effect is unknown.
+func DecodeError(ctx context.Context, resp *http.Response, body []byte, err error) *Error {
+	return &Error{
+		Operation:  operationFrom(ctx),
+		Code:       Internal,
+		HTTPStatus: resp.StatusCode,
+		RequestID:  requestID(resp.Header),
+		Message:    fmt.Sprintf("the vendor answered HTTP %d with a body that does not match its spec; the update may or may not have been applied", resp.StatusCode),
+		Body:       excerpt(body, bodyExcerptBytes),
+		Err:        err,
+	}
+}
+
+// ReadBody returns the body the transport already read; drivers call it
+// instead of io.ReadAll so they never see a stream.
+func ReadBody(resp *http.Response) []byte {
+	b, _ := io.ReadAll(resp.Body)
+	return b
+}

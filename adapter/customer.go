@@ -104,36 +104,50 @@ const (
 // updateField gives table-driven access to one field of a CustomerUpdate,
 // so listing, dropping and validating fields need no reflection.
 type updateField struct {
-	name  string
-	isSet func(*CustomerUpdate) bool
-	drop  func(*CustomerUpdate)
+	name   string
+	isSet  func(*CustomerUpdate) bool
+	drop   func(*CustomerUpdate)
+	decode func(*CustomerUpdate, json.RawMessage) error
 }
 
-func field[T any](name string, get func(*CustomerUpdate) *Field[T]) updateField {
+// field describes a Field of CustomerUpdate. get returns nil when the field
+// lives in a vendor section u does not have; alloc creates that section.
+func field[T any](name string, get func(u *CustomerUpdate, alloc bool) *Field[T]) updateField {
 	return updateField{
 		name:  name,
-		isSet: func(u *CustomerUpdate) bool { f := get(u); return f != nil && !f.IsAbsent() },
+		isSet: func(u *CustomerUpdate) bool { f := get(u, false); return f != nil && !f.IsAbsent() },
 		drop: func(u *CustomerUpdate) {
-			if f := get(u); f != nil {
+			if f := get(u, false); f != nil {
 				*f = Field[T]{}
 			}
 		},
+		decode: func(u *CustomerUpdate, raw json.RawMessage) error { return json.Unmarshal(raw, get(u, true)) },
 	}
 }
 
+func topField[T any](name string, get func(*CustomerUpdate) *Field[T]) updateField {
+	return field(name, func(u *CustomerUpdate, _ bool) *Field[T] { return get(u) })
+}
+
 func upwellField[T any](name string, get func(*UpwellFields) *Field[T]) updateField {
-	return field(name, func(u *CustomerUpdate) *Field[T] {
+	return field(name, func(u *CustomerUpdate, alloc bool) *Field[T] {
 		if u.Upwell == nil {
-			return nil
+			if !alloc {
+				return nil
+			}
+			u.Upwell = &UpwellFields{}
 		}
 		return get(u.Upwell)
 	})
 }
 
 func billbeeField[T any](name string, get func(*BillbeeFields) *Field[T]) updateField {
-	return field(name, func(u *CustomerUpdate) *Field[T] {
+	return field(name, func(u *CustomerUpdate, alloc bool) *Field[T] {
 		if u.Billbee == nil {
-			return nil
+			if !alloc {
+				return nil
+			}
+			u.Billbee = &BillbeeFields{}
 		}
 		return get(u.Billbee)
 	})
@@ -142,19 +156,20 @@ func billbeeField[T any](name string, get func(*BillbeeFields) *Field[T]) update
 // updateFields lists every field but the ID, in documentation order.
 var updateFields = []updateField{
 	{
-		name:  FieldSourceSystem,
-		isSet: func(u *CustomerUpdate) bool { return u.SourceSystem != "" },
-		drop:  func(u *CustomerUpdate) { u.SourceSystem = "" },
+		name:   FieldSourceSystem,
+		isSet:  func(u *CustomerUpdate) bool { return u.SourceSystem != "" },
+		drop:   func(u *CustomerUpdate) { u.SourceSystem = "" },
+		decode: func(u *CustomerUpdate, raw json.RawMessage) error { return json.Unmarshal(raw, &u.SourceSystem) },
 	},
-	field(FieldName, func(u *CustomerUpdate) *Field[string] { return &u.Name }),
-	field(FieldFirstName, func(u *CustomerUpdate) *Field[string] { return &u.FirstName }),
-	field(FieldLastName, func(u *CustomerUpdate) *Field[string] { return &u.LastName }),
-	field(FieldEmail, func(u *CustomerUpdate) *Field[string] { return &u.Email }),
-	field(FieldCCEmails, func(u *CustomerUpdate) *Field[[]string] { return &u.CCEmails }),
-	field(FieldPhone, func(u *CustomerUpdate) *Field[string] { return &u.Phone }),
-	field(FieldVATID, func(u *CustomerUpdate) *Field[string] { return &u.VATID }),
-	field(FieldMetadata, func(u *CustomerUpdate) *Field[JSONObject] { return &u.Metadata }),
-	field(FieldModifiedAt, func(u *CustomerUpdate) *Field[time.Time] { return &u.ModifiedAt }),
+	topField(FieldName, func(u *CustomerUpdate) *Field[string] { return &u.Name }),
+	topField(FieldFirstName, func(u *CustomerUpdate) *Field[string] { return &u.FirstName }),
+	topField(FieldLastName, func(u *CustomerUpdate) *Field[string] { return &u.LastName }),
+	topField(FieldEmail, func(u *CustomerUpdate) *Field[string] { return &u.Email }),
+	topField(FieldCCEmails, func(u *CustomerUpdate) *Field[[]string] { return &u.CCEmails }),
+	topField(FieldPhone, func(u *CustomerUpdate) *Field[string] { return &u.Phone }),
+	topField(FieldVATID, func(u *CustomerUpdate) *Field[string] { return &u.VATID }),
+	topField(FieldMetadata, func(u *CustomerUpdate) *Field[JSONObject] { return &u.Metadata }),
+	topField(FieldModifiedAt, func(u *CustomerUpdate) *Field[time.Time] { return &u.ModifiedAt }),
 	upwellField(FieldUpwellBillToCustomerID, func(f *UpwellFields) *Field[string] { return &f.BillToCustomerID }),
 	upwellField(FieldUpwellDueOption, func(f *UpwellFields) *Field[int32] { return &f.DueOption }),
 	billbeeField(FieldBillbeePriceGroupID, func(f *BillbeeFields) *Field[int64] { return &f.PriceGroupID }),
@@ -214,7 +229,7 @@ func ParseCustomerUpdate(data []byte) (*CustomerUpdate, error) {
 		if errors.As(err, &e) {
 			return nil, e
 		}
-		return nil, invalidArgument(jsonErrorField(err), "%s", jsonErrorMessage(err))
+		return nil, invalidArgument("", "%s", jsonErrorMessage(err))
 	}
 	return &u, nil
 }
@@ -241,42 +256,65 @@ func canonicalKeys() (map[string]bool, map[string]map[string]bool) {
 	return top, sections
 }
 
-// UnmarshalJSON reads the canonical form, refusing unknown keys (at the top
-// and in the vendor sections) so a typo never silently updates nothing.
+// UnmarshalJSON reads the canonical form key by key, so every error names
+// its field, and refuses unknown keys (at the top and in the vendor
+// sections) so a typo never silently updates nothing.
 func (u *CustomerUpdate) UnmarshalJSON(data []byte) error {
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(data, &keys); err != nil {
-		return invalidArgument("", "want a JSON object: %s", jsonErrorMessage(err))
+	var top map[string]json.RawMessage
+	if err := strictUnmarshal(data, &top); err != nil {
+		return invalidArgument("", "want one JSON object: %s", jsonErrorMessage(err))
 	}
-	if err := checkKeys("", keys, topLevelKeys); err != nil {
+	if err := checkKeys("", top, topLevelKeys); err != nil {
 		return err
 	}
-	for vendor, allowed := range vendorKeys {
-		raw, ok := keys[vendor]
-		if !ok || string(raw) == "null" {
+	values := map[string]json.RawMessage{}
+	for key, raw := range top {
+		if vendorKeys[key] == nil {
+			values[key] = raw
+			continue
+		}
+		if string(raw) == "null" {
 			continue
 		}
 		var section map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &section); err != nil {
-			return invalidArgument(vendor, "want a JSON object")
+			return invalidArgument(key, "want a JSON object")
 		}
-		if err := checkKeys(vendor+".", section, allowed); err != nil {
+		if err := checkKeys(key+".", section, vendorKeys[key]); err != nil {
 			return err
 		}
+		for name, v := range section {
+			values[key+"."+name] = v
+		}
 	}
-	if id, ok := keys["id"]; ok && len(id) > 0 && id[0] != '"' {
-		return invalidArgument(FieldID, "want a string (write a Billbee id as \"100000150176895\"), got %s", excerpt(id, 40))
+	var out CustomerUpdate
+	if raw, ok := values[FieldID]; ok {
+		if err := json.Unmarshal(raw, &out.ID); err != nil {
+			return invalidArgument(FieldID, "want a string (write a Billbee id as \"100000150176895\"), got %s", excerpt(raw, 40))
+		}
 	}
-	type plain CustomerUpdate // no methods: plain decoding
-	var p plain
+	for _, f := range updateFields {
+		raw, ok := values[f.name]
+		if !ok {
+			continue
+		}
+		if err := f.decode(&out, raw); err != nil {
+			return invalidArgument(f.name, "%s", jsonErrorMessage(err))
+		}
+	}
+	*u = out
+	return nil
+}
+
+// strictUnmarshal is json.Unmarshal that also refuses data after the value.
+func strictUnmarshal(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&p); err != nil {
-		return invalidArgument(jsonErrorField(err), "%s", jsonErrorMessage(err))
+	if err := dec.Decode(v); err != nil {
+		return err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return invalidArgument("", "unexpected data after the JSON object")
+		return errors.New("unexpected data after the JSON value")
 	}
-	*u = CustomerUpdate(p)
 	return nil
 }
 
@@ -301,15 +339,6 @@ func knownKeys(prefix string, allowed map[string]bool) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// jsonErrorField names the portable field a decode error is about.
-func jsonErrorField(err error) string {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return te.Field
-	}
-	return ""
 }
 
 func jsonErrorMessage(err error) string {

@@ -109,6 +109,9 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
+	if e.Vendor == "" {
+		b.WriteString("custsync")
+	}
 	b.WriteString(e.Vendor)
 	if e.Operation != "" {
 		b.WriteString(" ")

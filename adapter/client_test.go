@@ -1,0 +1,371 @@
+package adapter_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/custsync/custsync/adapter"
+)
+
+const sentinelSecret = "sentinel-secret-7f3a9c"
+
+// fakeDriver is the smallest driver: it PUTs the update's name to
+// <base>/customers/<id> through the portable transport and reports the
+// status. It stores name and email only.
+type fakeDriver struct {
+	base     string
+	doer     adapter.HTTPDoer
+	validate func(*adapter.CustomerUpdate) error
+	updates  atomic.Int32
+}
+
+func (d *fakeDriver) Vendor() string         { return "fake" }
+func (d *fakeDriver) DefaultBaseURL() string { return "https://fake.example" }
+func (d *fakeDriver) Secrets() []string      { return []string{sentinelSecret} }
+func (d *fakeDriver) Fields() []adapter.FieldMapping {
+	return []adapter.FieldMapping{{Field: adapter.FieldName, VendorField: "Name"}, {Field: adapter.FieldEmail, VendorField: "Mail"}}
+}
+func (d *fakeDriver) Open(base string, doer adapter.HTTPDoer) error { d.base, d.doer = base, doer; return nil }
+func (d *fakeDriver) Validate(u *adapter.CustomerUpdate) error {
+	if d.validate != nil {
+		return d.validate(u)
+	}
+	return nil
+}
+
+func (d *fakeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
+	d.updates.Add(1)
+	ctx = adapter.WithOperation(ctx, "fakeUpdate")
+	name, _ := u.Name.Value()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, d.base+"/customers/"+u.ID, strings.NewReader(name))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("X-Key", sentinelSecret)
+	resp, err := d.doer.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	body := adapter.ReadBody(resp)
+	if resp.StatusCode != http.StatusOK {
+		return nil, adapter.ResponseError(ctx, resp, body, "E"+fmt.Sprint(resp.StatusCode), strings.TrimSpace(string(body)))
+	}
+	return &adapter.Result{VendorID: "v-" + u.ID, HTTPStatus: resp.StatusCode}, nil
+}
+
+func newFake(t *testing.T, handler http.HandlerFunc, opts ...adapter.Option) (*adapter.Client, *fakeDriver) {
+	t.Helper()
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	d := &fakeDriver{}
+	c, err := adapter.NewClient(d, append([]adapter.Option{adapter.WithBaseURL(srv.URL)}, opts...)...)
+	require.NoError(t, err)
+	return c, d
+}
+
+func ok(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }
+
+func update(name string) *adapter.CustomerUpdate {
+	return &adapter.CustomerUpdate{ID: "C-1", Name: adapter.Set(name)}
+}
+
+func TestUpdateReportsWhatItDid(t *testing.T) {
+	c, _ := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Request-Id", "req-42")
+		ok(w, r)
+	})
+	res, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "C-1", Name: adapter.Set("Acme"), Email: adapter.Clear[string]()})
+	require.NoError(t, err)
+	assert.Equal(t, &adapter.Result{
+		Vendor: "fake", ID: "C-1", VendorID: "v-C-1", HTTPStatus: 200, RequestID: "req-42",
+		Attempts: 1, Sent: []string{"name", "email"}, Dropped: []string{},
+	}, res)
+}
+
+func TestUnsupportedFieldsFailBeforeAnyRequestUnlessLenient(t *testing.T) {
+	var requests atomic.Int32
+	c, d := newFake(t, func(w http.ResponseWriter, r *http.Request) { requests.Add(1); ok(w, r) })
+	u := &adapter.CustomerUpdate{ID: "C-1", Name: adapter.Set("Acme"), VATID: adapter.Set("DE1"), Phone: adapter.Clear[string]()}
+
+	_, err := c.Update(context.Background(), u)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, adapter.ErrInvalidArgument)
+	var e *adapter.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, "phone", e.Field, "the first unsupported field in documentation order")
+	assert.Contains(t, e.Message, "phone, vatId")
+	assert.Equal(t, "fake", e.Vendor)
+	assert.Zero(t, requests.Load())
+	assert.Zero(t, d.updates.Load(), "the driver is never called")
+
+	res, err := c.Update(context.Background(), u, adapter.WithLenient(true))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"phone", "vatId"}, res.Dropped)
+	assert.Equal(t, []string{"name"}, res.Sent)
+	assert.False(t, u.VATID.IsAbsent(), "the caller's update is not modified")
+}
+
+func TestAnUpdateThatSetsNothingIsRefused(t *testing.T) {
+	c, d := newFake(t, ok)
+	tests := []struct {
+		name string
+		u    *adapter.CustomerUpdate
+		opts []adapter.CallOption
+	}{
+		{"no fields", &adapter.CustomerUpdate{ID: "C-1"}, nil},
+		{"only fields lenient mode drops", &adapter.CustomerUpdate{ID: "C-1", VATID: adapter.Set("DE1")}, []adapter.CallOption{adapter.WithLenient(true)}},
+		{"only a key", &adapter.CustomerUpdate{ID: "C-1", SourceSystem: "ACME"}, []adapter.CallOption{adapter.WithLenient(true)}},
+		{"nil", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.Update(context.Background(), tt.u, tt.opts...)
+			assert.ErrorIs(t, err, adapter.ErrInvalidArgument)
+		})
+	}
+	assert.Zero(t, d.updates.Load())
+}
+
+func TestBadInputIsRefusedNamingTheField(t *testing.T) {
+	c, d := newFake(t, ok)
+	tests := []struct {
+		name  string
+		u     adapter.CustomerUpdate
+		field string
+	}{
+		{"an empty id", adapter.CustomerUpdate{ID: "  ", Name: adapter.Set("x")}, "id"},
+		{"a malformed email", adapter.CustomerUpdate{ID: "1", Email: adapter.Set("not-an-address")}, "email"},
+		{"an email with a display name", adapter.CustomerUpdate{ID: "1", Email: adapter.Set("Max <max@x.example>")}, "email"},
+		{"a malformed cc email", adapter.CustomerUpdate{ID: "1", CCEmails: adapter.Set([]string{"a@b.example", "nope"})}, "ccEmails[1]"},
+		{"an empty string instead of null", adapter.CustomerUpdate{ID: "1", Name: adapter.Set("")}, "name"},
+		{"a control character", adapter.CustomerUpdate{ID: "1", Name: adapter.Set("Ac\x00me")}, "name"},
+		{"a zero modifiedAt", adapter.CustomerUpdate{ID: "1", ModifiedAt: adapter.Set(time.Time{})}, "modifiedAt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := c.Update(context.Background(), &tt.u, adapter.WithLenient(true))
+			var e *adapter.Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, adapter.InvalidArgument, e.Code)
+			assert.Equal(t, tt.field, e.Field)
+			assert.Contains(t, e.Error(), tt.field)
+		})
+	}
+	assert.Zero(t, d.updates.Load())
+}
+
+func TestDriverValidationIsStampedWithTheVendor(t *testing.T) {
+	c, d := newFake(t, ok)
+	d.validate = func(*adapter.CustomerUpdate) error { return adapter.InvalidField("name", "too long") }
+	_, err := c.Update(context.Background(), update("Acme"))
+	var e *adapter.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, "fake", e.Vendor)
+	assert.Equal(t, "fake: InvalidArgument: name: too long", e.Error())
+	assert.Zero(t, d.updates.Load())
+}
+
+func TestStatusesMapToPortableCodes(t *testing.T) {
+	tests := []struct {
+		status    int
+		code      adapter.Code
+		sentinel  error
+		retryable bool
+	}{
+		{400, adapter.InvalidArgument, adapter.ErrInvalidArgument, false},
+		{401, adapter.PermissionDenied, adapter.ErrPermissionDenied, false},
+		{403, adapter.PermissionDenied, adapter.ErrPermissionDenied, false},
+		{404, adapter.NotFound, adapter.ErrNotFound, false},
+		{408, adapter.Unavailable, adapter.ErrUnavailable, true},
+		{409, adapter.FailedPrecondition, adapter.ErrFailedPrecondition, false},
+		{422, adapter.InvalidArgument, adapter.ErrInvalidArgument, false},
+		{429, adapter.ResourceExhausted, adapter.ErrResourceExhausted, true},
+		{500, adapter.Internal, adapter.ErrInternal, true}, // PUT is idempotent
+		{502, adapter.Unavailable, adapter.ErrUnavailable, true},
+		{503, adapter.Unavailable, adapter.ErrUnavailable, true},
+		{504, adapter.Unavailable, adapter.ErrUnavailable, true},
+		{418, adapter.InvalidArgument, adapter.ErrInvalidArgument, false},
+		{599, adapter.Unknown, adapter.ErrUnknown, false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("HTTP %d is %s", tt.status, tt.code), func(t *testing.T) {
+			c, _ := newFake(t, func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(tt.status)
+				_, _ = io.WriteString(w, "vendor says no")
+			})
+			_, err := c.Update(context.Background(), update("Acme"))
+			var e *adapter.Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, tt.code, e.Code)
+			assert.Equal(t, tt.code, adapter.CodeOf(err))
+			assert.ErrorIs(t, err, tt.sentinel)
+			assert.Equal(t, tt.status, e.HTTPStatus)
+			assert.Equal(t, tt.retryable, e.Retryable)
+			assert.Equal(t, "fakeUpdate", e.Operation)
+			assert.Equal(t, "vendor says no", e.Message)
+			assert.Equal(t, 1, e.Attempts)
+		})
+	}
+}
+
+func TestContextErrorsPassThroughUnwrapped(t *testing.T) {
+	release := make(chan struct{})
+	c, _ := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	defer close(release)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(20*time.Millisecond, cancel)
+	_, err := c.Update(ctx, update("Acme"))
+	assert.Equal(t, context.Canceled, err)
+	assert.Equal(t, adapter.Canceled, adapter.CodeOf(err))
+
+	ctx, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel2()
+	_, err = c.Update(ctx, update("Acme"))
+	assert.Equal(t, context.DeadlineExceeded, err)
+}
+
+func TestEachAttemptIsBoundedByTheAttemptTimeout(t *testing.T) {
+	release := make(chan struct{})
+	c, _ := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}, adapter.WithAttemptTimeout(30*time.Millisecond))
+	defer close(release)
+	_, err := c.Update(context.Background(), update("Acme"))
+	var e *adapter.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, adapter.DeadlineExceeded, e.Code)
+	assert.True(t, e.Retryable)
+}
+
+func TestResponsesLargerThanTheCapAreRefused(t *testing.T) {
+	c, _ := newFake(t, func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write(bytes.Repeat([]byte("x"), adapter.MaxResponseBytes+10))
+	})
+	_, err := c.Update(context.Background(), update("Acme"))
+	assert.ErrorIs(t, err, adapter.ErrInternal)
+}
+
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	var followed atomic.Bool
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { followed.Store(true) }))
+	defer elsewhere.Close()
+	for _, client := range []adapter.HTTPDoer{nil, &http.Client{}} {
+		opts := []adapter.Option{}
+		if client != nil {
+			opts = append(opts, adapter.WithHTTPClient(client))
+		}
+		c, _ := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, elsewhere.URL+"/steal", http.StatusTemporaryRedirect)
+		}, opts...)
+		_, err := c.Update(context.Background(), update("Acme"))
+		var e *adapter.Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, adapter.FailedPrecondition, e.Code)
+		assert.Contains(t, e.Message, "redirect")
+	}
+	assert.False(t, followed.Load(), "no request reached the other host")
+}
+
+func TestBaseURLsMustBeHTTPSExceptOnLoopback(t *testing.T) {
+	tests := []struct {
+		url string
+		ok  bool
+	}{
+		{"https://api.example.com", true},
+		{"http://127.0.0.1:8080", true},
+		{"http://localhost:8080/x", true},
+		{"http://[::1]:8080", true},
+		{"http://api.example.com", false},
+		{"http://10.0.0.5", false},
+		{"ftp://api.example.com", false},
+		{"https://user:pw@api.example.com", false},
+		{"api.example.com", false},
+		{"https://api.example.com?x=1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			_, err := adapter.NewClient(&fakeDriver{}, adapter.WithBaseURL(tt.url))
+			if tt.ok {
+				assert.NoError(t, err)
+				return
+			}
+			assert.ErrorIs(t, err, adapter.ErrInvalidArgument)
+			assert.NotContains(t, fmt.Sprint(err), "pw")
+		})
+	}
+}
+
+func TestSecretsNeverAppearInErrorsOrLogs(t *testing.T) {
+	var logs bytes.Buffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c, _ := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+		// A vendor that echoes the credential back in its error body.
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = io.WriteString(w, "bad key "+r.Header.Get("X-Key"))
+	}, adapter.WithLogger(logger))
+
+	_, err := c.Update(context.Background(), update("Acme"))
+	require.Error(t, err)
+	for _, s := range []string{err.Error(), fmt.Sprintf("%v", err), fmt.Sprintf("%+v", err), fmt.Sprintf("%#v", err), logs.String()} {
+		assert.NotContains(t, s, sentinelSecret)
+	}
+	assert.Contains(t, err.Error(), "[REDACTED]", "the echo is visible, the secret is not")
+
+	type config struct{ Key adapter.Secret }
+	cfg := config{Key: sentinelSecret}
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		assert.NotContains(t, fmt.Sprintf(verb, cfg), sentinelSecret, verb)
+		assert.NotContains(t, fmt.Sprintf(verb, cfg.Key), sentinelSecret, verb)
+	}
+	assert.Equal(t, sentinelSecret, cfg.Key.Reveal())
+}
+
+func TestCodesHaveStableNames(t *testing.T) {
+	names := map[adapter.Code]string{
+		adapter.Unknown: "Unknown", adapter.NotFound: "NotFound", adapter.InvalidArgument: "InvalidArgument",
+		adapter.PermissionDenied: "PermissionDenied", adapter.FailedPrecondition: "FailedPrecondition",
+		adapter.ResourceExhausted: "ResourceExhausted", adapter.Unavailable: "Unavailable",
+		adapter.DeadlineExceeded: "DeadlineExceeded", adapter.Canceled: "Canceled", adapter.Internal: "Internal",
+	}
+	for code, name := range names {
+		assert.Equal(t, name, code.String())
+		text, _ := code.MarshalText()
+		assert.Equal(t, name, string(text))
+	}
+	assert.Equal(t, "Code(42)", adapter.Code(42).String())
+	assert.Equal(t, adapter.Unknown, adapter.CodeOf(errors.New("plain")))
+	assert.False(t, errors.Is(&adapter.Error{Code: adapter.NotFound}, adapter.ErrInternal))
+}
+
+func TestEnvNamesEveryMissingVariable(t *testing.T) {
+	t.Setenv("CUSTSYNC_TEST_A", "a")
+	t.Setenv("CUSTSYNC_TEST_B", " ")
+	_, err := adapter.Env("CUSTSYNC_TEST_A", "CUSTSYNC_TEST_B", "CUSTSYNC_TEST_C")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "CUSTSYNC_TEST_B, CUSTSYNC_TEST_C are not set")
+	v, err := adapter.Env("CUSTSYNC_TEST_A")
+	require.NoError(t, err)
+	assert.Equal(t, "a", v["CUSTSYNC_TEST_A"])
+}

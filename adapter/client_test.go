@@ -38,7 +38,10 @@ func (d *fakeDriver) Secrets() []string      { return []string{sentinelSecret} }
 func (d *fakeDriver) Fields() []adapter.FieldMapping {
 	return []adapter.FieldMapping{{Field: adapter.FieldName, VendorField: "Name"}, {Field: adapter.FieldEmail, VendorField: "Mail"}}
 }
-func (d *fakeDriver) Open(base string, doer adapter.HTTPDoer) error { d.base, d.doer = base, doer; return nil }
+func (d *fakeDriver) Open(base string, doer adapter.HTTPDoer) error {
+	d.base, d.doer = base, doer
+	return nil
+}
 func (d *fakeDriver) Validate(u *adapter.CustomerUpdate) error {
 	if d.validate != nil {
 		return d.validate(u)

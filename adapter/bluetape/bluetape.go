@@ -1,0 +1,349 @@
+// Package bluetape is the custsync driver for BlueTape's "Update a
+// customer" (PUT /integration/customer/{id}) in the Generic Connector API.
+//
+// # Field mapping
+//
+//	portable    BlueTape
+//	id          {id} in the path: the integrator's own customer id (the id
+//	            sent when the customer was created), not the blueTapeId
+//	firstName   firstName
+//	lastName    lastName
+//	email       emailAddress
+//	phone       cellPhoneNumber
+//	modifiedAt  sourceModifiedDate, sent in UTC with milliseconds
+//	            ("2023-01-04T09:47:57.477Z", as BlueTape's docs show it)
+//
+// name, ccEmails, vatId, metadata, sourceSystem and the upwell and billbee
+// fields have no place at BlueTape: InvalidArgument, or dropped in lenient
+// mode.
+//
+// BlueTape publishes no rule for cellPhoneNumber; its examples are E.164
+// ("+11234567890"), so E.164 is the safe choice, but any non-empty phone is
+// sent as given. The id is path-escaped, so "C/1001" is one path segment.
+//
+// # Full replacement
+//
+// The update replaces the customer's main contact and all five body fields
+// are required, so every update must set firstName, lastName, email, phone
+// and modifiedAt. A missing field is InvalidArgument before any request,
+// and none can be cleared (null): there is no partial update at BlueTape.
+//
+// # Errors
+//
+//   - InvalidArgument: bad input (before any request), or HTTP 400; the
+//     vendor code may be a slug such as "company_can_have_only_one_customer".
+//   - NotFound: HTTP 404, vendor code "404" ("Customer not found.").
+//   - PermissionDenied: HTTP 401/403 (a wrong or missing key or account id).
+//   - ResourceExhausted: HTTP 429 (undocumented, but possible).
+//   - Internal: HTTP 500, or a 2xx answer that is not JSON at all.
+//   - Unavailable / DeadlineExceeded: network failures, 502/503/504.
+//   - FailedPrecondition: a redirect (never followed) or HTTP 409.
+//
+// Error bodies are BlueTape's {code, reason}; code is read whether it comes
+// as a string ("404", a slug) or a number. HTML, empty or garbled bodies
+// leave the vendor code and message empty; the status decides the code.
+package bluetape
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"html"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/custsync/custsync/adapter"
+	gen "github.com/custsync/custsync/gen/bluetape"
+)
+
+// DefaultBaseURL is the production server in specs/bluetape.yaml.
+const DefaultBaseURL = "https://api.bluetape.com/genericBthubService"
+
+// SandboxBaseURL is BlueTape's beta server in specs/bluetape.yaml; pass it
+// with adapter.WithBaseURL to test against BlueTape before going live.
+const SandboxBaseURL = "https://beta-api.bluetape.com/genericBthubService"
+
+const operation = "updateCustomer"
+
+// Environment variables read by FromEnv.
+const (
+	EnvAPIKey    = "BLUETAPE_API_KEY"
+	EnvAccountID = "BLUETAPE_ACCOUNT_ID"
+)
+
+// Credential headers, both sent on every call.
+const (
+	headerKey     = "X-BlueTape-Key"
+	headerAccount = "X-Integration-AccountId"
+)
+
+// dateLayout writes sourceModifiedDate as BlueTape's docs do: UTC, always
+// three fraction digits. time.Time's own JSON (RFC3339Nano) would keep the
+// caller's offset and write 0 to 9 digits.
+const dateLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// Config holds the credentials of a BlueTape client, both issued by the
+// BlueTape team.
+type Config struct {
+	// APIKey is sent as X-BlueTape-Key.
+	APIKey adapter.Secret
+	// AccountID is sent as X-Integration-AccountId. It identifies the
+	// integrator and travels with the key on every call, so it is treated
+	// as a credential too: never printed, logged or kept in errors.
+	AccountID adapter.Secret
+}
+
+// New returns a client for BlueTape.
+func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
+	for _, c := range []struct {
+		field, what string
+		value       adapter.Secret
+	}{
+		{"APIKey", "the API key", cfg.APIKey},
+		{"AccountID", "the integration account id", cfg.AccountID},
+	} {
+		if err := checkCredential(c.field, c.what, c.value.Reveal()); err != nil {
+			return nil, err
+		}
+	}
+	return adapter.NewClient(&driver{cfg: cfg}, opts...)
+}
+
+// checkCredential refuses an empty value, and one net/http would refuse to
+// send as a header (a trailing newline read from a file, say), so the
+// mistake surfaces here instead of as a network error on every call. The
+// error never holds the value.
+func checkCredential(field, what, v string) error {
+	if strings.TrimSpace(v) == "" {
+		return &adapter.Error{Vendor: "bluetape", Code: adapter.InvalidArgument, Field: field, Message: "bluetape: " + what + " is empty"}
+	}
+	if v != strings.TrimSpace(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return &adapter.Error{Vendor: "bluetape", Code: adapter.InvalidArgument, Field: field,
+			Message: "bluetape: " + what + " has surrounding whitespace or a control character; it cannot be sent as a header"}
+	}
+	return nil
+}
+
+// FromEnv returns a client configured from BLUETAPE_API_KEY and
+// BLUETAPE_ACCOUNT_ID; both are required.
+func FromEnv(opts ...adapter.Option) (*adapter.Client, error) {
+	env, err := adapter.Env(EnvAPIKey, EnvAccountID)
+	if err != nil {
+		return nil, err
+	}
+	return New(Config{APIKey: adapter.Secret(env[EnvAPIKey]), AccountID: adapter.Secret(env[EnvAccountID])}, opts...)
+}
+
+type driver struct {
+	cfg    Config
+	client *gen.Client
+}
+
+var _ adapter.Driver = (*driver)(nil)
+
+func (d *driver) Vendor() string         { return "bluetape" }
+func (d *driver) DefaultBaseURL() string { return DefaultBaseURL }
+
+// Secrets returns both credentials and the forms a vendor echoing them
+// would write them in: JSON-, HTML- and URL-escaped.
+func (d *driver) Secrets() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range []string{d.cfg.APIKey.Reveal(), d.cfg.AccountID.Reveal()} {
+		quoted, _ := json.Marshal(s)
+		for _, form := range []string{s, string(quoted[1 : len(quoted)-1]), html.EscapeString(s), url.QueryEscape(s), url.PathEscape(s)} {
+			if !seen[form] {
+				seen[form] = true
+				out = append(out, form)
+			}
+		}
+	}
+	return out
+}
+
+func (d *driver) Fields() []adapter.FieldMapping {
+	return []adapter.FieldMapping{
+		{Field: adapter.FieldID, VendorField: "{id} (path)", Note: "the integrator's own customer id, not the blueTapeId"},
+		{Field: adapter.FieldFirstName, VendorField: "firstName", Note: "required on every update"},
+		{Field: adapter.FieldLastName, VendorField: "lastName", Note: "required on every update"},
+		{Field: adapter.FieldEmail, VendorField: "emailAddress", Note: "required on every update; BlueTape sends notifications to it"},
+		{Field: adapter.FieldPhone, VendorField: "cellPhoneNumber", Note: "required on every update; no format published, examples are E.164"},
+		{Field: adapter.FieldModifiedAt, VendorField: "sourceModifiedDate", Note: "required on every update; sent in UTC with milliseconds"},
+	}
+}
+
+func (d *driver) Open(baseURL string, doer adapter.HTTPDoer) error {
+	c, err := gen.NewClient(baseURL, gen.WithHTTPClient(doer), gen.WithRequestEditorFn(d.authorize))
+	if err != nil {
+		return err
+	}
+	d.client = c
+	return nil
+}
+
+func (d *driver) authorize(_ context.Context, req *http.Request) error {
+	req.Header.Set(headerKey, d.cfg.APIKey.Reveal())
+	req.Header.Set(headerAccount, d.cfg.AccountID.Reveal())
+	req.Header.Set("Accept", "application/json")
+	return nil
+}
+
+// contactField is one of the five body fields BlueTape requires.
+type contactField struct {
+	name          string
+	absent, clear bool
+}
+
+func contactFields(u *adapter.CustomerUpdate) []contactField {
+	return []contactField{
+		{adapter.FieldFirstName, u.FirstName.IsAbsent(), u.FirstName.IsNull()},
+		{adapter.FieldLastName, u.LastName.IsAbsent(), u.LastName.IsNull()},
+		{adapter.FieldEmail, u.Email.IsAbsent(), u.Email.IsNull()},
+		{adapter.FieldPhone, u.Phone.IsAbsent(), u.Phone.IsNull()},
+		{adapter.FieldModifiedAt, u.ModifiedAt.IsAbsent(), u.ModifiedAt.IsNull()},
+	}
+}
+
+func (d *driver) Validate(u *adapter.CustomerUpdate) error {
+	switch strings.TrimSpace(u.ID) {
+	case ".", "..":
+		// Path escaping leaves dots alone and URL resolution removes dot
+		// segments: "/integration/customer/.." would address another endpoint.
+		return adapter.InvalidField(adapter.FieldID, "%q cannot be sent as a path segment", u.ID)
+	}
+	var first *contactField
+	var missing, cleared []string
+	for _, f := range contactFields(u) {
+		switch {
+		case f.absent:
+			missing = append(missing, f.name)
+		case f.clear:
+			cleared = append(cleared, f.name)
+		default:
+			continue
+		}
+		if first == nil {
+			first = &f
+		}
+	}
+	if first == nil {
+		return nil
+	}
+	why := "BlueTape requires all five contact fields on every update (it replaces the contact)"
+	if first.clear {
+		why = "BlueTape cannot clear it; every contact field is required"
+	}
+	var list []string
+	if len(missing) > 0 {
+		list = append(list, "missing: "+strings.Join(missing, ", "))
+	}
+	if len(cleared) > 0 {
+		list = append(list, "cleared: "+strings.Join(cleared, ", "))
+	}
+	return adapter.InvalidField(first.name, "%s (%s)", why, strings.Join(list, "; "))
+}
+
+// wireCustomer is the generated body with sourceModifiedDate written in
+// dateLayout: the outer field hides the embedded time.Time for
+// encoding/json, and the other four fields keep the generated names.
+type wireCustomer struct {
+	gen.Customer
+	SourceModifiedDate string `json:"sourceModifiedDate"`
+}
+
+func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
+	ctx = adapter.WithOperation(ctx, operation)
+	// Validate again right before the wire, whatever path led here: a
+	// missing field would be sent as "" and blank the contact.
+	if err := d.Validate(u); err != nil {
+		return nil, err
+	}
+	body, err := json.Marshal(request(u))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := d.client.UpdateCustomerWithBody(ctx, strings.TrimSpace(u.ID), "application/json", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	raw := adapter.ReadBody(resp)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		code, msg := decodeError(raw)
+		return nil, adapter.ResponseError(ctx, resp, raw, code, msg)
+	}
+	return result(ctx, resp, raw)
+}
+
+// request builds the body; Validate has made sure every field is set.
+func request(u *adapter.CustomerUpdate) wireCustomer {
+	first, _ := u.FirstName.Value()
+	last, _ := u.LastName.Value()
+	email, _ := u.Email.Value()
+	phone, _ := u.Phone.Value()
+	modified, _ := u.ModifiedAt.Value()
+	modified = modified.UTC().Truncate(time.Millisecond)
+	return wireCustomer{
+		Customer: gen.Customer{
+			FirstName: first, LastName: last, EmailAddress: email, CellPhoneNumber: phone,
+			SourceModifiedDate: modified,
+		},
+		SourceModifiedDate: modified.Format(dateLayout),
+	}
+}
+
+// result reads a 2xx answer. The status is BlueTape's statement that it
+// accepted the update; blueTapeId is only a receipt. So an empty body, or
+// JSON without a string blueTapeId, is a success with an empty VendorID:
+// failing it would report an update as lost that BlueTape has applied.
+// A body that is not JSON at all is different: BlueTape only speaks JSON,
+// so that answer most likely came from something else at the base URL (a
+// proxy, a web page), and claiming success could hide a lost update; it is
+// Internal ("may or may not have been applied") instead. A retry is safe:
+// the update replaces the whole contact.
+func result(ctx context.Context, resp *http.Response, raw []byte) (*adapter.Result, error) {
+	res := &adapter.Result{HTTPStatus: resp.StatusCode}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return res, nil
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		if json.Valid(raw) {
+			return res, nil // JSON, but not an object: no receipt
+		}
+		return nil, adapter.DecodeError(ctx, resp, raw, err)
+	}
+	var out gen.UpdateResult
+	if err := json.Unmarshal(raw, &out); err == nil {
+		res.VendorID = out.BlueTapeId
+	}
+	return res, nil
+}
+
+// decodeError reads BlueTape's {code, reason}, code as a string or a
+// number; both are empty for HTML, empty or garbled bodies.
+func decodeError(raw []byte) (code, message string) {
+	var e struct {
+		Code   json.RawMessage `json:"code"`
+		Reason json.RawMessage `json:"reason"`
+	}
+	if json.Unmarshal(raw, &e) != nil {
+		return "", ""
+	}
+	return scalar(e.Code), scalar(e.Reason)
+}
+
+// scalar returns a JSON string's text or a number's digits, else "".
+func scalar(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		return n.String()
+	}
+	return ""
+}

@@ -1,0 +1,256 @@
+// Package billbee is the custsync driver for Billbee's "Updates a customer
+// by id" (PUT /api/v1/customers/{id}, operation Customer_Update).
+//
+// # Field mapping
+//
+//	portable              Billbee
+//	id                    {id} (path) and Id (body); int64, written as a decimal string
+//	name                  Name
+//	email                 Email
+//	phone                 Tel1
+//	vatId                 VatId
+//	billbee.priceGroupId  PriceGroupId (> 0)
+//	billbee.languageId    LanguageId (> 0)
+//	billbee.type          Type (0 = end customer, 1 = business customer)
+//	billbee.number        Number (>= 0)
+//
+// Every other portable field has no place at Billbee: InvalidArgument, or
+// dropped in lenient mode.
+//
+//   - firstName, lastName: a Billbee customer has one Name; first and last
+//     names live on its addresses, which are another endpoint.
+//   - ccEmails: Billbee has no list of copy addresses. Extra e-mails are
+//     MetaData entries whose ids Billbee assigns.
+//   - metadata: Billbee's MetaData is a typed list of contact entries
+//     ({Id, TypeId, SubType, Value}), not a free JSON object.
+//   - modifiedAt: Billbee keeps no such field.
+//   - sourceSystem and upwell.*: Upwell's.
+//
+// Tel2, the Default* contact entries (DefaultMailAddress,
+// DefaultCommercialMailAddress, DefaultStatusUpdatesMailAddress,
+// DefaultPhone1, DefaultPhone2, DefaultFax) and MetaData have no portable
+// field; they are sent back exactly as read. Setting email changes Email
+// only, not the e-mail contact entries.
+//
+// # Read, modify, write
+//
+// Billbee's PUT replaces the customer: a field not sent may be blanked. So
+// an update reads the customer first (GET /api/v1/customers/{id},
+// Customer_GetOne), applies the change to what it read and sends the whole
+// record back: every field as read (null stays null, absent stays absent),
+// without the read-only TypeName of the contact entries and without
+// ArchivedAt and RestoredAt. Fields Billbee sends that this package's spec
+// does not know yet are sent back too, as read. An update therefore costs
+// two requests (Result.Attempts counts both) and is not atomic: a change
+// made at Billbee between the read and the write is overwritten.
+//
+// # Errors
+//
+//   - InvalidArgument: bad input, before any request (an id that is not a
+//     positive integer, billbee.type not 0 or 1, a priceGroupId or
+//     languageId not above 0, a negative number); HTTP 400 (the ASP.NET
+//     ModelState entries are in the message); envelope ErrorCode 11
+//     (InvalidData).
+//   - NotFound: HTTP 404, or an HTTP 200 read whose Data is null.
+//   - FailedPrecondition: the customer is archived (ArchivedAt is set);
+//     nothing is written. Also a redirect, which is never followed.
+//   - PermissionDenied: HTTP 401/403; envelope ErrorCode 1
+//     (ApiNotActivated), 16 (NoPaidAccount), 17 (APIServiceNotBooked).
+//   - ResourceExhausted: HTTP 429 (Retry-After is often missing).
+//   - Internal: HTTP 500; envelope ErrorCode 8 (InternalError); a 2xx body
+//     that is not the JSON envelope (HTML, empty, garbled); a read that
+//     answers with another customer's id.
+//   - Unavailable / DeadlineExceeded: network failures, 502/503/504.
+//   - Unknown: any other envelope ErrorCode, or an ErrorMessage with
+//     ErrorCode 0.
+//
+// Every Billbee response is an envelope {ErrorMessage, ErrorCode,
+// ErrorDescription, Data}; a non-zero ErrorCode or a non-blank
+// ErrorMessage is an error even on HTTP 200. Error.VendorCode is then the
+// ErrorCode in decimal followed by its name ("11 InvalidData") and
+// Error.Message is the ErrorMessage. Error bodies of other statuses are
+// read leniently: the envelope, ASP.NET's {Message, ModelState} or
+// {Message}; HTML and garbage leave VendorCode and Message empty and only
+// the capped body excerpt.
+package billbee
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/custsync/custsync/adapter"
+	gen "github.com/custsync/custsync/gen/billbee"
+)
+
+// DefaultBaseURL is the server in specs/billbee.yaml.
+const DefaultBaseURL = "https://app.billbee.io"
+
+// The spec operations an update calls, in order.
+const (
+	opGet = "Customer_GetOne"
+	opPut = "Customer_Update"
+)
+
+// Environment variables read by FromEnv.
+const (
+	EnvAPIKey      = "BILLBEE_API_KEY"
+	EnvUsername    = "BILLBEE_USERNAME"
+	EnvAPIPassword = "BILLBEE_API_PASSWORD"
+)
+
+// Config holds the credentials of a Billbee client. Billbee wants all three
+// on every request.
+type Config struct {
+	// APIKey identifies the app; it is sent as the X-Billbee-Api-Key header.
+	APIKey adapter.Secret
+	// Username is the Billbee user (usually an e-mail address) for HTTP Basic.
+	Username string
+	// APIPassword is the API password from Billbee's settings (not the
+	// login password), for HTTP Basic.
+	APIPassword adapter.Secret
+}
+
+// New returns a client for Billbee.
+func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
+	invalid := func(field, msg string) error {
+		return &adapter.Error{Vendor: "billbee", Code: adapter.InvalidArgument, Field: field, Message: "billbee: " + msg}
+	}
+	switch {
+	case strings.TrimSpace(cfg.APIKey.Reveal()) == "":
+		return nil, invalid("APIKey", "the API key is empty")
+	case strings.TrimSpace(cfg.Username) == "":
+		return nil, invalid("Username", "the username is empty")
+	case strings.Contains(cfg.Username, ":"):
+		// HTTP Basic cannot carry a colon in the user name (RFC 7617).
+		return nil, invalid("Username", "the username contains ':', which HTTP Basic cannot carry")
+	case strings.TrimSpace(cfg.APIPassword.Reveal()) == "":
+		return nil, invalid("APIPassword", "the API password is empty")
+	}
+	d := &driver{cfg: cfg}
+	d.redact = newRedactor(d.Secrets())
+	return adapter.NewClient(d, opts...)
+}
+
+// FromEnv returns a client configured from BILLBEE_API_KEY,
+// BILLBEE_USERNAME and BILLBEE_API_PASSWORD, all required.
+func FromEnv(opts ...adapter.Option) (*adapter.Client, error) {
+	env, err := adapter.Env(EnvAPIKey, EnvUsername, EnvAPIPassword)
+	if err != nil {
+		return nil, err
+	}
+	return New(Config{
+		APIKey:      adapter.Secret(env[EnvAPIKey]),
+		Username:    env[EnvUsername],
+		APIPassword: adapter.Secret(env[EnvAPIPassword]),
+	}, opts...)
+}
+
+type driver struct {
+	cfg    Config
+	redact redactor
+	client *gen.Client
+}
+
+var _ adapter.Driver = (*driver)(nil)
+
+func (d *driver) Vendor() string         { return "billbee" }
+func (d *driver) DefaultBaseURL() string { return DefaultBaseURL }
+
+func (d *driver) Secrets() []string {
+	return []string{
+		d.cfg.APIKey.Reveal(),
+		d.cfg.APIPassword.Reveal(),
+		adapter.BasicAuthSecret(d.cfg.Username, d.cfg.APIPassword),
+	}
+}
+
+func (d *driver) Fields() []adapter.FieldMapping {
+	return []adapter.FieldMapping{
+		{Field: adapter.FieldID, VendorField: "{id} (path), Id", Note: "a positive int64 written as a decimal string"},
+		{Field: adapter.FieldName, VendorField: "Name"},
+		{Field: adapter.FieldEmail, VendorField: "Email", Note: "DefaultMailAddress and the MetaData e-mail entries are sent back as read"},
+		{Field: adapter.FieldPhone, VendorField: "Tel1", Note: "Tel2 is sent back as read"},
+		{Field: adapter.FieldVATID, VendorField: "VatId"},
+		{Field: adapter.FieldBillbeePriceGroupID, VendorField: "PriceGroupId", Note: "> 0"},
+		{Field: adapter.FieldBillbeeLanguageID, VendorField: "LanguageId", Note: "> 0"},
+		{Field: adapter.FieldBillbeeType, VendorField: "Type", Note: "0 = end customer, 1 = business customer"},
+		{Field: adapter.FieldBillbeeNumber, VendorField: "Number", Note: ">= 0"},
+	}
+}
+
+func (d *driver) Open(baseURL string, doer adapter.HTTPDoer) error {
+	c, err := gen.NewClient(baseURL, gen.WithHTTPClient(doer), gen.WithRequestEditorFn(d.authorize))
+	if err != nil {
+		return err
+	}
+	d.client = c
+	return nil
+}
+
+// authorize adds both credentials Billbee wants on every request, and asks
+// for JSON: Billbee answers XML to clients that do not say.
+func (d *driver) authorize(_ context.Context, req *http.Request) error {
+	req.Header.Set("X-Billbee-Api-Key", d.cfg.APIKey.Reveal())
+	req.SetBasicAuth(d.cfg.Username, d.cfg.APIPassword.Reveal())
+	req.Header.Set("Accept", "application/json")
+	return nil
+}
+
+func (d *driver) Validate(u *adapter.CustomerUpdate) error {
+	if _, err := parseID(u.ID); err != nil {
+		return err
+	}
+	if u.Billbee == nil {
+		return nil
+	}
+	if v, ok := u.Billbee.Type.Value(); ok && v != 0 && v != 1 {
+		return adapter.InvalidField(adapter.FieldBillbeeType, "is %d; Billbee knows 0 (end customer) and 1 (business customer)", v)
+	}
+	if v, ok := u.Billbee.PriceGroupID.Value(); ok && v <= 0 {
+		return adapter.InvalidField(adapter.FieldBillbeePriceGroupID, "is %d; Billbee price group ids are positive (use null to clear)", v)
+	}
+	if v, ok := u.Billbee.LanguageID.Value(); ok && v <= 0 {
+		return adapter.InvalidField(adapter.FieldBillbeeLanguageID, "is %d; Billbee language ids are positive (use null to clear)", v)
+	}
+	if v, ok := u.Billbee.Number.Value(); ok && v < 0 {
+		return adapter.InvalidField(adapter.FieldBillbeeNumber, "is %d; Billbee customer numbers are not negative", v)
+	}
+	return nil
+}
+
+// parseID reads the portable id: a positive int64 in plain decimal digits.
+func parseID(s string) (int64, error) {
+	const want = `want a positive integer such as "100000150176895"`
+	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
+		return 0, adapter.InvalidField(adapter.FieldID, "%q is not a Billbee customer id; %s", s, want)
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return 0, adapter.InvalidField(adapter.FieldID, "%q is out of range for a Billbee customer id (int64)", s)
+	}
+	if id <= 0 {
+		return 0, adapter.InvalidField(adapter.FieldID, "%q is not a Billbee customer id; %s", s, want)
+	}
+	return id, nil
+}
+
+// Update reads the customer, applies u and writes the whole record back;
+// see the package doc for why.
+func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
+	id, err := parseID(u.ID)
+	if err != nil {
+		return nil, err
+	}
+	read, err := d.get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	body, err := putBody(read, id, u)
+	if err != nil {
+		return nil, &adapter.Error{Operation: opPut, Code: adapter.Internal,
+			Message: "could not build the request body from the customer as read; nothing was sent", Err: err}
+	}
+	return d.put(ctx, id, body)
+}

@@ -1,0 +1,262 @@
+package billbee
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/custsync/custsync/adapter"
+	gen "github.com/custsync/custsync/gen/billbee"
+)
+
+func success(status int) bool { return status >= 200 && status < 300 }
+
+// errorNames are the ErrorCode names from Billbee's C# SDK
+// (ApiResult.ErrorCodeEnum), used when the envelope's ErrorDescription does
+// not name the code. Later codes exist but have no known name.
+var errorNames = [...]string{
+	"NoError", "ApiNotActivated", "OrderNotFound", "InvoiceNotCreated", "CantCreateInvoice",
+	"OrderCanceled", "OrderDeleted", "OrderNotPaid", "InternalError", "OrderExists",
+	"WrongShopId", "InvalidData", "CreateUser_DuplicateEmail", "CreateUser_InvalidEmail",
+	"CreateUser_UserRejected", "CreateUser_TermsNotAccepted", "NoPaidAccount",
+	"APIServiceNotBooked", "CantCreateDeliveryNote",
+}
+
+// envelopeCodes are the ErrorCodes that say something portable; any other
+// code in the envelope of a 2xx answer is Unknown.
+var envelopeCodes = map[int32]adapter.Code{
+	1:  adapter.PermissionDenied, // ApiNotActivated
+	8:  adapter.Internal,         // InternalError
+	11: adapter.InvalidArgument,  // InvalidData
+	16: adapter.PermissionDenied, // NoPaidAccount
+	17: adapter.PermissionDenied, // APIServiceNotBooked
+}
+
+// envelopeStatus is the error part of Billbee's envelope.
+type envelopeStatus struct {
+	code        *int32
+	description nullable.Nullable[gen.ErrorDescription]
+	message     nullable.Nullable[string]
+}
+
+func statusOf(env gen.CustomerEnvelope) envelopeStatus {
+	return envelopeStatus{code: env.ErrorCode, description: env.ErrorDescription, message: env.ErrorMessage}
+}
+
+func (s envelopeStatus) text() string {
+	m, _ := s.message.Get()
+	return strings.TrimSpace(m)
+}
+
+// failed is the official C# SDK's success test, negated: a non-zero
+// ErrorCode or a message that is not blank.
+func (s envelopeStatus) failed() bool {
+	return (s.code != nil && *s.code != 0) || s.text() != ""
+}
+
+// vendorCode is the ErrorCode in decimal and its name, e.g. "11 InvalidData".
+func (s envelopeStatus) vendorCode(r redactor) string {
+	name := s.descriptionName(r)
+	if s.code == nil {
+		return name
+	}
+	code := strconv.FormatInt(int64(*s.code), 10)
+	if name == "" || name == code {
+		name = ""
+		if c := int(*s.code); c >= 0 && c < len(errorNames) {
+			name = errorNames[c]
+		}
+	}
+	if name == "" {
+		return code
+	}
+	return code + " " + name
+}
+
+// descriptionName reads ErrorDescription, which arrives as the code's name
+// although Billbee's spec says integer; both are accepted.
+func (s envelopeStatus) descriptionName(r redactor) string {
+	d, err := s.description.Get()
+	if err != nil {
+		return ""
+	}
+	if name, err := d.AsErrorDescription0(); err == nil {
+		return clip(r.text(strings.TrimSpace(name)), 64)
+	}
+	if n, err := d.AsErrorDescription1(); err == nil {
+		return strconv.FormatInt(int64(n), 10)
+	}
+	return ""
+}
+
+// envelopeError is the error a 2xx envelope reports, or nil.
+func envelopeError(ctx context.Context, resp *http.Response, raw []byte, s envelopeStatus, r redactor) *adapter.Error {
+	if !s.failed() {
+		return nil
+	}
+	code := s.vendorCode(r)
+	msg := s.text()
+	if msg == "" {
+		msg = fmt.Sprintf("Billbee reported error %s in the envelope of an HTTP %d answer", code, resp.StatusCode)
+	}
+	e := adapter.ResponseError(ctx, resp, r.body(raw), code, msg)
+	e.Code = adapter.Unknown
+	if s.code != nil {
+		if c, ok := envelopeCodes[*s.code]; ok {
+			e.Code = c
+		}
+	}
+	return e
+}
+
+// envelopeKeys are the fields of Billbee's envelope; a 2xx body with none
+// of them is not an answer from Billbee's API.
+var envelopeKeys = []string{"ErrorMessage", "ErrorCode", "ErrorDescription", "Data"}
+
+// decodeEnvelope reads a 2xx body: the typed envelope, and the raw fields
+// of Data (nil when Data is null or absent). A body that is not the JSON
+// envelope (HTML, empty, garbled, another shape) is a DecodeError.
+func decodeEnvelope(ctx context.Context, resp *http.Response, raw []byte, r redactor) (gen.CustomerEnvelope, map[string]json.RawMessage, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &top); err != nil {
+		return gen.CustomerEnvelope{}, nil, adapter.DecodeError(ctx, resp, r.body(raw), err)
+	}
+	isEnvelope := false
+	for _, k := range envelopeKeys {
+		if _, ok := top[k]; ok {
+			isEnvelope = true
+		}
+	}
+	if !isEnvelope {
+		return gen.CustomerEnvelope{}, nil, adapter.DecodeError(ctx, resp, r.body(raw),
+			errors.New("no ErrorCode, ErrorMessage or Data: not Billbee's envelope"))
+	}
+	var env gen.CustomerEnvelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return gen.CustomerEnvelope{}, nil, adapter.DecodeError(ctx, resp, r.body(raw), err)
+	}
+	var data map[string]json.RawMessage
+	if d, ok := top["Data"]; ok {
+		_ = json.Unmarshal(d, &data) // null leaves it nil; anything else failed above
+	}
+	return env, data, nil
+}
+
+// responseError builds the error for a status that is not 2xx.
+func responseError(ctx context.Context, resp *http.Response, raw []byte, r redactor) *adapter.Error {
+	code, msg := errorDetail(raw, r)
+	return adapter.ResponseError(ctx, resp, r.body(raw), code, msg)
+}
+
+// errorDetail reads whatever an error body says: the envelope, ASP.NET's
+// {Message, ModelState} or {Message}. HTML, empty or garbled bodies give
+// empty strings; the body excerpt in the error still shows them.
+func errorDetail(raw []byte, r redactor) (vendorCode, message string) {
+	var b gen.ErrorBody
+	if err := json.Unmarshal(raw, &b); err != nil {
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) {
+			return "", ""
+		}
+		// One field of an unexpected type: keep what did decode.
+	}
+	s := envelopeStatus{code: b.ErrorCode, description: b.ErrorDescription, message: b.ErrorMessage}
+	if s.failed() { // not "0 NoError" for an error that is not the envelope's
+		vendorCode = s.vendorCode(r)
+	}
+	message = s.text()
+	if message == "" && b.Message != nil {
+		message = strings.TrimSpace(*b.Message)
+	}
+	if b.ModelState != nil {
+		if detail := modelStateText(*b.ModelState, r); detail != "" {
+			if message == "" {
+				message = detail
+			} else {
+				message += " (" + detail + ")"
+			}
+		}
+	}
+	return vendorCode, message
+}
+
+// Caps on how much of an ASP.NET ModelState goes into an error message.
+const (
+	maxModelStateEntries = 5
+	maxModelStateText    = 600
+)
+
+// modelStateText renders ModelState as "key: message; key: message",
+// sorted by key, capped in entries and length.
+func modelStateText(ms map[string][]string, r redactor) string {
+	keys := make([]string, 0, len(ms))
+	for k := range ms {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for i, k := range keys {
+		if i == maxModelStateEntries {
+			parts = append(parts, fmt.Sprintf("and %d more", len(keys)-i))
+			break
+		}
+		msgs := strings.Join(ms[k], " / ")
+		if k == "" {
+			parts = append(parts, msgs)
+			continue
+		}
+		parts = append(parts, k+": "+msgs)
+	}
+	return clip(r.text(strings.Join(parts, "; ")), maxModelStateText)
+}
+
+// clip cuts s to at most n bytes on a rune boundary.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// redactor replaces the client's credentials in what the driver puts into
+// an error, before anything is cut to length. The Client scrubs every
+// error again, but it cannot find a credential that a cut has halved.
+type redactor []string
+
+func newRedactor(secrets []string) redactor {
+	var r redactor
+	for _, s := range secrets {
+		if len(s) >= 4 { // as the Client's scrubber: short values would hit ordinary words
+			r = append(r, s)
+		}
+	}
+	return r
+}
+
+func (r redactor) text(s string) string {
+	for _, secret := range r {
+		s = strings.ReplaceAll(s, secret, "[REDACTED]")
+	}
+	return s
+}
+
+// body returns a redacted copy of a response body, for the error's excerpt;
+// the body itself is decoded as Billbee sent it.
+func (r redactor) body(b []byte) []byte {
+	for _, secret := range r {
+		b = bytes.ReplaceAll(b, []byte(secret), []byte("[REDACTED]"))
+	}
+	return b
+}

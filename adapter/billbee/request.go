@@ -1,0 +1,266 @@
+package billbee
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/oapi-codegen/nullable"
+
+	"github.com/custsync/custsync/adapter"
+	gen "github.com/custsync/custsync/gen/billbee"
+)
+
+// customer is a customer as Customer_GetOne returned it, typed and as the
+// raw JSON fields of Data, so fields the spec does not know survive the
+// write.
+type customer struct {
+	typed gen.Customer
+	raw   map[string]json.RawMessage
+}
+
+// get reads the customer the update is about. Every way the read can fail
+// ends the update before anything is written.
+func (d *driver) get(ctx context.Context, id int64) (customer, error) {
+	ctx = adapter.WithOperation(ctx, opGet)
+	resp, err := d.client.CustomerGetOne(ctx, id)
+	if err != nil {
+		return customer{}, err
+	}
+	raw := adapter.ReadBody(resp)
+	if !success(resp.StatusCode) {
+		return customer{}, responseError(ctx, resp, raw, d.redact)
+	}
+	env, data, err := decodeEnvelope(ctx, resp, raw, d.redact)
+	if err != nil {
+		if e, ok := err.(*adapter.Error); ok {
+			e.Message = fmt.Sprintf("Billbee answered the read with HTTP %d and a body that is not its JSON envelope; nothing was written", resp.StatusCode)
+		}
+		return customer{}, err
+	}
+	if e := envelopeError(ctx, resp, raw, statusOf(env), d.redact); e != nil {
+		return customer{}, e
+	}
+	c, err := env.Data.Get()
+	if err != nil {
+		e := adapter.ResponseError(ctx, resp, d.redact.body(raw), "", fmt.Sprintf("Billbee has no customer with id %d (HTTP %d, Data is null)", id, resp.StatusCode))
+		e.Code = adapter.NotFound
+		return customer{}, e
+	}
+	if c.Id != nil && *c.Id != id {
+		e := adapter.ResponseError(ctx, resp, nil, "", fmt.Sprintf("asked for customer %d, Billbee answered with customer %d; nothing was written", id, *c.Id))
+		e.Code = adapter.Internal
+		return customer{}, e
+	}
+	if since, err := c.ArchivedAt.Get(); err == nil {
+		// Billbee's docs: once ArchivedAt is set, "further modification is
+		// disabled". What a PUT would then do is undocumented; do not try.
+		e := adapter.ResponseError(ctx, resp, nil, "", fmt.Sprintf("customer %d is archived (since %s) and cannot be modified", id, since))
+		e.Code = adapter.FailedPrecondition
+		return customer{}, e
+	}
+	return customer{typed: c, raw: data}, nil
+}
+
+// put writes the whole record back.
+func (d *driver) put(ctx context.Context, id int64, body []byte) (*adapter.Result, error) {
+	ctx = adapter.WithOperation(ctx, opPut)
+	resp, err := d.client.CustomerUpdateWithBody(ctx, id, "application/json", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	raw := adapter.ReadBody(resp)
+	res := &adapter.Result{HTTPStatus: resp.StatusCode, VendorID: strconv.FormatInt(id, 10)}
+	switch {
+	case resp.StatusCode == http.StatusNoContent && len(bytes.TrimSpace(raw)) == 0:
+		// Not in the spec, but no content is an honest success; Billbee's
+		// own C# SDK accepts 204.
+		return res, nil
+	case !success(resp.StatusCode):
+		return nil, responseError(ctx, resp, raw, d.redact)
+	}
+	env, _, err := decodeEnvelope(ctx, resp, raw, d.redact)
+	if err != nil {
+		return nil, err
+	}
+	if e := envelopeError(ctx, resp, raw, statusOf(env), d.redact); e != nil {
+		return nil, e
+	}
+	if c, err := env.Data.Get(); err == nil && c.Id != nil {
+		res.VendorID = strconv.FormatInt(*c.Id, 10)
+	}
+	return res, nil
+}
+
+// putBody is the customer as read with the update applied: every field
+// kept as read (null as null, absent as absent), set fields set, cleared
+// fields null. ArchivedAt and RestoredAt are never sent (their effect on a
+// PUT is undocumented) and neither is the read-only TypeName of the
+// contact entries.
+func putBody(read customer, id int64, u *adapter.CustomerUpdate) ([]byte, error) {
+	c := read.typed
+	body := gen.CustomerUpdate{
+		Id:                              &id,
+		Name:                            c.Name,
+		Email:                           c.Email,
+		Tel1:                            c.Tel1,
+		Tel2:                            c.Tel2,
+		Number:                          c.Number,
+		PriceGroupId:                    c.PriceGroupId,
+		LanguageId:                      c.LanguageId,
+		VatId:                           c.VatId,
+		Type:                            c.Type,
+		DefaultMailAddress:              mapNullable(c.DefaultMailAddress, contactEntry),
+		DefaultCommercialMailAddress:    mapNullable(c.DefaultCommercialMailAddress, contactEntry),
+		DefaultStatusUpdatesMailAddress: mapNullable(c.DefaultStatusUpdatesMailAddress, contactEntry),
+		DefaultPhone1:                   mapNullable(c.DefaultPhone1, contactEntry),
+		DefaultPhone2:                   mapNullable(c.DefaultPhone2, contactEntry),
+		DefaultFax:                      mapNullable(c.DefaultFax, contactEntry),
+		MetaData:                        mapNullable(c.MetaData, contactEntries),
+	}
+	apply(&body.Name, u.Name)
+	apply(&body.Email, u.Email)
+	apply(&body.Tel1, u.Phone)
+	apply(&body.VatId, u.VATID)
+	if b := u.Billbee; b != nil {
+		apply(&body.PriceGroupId, b.PriceGroupID)
+		apply(&body.LanguageId, b.LanguageID)
+		apply(&body.Type, b.Type)
+		apply(&body.Number, b.Number)
+	}
+	typed, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	return withUnknownFields(typed, read.raw)
+}
+
+// apply writes one field of the update over the value read: a set field
+// sets, a cleared one sends null, an absent one keeps what was read.
+func apply[T any](dst *nullable.Nullable[T], f adapter.Field[T]) {
+	if f.IsAbsent() {
+		return
+	}
+	if v, ok := f.Value(); ok {
+		*dst = nullable.NewNullableWithValue(v)
+		return
+	}
+	*dst = nullable.NewNullNullable[T]()
+}
+
+// mapNullable converts a value read into the type sent, keeping absent
+// absent and null null.
+func mapNullable[A, B any](n nullable.Nullable[A], convert func(A) B) nullable.Nullable[B] {
+	switch {
+	case !n.IsSpecified():
+		return nil
+	case n.IsNull():
+		return nullable.NewNullNullable[B]()
+	}
+	return nullable.NewNullableWithValue(convert(n[true]))
+}
+
+// contactEntry is a contact entry as sent: TypeName is read-only.
+func contactEntry(m gen.CustomerMetaData) gen.CustomerMetaDataUpdate {
+	return gen.CustomerMetaDataUpdate{Id: m.Id, TypeId: m.TypeId, SubType: m.SubType, Value: m.Value}
+}
+
+func contactEntries(list []gen.CustomerMetaData) []gen.CustomerMetaDataUpdate {
+	out := make([]gen.CustomerMetaDataUpdate, 0, len(list)) // [] stays [], not null
+	for _, m := range list {
+		out = append(out, contactEntry(m))
+	}
+	return out
+}
+
+// neverSent are the customer fields a write leaves out even when read.
+var neverSent = map[string]bool{"ArchivedAt": true, "RestoredAt": true}
+
+// readOnlyEntryFields are the contact entry fields a write leaves out.
+var readOnlyEntryFields = map[string]bool{"TypeName": true}
+
+// contactEntryFields are the customer fields that hold one contact entry.
+var contactEntryFields = []string{
+	"DefaultMailAddress", "DefaultCommercialMailAddress", "DefaultStatusUpdatesMailAddress",
+	"DefaultPhone1", "DefaultPhone2", "DefaultFax",
+}
+
+// withUnknownFields adds to the typed body every field of the customer as
+// read that the typed body does not carry, as read.
+//
+// This is how "nothing is lost" survives Billbee adding a field: the PUT
+// replaces the record, so a field Billbee starts sending, and that our
+// spec (and so the generated type) does not know yet, would be blanked by
+// every update if we sent only what we understand. Instead the read's raw
+// JSON fills in whatever the typed body lacks, at the top level and inside
+// the contact entries (Default* and MetaData), except the fields we
+// deliberately never send: ArchivedAt, RestoredAt and TypeName. Patched
+// fields are always in the typed body, so the read never overrides the
+// update.
+func withUnknownFields(typed []byte, read map[string]json.RawMessage) ([]byte, error) {
+	if len(read) == 0 {
+		return typed, nil
+	}
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(typed, &body); err != nil {
+		return nil, err
+	}
+	carryOver(body, read, neverSent)
+	for _, name := range contactEntryFields {
+		if sent, ok := body[name]; ok {
+			body[name] = mergeEntry(sent, read[name])
+		}
+	}
+	if sent, ok := body["MetaData"]; ok {
+		body["MetaData"] = mergeEntries(sent, read["MetaData"])
+	}
+	return json.Marshal(body)
+}
+
+// carryOver copies into sent each field of read that sent lacks, unless skip names it.
+func carryOver(sent, read map[string]json.RawMessage, skip map[string]bool) {
+	for name, v := range read {
+		if _, ok := sent[name]; !ok && !skip[name] {
+			sent[name] = v
+		}
+	}
+}
+
+// mergeEntry completes one contact entry as sent with the unknown fields
+// of the entry as read; anything but two objects is left as sent.
+func mergeEntry(sent, read json.RawMessage) json.RawMessage {
+	var s, r map[string]json.RawMessage
+	if json.Unmarshal(sent, &s) != nil || json.Unmarshal(read, &r) != nil || s == nil || r == nil {
+		return sent
+	}
+	carryOver(s, r, readOnlyEntryFields)
+	out, err := json.Marshal(s)
+	if err != nil {
+		return sent
+	}
+	return out
+}
+
+// mergeEntries does mergeEntry for each item of MetaData; the list is sent
+// in the order read, so items pair up by index.
+func mergeEntries(sent, read json.RawMessage) json.RawMessage {
+	var s, r []json.RawMessage
+	if json.Unmarshal(sent, &s) != nil || json.Unmarshal(read, &r) != nil || s == nil || len(s) != len(r) {
+		return sent
+	}
+	for i := range s {
+		if bytes.Equal(bytes.TrimSpace(r[i]), []byte("null")) {
+			s[i] = r[i] // the typed form would have made it {}
+			continue
+		}
+		s[i] = mergeEntry(s[i], r[i])
+	}
+	out, err := json.Marshal(s)
+	if err != nil {
+		return sent
+	}
+	return out
+}

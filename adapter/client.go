@@ -36,6 +36,13 @@ type Driver interface {
 	Update(ctx context.Context, u *CustomerUpdate) (*Result, error)
 }
 
+// RateLimited is implemented by drivers whose requests are subject to
+// rate limits: Limits lists those that apply to one operation. Keys must
+// identify the credential by CredentialID, never by the credential.
+type RateLimited interface {
+	Limits(operationID string) []Limit
+}
+
 // FieldMapping says where a vendor stores one portable field.
 type FieldMapping struct {
 	Field       string // portable name, e.g. "email"
@@ -97,7 +104,15 @@ func NewClient(drv Driver, opts ...Option) (*Client, error) {
 		return nil, c.stamp(err, nil)
 	}
 	c.baseURL = strings.TrimSuffix(base, "/")
-	tr := newTransport(drv.Vendor(), cfg.httpClient, cfg.logger)
+	limiter := cfg.limiter
+	if !cfg.limiterSet {
+		limiter = NewRateLimiter()
+	}
+	var limits func(string) []Limit
+	if rl, ok := drv.(RateLimited); ok {
+		limits = rl.Limits
+	}
+	tr := newTransport(drv.Vendor(), cfg.httpClient, cfg.logger, limiter, limits)
 	if err := drv.Open(c.baseURL, tr); err != nil {
 		return nil, c.stamp(err, nil)
 	}
@@ -163,6 +178,7 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 	if res.RequestID == "" {
 		res.RequestID = state.requestID
 	}
+	res.RequestID = c.scrub.scrub(res.RequestID)
 	c.log(ctx, u, res, nil)
 	return res, nil
 }

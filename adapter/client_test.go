@@ -26,6 +26,7 @@ const sentinelSecret = "sentinel-secret-7f3a9c"
 // <base>/customers/<id> through the portable transport and reports the
 // status. It stores name and email only.
 type fakeDriver struct {
+	method   string // default PUT
 	base     string
 	doer     adapter.HTTPDoer
 	validate func(*adapter.CustomerUpdate) error
@@ -53,7 +54,11 @@ func (d *fakeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*ad
 	d.updates.Add(1)
 	ctx = adapter.WithOperation(ctx, "fakeUpdate")
 	name, _ := u.Name.Value()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, d.base+"/customers/"+u.ID, strings.NewReader(name))
+	method := d.method
+	if method == "" {
+		method = http.MethodPut
+	}
+	req, err := http.NewRequestWithContext(ctx, method, d.base+"/customers/"+u.ID, strings.NewReader(name))
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +79,7 @@ func newFake(t *testing.T, handler http.HandlerFunc, opts ...adapter.Option) (*a
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	d := &fakeDriver{}
-	c, err := adapter.NewClient(d, append([]adapter.Option{adapter.WithBaseURL(srv.URL)}, opts...)...)
+	c, err := adapter.NewClient(d, append([]adapter.Option{adapter.WithBaseURL(srv.URL), adapter.WithMaxRetries(0)}, opts...)...)
 	require.NoError(t, err)
 	return c, d
 }

@@ -381,6 +381,11 @@ func (u *CustomerUpdate) validate() error {
 	if err := checkText(FieldID, u.ID); err != nil {
 		return err
 	}
+	if id := strings.TrimSpace(u.ID); id == "." || id == ".." {
+		// Ids go into URL paths, where "." and ".." are dot-segments that
+		// URL resolution removes: the request would go to another resource.
+		return invalidArgument(FieldID, "%q cannot be a customer id", id)
+	}
 	if u.SourceSystem != "" {
 		if err := checkText(FieldSourceSystem, u.SourceSystem); err != nil {
 			return err

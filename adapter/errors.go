@@ -105,6 +105,11 @@ type Error struct {
 	Attempts   int    // HTTP attempts made for this call, retries included
 	Body       string // a short, capped excerpt of the response body
 	Err        error  // the underlying cause (a network error, a decode error), if any
+
+	// rawBody holds the response body until the Client scrubs it of
+	// credentials and cuts the excerpt: cutting first could split a
+	// credential so the scrubber no longer recognises it.
+	rawBody []byte
 }
 
 func (e *Error) Error() string {
@@ -199,14 +204,16 @@ func CodeForStatus(status int) Code {
 }
 
 // RetryableStatus reports whether a request that got this status may be
-// sent again. A 500 is retried only for idempotent requests: the failure
-// may have come after the change was made.
+// sent again. 408 and 429 mean the request was not processed. 500, 502,
+// 503 and 504 may come after the change was made (a gateway may time out
+// on a vendor that went on working), so they are retried only for
+// idempotent requests, as database/sql retries only what cannot apply twice.
 func RetryableStatus(status int, idempotent bool) bool {
 	switch status {
-	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+	case http.StatusRequestTimeout, http.StatusTooManyRequests:
 		return true
-	case http.StatusInternalServerError:
+	case http.StatusInternalServerError, http.StatusBadGateway,
+		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return idempotent
 	}
 	return false

@@ -31,16 +31,30 @@ type clientConfig struct {
 	baseURL    string
 	httpClient HTTPDoer
 	logger     *slog.Logger
+	limiter    RateLimiter
+	limiterSet bool
 	call       callConfig
 }
 
 type callConfig struct {
 	lenient        bool
 	attemptTimeout time.Duration
+	maxRetries     int
+	minBackoff     time.Duration
+	maxBackoff     time.Duration
 }
 
 func defaultClientConfig() clientConfig {
-	return clientConfig{call: callConfig{attemptTimeout: DefaultAttemptTimeout}}
+	return clientConfig{call: defaultCallConfig()}
+}
+
+func defaultCallConfig() callConfig {
+	return callConfig{
+		attemptTimeout: DefaultAttemptTimeout,
+		maxRetries:     DefaultMaxRetries,
+		minBackoff:     DefaultMinBackoff,
+		maxBackoff:     DefaultMaxBackoff,
+	}
 }
 
 type clientOption func(*clientConfig)
@@ -86,4 +100,34 @@ func WithAttemptTimeout(d time.Duration) CallOption {
 			c.attemptTimeout = d
 		}
 	})
+}
+
+// WithMaxRetries sets how many times a failed attempt is retried (default
+// DefaultMaxRetries; 0 disables retries). Retried: connection failures and
+// timeouts where the request is idempotent, 408, 429, 502, 503, 504, and
+// 500 for idempotent requests. Never retried: other 4xx.
+func WithMaxRetries(n int) CallOption {
+	return callOption(func(c *callConfig) {
+		if n >= 0 {
+			c.maxRetries = n
+		}
+	})
+}
+
+// WithRetryBackoff sets the exponential backoff between retries: the first
+// wait is about min, doubling up to max, with up to 25% jitter. A vendor's
+// Retry-After, when longer, wins (capped at MaxRetryAfter).
+func WithRetryBackoff(min, max time.Duration) CallOption {
+	return callOption(func(c *callConfig) {
+		if min > 0 && max >= min {
+			c.minBackoff, c.maxBackoff = min, max
+		}
+	})
+}
+
+// WithRateLimiter sets what paces the client's requests (default: a
+// NewRateLimiter of the client's own). Clients that share a credential,
+// in one process or many, should share one limiter; nil turns pacing off.
+func WithRateLimiter(l RateLimiter) Option {
+	return clientOption(func(c *clientConfig) { c.limiter, c.limiterSet = l, true })
 }

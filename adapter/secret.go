@@ -76,8 +76,13 @@ func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.cause }
 
 func (s scrubber) scrubError(e *Error) {
+	if e.rawBody != nil {
+		e.Body = excerpt([]byte(s.scrub(string(e.rawBody))), bodyExcerptBytes)
+		e.rawBody = nil
+	}
 	e.Message = s.scrub(e.Message)
 	e.Body = s.scrub(e.Body)
+	e.RequestID = s.scrub(e.RequestID)
 	e.VendorCode = s.scrub(e.VendorCode)
 	if e.Err != nil {
 		if _, done := e.Err.(*scrubbedError); !done {

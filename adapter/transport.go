@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"time"
 )
@@ -56,18 +57,22 @@ func operationFrom(ctx context.Context) string {
 	return op
 }
 
-// transport is the HTTPDoer the generated clients send through. Each
-// attempt gets its own timeout; the response body is read whole (capped)
-// and closed before Do returns, so the connection goes back to the pool
-// and drivers parse bytes, not streams; redirects are refused.
+// transport is the HTTPDoer the generated clients send through. For each
+// request it waits for the rate limiter, then makes attempts: each with its
+// own timeout, its body read whole (capped) and closed before the next
+// step, so connections go back to the pool and drivers parse bytes, not
+// streams. Failed attempts are retried with backoff (Retry-After
+// honoured) when that is safe; redirects are refused.
 type transport struct {
-	vendor string
-	next   HTTPDoer
-	logger *slog.Logger
+	vendor  string
+	next    HTTPDoer
+	logger  *slog.Logger
+	limiter RateLimiter
+	limits  func(operationID string) []Limit
 }
 
-func newTransport(vendor string, next HTTPDoer, logger *slog.Logger) *transport {
-	return &transport{vendor: vendor, next: noRedirects(next), logger: logger}
+func newTransport(vendor string, next HTTPDoer, logger *slog.Logger, limiter RateLimiter, limits func(string) []Limit) *transport {
+	return &transport{vendor: vendor, next: noRedirects(next), logger: logger, limiter: limiter, limits: limits}
 }
 
 // noRedirects returns a doer that hands 3xx answers back instead of
@@ -95,7 +100,83 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 		return nil, &Error{Operation: op, Code: InvalidArgument,
 			Message: fmt.Sprintf("refusing to send credentials over %s to %s", req.URL.Scheme, req.URL.Hostname())}
 	}
+	var limits []Limit
+	if t.limits != nil && t.limiter != nil {
+		limits = t.limits(op)
+	}
+	for retry := 0; ; retry++ {
+		if len(limits) > 0 {
+			if err := t.limiter.Wait(ctx, limits); err != nil {
+				if ctxErr := ctx.Err(); ctxErr != nil {
+					return nil, ctxErr
+				}
+				return nil, &Error{Operation: op, Code: ResourceExhausted, Err: err,
+					Message: "the vendor's rate limit would hold this request past the deadline; nothing was sent"}
+			}
+		}
+		attemptReq, err := rewind(req, retry)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := t.attempt(attemptReq, state, op)
+		wait, again := t.retryDecision(req, resp, err, limits, state.config)
+		if !again || retry >= state.config.maxRetries {
+			return resp, err
+		}
+		if wait == 0 {
+			wait = backoff(retry+1, state.config.minBackoff, state.config.maxBackoff)
+		}
+		if sleepErr := sleep(ctx, wait); sleepErr != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return nil, ctxErr
+			}
+			return resp, err // no time left to retry: report the last answer
+		}
+	}
+}
 
+// rewind returns the request for attempt number retry+1: a fresh copy of
+// the body for every retry.
+func rewind(req *http.Request, retry int) (*http.Request, error) {
+	if retry == 0 || req.Body == nil || req.Body == http.NoBody {
+		return req, nil
+	}
+	if req.GetBody == nil {
+		return nil, &Error{Operation: operationFrom(req.Context()), Code: Internal, Message: "cannot retry: the request body cannot be replayed"}
+	}
+	body, err := req.GetBody()
+	if err != nil {
+		return nil, err
+	}
+	r := req.Clone(req.Context())
+	r.Body = body
+	return r, nil
+}
+
+// retryDecision says whether the outcome of an attempt may be retried,
+// and the wait the vendor asked for (0: use the backoff).
+func (t *transport) retryDecision(req *http.Request, resp *http.Response, err error, limits []Limit, cfg callConfig) (time.Duration, bool) {
+	if err != nil {
+		var e *Error
+		return 0, errors.As(err, &e) && e.Retryable
+	}
+	if !RetryableStatus(resp.StatusCode, idempotent(req)) {
+		return 0, false
+	}
+	wait, ok := retryAfter(resp.Header, time.Now())
+	if resp.StatusCode == http.StatusTooManyRequests && t.limiter != nil && len(limits) > 0 {
+		t.limiter.Throttled(limits, wait)
+	}
+	if !ok {
+		return 0, true
+	}
+	return max(min(wait, MaxRetryAfter), cfg.minBackoff), true
+}
+
+// attempt makes one HTTP attempt under the attempt timeout and returns the
+// response with its body read, or a classified error.
+func (t *transport) attempt(req *http.Request, state *callState, op string) (*http.Response, error) {
+	ctx := req.Context()
 	attemptCtx, cancel := context.WithTimeout(ctx, state.config.attemptTimeout)
 	defer cancel()
 	started := time.Now()
@@ -119,7 +200,7 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		return nil, &Error{Operation: op, Code: FailedPrecondition, HTTPStatus: resp.StatusCode,
-			RequestID: state.requestID, Body: excerpt(body, bodyExcerptBytes),
+			RequestID: state.requestID, rawBody: body,
 			Message: fmt.Sprintf("the vendor redirected to %q; redirects are not followed so credentials stay with the configured host (check the base URL)",
 				resp.Header.Get("Location"))}
 	}
@@ -129,22 +210,30 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 }
 
 // networkError classifies a failure to get a whole response. The caller's
-// own cancellation is returned as the context error; an expired attempt
-// timeout or a broken connection is a retryable *Error when the request is
-// idempotent (it may have reached the vendor).
+// own cancellation is returned as the context error. A broken connection
+// or an expired attempt timeout is retryable when the request is
+// idempotent, or when the connection was never made: only then can a
+// retry not apply a change twice.
 func (t *transport) networkError(ctx, attemptCtx context.Context, req *http.Request, op string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}
-	e := &Error{Operation: op, Code: Unavailable, Err: err, Retryable: idempotent(req)}
-	if attemptCtx.Err() != nil {
+	e := &Error{Operation: op, Code: Unavailable, Err: err, Retryable: idempotent(req) || neverConnected(err)}
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		e.Code, e.Retryable = Internal, false
+	case attemptCtx.Err() != nil:
 		e.Code = DeadlineExceeded
 		e.Message = "no complete answer within the attempt timeout"
-	} else if errors.Is(err, errBodyTooLarge) {
-		e.Code = Internal
-		e.Retryable = false
 	}
 	return e
+}
+
+// neverConnected reports whether err happened before a connection existed,
+// so the vendor cannot have seen the request.
+func neverConnected(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }
 
 var errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", MaxResponseBytes)
@@ -210,7 +299,7 @@ func ResponseError(ctx context.Context, resp *http.Response, body []byte, vendor
 		Message:    message,
 		RequestID:  requestID(resp.Header),
 		Retryable:  RetryableStatus(resp.StatusCode, idem),
-		Body:       excerpt(body, bodyExcerptBytes),
+		rawBody:    body,
 	}
 }
 
@@ -224,7 +313,7 @@ func DecodeError(ctx context.Context, resp *http.Response, body []byte, err erro
 		HTTPStatus: resp.StatusCode,
 		RequestID:  requestID(resp.Header),
 		Message:    fmt.Sprintf("the vendor answered HTTP %d with a body that does not match its spec; the update may or may not have been applied", resp.StatusCode),
-		Body:       excerpt(body, bodyExcerptBytes),
+		rawBody:    body,
 		Err:        err,
 	}
 }

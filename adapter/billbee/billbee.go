@@ -254,3 +254,16 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	}
 	return d.put(ctx, id, body)
 }
+
+// Limits implements adapter.RateLimited with Billbee's documented
+// throttles: 2 requests/s per endpoint per API key + user, 10/s per key +
+// user, 50/s per key. A read-modify-write touches two endpoints, so
+// updates run at up to 2/s per credential.
+func (d *driver) Limits(operationID string) []adapter.Limit {
+	user := "billbee/" + adapter.CredentialID(d.cfg.APIKey.Reveal(), strings.ToLower(d.cfg.Username))
+	return []adapter.Limit{
+		{Key: user + "/" + operationID, PerSecond: 2},
+		{Key: user, PerSecond: 10},
+		{Key: "billbee/" + adapter.CredentialID(d.cfg.APIKey.Reveal()), PerSecond: 50},
+	}
+}

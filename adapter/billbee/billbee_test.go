@@ -38,10 +38,14 @@ const (
 	customerPath = "/api/v1/customers/100000150176895"
 )
 
+// noRetries keeps these tests about how one answer is read; retries are
+// tested in package adapter and against the sandbox.
+var noRetries = adapter.WithMaxRetries(0)
+
 func newClient(t *testing.T, baseURL string, opts ...adapter.Option) *adapter.Client {
 	t.Helper()
 	c, err := billbee.New(billbee.Config{APIKey: apiKey, Username: username, APIPassword: password},
-		append([]adapter.Option{adapter.WithBaseURL(baseURL)}, opts...)...)
+		append([]adapter.Option{adapter.WithBaseURL(baseURL), noRetries}, opts...)...)
 	require.NoError(t, err)
 	return c
 }
@@ -856,7 +860,7 @@ func TestCredentialsNeverLeak(t *testing.T) {
 			}
 			var logs bytes.Buffer
 			logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			c, err := billbee.New(cfg, adapter.WithBaseURL(srv.URL()), adapter.WithLogger(logger))
+			c, err := billbee.New(cfg, adapter.WithBaseURL(srv.URL()), adapter.WithLogger(logger), noRetries)
 			require.NoError(t, err)
 
 			_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: "100000150176896", Name: adapter.Set("Max")})

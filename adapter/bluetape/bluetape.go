@@ -347,3 +347,9 @@ func scalar(raw json.RawMessage) string {
 	}
 	return ""
 }
+
+// Limits implements adapter.RateLimited. BlueTape publishes no numbers, so
+// the key is paced adaptively: unlimited until a 429, slower after.
+func (d *driver) Limits(string) []adapter.Limit {
+	return []adapter.Limit{{Key: "bluetape/" + adapter.CredentialID(d.cfg.APIKey.Reveal(), d.cfg.AccountID.Reveal())}}
+}

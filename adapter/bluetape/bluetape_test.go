@@ -36,9 +36,13 @@ const (
 const fullContact = `{"id":"dc506b22c7fa","firstName":"John","lastName":"Doe","email":"john@example.com",
 	"phone":"+11234567890","modifiedAt":"2023-01-04T09:47:57.477Z"`
 
+// noRetries keeps these tests about how one answer is read; retries are
+// tested in package adapter and against the sandbox.
+var noRetries = adapter.WithMaxRetries(0)
+
 func newClient(t *testing.T, srv *vendortest.Server, opts ...adapter.Option) *adapter.Client {
 	t.Helper()
-	c, err := bluetape.New(bluetape.Config{APIKey: apiKey, AccountID: accountID}, append([]adapter.Option{adapter.WithBaseURL(srv.URL())}, opts...)...)
+	c, err := bluetape.New(bluetape.Config{APIKey: apiKey, AccountID: accountID}, append([]adapter.Option{adapter.WithBaseURL(srv.URL()), noRetries}, opts...)...)
 	require.NoError(t, err)
 	return c
 }
@@ -524,7 +528,7 @@ func TestNeitherCredentialAppearsInErrorsConfigsOrLogs(t *testing.T) {
 					srv.Then(tt.echo)
 				}
 			}
-			c, err := bluetape.New(cfg, adapter.WithBaseURL(srv.URL()), adapter.WithLogger(logger))
+			c, err := bluetape.New(cfg, adapter.WithBaseURL(srv.URL()), adapter.WithLogger(logger), noRetries)
 			require.NoError(t, err)
 			u := contact(t, "")
 			switch {

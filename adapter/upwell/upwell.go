@@ -277,3 +277,9 @@ func decodeError(raw []byte) (code, message string) {
 	}
 	return code, message
 }
+
+// Limits implements adapter.RateLimited. Upwell publishes no numbers, so
+// the key is paced adaptively: unlimited until a 429, slower after.
+func (d *driver) Limits(string) []adapter.Limit {
+	return []adapter.Limit{{Key: "upwell/" + adapter.CredentialID(d.cfg.APIKey.Reveal())}}
+}

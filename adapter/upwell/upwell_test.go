@@ -26,9 +26,13 @@ const apiKey = "upwell-sentinel-key-5f0c2e"
 
 const okBody = `{"updateCustomer":{"affectedRows":1,"returning":[{"id":"cus_123","name":"Acme Corp","sourceSystem":"ACME","sourceSystemId":"C-1001"}]},"updateCustomerRules":{"affectedRows":0}}`
 
+// noRetries keeps these tests about how one answer is read; retries are
+// tested in package adapter and against the sandbox.
+var noRetries = adapter.WithMaxRetries(0)
+
 func newClient(t *testing.T, srv *vendortest.Server, opts ...adapter.Option) *adapter.Client {
 	t.Helper()
-	c, err := upwell.New(upwell.Config{APIKey: apiKey, SourceSystem: "ACME"}, append([]adapter.Option{adapter.WithBaseURL(srv.URL())}, opts...)...)
+	c, err := upwell.New(upwell.Config{APIKey: apiKey, SourceSystem: "ACME"}, append([]adapter.Option{adapter.WithBaseURL(srv.URL()), noRetries}, opts...)...)
 	require.NoError(t, err)
 	return c
 }

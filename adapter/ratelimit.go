@@ -1,0 +1,169 @@
+package adapter
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Limit is one rate a request is subject to. A vendor may impose several
+// at once: Billbee allows 2 requests/s per endpoint per API key + user, 10/s
+// per key + user and 50/s per key, so a GET carries three Limits.
+type Limit struct {
+	// Key names what is counted: vendor, credential identity (a hash,
+	// never the credential: a shared limiter may store keys) and scope.
+	Key string
+	// PerSecond is the documented rate; 0 means "not published": start
+	// unlimited and slow down after a 429 (adaptive).
+	PerSecond float64
+}
+
+// RateLimiter paces requests. The default, NewRateLimiter, holds its state
+// in memory for one process. To coordinate several workers or processes
+// that share a credential, implement RateLimiter over a shared store (a
+// Redis token bucket per Limit.Key, say) and pass it to every client with
+// WithRateLimiter. Implementations must be safe for concurrent use.
+type RateLimiter interface {
+	// Wait blocks until a request subject to limits may be sent. It returns
+	// ctx's error if ctx ends first, and fails at once if the wait would
+	// pass ctx's deadline.
+	Wait(ctx context.Context, limits []Limit) error
+	// Throttled reports that the vendor answered 429 despite the pacing
+	// (other processes share the key, or the limit is not published);
+	// retryAfter is the vendor's Retry-After, 0 when absent.
+	Throttled(limits []Limit, retryAfter time.Duration)
+}
+
+// CredentialID returns a short stable hash of credential parts, for Limit
+// keys: equal credentials share limits, and no credential is exposed.
+func CredentialID(parts ...string) string {
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
+	return hex.EncodeToString(sum[:6])
+}
+
+// SafetyFactor is the share of a documented rate the default limiter uses:
+// the vendor counts arrivals, we count departures, and the network moves
+// requests closer together on the way. 7% headroom keeps a 2/s limit
+// clear of 429s with up to ~75 ms of jitter.
+const SafetyFactor = 0.93
+
+// Adaptive pacing for vendors without published limits.
+const (
+	adaptiveFloor    = 0.5              // requests/s never go below this
+	adaptiveRecovery = 10 * time.Second // quiet time before speeding up
+	adaptiveIncrease = 1.25             // speed-up factor per quiet period
+)
+
+// NewRateLimiter returns the in-process limiter: a token bucket per key
+// (golang.org/x/time/rate, burst 1) at SafetyFactor of the documented
+// rate; for unpublished limits, unlimited until the first 429, then half
+// the rate observed, growing again while the vendor stays quiet.
+func NewRateLimiter() RateLimiter {
+	return &localLimiter{keys: map[string]*keyLimiter{}}
+}
+
+type localLimiter struct {
+	mu   sync.Mutex
+	keys map[string]*keyLimiter
+}
+
+type keyLimiter struct {
+	limiter     *rate.Limiter
+	adaptive    bool
+	pausedUntil time.Time
+	lastChange  time.Time
+	// recent counts sends in the current one-second window, to estimate
+	// the rate that drew a 429.
+	windowStart time.Time
+	windowCount int
+	lastRate    float64
+}
+
+func (l *localLimiter) key(lim Limit) *keyLimiter {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k, ok := l.keys[lim.Key]
+	if !ok {
+		k = &keyLimiter{adaptive: lim.PerSecond <= 0}
+		if k.adaptive {
+			k.limiter = rate.NewLimiter(rate.Inf, 1)
+		} else {
+			k.limiter = rate.NewLimiter(rate.Limit(lim.PerSecond*SafetyFactor), 1)
+		}
+		l.keys[lim.Key] = k
+	}
+	return k
+}
+
+func (l *localLimiter) Wait(ctx context.Context, limits []Limit) error {
+	for _, lim := range limits {
+		k := l.key(lim)
+		l.mu.Lock()
+		pause := time.Until(k.pausedUntil)
+		l.recover(k)
+		l.mu.Unlock()
+		if pause > 0 {
+			if err := sleep(ctx, pause); err != nil {
+				return err
+			}
+		}
+		if err := k.limiter.Wait(ctx); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return errWaitPastDeadline
+		}
+		l.mu.Lock()
+		now := time.Now()
+		if now.Sub(k.windowStart) >= time.Second {
+			k.lastRate = float64(k.windowCount) / math.Max(now.Sub(k.windowStart).Seconds(), 1)
+			k.windowStart, k.windowCount = now, 0
+		}
+		k.windowCount++
+		l.mu.Unlock()
+	}
+	return nil
+}
+
+// recover speeds an adaptive key up again after a quiet period. Called
+// with l.mu held.
+func (l *localLimiter) recover(k *keyLimiter) {
+	if !k.adaptive || k.limiter.Limit() == rate.Inf || time.Since(k.lastChange) < adaptiveRecovery {
+		return
+	}
+	k.limiter.SetLimit(k.limiter.Limit() * adaptiveIncrease)
+	k.lastChange = time.Now()
+}
+
+func (l *localLimiter) Throttled(limits []Limit, retryAfter time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := time.Now()
+	for _, lim := range limits {
+		k, ok := l.keys[lim.Key]
+		if !ok {
+			continue
+		}
+		pause := retryAfter
+		if pause <= 0 {
+			pause = time.Second
+		}
+		if until := now.Add(min(pause, MaxRetryAfter)); until.After(k.pausedUntil) {
+			k.pausedUntil = until
+		}
+		if k.adaptive {
+			current := float64(k.limiter.Limit())
+			if k.limiter.Limit() == rate.Inf {
+				current = math.Max(k.lastRate, float64(k.windowCount)/math.Max(now.Sub(k.windowStart).Seconds(), 1))
+			}
+			k.limiter.SetLimit(rate.Limit(math.Max(current/2, adaptiveFloor)))
+			k.lastChange = now
+		}
+	}
+}

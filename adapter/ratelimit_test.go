@@ -1,0 +1,96 @@
+package adapter_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/custsync/custsync/adapter"
+)
+
+func TestTheLimiterPacesADocumentedRate(t *testing.T) {
+	l := adapter.NewRateLimiter()
+	limits := []adapter.Limit{{Key: "k", PerSecond: 20}}
+	start := time.Now()
+	for range 11 {
+		require.NoError(t, l.Wait(context.Background(), limits))
+	}
+	// 10 intervals at 20/s × SafetyFactor: about 538 ms.
+	perRequest := float64(time.Second) / (20 * adapter.SafetyFactor)
+	assert.GreaterOrEqual(t, time.Since(start), time.Duration(10*perRequest)-20*time.Millisecond)
+}
+
+func TestTheLimiterAppliesEveryLimitOfARequest(t *testing.T) {
+	l := adapter.NewRateLimiter()
+	endpointA := []adapter.Limit{{Key: "a", PerSecond: 1000}, {Key: "shared", PerSecond: 10}}
+	endpointB := []adapter.Limit{{Key: "b", PerSecond: 1000}, {Key: "shared", PerSecond: 10}}
+	start := time.Now()
+	for i := range 6 {
+		lim := endpointA
+		if i%2 == 1 {
+			lim = endpointB
+		}
+		require.NoError(t, l.Wait(context.Background(), lim))
+	}
+	assert.GreaterOrEqual(t, time.Since(start), 450*time.Millisecond, "the shared limit paces both endpoints")
+}
+
+func TestTheLimiterFailsFastWhenTheWaitWouldPassTheDeadline(t *testing.T) {
+	l := adapter.NewRateLimiter()
+	limits := []adapter.Limit{{Key: "slow", PerSecond: 0.5}}
+	require.NoError(t, l.Wait(context.Background(), limits))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	assert.Error(t, l.Wait(ctx, limits))
+	assert.Less(t, time.Since(start), 50*time.Millisecond)
+}
+
+func TestAnAdaptiveLimitSlowsDownAfterA429(t *testing.T) {
+	l := adapter.NewRateLimiter()
+	limits := []adapter.Limit{{Key: "unpublished"}}
+	start := time.Now()
+	for range 50 {
+		require.NoError(t, l.Wait(context.Background(), limits))
+	}
+	assert.Less(t, time.Since(start), 100*time.Millisecond, "unlimited until throttled")
+
+	l.Throttled(limits, 200*time.Millisecond)
+	start = time.Now()
+	require.NoError(t, l.Wait(context.Background(), limits))
+	assert.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond, "Retry-After pauses the key")
+	start = time.Now()
+	for range 3 {
+		require.NoError(t, l.Wait(context.Background(), limits))
+	}
+	assert.Greater(t, time.Since(start), 20*time.Millisecond, "and the key is now paced")
+}
+
+func TestTheLimiterIsSafeForConcurrentUse(t *testing.T) {
+	l := adapter.NewRateLimiter()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			for range 20 {
+				_ = l.Wait(context.Background(), []adapter.Limit{{Key: "x", PerSecond: 10000}, {Key: "y"}})
+				if i == 0 {
+					// A documented key is only paused, by the Retry-After given.
+					l.Throttled([]adapter.Limit{{Key: "x", PerSecond: 10000}}, time.Millisecond)
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestCredentialIDsAreStableAndHideTheCredential(t *testing.T) {
+	a := adapter.CredentialID("key-123", "user")
+	assert.Equal(t, a, adapter.CredentialID("key-123", "user"))
+	assert.NotEqual(t, a, adapter.CredentialID("key-123", "other"))
+	assert.NotContains(t, a, "key-123")
+	assert.Len(t, a, 12)
+}

@@ -1,0 +1,196 @@
+package adapter_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/custsync/custsync/adapter"
+)
+
+// answers serves the given statuses in order, then 200s, counting requests
+// and checking every attempt carries the whole body.
+func answers(t *testing.T, n *atomic.Int32, statuses ...int) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		assert.Equal(t, "Acme", string(body), "every attempt sends the whole body")
+		i := int(n.Add(1)) - 1
+		if i < len(statuses) {
+			if statuses[i] == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", "0")
+			}
+			w.WriteHeader(statuses[i])
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+var fastRetries = adapter.WithRetryBackoff(time.Millisecond, 5*time.Millisecond)
+
+func newRetrying(t *testing.T, h http.HandlerFunc, method string, opts ...adapter.Option) *adapter.Client {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	c, err := adapter.NewClient(&fakeDriver{method: method}, append([]adapter.Option{adapter.WithBaseURL(srv.URL), fastRetries}, opts...)...)
+	require.NoError(t, err)
+	return c
+}
+
+func TestTransientFailuresAreRetried(t *testing.T) {
+	for _, statuses := range [][]int{{503}, {502, 504}, {429, 429}, {500, 408}} {
+		var n atomic.Int32
+		c := newRetrying(t, answers(t, &n, statuses...), http.MethodPut)
+		res, err := c.Update(context.Background(), update("Acme"))
+		require.NoError(t, err, "%v", statuses)
+		assert.Equal(t, len(statuses)+1, res.Attempts)
+		assert.Equal(t, int32(len(statuses)+1), n.Load())
+	}
+}
+
+func TestRetriesStopAfterTheLimitAndKeepTheLastError(t *testing.T) {
+	var n atomic.Int32
+	c := newRetrying(t, answers(t, &n, 503, 503, 502, 503), http.MethodPut)
+	_, err := c.Update(context.Background(), update("Acme"))
+	var e *adapter.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, 502, e.HTTPStatus, "the last answer")
+	assert.Equal(t, 3, e.Attempts, "one try and DefaultMaxRetries retries")
+	assert.True(t, e.Retryable)
+	assert.Equal(t, int32(3), n.Load())
+
+	n.Store(0)
+	_, err = c.Update(context.Background(), update("Acme"), adapter.WithMaxRetries(0))
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, 1, e.Attempts)
+}
+
+func TestA400IsNeverRetried(t *testing.T) {
+	for _, status := range []int{400, 401, 403, 404, 409, 422} {
+		var n atomic.Int32
+		c := newRetrying(t, answers(t, &n, status, status, status), http.MethodPut)
+		_, err := c.Update(context.Background(), update("Acme"))
+		require.Error(t, err)
+		assert.Equal(t, int32(1), n.Load(), "HTTP %d", status)
+	}
+}
+
+func TestANonIdempotentRequestIsNotRetriedWhereItMayHaveTakenEffect(t *testing.T) {
+	for _, status := range []int{500, 502, 503, 504} {
+		var n atomic.Int32
+		c := newRetrying(t, answers(t, &n, status, status, status), http.MethodPost)
+		_, err := c.Update(context.Background(), update("Acme"))
+		var e *adapter.Error
+		require.ErrorAs(t, err, &e)
+		assert.False(t, e.Retryable, "HTTP %d to a POST", status)
+		assert.Equal(t, int32(1), n.Load(), "HTTP %d to a POST", status)
+	}
+	// 429 and 408 say the request was not processed: safe even for a POST.
+	var n atomic.Int32
+	c := newRetrying(t, answers(t, &n, 429, 408), http.MethodPost)
+	_, err := c.Update(context.Background(), update("Acme"))
+	require.NoError(t, err)
+	assert.Equal(t, int32(3), n.Load())
+}
+
+func TestABrokenConnectionIsRetriedOnlyForIdempotentRequests(t *testing.T) {
+	reset := func(n *atomic.Int32) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if n.Add(1) == 1 {
+				conn, _, err := w.(http.Hijacker).Hijack()
+				require.NoError(t, err)
+				conn.(*net.TCPConn).SetLinger(0)
+				conn.Close()
+				return
+			}
+			_, _ = io.ReadAll(r.Body)
+			w.WriteHeader(http.StatusOK)
+		}
+	}
+	var put atomic.Int32
+	res, err := newRetrying(t, reset(&put), http.MethodPut).Update(context.Background(), update("Acme"))
+	require.NoError(t, err)
+	assert.Equal(t, 2, res.Attempts)
+
+	var post atomic.Int32
+	_, err = newRetrying(t, reset(&post), http.MethodPost).Update(context.Background(), update("Acme"))
+	assert.ErrorIs(t, err, adapter.ErrUnavailable)
+	assert.Equal(t, int32(1), post.Load(), "the POST may have been applied: not sent again")
+}
+
+func TestAConnectionNeverMadeIsRetriedEvenForAPost(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := l.Addr().String()
+	require.NoError(t, l.Close()) // nothing listens: every dial is refused
+	c, err := adapter.NewClient(&fakeDriver{method: http.MethodPost}, adapter.WithBaseURL("http://"+addr), fastRetries)
+	require.NoError(t, err)
+	_, err = c.Update(context.Background(), update("Acme"))
+	var e *adapter.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, adapter.Unavailable, e.Code)
+	assert.Equal(t, 3, e.Attempts)
+}
+
+func TestRetryAfterIsHonouredAndCappedByTheDeadline(t *testing.T) {
+	var n atomic.Int32
+	c := newRetrying(t, func(w http.ResponseWriter, _ *http.Request) {
+		if n.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}, http.MethodPut)
+	start := time.Now()
+	_, err := c.Update(context.Background(), update("Acme"))
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), 900*time.Millisecond, "waited for Retry-After")
+
+	n.Store(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start = time.Now()
+	_, err = c.Update(ctx, update("Acme"))
+	assert.ErrorIs(t, err, adapter.ErrResourceExhausted, "the 429 is reported, not a wait that cannot finish")
+	assert.Less(t, time.Since(start), 200*time.Millisecond, "it failed fast")
+}
+
+// A limiter that records what the transport tells it.
+type recordingLimiter struct {
+	waits, throttles atomic.Int32
+	lastRetryAfter   atomic.Int64
+}
+
+func (r *recordingLimiter) Wait(context.Context, []adapter.Limit) error { r.waits.Add(1); return nil }
+func (r *recordingLimiter) Throttled(_ []adapter.Limit, d time.Duration) {
+	r.throttles.Add(1)
+	r.lastRetryAfter.Store(int64(d))
+}
+
+type limitedDriver struct{ fakeDriver }
+
+func (*limitedDriver) Limits(op string) []adapter.Limit {
+	return []adapter.Limit{{Key: "fake/" + op, PerSecond: 100}}
+}
+
+func TestTheLimiterIsConsultedBeforeEveryAttemptAndToldOf429s(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(answers(t, &n, 429))
+	defer srv.Close()
+	lim := &recordingLimiter{}
+	c, err := adapter.NewClient(&limitedDriver{}, adapter.WithBaseURL(srv.URL), adapter.WithRateLimiter(lim), fastRetries)
+	require.NoError(t, err)
+	_, err = c.Update(context.Background(), update("Acme"))
+	require.NoError(t, err)
+	assert.Equal(t, int32(2), lim.waits.Load())
+	assert.Equal(t, int32(1), lim.throttles.Load())
+}

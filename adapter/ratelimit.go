@@ -53,11 +53,14 @@ func CredentialID(parts ...string) string {
 // clear of 429s with up to ~75 ms of jitter.
 const SafetyFactor = 0.93
 
-// Adaptive pacing for vendors without published limits.
+// Adaptive pacing for vendors without published limits: multiplicative
+// decrease on a 429 (once per epoch, however many concurrent requests
+// were refused together), gradual increase while the vendor stays quiet.
 const (
-	adaptiveFloor    = 0.5              // requests/s never go below this
-	adaptiveRecovery = 10 * time.Second // quiet time before speeding up
-	adaptiveIncrease = 1.25             // speed-up factor per quiet period
+	adaptiveFloor    = 1.0             // requests/s never go below this
+	adaptiveEpoch    = time.Second     // 429s within this of a decrease are the same event
+	adaptiveRecovery = 2 * time.Second // quiet time before each speed-up
+	adaptiveIncrease = 1.2             // speed-up factor per quiet period
 )
 
 // NewRateLimiter returns the in-process limiter: a token bucket per key
@@ -78,11 +81,18 @@ type keyLimiter struct {
 	adaptive    bool
 	pausedUntil time.Time
 	lastChange  time.Time
-	// recent counts sends in the current one-second window, to estimate
-	// the rate that drew a 429.
+	// Sends are counted in one-second windows (this one and the last) to
+	// estimate the rate that drew a 429.
 	windowStart time.Time
 	windowCount int
-	lastRate    float64
+	prevCount   int
+}
+
+// observedRate estimates the recent send rate over the last window and
+// the current one. Called with l.mu held.
+func (k *keyLimiter) observedRate(now time.Time) float64 {
+	span := 1 + min(now.Sub(k.windowStart).Seconds(), 1)
+	return float64(k.prevCount+k.windowCount) / span
 }
 
 func (l *localLimiter) key(lim Limit) *keyLimiter {
@@ -121,8 +131,11 @@ func (l *localLimiter) Wait(ctx context.Context, limits []Limit) error {
 		}
 		l.mu.Lock()
 		now := time.Now()
-		if now.Sub(k.windowStart) >= time.Second {
-			k.lastRate = float64(k.windowCount) / math.Max(now.Sub(k.windowStart).Seconds(), 1)
+		if elapsed := now.Sub(k.windowStart); elapsed >= time.Second {
+			k.prevCount = k.windowCount
+			if elapsed >= 2*time.Second {
+				k.prevCount = 0
+			}
 			k.windowStart, k.windowCount = now, 0
 		}
 		k.windowCount++
@@ -157,11 +170,8 @@ func (l *localLimiter) Throttled(limits []Limit, retryAfter time.Duration) {
 		if until := now.Add(min(pause, MaxRetryAfter)); until.After(k.pausedUntil) {
 			k.pausedUntil = until
 		}
-		if k.adaptive {
-			current := float64(k.limiter.Limit())
-			if k.limiter.Limit() == rate.Inf {
-				current = math.Max(k.lastRate, float64(k.windowCount)/math.Max(now.Sub(k.windowStart).Seconds(), 1))
-			}
+		if k.adaptive && (k.limiter.Limit() == rate.Inf || now.Sub(k.lastChange) >= adaptiveEpoch) {
+			current := math.Min(float64(k.limiter.Limit()), k.observedRate(now))
 			k.limiter.SetLimit(rate.Limit(math.Max(current/2, adaptiveFloor)))
 			k.lastChange = now
 		}

@@ -94,3 +94,22 @@ func TestCredentialIDsAreStableAndHideTheCredential(t *testing.T) {
 	assert.NotContains(t, a, "key-123")
 	assert.Len(t, a, 12)
 }
+
+func TestConcurrent429sSlowAnAdaptiveKeyOnlyOnce(t *testing.T) {
+	l := adapter.NewRateLimiter()
+	limits := []adapter.Limit{{Key: "burst"}}
+	for range 40 { // about 40 requests in the last second
+		require.NoError(t, l.Wait(context.Background(), limits))
+	}
+	for range 8 { // eight requests refused together
+		l.Throttled(limits, time.Millisecond)
+	}
+	time.Sleep(5 * time.Millisecond)
+	start := time.Now()
+	for range 5 {
+		require.NoError(t, l.Wait(context.Background(), limits))
+	}
+	// Halved once from ~40/s, about 20/s: 4 intervals take ~200 ms. Halved
+	// eight times it would be the 1/s floor: 4 s.
+	assert.Less(t, time.Since(start), 1500*time.Millisecond)
+}

@@ -23,7 +23,7 @@ type Outcome struct {
 // Bulk defaults.
 const (
 	DefaultConcurrency    = 4
-	DefaultRecordAttempts = 3
+	DefaultRecordAttempts = 5
 	// recordRetryPause is the first pause before a record whose call failed
 	// retryably is tried again; it doubles with each further call.
 	recordRetryPause = 2 * time.Second

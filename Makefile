@@ -7,7 +7,7 @@ BASE ?= $(shell git rev-parse --verify --quiet origin/main >/dev/null && echo or
 VENDORS := upwell bluetape billbee
 
 .DEFAULT_GOAL := help
-.PHONY: help generate check-generated lint test spec-diff
+.PHONY: help generate check-generated lint test bench fuzz spec-diff
 
 help: ## List the targets.
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-16s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -30,6 +30,17 @@ lint: ## gofmt (handwritten code only) and go vet.
 
 test: lint check-generated ## Lint, check gen/ is current, run every test with -race.
 	$(GO) test -race ./...
+
+bench: ## Benchmarks (e.g. the share of Billbee's allowed rate a throttled bulk reaches).
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+
+FUZZTIME ?= 30s
+fuzz: ## Run each fuzz target for FUZZTIME (their seed corpora run in every go test).
+	$(GO) test ./adapter -run '^$$' -fuzz FuzzParseCustomerUpdate -fuzztime $(FUZZTIME)
+	$(GO) test ./wiretime -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	@for p in upwell bluetape billbee; do \
+		$(GO) test ./adapter/$$p -run '^$$' -fuzz FuzzResponseDecoding -fuzztime $(FUZZTIME) || exit 1; \
+	done
 
 spec-diff: ## Breaking changes in specs/ against BASE (default origin/main, else HEAD).
 	@for v in $(VENDORS); do \

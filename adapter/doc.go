@@ -1,5 +1,64 @@
 // Package adapter is custsync's portable API: one customer-update model and
-// one interface over the Upwell, BlueTape and Billbee drivers in its
-// subpackages. The drivers translate; this package owns what every vendor
-// shares: validation, errors, retries, rate limits and timeouts.
+// one client type over the Upwell, BlueTape and Billbee drivers in its
+// subpackages. Drivers translate; this package owns what every vendor
+// shares: validation, the field-support check, errors, retries, rate
+// limits, timeouts and logging.
+//
+// # Updating a customer
+//
+// Get a *Client from a vendor package (upwell.New, bluetape.New,
+// billbee.New, or their FromEnv) and send a CustomerUpdate:
+//
+//	client, err := billbee.FromEnv()
+//	res, err := client.Update(ctx, &adapter.CustomerUpdate{
+//		ID:    "100000150176895",
+//		Name:  adapter.Set("Max Mustermann"),
+//		VATID: adapter.Clear[string](), // null: clear the VAT id
+//	})
+//
+// Every field is a Field: absent (leave alone), Clear (empty it) or Set.
+// The same update has a canonical JSON form (ParseCustomerUpdate), which
+// the custsync command reads.
+//
+// # Nothing is dropped silently
+//
+// A field the vendor cannot store fails the call with InvalidArgument
+// naming it, before any request; WithLenient(true) drops such fields
+// instead and Result.Dropped lists them. Bad input (an empty id, a
+// malformed e-mail, an empty string where null was meant) fails the same
+// way. Each driver's package doc has its field-mapping table.
+//
+// # Errors
+//
+// Failures are *Error, with a portable Code (NotFound, InvalidArgument,
+// PermissionDenied, FailedPrecondition, ResourceExhausted, Unavailable,
+// DeadlineExceeded, Canceled, Internal, Unknown), the HTTP status, the
+// vendor's own code and message, the request id, whether a retry may
+// succeed, the attempts made and a capped body excerpt:
+//
+//	if errors.Is(err, adapter.ErrNotFound) { ... }
+//	var e *adapter.Error
+//	if errors.As(err, &e) && e.Retryable { ... }
+//
+// A canceled or expired ctx returns ctx's own error. No error, log record
+// or printed config ever holds a credential (see Secret).
+//
+// # Retries, timeouts and rate limits
+//
+// Each attempt is bounded (WithAttemptTimeout, default 30s). Failed
+// attempts are retried (WithMaxRetries, default 2) with exponential backoff
+// and jitter, honouring Retry-After, but only where a retry cannot apply a
+// change twice, and never past the ctx deadline. Requests are paced by a
+// RateLimiter from the limits each driver declares: Billbee's documented
+// 2/s per endpoint, 10/s per user and 50/s per key; adaptively for Upwell
+// and BlueTape, which publish none. Clients that share a credential should
+// share a limiter (WithRateLimiter); implement RateLimiter over a shared
+// store to coordinate processes.
+//
+// # Bulk
+//
+// UpdateAll streams updates through a client with bounded concurrency and
+// yields one Outcome per update: success, or the error with the input.
+// Memory stays flat however long the stream, and a canceled run reports
+// every update it never sent.
 package adapter

@@ -1,0 +1,205 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// Exit codes, the same for every command.
+const (
+	exitOK      = 0 // everything succeeded
+	exitFailed  = 1 // the update, or at least one pushed record, failed
+	exitUsage   = 2 // bad usage or invalid input to update: nothing was sent
+	programName = "custsync"
+)
+
+// app is one invocation of the command: its streams and its interrupts.
+// main wires it to the process; tests build their own and run commands
+// in-process.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	// stop ends at the first interrupt: start no further work. abort ends
+	// at the second: abandon work in flight. abort ending implies stop.
+	stop, abort context.Context
+	// stderrTTY selects push's progress bar over periodic progress lines.
+	stderrTTY bool
+	// progressEvery is the period of push's plain progress lines
+	// (default 5s); tests shorten it.
+	progressEvery time.Duration
+}
+
+type command struct {
+	name, summary string
+	run           func(a *app, args []string) int
+}
+
+// commands are listed in the order the top-level usage shows them.
+var commands = []command{
+	{"update", "update one customer from a JSON object", (*app).update},
+	{"push", "push a JSONL file of customers, one per line", (*app).push},
+	{"sandbox", "serve fake vendors locally, with demo credentials", (*app).sandbox},
+	{"vendors", "print which fields each vendor stores", (*app).vendors},
+}
+
+const mainUsage = `custsync updates customer records at Upwell, BlueTape and Billbee.
+
+Usage:
+  custsync <command> [flags]
+
+Commands:
+%s
+Run "custsync <command> --help" for a command's flags and examples.
+
+Credentials come only from the environment:
+  upwell    UPWELL_API_KEY, and optionally UPWELL_SOURCE_SYSTEM (the default sourceSystem)
+  bluetape  BLUETAPE_API_KEY, BLUETAPE_ACCOUNT_ID
+  billbee   BILLBEE_API_KEY, BILLBEE_USERNAME, BILLBEE_API_PASSWORD
+With --sandbox, update and push run against an in-process sandbox with its
+demo credentials instead, and need none.
+
+Exit status: 0 if everything succeeded, 1 if the update or any pushed record
+failed, 2 for bad usage or invalid input to update (nothing was sent).
+
+Example:
+  custsync push --sandbox --vendor billbee --file examples/customers.jsonl
+`
+
+func printMainUsage(w io.Writer) {
+	var list strings.Builder
+	for _, c := range commands {
+		fmt.Fprintf(&list, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, mainUsage, list.String())
+}
+
+// run executes the command line args (without the program name) and
+// returns the exit code.
+func (a *app) run(args []string) int {
+	if a.stop == nil {
+		a.stop = context.Background()
+	}
+	if a.abort == nil {
+		a.abort = context.Background()
+	}
+	if a.progressEvery <= 0 {
+		a.progressEvery = 5 * time.Second
+	}
+	if len(args) == 0 {
+		printMainUsage(a.stderr)
+		return exitUsage
+	}
+	name, rest := args[0], args[1:]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		if name == "help" && len(rest) > 0 {
+			// "custsync help push" is "custsync push --help".
+			return a.run([]string{rest[0], "--help"})
+		}
+		printMainUsage(a.stdout)
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == name {
+			return c.run(a, rest)
+		}
+	}
+	fmt.Fprintf(a.stderr, "custsync: unknown command %q\n\n", name)
+	printMainUsage(a.stderr)
+	return exitUsage
+}
+
+// usageError is a mistake in how the command was called (a flag, a missing
+// credential, an unreadable input file): exit code 2, nothing sent.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// fail reports err for command cmd on stderr and returns its exit code:
+// exitUsage for a usageError, exitFailed otherwise.
+func (a *app) fail(cmd string, err error) int {
+	fmt.Fprintf(a.stderr, "custsync %s: %v\n", cmd, err)
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(a.stderr, "Run \"custsync %s --help\" for usage.\n", cmd)
+		return exitUsage
+	}
+	return exitFailed
+}
+
+// newFlagSet returns a FlagSet for cmd whose usage is the text usage (a
+// synopsis, a description and examples) with the flags inserted where
+// usage has the line "%flags%" (a command without flags leaves it out).
+func newFlagSet(cmd, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(programName+" "+cmd, flag.ContinueOnError)
+	fs.Usage = func() {
+		w := fs.Output()
+		head, tail, hasFlags := strings.Cut(usage, "%flags%\n")
+		fmt.Fprint(w, head)
+		if hasFlags {
+			printFlags(w, fs)
+		}
+		fmt.Fprint(w, tail)
+	}
+	return fs
+}
+
+// printFlags lists fs's flags as users type them: "--name VALUE", the
+// description indented below, then the default when it is not the zero
+// value. (flag.PrintDefaults writes single dashes.)
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		if name == "value" || name == "string" || name == "int" {
+			name = strings.ToUpper(f.Name)
+		}
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		fmt.Fprintln(w, line)
+		for _, l := range strings.Split(usage, "\n") {
+			fmt.Fprintf(w, "        %s\n", l)
+		}
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+			fmt.Fprintf(w, "        (default %s)\n", f.DefValue)
+		}
+	})
+	fmt.Fprintln(w)
+}
+
+// parse parses args into fs. done is true when the command should end
+// at once with code: after --help (usage on stdout, exit 0) or a flag
+// error (usage on stderr, exit 2). Positional arguments are refused: every
+// input is named by a flag.
+func (a *app) parse(fs *flag.FlagSet, args []string) (code int, done bool) {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fs.SetOutput(a.stdout)
+		fs.Usage()
+		return exitOK, true
+	case err != nil:
+		fmt.Fprintf(a.stderr, "%s: %v\n\n", fs.Name(), err)
+		fs.SetOutput(a.stderr)
+		fs.Usage()
+		return exitUsage, true
+	case fs.NArg() > 0:
+		fmt.Fprintf(a.stderr, "%s: unexpected argument %q (inputs are named by flags, such as --file)\n\n", fs.Name(), fs.Arg(0))
+		fs.SetOutput(a.stderr)
+		fs.Usage()
+		return exitUsage, true
+	}
+	fs.SetOutput(a.stderr)
+	return 0, false
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/billbee"
+	"github.com/custsync/custsync/adapter/bluetape"
+	"github.com/custsync/custsync/adapter/upwell"
+	"github.com/custsync/custsync/sandbox"
+	"github.com/custsync/custsync/specs"
+)
+
+const sandboxUsage = `Usage: custsync sandbox [--addr 127.0.0.1:8080] [--synthetic N]
+
+Serves fake Upwell, BlueTape and Billbee APIs until interrupted (Ctrl-C),
+with their seed customers, --synthetic more per vendor, and Billbee's
+documented rate limits. It prints each vendor's base URL and the demo
+credentials as export lines to paste into another shell; then point
+update or push at it with --base-url. Its state lives in memory only.
+
+Flags:
+%flags%
+Examples:
+  custsync sandbox --addr 127.0.0.1:8080 --synthetic 1000
+  # in another shell, after pasting the export lines it prints:
+  custsync push --vendor upwell --base-url http://127.0.0.1:8080/upwell --file examples/upwell.jsonl
+`
+
+func (a *app) sandbox(args []string) int {
+	fs := newFlagSet("sandbox", sandboxUsage)
+	addr := fs.String("addr", "127.0.0.1:8080", "listen on `HOST:PORT` (port 0 picks a free one)")
+	synthetic := fs.Int("synthetic", 0, "add `N` synthetic customers per vendor (ids S-00001..., synthetic-00001..., 200000000000001...)")
+	throttle := fs.Bool("billbee-throttle", true, "enforce Billbee's documented rate limits (2 requests/s per endpoint);\n--billbee-throttle=false turns them off")
+	if code, done := a.parse(fs, args); done {
+		return code
+	}
+	if *synthetic < 0 {
+		return a.fail("sandbox", usagef("--synthetic %d: want 0 or more", *synthetic))
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return a.fail("sandbox", err)
+	}
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	if !adapter.IsLoopback(host) {
+		fmt.Fprintf(a.stderr, "custsync sandbox: warning: listening on %s, beyond this machine, with publicly known demo credentials\n", ln.Addr())
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1" // reachable locally; clients accept http only for loopback hosts
+	}
+	root := "http://" + net.JoinHostPort(host, port)
+
+	opts := []sandbox.Option{sandbox.WithSyntheticCustomers(*synthetic)}
+	if *throttle {
+		opts = append(opts, sandbox.WithThrottle(specs.Billbee, sandbox.BillbeeThrottle()))
+	}
+	sb := sandbox.New(opts...)
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	printSandboxBanner(a, root)
+
+	select {
+	case <-a.stop.Done():
+	case err := <-serveErr:
+		return a.fail("sandbox", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		fmt.Fprintf(a.stderr, "custsync sandbox: shutting down: %v\n", err)
+	}
+	for _, v := range specs.Vendors {
+		st := sb.Stats(v)
+		fmt.Fprintf(a.stdout, "sandbox: %s served %d requests (%d answered 429)\n", v, st.Requests, st.TooManyRequests)
+	}
+	return exitOK
+}
+
+func printSandboxBanner(a *app, root string) {
+	creds := sandbox.DefaultCredentials()
+	w := a.stdout
+	fmt.Fprintf(w, "custsync sandbox listening on %s (Ctrl-C to stop)\n\n", root)
+	fmt.Fprintf(w, "Base URLs (pass with --base-url):\n")
+	for _, v := range specs.Vendors {
+		fmt.Fprintf(w, "  %-9s %s%s\n", v, root, sandbox.BasePath(v))
+	}
+	fmt.Fprintf(w, "\nDemo credentials (paste into the shell you run custsync in):\n")
+	for _, kv := range [][2]string{
+		{upwell.EnvAPIKey, creds.UpwellAPIKey},
+		{upwell.EnvSourceSystem, sandbox.UpwellSourceSystem},
+		{bluetape.EnvAPIKey, creds.BlueTapeAPIKey},
+		{bluetape.EnvAccountID, creds.BlueTapeAccountID},
+		{billbee.EnvAPIKey, creds.BillbeeAPIKey},
+		{billbee.EnvUsername, creds.BillbeeUsername},
+		{billbee.EnvAPIPassword, creds.BillbeeAPIPassword},
+	} {
+		fmt.Fprintf(w, "export %s=%s\n", kv[0], kv[1])
+	}
+	fmt.Fprintf(w, "\nThen, for example:\n")
+	fmt.Fprintf(w, "  custsync push --vendor upwell --base-url %s%s --file examples/upwell.jsonl\n", root, sandbox.BasePath(specs.Upwell))
+	fmt.Fprintf(w, "  custsync update --vendor billbee --base-url %s%s --file examples/customer.json\n", root, sandbox.BasePath(specs.Billbee))
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/custsync/custsync/adapter"
+)
+
+const updateUsage = `Usage: custsync update --vendor upwell|bluetape|billbee [--file PATH|-] [flags]
+
+Updates one customer at one vendor. The input is one JSON object in
+custsync's canonical form: a missing key leaves the field unchanged, null
+clears it, a value sets it; vendor-only fields sit in an object named after
+the vendor. Unknown keys are refused.
+
+  {"id": "100000150176895", "name": "Max Mustermann GmbH", "vatId": null, "billbee": {"type": 1}}
+
+Prints one line saying what was done, or with --json one JSON object:
+  {"vendor", "id", "vendorId", "status", "requestId", "attempts", "sent", "dropped"}
+On failure it prints the vendor, the portable error code and the vendor's
+message on stderr (and with --json an object {"vendor", "id", "error"} on
+stdout) and exits 1; invalid input exits 2 and nothing is sent.
+
+Flags:
+%flags%
+Examples:
+  custsync update --sandbox --vendor billbee --file examples/customer.json
+  echo '{"id": "C-1001", "email": "ap@acme.example"}' | custsync update --vendor upwell --json
+`
+
+// maxUpdateInput caps what update reads: a customer is a few KiB, so
+// anything near this is not one.
+const maxUpdateInput = maxLineBytes
+
+func (a *app) update(args []string) int {
+	fs := newFlagSet("update", updateUsage)
+	var tf targetFlags
+	tf.register(fs)
+	file := fs.String("file", "-", "read the customer from `PATH`; - is standard input")
+	asJSON := fs.Bool("json", false, "print the result (or the error) as one JSON object on stdout")
+	if code, done := a.parse(fs, args); done {
+		return code
+	}
+	t, err := openTarget(tf, a.stderr)
+	if err != nil {
+		return a.fail("update", err)
+	}
+	defer t.close()
+
+	data, err := readUpdateInput(*file, a.stdin)
+	if err != nil {
+		return a.fail("update", err)
+	}
+	u, err := adapter.ParseCustomerUpdate(data)
+	if err != nil {
+		return a.updateFailed(t, "", withVendor(err, t.vendor), *asJSON)
+	}
+	res, err := t.client.Update(a.stop, u)
+	if err != nil {
+		return a.updateFailed(t, u.ID, err, *asJSON)
+	}
+	if *asJSON {
+		writeJSON(a.stdout, newUpdateOutput(res))
+		return exitOK
+	}
+	fmt.Fprintln(a.stdout, summarizeResult(res))
+	return exitOK
+}
+
+// readUpdateInput reads the whole input, refusing more than
+// maxUpdateInput bytes. An unreadable file is a usage error.
+func readUpdateInput(path string, stdin io.Reader) ([]byte, error) {
+	r := stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, usagef("cannot read the input: %v", err)
+		}
+		defer f.Close()
+		r = f
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxUpdateInput+1))
+	if err != nil {
+		return nil, usagef("cannot read the input: %v", err)
+	}
+	if len(data) > maxUpdateInput {
+		return nil, usagef("the input is larger than %d bytes; update takes one customer (use push for a JSONL file)", maxUpdateInput)
+	}
+	if strings.TrimSpace(string(data)) == "" {
+		return nil, usagef("the input is empty; want one JSON object such as {\"id\": \"C-1001\", \"name\": \"Acme Corp\"}")
+	}
+	return data, nil
+}
+
+// updateFailed reports a failed update: stderr always names the vendor,
+// the portable code and the vendor's message (the adapter's Error does);
+// --json adds the error object on stdout. Invalid input, refused before
+// anything was sent, exits 2 as bad usage does.
+func (a *app) updateFailed(t *target, id string, err error, asJSON bool) int {
+	code := exitFailed
+	switch {
+	case nothingSent(err):
+		code = exitUsage
+		fmt.Fprintf(a.stderr, "custsync update: invalid input, nothing sent: %v\n", err)
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintf(a.stderr, "custsync update: %s: interrupted; the update may or may not have been applied\n", t.vendor)
+	default:
+		msg := err.Error()
+		if !strings.HasPrefix(msg, string(t.vendor)) {
+			msg = string(t.vendor) + ": " + msg
+		}
+		fmt.Fprintf(a.stderr, "custsync update: %s\n", msg)
+	}
+	if asJSON {
+		writeJSON(a.stdout, updateErrorOutput{
+			Vendor: string(t.vendor),
+			ID:     id,
+			Error:  updateErrorInfo{errorInfo: describe(err), Attempts: attemptsOf(err)},
+		})
+	}
+	return code
+}
+
+// updateOutput is update --json's success object. It is the command's
+// contract, so it is spelled out here rather than borrowed from
+// adapter.Result's tags.
+type updateOutput struct {
+	Vendor    string   `json:"vendor"`
+	ID        string   `json:"id"`
+	VendorID  string   `json:"vendorId"`
+	Status    int      `json:"status"`
+	RequestID string   `json:"requestId"`
+	Attempts  int      `json:"attempts"`
+	Sent      []string `json:"sent"`
+	Dropped   []string `json:"dropped"`
+}
+
+func newUpdateOutput(r *adapter.Result) updateOutput {
+	return updateOutput{
+		Vendor: r.Vendor, ID: r.ID, VendorID: r.VendorID, Status: r.HTTPStatus,
+		RequestID: r.RequestID, Attempts: r.Attempts,
+		Sent: nonNil(r.Sent), Dropped: nonNil(r.Dropped),
+	}
+}
+
+// updateErrorOutput is update --json's failure object.
+type updateErrorOutput struct {
+	Vendor string          `json:"vendor"`
+	ID     string          `json:"id"`
+	Error  updateErrorInfo `json:"error"`
+}
+
+type updateErrorInfo struct {
+	errorInfo
+	Attempts int `json:"attempts"`
+}
+
+// summarizeResult is the one-line human summary of an update:
+//
+//	billbee 100000150176895: updated (vendor id 100000150176895, HTTP 200, 2 attempts; sent name, email; dropped none)
+func summarizeResult(r *adapter.Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: updated (", r.Vendor, r.ID)
+	if r.VendorID != "" {
+		fmt.Fprintf(&b, "vendor id %s, ", r.VendorID)
+	}
+	fmt.Fprintf(&b, "HTTP %d, %d %s", r.HTTPStatus, r.Attempts, plural(r.Attempts, "attempt", "attempts"))
+	if r.RequestID != "" {
+		fmt.Fprintf(&b, ", request id %s", r.RequestID)
+	}
+	fmt.Fprintf(&b, "; sent %s; dropped %s)", listOrNone(r.Sent), listOrNone(r.Dropped))
+	return b.String()
+}
+
+func listOrNone(list []string) string {
+	if len(list) == 0 {
+		return "none"
+	}
+	return strings.Join(list, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func nonNil(list []string) []string {
+	if list == nil {
+		return []string{}
+	}
+	return list
+}
+
+// writeJSON writes v as one line of JSON. Encoding the command's own
+// structs cannot fail.
+func writeJSON(w io.Writer, v any) {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(v)
+}

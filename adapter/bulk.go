@@ -3,6 +3,7 @@ package adapter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"sync"
 	"time"
@@ -24,6 +25,10 @@ type Outcome struct {
 const (
 	DefaultConcurrency    = 4
 	DefaultRecordAttempts = 5
+	// DefaultHaltAfter is how many records in a row may fail retryably
+	// before a run stops starting new ones: the vendor is down, and a
+	// nightly batch should say so within minutes, not crawl for days.
+	DefaultHaltAfter = 50
 	// recordRetryPause is the first pause before a record whose call failed
 	// retryably is tried again; it doubles with each further call.
 	recordRetryPause = 2 * time.Second
@@ -33,6 +38,7 @@ type bulkConfig struct {
 	concurrency    int
 	recordAttempts int
 	recordPause    time.Duration
+	haltAfter      int
 	callOptions    []CallOption
 }
 
@@ -66,6 +72,19 @@ func WithRecordPause(d time.Duration) BulkOption {
 	return func(c *bulkConfig) { c.recordPause = d }
 }
 
+// WithHaltAfter stops a run from starting new records once n records in a
+// row have failed with retryable errors (after all their attempts); the
+// rest are reported as not attempted, with an Unavailable error saying
+// why. A success or a non-retryable failure (the vendor answered) resets
+// the count. 0 never halts. Default DefaultHaltAfter.
+func WithHaltAfter(n int) BulkOption {
+	return func(c *bulkConfig) {
+		if n >= 0 {
+			c.haltAfter = n
+		}
+	}
+}
+
 // WithCallOptions applies options to every Update call of the run.
 func WithCallOptions(opts ...CallOption) BulkOption {
 	return func(c *bulkConfig) { c.callOptions = append(c.callOptions, opts...) }
@@ -84,45 +103,58 @@ type bulkJob struct {
 // When ctx ends, updates in flight finish with ctx's error and every
 // update not yet sent (including the rest of the stream, which is still
 // read) is yielded with Attempted false and ctx's error, so nothing goes
-// unreported. Stopping the iteration early (break) cancels the run and
-// waits for its goroutines.
+// unreported. The same holds when the run halts because the vendor keeps
+// failing (see WithHaltAfter). Stopping the iteration early (break)
+// cancels the run and waits for its goroutines.
 func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate], opts ...BulkOption) iter.Seq[Outcome] {
-	cfg := bulkConfig{concurrency: DefaultConcurrency, recordAttempts: DefaultRecordAttempts, recordPause: recordRetryPause}
+	cfg := bulkConfig{concurrency: DefaultConcurrency, recordAttempts: DefaultRecordAttempts,
+		recordPause: recordRetryPause, haltAfter: DefaultHaltAfter}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	return func(yield func(Outcome) bool) {
 		runCtx, stop := context.WithCancel(ctx)
 		defer stop()
+		// feed ends when the run should start no more records: ctx ended,
+		// the consumer left, or the vendor kept failing (its cause says so).
+		feed, halt := context.WithCancelCause(runCtx)
+		defer halt(nil)
+		streak := &failureStreak{limit: cfg.haltAfter, halt: halt}
 		jobs := make(chan bulkJob, cfg.concurrency)
 		outcomes := make(chan Outcome, cfg.concurrency)
 		var wg sync.WaitGroup
 
-		// The reader hands updates to the workers; once ctx ends it keeps
-		// reading and reports the rest as never attempted.
+		// The reader hands updates to the workers; once the feed ends it
+		// keeps reading and reports the rest as never attempted.
 		wg.Go(func() {
 			defer close(jobs)
 			seq := 0
 			for update := range updates {
 				job := bulkJob{seq: seq, update: update}
 				seq++
-				if runCtx.Err() == nil {
+				if feed.Err() == nil {
 					select {
 					case jobs <- job:
 						continue
-					case <-runCtx.Done():
+					case <-feed.Done():
 					}
 				}
-				if ctx.Err() == nil {
+				if ctx.Err() == nil && runCtx.Err() != nil {
 					return // the consumer stopped early: nobody is left to report to
 				}
-				outcomes <- notAttempted(ctx, job)
+				outcomes <- notAttempted(ctx, feed, job)
 			}
 		})
 		for range cfg.concurrency {
 			wg.Go(func() {
 				for job := range jobs {
-					outcomes <- runRecord(runCtx, u, job, cfg)
+					if feed.Err() != nil {
+						outcomes <- notAttempted(ctx, feed, job)
+						continue
+					}
+					out := runRecord(runCtx, feed, u, job, cfg)
+					streak.record(out)
+					outcomes <- out
 				}
 			})
 		}
@@ -139,8 +171,13 @@ func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate]
 	}
 }
 
-func notAttempted(ctx context.Context, job bulkJob) Outcome {
+// notAttempted reports a record the run never sent: ctx's error when ctx
+// ended, else why the feed stopped.
+func notAttempted(ctx, feed context.Context, job bulkJob) Outcome {
 	err := ctx.Err()
+	if err == nil {
+		err = context.Cause(feed)
+	}
 	if err == nil {
 		err = context.Canceled
 	}
@@ -148,12 +185,9 @@ func notAttempted(ctx context.Context, job bulkJob) Outcome {
 }
 
 // runRecord updates one record, trying it again as a whole while the
-// failure is retryable and attempts remain.
-func runRecord(ctx context.Context, u Updater, job bulkJob, cfg bulkConfig) Outcome {
+// failure is retryable, attempts remain, and the run still feeds records.
+func runRecord(ctx, feed context.Context, u Updater, job bulkJob, cfg bulkConfig) Outcome {
 	out := Outcome{Seq: job.seq, Update: job.update}
-	if ctx.Err() != nil {
-		return notAttempted(ctx, job)
-	}
 	pause := cfg.recordPause
 	for {
 		res, err := u.Update(ctx, job.update, cfg.callOptions...)
@@ -163,10 +197,41 @@ func runRecord(ctx context.Context, u Updater, job bulkJob, cfg bulkConfig) Outc
 		if err == nil || !retryable(err) || out.Calls >= cfg.recordAttempts {
 			return out
 		}
-		if sleep(ctx, pause) != nil {
-			return out // keep the last real error; ctx's end is reported by later records
+		if sleep(feed, pause) != nil {
+			return out // keep the last real error
 		}
 		pause *= 2
+	}
+}
+
+// failureStreak counts records in a row that ended in a retryable failure
+// and halts the feed when there are too many.
+type failureStreak struct {
+	limit int
+	halt  context.CancelCauseFunc
+	mu    sync.Mutex
+	n     int
+}
+
+func (s *failureStreak) record(out Outcome) {
+	if s.limit <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if out.Err == nil || !retryable(out.Err) {
+		s.n = 0 // the vendor answered
+		return
+	}
+	s.n++
+	if s.n == s.limit {
+		halted := &Error{Code: Unavailable, Retryable: true, Err: out.Err,
+			Message: fmt.Sprintf("not sent: the run stopped after %d records in a row failed with retryable errors (last: %v)", s.limit, out.Err)}
+		var last *Error
+		if errors.As(out.Err, &last) {
+			halted.Vendor = last.Vendor
+		}
+		s.halt(halted)
 	}
 }
 

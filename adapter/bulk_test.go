@@ -174,3 +174,42 @@ func TestBreakingOutOfUpdateAllStopsItsWork(t *testing.T) {
 	assert.Less(t, pulled.Load(), int64(100), "the stream is not read to the end")
 	// goleak (TestMain) checks that no goroutine outlives the loop.
 }
+
+func TestUpdateAllHaltsWhenTheVendorKeepsFailing(t *testing.T) {
+	down := &adapter.Error{Vendor: "fake", Code: adapter.Unavailable, Retryable: true, Attempts: 3, Message: "down"}
+	u := &scriptedUpdater{fail: func(*adapter.CustomerUpdate, int) error { return down }}
+	var attempted, halted int
+	for out := range adapter.UpdateAll(context.Background(), u, stream(1000, nil),
+		adapter.WithConcurrency(2), adapter.WithRecordAttempts(1), adapter.WithHaltAfter(10)) {
+		require.Error(t, out.Err)
+		if out.Attempted {
+			attempted++
+			assert.Equal(t, down, out.Err)
+			continue
+		}
+		halted++
+		var e *adapter.Error
+		require.ErrorAs(t, out.Err, &e)
+		assert.Equal(t, adapter.Unavailable, e.Code)
+		assert.Equal(t, "fake", e.Vendor)
+		assert.Contains(t, e.Message, "10 records in a row")
+	}
+	assert.Equal(t, 1000, attempted+halted, "every record is reported")
+	assert.LessOrEqual(t, attempted, 10+2, "no new record starts after the halt, beyond those already handed out")
+}
+
+func TestAnswersFromTheVendorResetTheFailureStreak(t *testing.T) {
+	u := &scriptedUpdater{fail: func(u *adapter.CustomerUpdate, _ int) error {
+		if u.ID[0] == 'a' { // every 26th record: NotFound, an answer
+			return &adapter.Error{Code: adapter.NotFound, Attempts: 1}
+		}
+		return &adapter.Error{Code: adapter.Unavailable, Retryable: true, Attempts: 1}
+	}}
+	n := 0
+	for out := range adapter.UpdateAll(context.Background(), u, stream(300, nil),
+		adapter.WithConcurrency(1), adapter.WithRecordAttempts(1), adapter.WithHaltAfter(30)) {
+		assert.True(t, out.Attempted, "never halted: the streak never reaches 30")
+		n++
+	}
+	assert.Equal(t, 300, n)
+}

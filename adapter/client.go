@@ -178,7 +178,7 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 	if res.RequestID == "" {
 		res.RequestID = state.requestID
 	}
-	res.RequestID = c.scrub.scrub(res.RequestID)
+	res.RequestID = excerpt([]byte(c.scrub.scrub(res.RequestID)), maxCodeBytes)
 	c.log(ctx, u, res, nil)
 	return res, nil
 }

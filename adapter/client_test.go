@@ -377,3 +377,21 @@ func TestEnvNamesEveryMissingVariable(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "a", v["CUSTSYNC_TEST_A"])
 }
+
+// A credential that straddles the point where a long message or body is
+// cut must still be scrubbed: scrub first, cut second.
+func TestSecretsAreScrubbedBeforeLongTextIsCut(t *testing.T) {
+	for _, pad := range []int{1000, 1010, 1020, 505, 510} {
+		c, _ := newFake(t, func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, strings.Repeat("x", pad)+sentinelSecret+strings.Repeat("y", 2000))
+		})
+		_, err := c.Update(context.Background(), update("Acme"))
+		var e *adapter.Error
+		require.ErrorAs(t, err, &e)
+		assert.LessOrEqual(t, len(e.Message), 1024+len("…"))
+		for _, s := range []string{e.Message, e.Body, e.Error()} {
+			assert.NotContains(t, s, sentinelSecret[:8], "pad %d: no fragment of the secret", pad)
+		}
+	}
+}

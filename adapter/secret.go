@@ -75,15 +75,22 @@ type scrubbedError struct {
 func (e *scrubbedError) Error() string { return e.msg }
 func (e *scrubbedError) Unwrap() error { return e.cause }
 
+// Caps on the text an *Error carries, applied after scrubbing: cutting
+// first could halve a credential so the scrubber no longer sees it.
+const (
+	maxMessageBytes = 1024
+	maxCodeBytes    = 128
+)
+
 func (s scrubber) scrubError(e *Error) {
 	if e.rawBody != nil {
-		e.Body = excerpt([]byte(s.scrub(string(e.rawBody))), bodyExcerptBytes)
+		e.Body = string(e.rawBody)
 		e.rawBody = nil
 	}
-	e.Message = s.scrub(e.Message)
-	e.Body = s.scrub(e.Body)
-	e.RequestID = s.scrub(e.RequestID)
-	e.VendorCode = s.scrub(e.VendorCode)
+	e.Body = excerpt([]byte(s.scrub(e.Body)), bodyExcerptBytes)
+	e.Message = excerpt([]byte(s.scrub(e.Message)), maxMessageBytes)
+	e.RequestID = excerpt([]byte(s.scrub(e.RequestID)), maxCodeBytes)
+	e.VendorCode = excerpt([]byte(s.scrub(e.VendorCode)), maxCodeBytes)
 	if e.Err != nil {
 		if _, done := e.Err.(*scrubbedError); !done {
 			e.Err = &scrubbedError{msg: s.scrub(e.Err.Error()), cause: e.Err}

@@ -260,10 +260,12 @@ func idempotent(req *http.Request) bool {
 	return false
 }
 
+// requestID returns the vendor's request id as sent; the Client scrubs
+// and clips it before anyone sees it.
 func requestID(h http.Header) string {
 	for _, name := range requestIDHeaders {
 		if v := h.Get(name); v != "" {
-			return excerpt([]byte(v), 128)
+			return v
 		}
 	}
 	return ""

@@ -129,7 +129,6 @@ func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
 		return nil, invalid("APIPassword", "the API password is empty")
 	}
 	d := &driver{cfg: cfg}
-	d.redact = newRedactor(d.Secrets())
 	return adapter.NewClient(d, opts...)
 }
 
@@ -149,7 +148,6 @@ func FromEnv(opts ...adapter.Option) (*adapter.Client, error) {
 
 type driver struct {
 	cfg    Config
-	redact redactor
 	client *gen.Client
 }
 

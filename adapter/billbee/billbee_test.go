@@ -625,7 +625,7 @@ func TestModelStateMessagesAreCapped(t *testing.T) {
 	e := asError(t, err)
 	assert.Equal(t, adapter.InvalidArgument, e.Code)
 	assert.True(t, strings.HasPrefix(e.Message, "Die Anforderung ist ungültig. (model.Field00: Der Wert"), e.Message)
-	assert.Less(t, len(e.Message), 700)
+	assert.LessOrEqual(t, len(e.Message), 1024+len("…"), "the Client caps messages at 1 KiB")
 	assert.NotContains(t, e.Message, "model.Field05", "at most five entries")
 }
 

@@ -1,7 +1,6 @@
 package billbee
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -63,8 +62,8 @@ func (s envelopeStatus) failed() bool {
 }
 
 // vendorCode is the ErrorCode in decimal and its name, e.g. "11 InvalidData".
-func (s envelopeStatus) vendorCode(r redactor) string {
-	name := s.descriptionName(r)
+func (s envelopeStatus) vendorCode() string {
+	name := s.descriptionName()
 	if s.code == nil {
 		return name
 	}
@@ -83,13 +82,13 @@ func (s envelopeStatus) vendorCode(r redactor) string {
 
 // descriptionName reads ErrorDescription, which arrives as the code's name
 // although Billbee's spec says integer; both are accepted.
-func (s envelopeStatus) descriptionName(r redactor) string {
+func (s envelopeStatus) descriptionName() string {
 	d, err := s.description.Get()
 	if err != nil {
 		return ""
 	}
 	if name, err := d.AsErrorDescription0(); err == nil {
-		return clip(r.text(strings.TrimSpace(name)), 64)
+		return strings.TrimSpace(name)
 	}
 	if n, err := d.AsErrorDescription1(); err == nil {
 		return strconv.FormatInt(int64(n), 10)
@@ -98,16 +97,16 @@ func (s envelopeStatus) descriptionName(r redactor) string {
 }
 
 // envelopeError is the error a 2xx envelope reports, or nil.
-func envelopeError(ctx context.Context, resp *http.Response, raw []byte, s envelopeStatus, r redactor) *adapter.Error {
+func envelopeError(ctx context.Context, resp *http.Response, raw []byte, s envelopeStatus) *adapter.Error {
 	if !s.failed() {
 		return nil
 	}
-	code := s.vendorCode(r)
+	code := s.vendorCode()
 	msg := s.text()
 	if msg == "" {
 		msg = fmt.Sprintf("Billbee reported error %s in the envelope of an HTTP %d answer", code, resp.StatusCode)
 	}
-	e := adapter.ResponseError(ctx, resp, r.body(raw), code, msg)
+	e := adapter.ResponseError(ctx, resp, raw, code, msg)
 	e.Code = adapter.Unknown
 	if s.code != nil {
 		if c, ok := envelopeCodes[*s.code]; ok {
@@ -124,10 +123,10 @@ var envelopeKeys = []string{"ErrorMessage", "ErrorCode", "ErrorDescription", "Da
 // decodeEnvelope reads a 2xx body: the typed envelope, and the raw fields
 // of Data (nil when Data is null or absent). A body that is not the JSON
 // envelope (HTML, empty, garbled, another shape) is a DecodeError.
-func decodeEnvelope(ctx context.Context, resp *http.Response, raw []byte, r redactor) (gen.CustomerEnvelope, map[string]json.RawMessage, error) {
+func decodeEnvelope(ctx context.Context, resp *http.Response, raw []byte) (gen.CustomerEnvelope, map[string]json.RawMessage, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &top); err != nil {
-		return gen.CustomerEnvelope{}, nil, adapter.DecodeError(ctx, resp, r.body(raw), err)
+		return gen.CustomerEnvelope{}, nil, adapter.DecodeError(ctx, resp, raw, err)
 	}
 	isEnvelope := false
 	for _, k := range envelopeKeys {
@@ -136,12 +135,12 @@ func decodeEnvelope(ctx context.Context, resp *http.Response, raw []byte, r reda
 		}
 	}
 	if !isEnvelope {
-		return gen.CustomerEnvelope{}, nil, adapter.DecodeError(ctx, resp, r.body(raw),
+		return gen.CustomerEnvelope{}, nil, adapter.DecodeError(ctx, resp, raw,
 			errors.New("no ErrorCode, ErrorMessage or Data: not Billbee's envelope"))
 	}
 	var env gen.CustomerEnvelope
 	if err := json.Unmarshal(raw, &env); err != nil {
-		return gen.CustomerEnvelope{}, nil, adapter.DecodeError(ctx, resp, r.body(raw), err)
+		return gen.CustomerEnvelope{}, nil, adapter.DecodeError(ctx, resp, raw, err)
 	}
 	var data map[string]json.RawMessage
 	if d, ok := top["Data"]; ok {
@@ -151,15 +150,15 @@ func decodeEnvelope(ctx context.Context, resp *http.Response, raw []byte, r reda
 }
 
 // responseError builds the error for a status that is not 2xx.
-func responseError(ctx context.Context, resp *http.Response, raw []byte, r redactor) *adapter.Error {
-	code, msg := errorDetail(raw, r)
-	return adapter.ResponseError(ctx, resp, r.body(raw), code, msg)
+func responseError(ctx context.Context, resp *http.Response, raw []byte) *adapter.Error {
+	code, msg := errorDetail(raw)
+	return adapter.ResponseError(ctx, resp, raw, code, msg)
 }
 
 // errorDetail reads whatever an error body says: the envelope, ASP.NET's
 // {Message, ModelState} or {Message}. HTML, empty or garbled bodies give
 // empty strings; the body excerpt in the error still shows them.
-func errorDetail(raw []byte, r redactor) (vendorCode, message string) {
+func errorDetail(raw []byte) (vendorCode, message string) {
 	var b gen.ErrorBody
 	if err := json.Unmarshal(raw, &b); err != nil {
 		var te *json.UnmarshalTypeError
@@ -170,14 +169,14 @@ func errorDetail(raw []byte, r redactor) (vendorCode, message string) {
 	}
 	s := envelopeStatus{code: b.ErrorCode, description: b.ErrorDescription, message: b.ErrorMessage}
 	if s.failed() { // not "0 NoError" for an error that is not the envelope's
-		vendorCode = s.vendorCode(r)
+		vendorCode = s.vendorCode()
 	}
 	message = s.text()
 	if message == "" && b.Message != nil {
 		message = strings.TrimSpace(*b.Message)
 	}
 	if b.ModelState != nil {
-		if detail := modelStateText(*b.ModelState, r); detail != "" {
+		if detail := modelStateText(*b.ModelState); detail != "" {
 			if message == "" {
 				message = detail
 			} else {
@@ -188,15 +187,13 @@ func errorDetail(raw []byte, r redactor) (vendorCode, message string) {
 	return vendorCode, message
 }
 
-// Caps on how much of an ASP.NET ModelState goes into an error message.
-const (
-	maxModelStateEntries = 5
-	maxModelStateText    = 600
-)
+// maxModelStateEntries caps how many ModelState entries go into an error
+// message; the Client caps its length once credentials are scrubbed.
+const maxModelStateEntries = 5
 
 // modelStateText renders ModelState as "key: message; key: message",
 // sorted by key, capped in entries and length.
-func modelStateText(ms map[string][]string, r redactor) string {
+func modelStateText(ms map[string][]string) string {
 	keys := make([]string, 0, len(ms))
 	for k := range ms {
 		keys = append(keys, k)
@@ -215,48 +212,5 @@ func modelStateText(ms map[string][]string, r redactor) string {
 		}
 		parts = append(parts, k+": "+msgs)
 	}
-	return clip(r.text(strings.Join(parts, "; ")), maxModelStateText)
-}
-
-// clip cuts s to at most n bytes on a rune boundary.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && s[cut]&0xC0 == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// redactor replaces the client's credentials in what the driver puts into
-// an error, before anything is cut to length. The Client scrubs every
-// error again, but it cannot find a credential that a cut has halved.
-type redactor []string
-
-func newRedactor(secrets []string) redactor {
-	var r redactor
-	for _, s := range secrets {
-		if len(s) >= 4 { // as the Client's scrubber: short values would hit ordinary words
-			r = append(r, s)
-		}
-	}
-	return r
-}
-
-func (r redactor) text(s string) string {
-	for _, secret := range r {
-		s = strings.ReplaceAll(s, secret, "[REDACTED]")
-	}
-	return s
-}
-
-// body returns a redacted copy of a response body, for the error's excerpt;
-// the body itself is decoded as Billbee sent it.
-func (r redactor) body(b []byte) []byte {
-	for _, secret := range r {
-		b = bytes.ReplaceAll(b, []byte(secret), []byte("[REDACTED]"))
-	}
-	return b
+	return strings.Join(parts, "; ")
 }

@@ -32,21 +32,21 @@ func (d *driver) get(ctx context.Context, id int64) (customer, error) {
 	}
 	raw := adapter.ReadBody(resp)
 	if !success(resp.StatusCode) {
-		return customer{}, responseError(ctx, resp, raw, d.redact)
+		return customer{}, responseError(ctx, resp, raw)
 	}
-	env, data, err := decodeEnvelope(ctx, resp, raw, d.redact)
+	env, data, err := decodeEnvelope(ctx, resp, raw)
 	if err != nil {
 		if e, ok := err.(*adapter.Error); ok {
 			e.Message = fmt.Sprintf("Billbee answered the read with HTTP %d and a body that is not its JSON envelope; nothing was written", resp.StatusCode)
 		}
 		return customer{}, err
 	}
-	if e := envelopeError(ctx, resp, raw, statusOf(env), d.redact); e != nil {
+	if e := envelopeError(ctx, resp, raw, statusOf(env)); e != nil {
 		return customer{}, e
 	}
 	c, err := env.Data.Get()
 	if err != nil {
-		e := adapter.ResponseError(ctx, resp, d.redact.body(raw), "", fmt.Sprintf("Billbee has no customer with id %d (HTTP %d, Data is null)", id, resp.StatusCode))
+		e := adapter.ResponseError(ctx, resp, raw, "", fmt.Sprintf("Billbee has no customer with id %d (HTTP %d, Data is null)", id, resp.StatusCode))
 		e.Code = adapter.NotFound
 		return customer{}, e
 	}
@@ -80,13 +80,13 @@ func (d *driver) put(ctx context.Context, id int64, body []byte) (*adapter.Resul
 		// own C# SDK accepts 204.
 		return res, nil
 	case !success(resp.StatusCode):
-		return nil, responseError(ctx, resp, raw, d.redact)
+		return nil, responseError(ctx, resp, raw)
 	}
-	env, _, err := decodeEnvelope(ctx, resp, raw, d.redact)
+	env, _, err := decodeEnvelope(ctx, resp, raw)
 	if err != nil {
 		return nil, err
 	}
-	if e := envelopeError(ctx, resp, raw, statusOf(env), d.redact); e != nil {
+	if e := envelopeError(ctx, resp, raw, statusOf(env)); e != nil {
 		return nil, e
 	}
 	if c, err := env.Data.Get(); err == nil && c.Id != nil {

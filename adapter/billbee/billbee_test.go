@@ -42,10 +42,14 @@ const (
 // tested in package adapter and against the sandbox.
 var noRetries = adapter.WithMaxRetries(0)
 
+// unpaced lets these tests run faster than Billbee's 2 requests/s; pacing
+// is tested against the throttled sandbox (throttle_test.go).
+var unpaced = adapter.WithRateLimiter(nil)
+
 func newClient(t *testing.T, baseURL string, opts ...adapter.Option) *adapter.Client {
 	t.Helper()
 	c, err := billbee.New(billbee.Config{APIKey: apiKey, Username: username, APIPassword: password},
-		append([]adapter.Option{adapter.WithBaseURL(baseURL), noRetries}, opts...)...)
+		append([]adapter.Option{adapter.WithBaseURL(baseURL), noRetries, unpaced}, opts...)...)
 	require.NoError(t, err)
 	return c
 }

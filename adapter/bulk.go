@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"iter"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,6 +40,7 @@ type bulkConfig struct {
 	recordAttempts int
 	recordPause    time.Duration
 	haltAfter      int
+	stop           context.Context
 	callOptions    []CallOption
 }
 
@@ -55,9 +57,10 @@ func WithConcurrency(n int) BulkOption {
 	}
 }
 
-// WithRecordAttempts sets how many times a record whose update failed
-// with a retryable error (after the client's own retries) is tried again
-// as a whole, with growing pauses; 1 disables it. Default DefaultRecordAttempts.
+// WithRecordAttempts sets how many Update calls a record may take in all:
+// a record whose update failed with a retryable error (after the client's
+// own retries) is tried again as a whole, with growing pauses, until it has
+// had n calls; 1 disables it. Default DefaultRecordAttempts.
 func WithRecordAttempts(n int) BulkOption {
 	return func(c *bulkConfig) {
 		if n > 0 {
@@ -83,6 +86,16 @@ func WithHaltAfter(n int) BulkOption {
 			c.haltAfter = n
 		}
 	}
+}
+
+// WithStop lets a run be wound down gently: once stop is done, no new
+// record is started and records waiting to be tried again are not, but
+// updates in flight finish (cancel the run's ctx to abort those too).
+// Every record not sent is reported with Attempted false and stop's cause
+// (context.Cause) as its error. The custsync command wires its first
+// Ctrl-C to stop and its second to ctx.
+func WithStop(stop context.Context) BulkOption {
+	return func(c *bulkConfig) { c.stop = stop }
 }
 
 // WithCallOptions applies options to every Update call of the run.
@@ -119,6 +132,13 @@ func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate]
 		// the consumer left, or the vendor kept failing (its cause says so).
 		feed, halt := context.WithCancelCause(runCtx)
 		defer halt(nil)
+		if cfg.stop != nil {
+			unhook := context.AfterFunc(cfg.stop, func() { halt(context.Cause(cfg.stop)) })
+			defer unhook()
+		}
+		// gone is set when the consumer breaks out of the loop: then nobody
+		// is left to report to, whatever state ctx is in.
+		var gone atomic.Bool
 		streak := &failureStreak{limit: cfg.haltAfter, halt: halt}
 		jobs := make(chan bulkJob, cfg.concurrency)
 		outcomes := make(chan Outcome, cfg.concurrency)
@@ -139,7 +159,7 @@ func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate]
 					case <-feed.Done():
 					}
 				}
-				if ctx.Err() == nil && runCtx.Err() != nil {
+				if gone.Load() {
 					return // the consumer stopped early: nobody is left to report to
 				}
 				outcomes <- notAttempted(ctx, feed, job)
@@ -148,6 +168,9 @@ func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate]
 		for range cfg.concurrency {
 			wg.Go(func() {
 				for job := range jobs {
+					if cfg.stop != nil && cfg.stop.Err() != nil {
+						halt(context.Cause(cfg.stop)) // AfterFunc may not have run yet
+					}
 					if feed.Err() != nil {
 						outcomes <- notAttempted(ctx, feed, job)
 						continue
@@ -162,6 +185,7 @@ func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate]
 
 		for out := range outcomes {
 			if !yield(out) {
+				gone.Store(true)
 				stop()
 				for range outcomes { // unblock the goroutines until they finish
 				}

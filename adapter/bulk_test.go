@@ -213,3 +213,43 @@ func TestAnswersFromTheVendorResetTheFailureStreak(t *testing.T) {
 	}
 	assert.Equal(t, 300, n)
 }
+
+func TestBreakingOutAfterCancelingStopsReadingToo(t *testing.T) {
+	var pulled atomic.Int64
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	u := &scriptedUpdater{delay: time.Millisecond}
+	n := 0
+	for range adapter.UpdateAll(ctx, u, stream(1_000_000, &pulled)) {
+		n++
+		if n == 5 {
+			cancel()
+			break
+		}
+	}
+	assert.Less(t, pulled.Load(), int64(1000), "nobody is left to report to, so the stream is not drained")
+}
+
+func TestWithStopFinishesWhatIsInFlightAndStartsNothingMore(t *testing.T) {
+	stop, stopNow := context.WithCancelCause(context.Background())
+	stopped := errors.New("stopped by the operator")
+	u := &scriptedUpdater{delay: 20 * time.Millisecond}
+	var done, notSent int
+	for out := range adapter.UpdateAll(context.Background(), u, stream(200, nil), adapter.WithConcurrency(4), adapter.WithStop(stop)) {
+		if out.Seq == 0 {
+			stopNow(stopped)
+		}
+		if out.Attempted {
+			require.NoError(t, out.Err, "records in flight finish normally")
+			done++
+			continue
+		}
+		assert.ErrorIs(t, out.Err, stopped)
+		notSent++
+	}
+	assert.Equal(t, 200, done+notSent)
+	// In flight when stop fired: the 3 beside record 0, and those workers
+	// picked up while record 0's outcome travelled to this loop.
+	assert.LessOrEqual(t, done, 2*4+1, "only records already in flight finish")
+	assert.Equal(t, int32(done), u.done.Load(), "nothing else reached the vendor")
+}

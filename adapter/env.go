@@ -1,13 +1,19 @@
 package adapter
 
 import (
+	"errors"
 	"os"
 	"strings"
 )
 
+// ErrEnvNotSet is wrapped by the error Env returns, so a command can tell
+// a missing environment variable (a usage error) from other failures.
+var ErrEnvNotSet = errors.New("environment variable not set")
+
 // Env reads the named environment variables for a FromEnv constructor.
-// Every name must be set and non-blank; the error names each missing one
-// (never a value).
+// Every name must be set and non-blank; the error (an InvalidArgument
+// *Error wrapping ErrEnvNotSet, Field the first missing name) names each
+// missing one, never a value.
 func Env(names ...string) (map[string]string, error) {
 	values := make(map[string]string, len(names))
 	var missing []string
@@ -20,7 +26,7 @@ func Env(names ...string) (map[string]string, error) {
 		values[name] = v
 	}
 	if len(missing) > 0 {
-		return nil, &Error{Code: InvalidArgument, Field: missing[0],
+		return nil, &Error{Code: InvalidArgument, Field: missing[0], Err: ErrEnvNotSet,
 			Message: "environment variable " + strings.Join(missing, ", ") + " " + plural(missing, "is", "are") + " not set"}
 	}
 	return values, nil

@@ -232,6 +232,7 @@ func TestBreakingOutAfterCancelingStopsReadingToo(t *testing.T) {
 
 func TestWithStopFinishesWhatIsInFlightAndStartsNothingMore(t *testing.T) {
 	stop, stopNow := context.WithCancelCause(context.Background())
+	defer stopNow(nil)
 	stopped := errors.New("stopped by the operator")
 	u := &scriptedUpdater{delay: 20 * time.Millisecond}
 	var done, notSent int

@@ -155,6 +155,9 @@ func TestBadInputIsRefusedNamingTheField(t *testing.T) {
 		field string
 	}{
 		{"an empty id", adapter.CustomerUpdate{ID: "  ", Name: adapter.Set("x")}, "id"},
+		{"an id with surrounding spaces", adapter.CustomerUpdate{ID: " C-1 ", Name: adapter.Set("x")}, "id"},
+		{"a dot-segment id", adapter.CustomerUpdate{ID: "..", Name: adapter.Set("x")}, "id"},
+		{"a nil cc list", adapter.CustomerUpdate{ID: "1", CCEmails: adapter.Set[[]string](nil)}, "ccEmails"},
 		{"a malformed email", adapter.CustomerUpdate{ID: "1", Email: adapter.Set("not-an-address")}, "email"},
 		{"an email with a display name", adapter.CustomerUpdate{ID: "1", Email: adapter.Set("Max <max@x.example>")}, "email"},
 		{"a malformed cc email", adapter.CustomerUpdate{ID: "1", CCEmails: adapter.Set([]string{"a@b.example", "nope"})}, "ccEmails[1]"},

@@ -381,6 +381,11 @@ func (u *CustomerUpdate) validate() error {
 	if err := checkText(FieldID, u.ID); err != nil {
 		return err
 	}
+	if u.ID != strings.TrimSpace(u.ID) {
+		// Refused rather than trimmed: "C-1001 " may be another key at the
+		// vendor, and nothing is changed silently.
+		return invalidArgument(FieldID, "%q has leading or trailing spaces", u.ID)
+	}
 	if id := strings.TrimSpace(u.ID); id == "." || id == ".." {
 		// Ids go into URL paths, where "." and ".." are dot-segments that
 		// URL resolution removes: the request would go to another resource.
@@ -410,6 +415,10 @@ func (u *CustomerUpdate) validate() error {
 		}
 	}
 	if list, ok := u.CCEmails.Value(); ok {
+		if list == nil {
+			// A nil slice would go out as null and clear the list unasked.
+			return invalidArgument(FieldCCEmails, "is a nil list; set an empty list, or use null to clear")
+		}
 		for i, v := range list {
 			name := fmt.Sprintf("%s[%d]", FieldCCEmails, i)
 			if err := checkText(name, v); err != nil {

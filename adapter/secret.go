@@ -2,10 +2,14 @@ package adapter
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
+	"unicode"
 )
 
 const redacted = "[REDACTED]"
@@ -42,17 +46,39 @@ func BasicAuthSecret(user string, password Secret) string {
 	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password.Reveal()))
 }
 
+// CheckCredential refuses a credential that is empty, or that net/http
+// would refuse to send as a header (a trailing newline read from a file,
+// say), so the mistake surfaces at construction and not as a "network
+// error" on every call. field names the config field; the error never
+// holds the value.
+func CheckCredential(vendor, field, value string) error {
+	switch {
+	case strings.TrimSpace(value) == "":
+		return &Error{Vendor: vendor, Code: InvalidArgument, Field: field, Message: field + " is empty"}
+	case value != strings.TrimSpace(value) || strings.IndexFunc(value, unicode.IsControl) >= 0:
+		return &Error{Vendor: vendor, Code: InvalidArgument, Field: field,
+			Message: field + " has surrounding whitespace or a control character; it cannot be sent in a header"}
+	}
+	return nil
+}
+
 // scrubber replaces every known secret in a string with [REDACTED]; it
 // guards error messages and body excerpts against a vendor that echoes a
-// credential back.
+// credential back, also in the escaped forms an echo may use (JSON, HTML,
+// URL).
 type scrubber struct{ secrets []string }
 
 func newScrubber(secrets []string) scrubber {
 	var keep []string
+	seen := map[string]bool{}
 	for _, s := range secrets {
-		// Very short values would redact ordinary words; credentials are longer.
-		if len(s) >= 4 {
-			keep = append(keep, s)
+		quoted, _ := json.Marshal(s)
+		for _, form := range []string{s, string(quoted[1 : len(quoted)-1]), html.EscapeString(s), url.QueryEscape(s), url.PathEscape(s)} {
+			// Very short values would redact ordinary words; credentials are longer.
+			if len(form) >= 4 && !seen[form] {
+				seen[form] = true
+				keep = append(keep, form)
+			}
 		}
 	}
 	return scrubber{secrets: keep}

@@ -114,21 +114,20 @@ type Config struct {
 
 // New returns a client for Billbee.
 func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
-	invalid := func(field, msg string) error {
-		return &adapter.Error{Vendor: "billbee", Code: adapter.InvalidArgument, Field: field, Message: "billbee: " + msg}
+	for _, c := range []struct{ field, value string }{
+		{"APIKey", cfg.APIKey.Reveal()}, {"Username", cfg.Username}, {"APIPassword", cfg.APIPassword.Reveal()},
+	} {
+		if err := adapter.CheckCredential("billbee", c.field, c.value); err != nil {
+			return nil, err
+		}
 	}
-	switch {
-	case strings.TrimSpace(cfg.APIKey.Reveal()) == "":
-		return nil, invalid("APIKey", "the API key is empty")
-	case strings.TrimSpace(cfg.Username) == "":
-		return nil, invalid("Username", "the username is empty")
-	case strings.Contains(cfg.Username, ":"):
+	if strings.Contains(cfg.Username, ":") {
 		// HTTP Basic cannot carry a colon in the user name (RFC 7617).
-		return nil, invalid("Username", "the username contains ':', which HTTP Basic cannot carry")
-	case strings.TrimSpace(cfg.APIPassword.Reveal()) == "":
-		return nil, invalid("APIPassword", "the API password is empty")
+		return nil, &adapter.Error{Vendor: "billbee", Code: adapter.InvalidArgument, Field: "Username",
+			Message: "Username contains ':', which HTTP Basic cannot carry"}
 	}
-	d := &driver{cfg: cfg}
+	user := "billbee/" + adapter.CredentialID(cfg.APIKey.Reveal(), strings.ToLower(cfg.Username))
+	d := &driver{cfg: cfg, userKey: user, keyKey: "billbee/" + adapter.CredentialID(cfg.APIKey.Reveal())}
 	return adapter.NewClient(d, opts...)
 }
 
@@ -149,6 +148,8 @@ func FromEnv(opts ...adapter.Option) (*adapter.Client, error) {
 type driver struct {
 	cfg    Config
 	client *gen.Client
+	// Rate-limit keys, computed once: CredentialID hashes.
+	userKey, keyKey string
 }
 
 var _ adapter.Driver = (*driver)(nil)
@@ -258,10 +259,9 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 // user, 50/s per key. A read-modify-write touches two endpoints, so
 // updates run at up to 2/s per credential.
 func (d *driver) Limits(operationID string) []adapter.Limit {
-	user := "billbee/" + adapter.CredentialID(d.cfg.APIKey.Reveal(), strings.ToLower(d.cfg.Username))
 	return []adapter.Limit{
-		{Key: user + "/" + operationID, PerSecond: 2},
-		{Key: user, PerSecond: 10},
-		{Key: "billbee/" + adapter.CredentialID(d.cfg.APIKey.Reveal()), PerSecond: 50},
+		{Key: d.userKey + "/" + operationID, PerSecond: 2},
+		{Key: d.userKey, PerSecond: 10},
+		{Key: d.keyKey, PerSecond: 50},
 	}
 }

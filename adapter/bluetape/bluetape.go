@@ -48,12 +48,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"html"
+	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/custsync/custsync/adapter"
 	gen "github.com/custsync/custsync/gen/bluetape"
@@ -98,33 +96,15 @@ type Config struct {
 
 // New returns a client for BlueTape.
 func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
-	for _, c := range []struct {
-		field, what string
-		value       adapter.Secret
-	}{
-		{"APIKey", "the API key", cfg.APIKey},
-		{"AccountID", "the integration account id", cfg.AccountID},
-	} {
-		if err := checkCredential(c.field, c.what, c.value.Reveal()); err != nil {
-			return nil, err
-		}
+	if err := adapter.CheckCredential("bluetape", "APIKey", cfg.APIKey.Reveal()); err != nil {
+		return nil, err
 	}
-	return adapter.NewClient(&driver{cfg: cfg}, opts...)
-}
-
-// checkCredential refuses an empty value, and one net/http would refuse to
-// send as a header (a trailing newline read from a file, say), so the
-// mistake surfaces here instead of as a network error on every call. The
-// error never holds the value.
-func checkCredential(field, what, v string) error {
-	if strings.TrimSpace(v) == "" {
-		return &adapter.Error{Vendor: "bluetape", Code: adapter.InvalidArgument, Field: field, Message: "bluetape: " + what + " is empty"}
+	if err := adapter.CheckCredential("bluetape", "AccountID", cfg.AccountID.Reveal()); err != nil {
+		return nil, err
 	}
-	if v != strings.TrimSpace(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 {
-		return &adapter.Error{Vendor: "bluetape", Code: adapter.InvalidArgument, Field: field,
-			Message: "bluetape: " + what + " has surrounding whitespace or a control character; it cannot be sent as a header"}
-	}
-	return nil
+	d := &driver{cfg: cfg}
+	d.limits = []adapter.Limit{{Key: "bluetape/" + adapter.CredentialID(cfg.APIKey.Reveal(), cfg.AccountID.Reveal())}}
+	return adapter.NewClient(d, opts...)
 }
 
 // FromEnv returns a client configured from BLUETAPE_API_KEY and
@@ -140,6 +120,7 @@ func FromEnv(opts ...adapter.Option) (*adapter.Client, error) {
 type driver struct {
 	cfg    Config
 	client *gen.Client
+	limits []adapter.Limit // computed once: CredentialID hashes
 }
 
 var _ adapter.Driver = (*driver)(nil)
@@ -147,21 +128,9 @@ var _ adapter.Driver = (*driver)(nil)
 func (d *driver) Vendor() string         { return "bluetape" }
 func (d *driver) DefaultBaseURL() string { return DefaultBaseURL }
 
-// Secrets returns both credentials and the forms a vendor echoing them
-// would write them in: JSON-, HTML- and URL-escaped.
+// Secrets returns both credentials; the Client also scrubs their escaped forms.
 func (d *driver) Secrets() []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, s := range []string{d.cfg.APIKey.Reveal(), d.cfg.AccountID.Reveal()} {
-		quoted, _ := json.Marshal(s)
-		for _, form := range []string{s, string(quoted[1 : len(quoted)-1]), html.EscapeString(s), url.QueryEscape(s), url.PathEscape(s)} {
-			if !seen[form] {
-				seen[form] = true
-				out = append(out, form)
-			}
-		}
-	}
-	return out
+	return []string{d.cfg.APIKey.Reveal(), d.cfg.AccountID.Reveal()}
 }
 
 func (d *driver) Fields() []adapter.FieldMapping {
@@ -208,12 +177,6 @@ func contactFields(u *adapter.CustomerUpdate) []contactField {
 }
 
 func (d *driver) Validate(u *adapter.CustomerUpdate) error {
-	switch strings.TrimSpace(u.ID) {
-	case ".", "..":
-		// Path escaping leaves dots alone and URL resolution removes dot
-		// segments: "/integration/customer/.." would address another endpoint.
-		return adapter.InvalidField(adapter.FieldID, "%q cannot be sent as a path segment", u.ID)
-	}
 	var first *contactField
 	var missing, cleared []string
 	for _, f := range contactFields(u) {
@@ -265,7 +228,7 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	if err != nil {
 		return nil, err
 	}
-	resp, err := d.client.UpdateCustomerWithBody(ctx, strings.TrimSpace(u.ID), "application/json", bytes.NewReader(body))
+	resp, err := d.client.UpdateCustomerWithBody(ctx, u.ID, "application/json", bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -286,10 +249,7 @@ func request(u *adapter.CustomerUpdate) wireCustomer {
 	modified, _ := u.ModifiedAt.Value()
 	modified = modified.UTC().Truncate(time.Millisecond)
 	return wireCustomer{
-		Customer: gen.Customer{
-			FirstName: first, LastName: last, EmailAddress: email, CellPhoneNumber: phone,
-			SourceModifiedDate: modified,
-		},
+		Customer:           gen.Customer{FirstName: first, LastName: last, EmailAddress: email, CellPhoneNumber: phone},
 		SourceModifiedDate: modified.Format(dateLayout),
 	}
 }
@@ -308,16 +268,12 @@ func result(ctx context.Context, resp *http.Response, raw []byte) (*adapter.Resu
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return res, nil
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		if json.Valid(raw) {
-			return res, nil // JSON, but not an object: no receipt
-		}
-		return nil, adapter.DecodeError(ctx, resp, raw, err)
+	if !json.Valid(raw) {
+		return nil, adapter.DecodeError(ctx, resp, raw, errors.New("the body is not JSON"))
 	}
 	var out gen.UpdateResult
 	if err := json.Unmarshal(raw, &out); err == nil {
-		res.VendorID = out.BlueTapeId
+		res.VendorID = out.BlueTapeId // JSON of another shape: no receipt
 	}
 	return res, nil
 }
@@ -350,6 +306,4 @@ func scalar(raw json.RawMessage) string {
 
 // Limits implements adapter.RateLimited. BlueTape publishes no numbers, so
 // the key is paced adaptively: unlimited until a 429, slower after.
-func (d *driver) Limits(string) []adapter.Limit {
-	return []adapter.Limit{{Key: "bluetape/" + adapter.CredentialID(d.cfg.APIKey.Reveal(), d.cfg.AccountID.Reveal())}}
-}
+func (d *driver) Limits(string) []adapter.Limit { return d.limits }

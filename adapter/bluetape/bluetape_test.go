@@ -138,7 +138,6 @@ func TestTheIDIsPathEscapedAndStillRoutes(t *testing.T) {
 		{"a percent sign is escaped", "100%", "/integration/customer/100%25"},
 		{"a traversal attempt stays one segment", "../company/X", "/integration/customer/..%2Fcompany%2FX"},
 		{"non-ASCII is UTF-8 escaped", "Müller-1", "/integration/customer/M%C3%BCller-1"},
-		{"surrounding whitespace is trimmed", "  C-1001 ", "/integration/customer/C-1001"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,7 +152,7 @@ func TestTheIDIsPathEscapedAndStillRoutes(t *testing.T) {
 			assert.Equal(t, "updateCustomer", reqs[0].Operation, "the spec's route matched")
 			id, err := url.PathUnescape(strings.TrimPrefix(reqs[0].Path, "/integration/customer/"))
 			require.NoError(t, err)
-			assert.Equal(t, strings.TrimSpace(tt.id), id, "BlueTape gets the id back whole")
+			assert.Equal(t, tt.id, id, "BlueTape gets the id back whole")
 		})
 	}
 }

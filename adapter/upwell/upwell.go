@@ -39,6 +39,7 @@ package upwell
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -71,10 +72,12 @@ type Config struct {
 
 // New returns a client for Upwell.
 func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
-	if strings.TrimSpace(cfg.APIKey.Reveal()) == "" {
-		return nil, &adapter.Error{Vendor: "upwell", Code: adapter.InvalidArgument, Field: "APIKey", Message: "upwell: the API key is empty"}
+	if err := adapter.CheckCredential("upwell", "APIKey", cfg.APIKey.Reveal()); err != nil {
+		return nil, err
 	}
-	return adapter.NewClient(&driver{cfg: cfg}, opts...)
+	d := &driver{cfg: cfg}
+	d.limits = []adapter.Limit{{Key: "upwell/" + adapter.CredentialID(cfg.APIKey.Reveal())}}
+	return adapter.NewClient(d, opts...)
 }
 
 // FromEnv returns a client configured from UPWELL_API_KEY and, optionally,
@@ -90,6 +93,7 @@ func FromEnv(opts ...adapter.Option) (*adapter.Client, error) {
 type driver struct {
 	cfg    Config
 	client *gen.Client
+	limits []adapter.Limit // computed once: CredentialID hashes
 }
 
 var _ adapter.Driver = (*driver)(nil)
@@ -148,7 +152,7 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	body, hasInput := request(u, d.sourceSystem(u))
 	// Checked again here, right before the wire, whatever path led here:
 	// an empty identifier can rewrite every customer.
-	if *body.SourceSystem == "" || strings.TrimSpace(*body.SourceSystemId) == "" {
+	if strings.TrimSpace(*body.SourceSystem) == "" || strings.TrimSpace(*body.SourceSystemId) == "" {
 		return nil, adapter.InvalidField(adapter.FieldID, "refusing to send an update without both sourceSystem and sourceSystemId")
 	}
 	if !hasInput && body.CustomerRulesInput == nil {
@@ -163,16 +167,33 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 		code, msg := decodeError(raw)
 		return nil, adapter.ResponseError(ctx, resp, raw, code, msg)
 	}
-	var out gen.UpdateCustomerResponse
-	if err := json.Unmarshal(raw, &out); err != nil {
+	out, err := decodeResponse(raw)
+	if err != nil {
 		return nil, adapter.DecodeError(ctx, resp, raw, err)
 	}
 	return result(ctx, resp, raw, out, hasInput, *body.SourceSystem, *body.SourceSystemId)
 }
 
+// decodeResponse reads a 200 body, which must carry an updateCustomer
+// object: without one, affectedRows would read as 0 and an answer that
+// breaks the contract (a proxy's {}, a null) would pass for NotFound.
+func decodeResponse(raw []byte) (gen.UpdateCustomerResponse, error) {
+	var out gen.UpdateCustomerResponse
+	var shape struct {
+		UpdateCustomer map[string]json.RawMessage `json:"updateCustomer"`
+	}
+	if err := json.Unmarshal(raw, &shape); err != nil {
+		return out, err
+	}
+	if _, ok := shape.UpdateCustomer["affectedRows"]; !ok {
+		return out, errors.New("no updateCustomer.affectedRows in the answer")
+	}
+	return out, json.Unmarshal(raw, &out)
+}
+
 // request builds the body; hasInput reports whether input sets anything.
 func request(u *adapter.CustomerUpdate, sourceSystem string) (gen.UpdateCustomerRequest, bool) {
-	id := strings.TrimSpace(u.ID)
+	id := u.ID
 	var in gen.CustomersSetInput
 	hasInput := false
 	if v, ok := u.Name.Value(); ok {
@@ -280,6 +301,4 @@ func decodeError(raw []byte) (code, message string) {
 
 // Limits implements adapter.RateLimited. Upwell publishes no numbers, so
 // the key is paced adaptively: unlimited until a 429, slower after.
-func (d *driver) Limits(string) []adapter.Limit {
-	return []adapter.Limit{{Key: "upwell/" + adapter.CredentialID(d.cfg.APIKey.Reveal())}}
-}
+func (d *driver) Limits(string) []adapter.Limit { return d.limits }

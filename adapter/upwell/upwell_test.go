@@ -186,6 +186,8 @@ func TestFailuresBecomeTypedErrors(t *testing.T) {
 		{"an HTML 502", `{"id":"C-1","name":"x"}`, vendortest.Response{Status: 502, Header: map[string]string{"Content-Type": "text/html"}, Body: "<html><body><h1>502 Bad Gateway</h1></body></html>", OffSpec: true}, adapter.Unavailable, "", ""},
 		{"an empty 503", `{"id":"C-1","name":"x"}`, vendortest.Response{Status: 503, OffSpec: true}, adapter.Unavailable, "", ""},
 		{"garbled JSON on 200", `{"id":"C-1","name":"x"}`, vendortest.Response{Status: 200, Header: map[string]string{"Content-Type": "application/json"}, Body: `{"updateCustomer":{"affec`, OffSpec: true}, adapter.Internal, "", "does not match its spec"},
+		{"a 200 without updateCustomer is not a NotFound", `{"id":"C-1","name":"x"}`, vendortest.Response{Status: 200, Header: map[string]string{"Content-Type": "application/json"}, Body: `{}`, OffSpec: true}, adapter.Internal, "", "does not match its spec"},
+		{"a null 200 is not a NotFound", `{"id":"C-1","name":"x"}`, vendortest.Response{Status: 200, Header: map[string]string{"Content-Type": "application/json"}, Body: `null`, OffSpec: true}, adapter.Internal, "", "does not match its spec"},
 		{"HTML on 200", `{"id":"C-1","name":"x"}`, vendortest.Response{Status: 200, Header: map[string]string{"Content-Type": "text/html"}, Body: "<html>maintenance</html>", OffSpec: true}, adapter.Internal, "", "does not match its spec"},
 		{"garbled JSON on 400", `{"id":"C-1","name":"x"}`, vendortest.Response{Status: 400, Body: `{"error":`, OffSpec: true}, adapter.InvalidArgument, "", ""},
 	}
@@ -250,4 +252,17 @@ func TestFromEnvNamesTheMissingVariable(t *testing.T) {
 	_, err = c.Update(context.Background(), parse(t, `{"id":"C-1001","name":"Acme Corp"}`))
 	require.NoError(t, err)
 	assert.Contains(t, string(srv.Requests()[0].Body), `"sourceSystem":"ACME"`)
+}
+
+func TestNewRefusesAKeyThatCannotBeSentAsAHeader(t *testing.T) {
+	for _, key := range []string{"", "   ", "k-123456\n", " k-123456", "k-12\x003456"} {
+		_, err := upwell.New(upwell.Config{APIKey: adapter.Secret(key)})
+		var e *adapter.Error
+		require.ErrorAs(t, err, &e, "%q", key)
+		assert.Equal(t, adapter.InvalidArgument, e.Code)
+		assert.Equal(t, "APIKey", e.Field)
+		if len(key) > 3 {
+			assert.NotContains(t, e.Error(), key)
+		}
+	}
 }

@@ -214,10 +214,15 @@ func runRecord(ctx, feed context.Context, u Updater, job bulkJob, cfg bulkConfig
 	out := Outcome{Seq: job.seq, Update: job.update}
 	pause := cfg.recordPause
 	for {
-		res, err := u.Update(ctx, job.update, cfg.callOptions...)
+		probe := &attemptProbe{}
+		res, err := u.Update(context.WithValue(ctx, attemptProbeKey{}, probe), job.update, cfg.callOptions...)
 		out.Calls++
 		out.Result, out.Err = res, err
-		out.Attempted = out.Attempted || sent(err)
+		if probe.reported { // a *Client: it knows whether anything went out
+			out.Attempted = out.Attempted || probe.attempts > 0
+		} else {
+			out.Attempted = out.Attempted || sent(err)
+		}
 		if err == nil || !retryable(err) || out.Calls >= cfg.recordAttempts {
 			return out
 		}
@@ -259,7 +264,8 @@ func (s *failureStreak) record(out Outcome) {
 	}
 }
 
-// sent reports whether a failed call reached the network.
+// sent guesses, for an Updater that is not a *Client, whether a call
+// reached the network.
 func sent(err error) bool {
 	if err == nil {
 		return true

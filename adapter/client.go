@@ -62,6 +62,16 @@ type Result struct {
 	Dropped    []string `json:"dropped"`   // fields dropped in lenient mode
 }
 
+// attemptProbe lets UpdateAll learn how many HTTP attempts a call made
+// even when the call returns a bare context error, which carries no count:
+// a record canceled while waiting for the rate limiter was never sent.
+type attemptProbe struct {
+	attempts int
+	reported bool
+}
+
+type attemptProbeKey struct{}
+
 // Updater updates one customer. *Client implements it; code that takes an
 // Updater can be handed any vendor's client, or a fake in tests.
 type Updater interface {
@@ -112,7 +122,7 @@ func NewClient(drv Driver, opts ...Option) (*Client, error) {
 	if rl, ok := drv.(RateLimited); ok {
 		limits = rl.Limits
 	}
-	tr := newTransport(drv.Vendor(), cfg.httpClient, cfg.logger, limiter, limits)
+	tr := newTransport(drv.Vendor(), cfg.httpClient, cfg.logger, c.scrub, limiter, limits)
 	if err := drv.Open(c.baseURL, tr); err != nil {
 		return nil, c.stamp(err, nil)
 	}
@@ -162,6 +172,9 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 
 	state := &callState{config: call}
 	res, err := c.drv.Update(withCallState(ctx, state), u)
+	if probe, ok := ctx.Value(attemptProbeKey{}).(*attemptProbe); ok {
+		probe.attempts, probe.reported = state.attempts, true
+	}
 	if err != nil {
 		err = c.stamp(err, state)
 		c.log(ctx, u, nil, err)
@@ -238,7 +251,14 @@ func (c *Client) log(ctx context.Context, u *CustomerUpdate, res *Result, err er
 	}
 	attrs := []slog.Attr{slog.String("vendor", c.drv.Vendor()), slog.String("id", u.ID)}
 	if err != nil {
-		attrs = append(attrs, slog.String("code", CodeOf(err).String()), slog.String("error", err.Error()))
+		// Fields, not err.Error(): that may carry a body excerpt, and logs
+		// hold no bodies.
+		attrs = append(attrs, slog.String("code", CodeOf(err).String()))
+		var e *Error
+		if errors.As(err, &e) {
+			attrs = append(attrs, slog.String("operation", e.Operation), slog.Int("status", e.HTTPStatus),
+				slog.String("vendorCode", e.VendorCode), slog.String("message", e.Message), slog.Int("attempts", e.Attempts))
+		}
 		c.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "custsync update failed", attrs...)
 		return
 	}

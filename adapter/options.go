@@ -103,9 +103,11 @@ func WithAttemptTimeout(d time.Duration) CallOption {
 }
 
 // WithMaxRetries sets how many times a failed attempt is retried (default
-// DefaultMaxRetries; 0 disables retries). Retried: connection failures and
-// timeouts where the request is idempotent, 408, 429, 502, 503, 504, and
-// 500 for idempotent requests. Never retried: other 4xx.
+// DefaultMaxRetries; 0 disables retries). Retried for any request: 408,
+// 429, and a connection that could not be made. Retried only for
+// idempotent requests (every call custsync makes is a GET or PUT): 500,
+// 502, 503, 504, broken connections and attempt timeouts, since the vendor
+// may have acted before failing. Never retried: other statuses.
 func WithMaxRetries(n int) CallOption {
 	return callOption(func(c *callConfig) {
 		if n >= 0 {
@@ -115,8 +117,9 @@ func WithMaxRetries(n int) CallOption {
 }
 
 // WithRetryBackoff sets the exponential backoff between retries: the first
-// wait is about min, doubling up to max, with up to 25% jitter. A vendor's
-// Retry-After, when longer, wins (capped at MaxRetryAfter).
+// wait is about min, doubling up to max, with up to 25% jitter. When the
+// vendor sends Retry-After, that wait is used instead (at least min, at
+// most MaxRetryAfter).
 func WithRetryBackoff(min, max time.Duration) CallOption {
 	return callOption(func(c *callConfig) {
 		if min > 0 && max >= min {

@@ -194,3 +194,37 @@ func TestTheLimiterIsConsultedBeforeEveryAttemptAndToldOf429s(t *testing.T) {
 	assert.Equal(t, int32(2), lim.waits.Load())
 	assert.Equal(t, int32(1), lim.throttles.Load())
 }
+
+// A limiter that never lets a request go before ctx ends.
+type closedLimiter struct{}
+
+func (closedLimiter) Wait(ctx context.Context, _ []adapter.Limit) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+func (closedLimiter) Throttled([]adapter.Limit, time.Duration) {}
+
+func TestRecordsCanceledWhileWaitingForTheLimiterWereNotSent(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(answers(t, &n))
+	defer srv.Close()
+	c, err := adapter.NewClient(&limitedDriver{}, adapter.WithBaseURL(srv.URL), adapter.WithRateLimiter(closedLimiter{}))
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	updates := func(yield func(*adapter.CustomerUpdate) bool) {
+		for range 5 {
+			if !yield(update("Acme")) {
+				return
+			}
+		}
+	}
+	count := 0
+	for out := range adapter.UpdateAll(ctx, c, updates) {
+		count++
+		assert.False(t, out.Attempted, "record %d never left the limiter", out.Seq)
+		assert.ErrorIs(t, out.Err, context.DeadlineExceeded)
+	}
+	assert.Equal(t, 5, count)
+	assert.Zero(t, n.Load())
+}

@@ -67,12 +67,13 @@ type transport struct {
 	vendor  string
 	next    HTTPDoer
 	logger  *slog.Logger
+	scrub   scrubber
 	limiter RateLimiter
 	limits  func(operationID string) []Limit
 }
 
-func newTransport(vendor string, next HTTPDoer, logger *slog.Logger, limiter RateLimiter, limits func(string) []Limit) *transport {
-	return &transport{vendor: vendor, next: noRedirects(next), logger: logger, limiter: limiter, limits: limits}
+func newTransport(vendor string, next HTTPDoer, logger *slog.Logger, scrub scrubber, limiter RateLimiter, limits func(string) []Limit) *transport {
+	return &transport{vendor: vendor, next: noRedirects(next), logger: logger, scrub: scrub, limiter: limiter, limits: limits}
 }
 
 // noRedirects returns a doer that hands 3xx answers back instead of
@@ -282,7 +283,7 @@ func (t *transport) logAttempt(ctx context.Context, req *http.Request, op string
 		slog.Duration("elapsed", time.Since(started)),
 	}
 	if err != nil {
-		attrs = append(attrs, slog.String("error", err.Error()))
+		attrs = append(attrs, slog.String("error", t.scrub.scrub(err.Error())))
 	}
 	t.logger.LogAttrs(ctx, slog.LevelDebug, "custsync attempt", attrs...)
 }

@@ -192,7 +192,7 @@ func errorDetail(raw []byte) (vendorCode, message string) {
 const maxModelStateEntries = 5
 
 // modelStateText renders ModelState as "key: message; key: message",
-// sorted by key, capped in entries and length.
+// sorted by key, capped in entries (the Client caps the length).
 func modelStateText(ms map[string][]string) string {
 	keys := make([]string, 0, len(ms))
 	for k := range ms {

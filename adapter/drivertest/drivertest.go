@@ -14,7 +14,6 @@ package drivertest
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -204,9 +203,6 @@ var cases = []testCase{
 		c := f.newClient(t, wrong)
 		_, err := c.Update(context.Background(), f.h.PartialUpdate(f.seed))
 		assert.ErrorIs(t, err, adapter.ErrPermissionDenied)
-		for _, secret := range []string{"wrong-key-123", "wrong-password"} {
-			assert.NotContains(t, fmt.Sprintf("%+v", err), secret)
-		}
 	}},
 	{"a throttled request is ResourceExhausted without retries and succeeds with them", func(t *testing.T, f *fixture) {
 		f.srv.FailNext(f.h.Vendor, 1, sandbox.FaultTooManyRequests)

@@ -236,6 +236,7 @@ func TestTheAPIKeyNeverAppearsInErrorsConfigsOrLogs(t *testing.T) {
 		assert.NotContains(t, s, apiKey)
 	}
 	assert.Contains(t, logs.String(), "custsync attempt", "the attempts were logged")
+	assert.NotContains(t, logs.String(), "bad gateway", "logs hold no response bodies")
 }
 
 func TestFromEnvNamesTheMissingVariable(t *testing.T) {

@@ -62,10 +62,7 @@ func loadSpecSet(v specs.Vendor, probes []*http.Request) (*specSet, error) {
 	if err != nil {
 		return nil, err
 	}
-	doc, err := specs.Load(ctx, v)
-	if err != nil {
-		return nil, err
-	}
+	doc := validator.Doc()
 	set := &specSet{
 		validator:  validator,
 		routes:     make(map[string]*specs.Route),

@@ -27,6 +27,7 @@ import (
 // document.
 type Validator struct {
 	vendor Vendor
+	doc    *openapi3.T
 	router routers.Router
 }
 
@@ -43,8 +44,12 @@ func NewValidator(ctx context.Context, v Vendor, baseURL string) (*Validator, er
 	if err != nil {
 		return nil, fmt.Errorf("specs: router for %s: %w", v, err)
 	}
-	return &Validator{vendor: v, router: router}, nil
+	return &Validator{vendor: v, doc: doc, router: router}, nil
 }
+
+// Doc is the loaded spec the validator checks against (its Servers set to
+// the base URL). Read it; do not change it.
+func (v *Validator) Doc() *openapi3.T { return v.doc }
 
 // Route is a request matched to its operation; it validates the response
 // to that request.

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -23,13 +24,21 @@ stop the push: it goes to the failures file as the original JSON object
 plus a key "_error" {line, vendor, code, message, httpStatus, vendorCode,
 retryable} (a line that is not a JSON object goes as {"_raw": "<the line>",
 "_error": ...}). push reads its own failures file, ignoring "_error", so
-fix the lines and push that file again. The failures file is written as
-failures happen and removed at the end if nothing failed.
+fix the lines and push that file again. The failures file may not be the
+input, not even as redirected standard input.
+
+Each failure is written as it happens, to a temporary file next to the
+failures file (NAME.partial-XXXXXXXX); at the end it replaces the failures
+file, or, if nothing failed, it is removed together with the failures file
+of an earlier run. Should push be killed before the end, the failures so far
+are in that temporary file. (A --failures that is not a regular file, or is
+under /dev, such as /dev/stderr, is written to directly.)
 
 Progress goes to stderr (a bar on a terminal, a line every 5 seconds
 otherwise); a summary goes to stdout. An interrupt (Ctrl-C) sends no more
 records and waits for those in flight; the records not sent go to the
-failures file with code Canceled. A second interrupt aborts those in flight.
+failures file with code Canceled. A second interrupt aborts those in flight;
+a third kills push at once.
 
 Exit status: 0 if every record succeeded, 1 if any failed, 2 for bad usage.
 
@@ -61,19 +70,20 @@ func (a *app) push(args []string) int {
 	if *concurrency < 1 || *concurrency > maxConcurrency {
 		return a.fail("push", usagef("--concurrency %d is out of range 1..%d", *concurrency, maxConcurrency))
 	}
-	if _, err := tf.check(); err != nil {
+	vendor, err := tf.check()
+	if err != nil {
 		return a.fail("push", err)
 	}
-	in, size, err := openInput(*file, a.stdin)
+	in, info, size, err := openInput(*file, a.stdin)
 	if err != nil {
 		return a.fail("push", err)
 	}
 	defer in.Close()
-	path, err := failuresPath(*failuresFlag, *file)
+	path, err := failuresPath(*failuresFlag, *file, info)
 	if err != nil {
 		return a.fail("push", err)
 	}
-	t, err := openTarget(tf, a.stderr)
+	t, err := openTarget(vendor, tf, a.stderr)
 	if err != nil {
 		return a.fail("push", err)
 	}
@@ -96,40 +106,43 @@ func (a *app) push(args []string) int {
 		},
 	}
 	report := p.run()
-	if err := failures.close(); err != nil && report.writeErr == nil {
-		report.writeErr = err
-	}
-	return a.pushSummary(report, *file, path, tf)
+	report.failuresAt, report.closeErr = failures.close()
+	return a.pushSummary(report, *file, tf)
 }
 
-// openInput opens the input and returns its size in bytes for the progress
-// bar, or -1 when it is not a regular file.
-func openInput(path string, stdin io.Reader) (io.ReadCloser, int64, error) {
+// openInput opens the input. info describes it when it is a file (standard
+// input included, when it is one; nil otherwise), for failuresPath's
+// check; size is its size in bytes for the progress bar, or -1 when it is
+// not a regular file or is standard input.
+func openInput(path string, stdin io.Reader) (in io.ReadCloser, info fs.FileInfo, size int64, err error) {
 	if path == "-" {
-		return io.NopCloser(stdin), -1, nil
+		if f, ok := stdin.(interface{ Stat() (fs.FileInfo, error) }); ok {
+			info, _ = f.Stat() // nil on error: nothing to compare
+		}
+		return io.NopCloser(stdin), info, -1, nil
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, 0, usagef("cannot read the input: %v", err)
+		return nil, nil, 0, usagef("cannot read the input: %v", err)
 	}
-	info, err := f.Stat()
+	info, err = f.Stat()
 	if err != nil {
 		f.Close()
-		return nil, 0, usagef("cannot read the input: %v", err)
+		return nil, nil, 0, usagef("cannot read the input: %v", err)
 	}
 	if info.IsDir() {
 		f.Close()
-		return nil, 0, usagef("the input %s is a directory", path)
+		return nil, nil, 0, usagef("the input %s is a directory", path)
 	}
 	if !info.Mode().IsRegular() {
-		return f, -1, nil
+		return f, info, -1, nil
 	}
-	return f, info.Size(), nil
+	return f, info, info.Size(), nil
 }
 
 // pushSummary prints the summary on stdout, problems on stderr, and
 // returns the exit code.
-func (a *app) pushSummary(r pushReport, input, failuresPath string, tf targetFlags) int {
+func (a *app) pushSummary(r pushReport, input string, tf targetFlags) int {
 	rate := 0.0
 	if s := r.elapsed.Seconds(); s > 0 {
 		rate = float64(r.ok+r.failed) / s
@@ -138,8 +151,8 @@ func (a *app) pushSummary(r pushReport, input, failuresPath string, tf targetFla
 	if r.interrupted {
 		fmt.Fprintf(a.stdout, "push: interrupted: %d %s not sent (code Canceled in the failures file)\n", r.notSent, plural(r.notSent, "record was", "records were"))
 	}
-	if r.failed > 0 && r.writeErr == nil {
-		fmt.Fprintf(a.stdout, "push: failed lines are in %s; fix them and push again: %s\n", failuresPath, pushAgain(tf, failuresPath))
+	if r.failed > 0 && r.writeErr == nil && r.failuresAt != "" {
+		fmt.Fprintf(a.stdout, "push: failed lines are in %s; fix them and push again: %s\n", r.failuresAt, pushAgain(tf, r.failuresAt))
 	}
 	code := exitOK
 	if r.failed > 0 {
@@ -151,6 +164,13 @@ func (a *app) pushSummary(r pushReport, input, failuresPath string, tf targetFla
 	}
 	if r.writeErr != nil {
 		fmt.Fprintf(a.stderr, "custsync push: %v; failures after it were not recorded and no more records were sent\n", r.writeErr)
+		if r.failuresAt != "" {
+			fmt.Fprintf(a.stderr, "custsync push: the failures recorded before it are in %s\n", r.failuresAt)
+		}
+		code = exitFailed
+	}
+	if r.closeErr != nil {
+		fmt.Fprintf(a.stderr, "custsync push: %v\n", r.closeErr)
 		code = exitFailed
 	}
 	return code

@@ -47,7 +47,11 @@ func (a *app) update(args []string) int {
 	if code, done := a.parse(fs, args); done {
 		return code
 	}
-	t, err := openTarget(tf, a.stderr)
+	vendor, err := tf.check()
+	if err != nil {
+		return a.fail("update", err)
+	}
+	t, err := openTarget(vendor, tf, a.stderr)
 	if err != nil {
 		return a.fail("update", err)
 	}

@@ -3,17 +3,32 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // failuresPath returns where push writes failed lines: --failures when
 // given, else next to the input ("customers.jsonl" -> "customers.failures.jsonl"),
 // else "failures.jsonl" in the working directory for standard input.
-// Writing over the input is refused: the input is read while failures are
-// written.
-func failuresPath(flagValue, input string) (string, error) {
+//
+// in is the opened input's FileInfo (nil when unknown, as for standard
+// input that is not a file). The failures file may not be the input, however
+// the input was named: "--file -" with standard input redirected from
+// failures.jsonl included. Failures go to a temporary file that replaces
+// the failures file only at the end (see failureLog), so reading the input
+// is safe either way; but that replacement (or, when every record
+// succeeded, the removal of a failures file of an earlier run) would then
+// destroy the user's input, which push never does to a file it was asked to
+// read. The rule is the same for a named file and a redirected one, so it
+// is easy to state. A pipe ("cat failures.jsonl | custsync push --file -")
+// cannot be told apart from any other pipe; it is safe, as the input was
+// read through the pipe before the failures file is replaced, and the new
+// failures file then holds exactly the lines still to fix.
+func failuresPath(flagValue, input string, in fs.FileInfo) (string, error) {
 	path := flagValue
 	if path == "" {
 		if input == "-" {
@@ -22,70 +37,201 @@ func failuresPath(flagValue, input string) (string, error) {
 			path = strings.TrimSuffix(input, ".jsonl") + ".failures.jsonl"
 		}
 	}
-	if input != "-" && sameFile(path, input) {
-		return "", usagef("the failures file %s is the input file; name another with --failures", path)
+	if in != nil {
+		if info, err := os.Stat(path); err == nil && os.SameFile(info, in) {
+			name := "the input file"
+			if input == "-" {
+				name = "standard input"
+			}
+			return "", usagef("the failures file %s is %s; name another with --failures", path, name)
+		}
 	}
 	return path, nil
 }
 
-func sameFile(a, b string) bool {
-	if absA, err := filepath.Abs(a); err == nil {
-		if absB, err := filepath.Abs(b); err == nil && absA == absB {
-			return true
-		}
-	}
-	infoA, errA := os.Stat(a)
-	infoB, errB := os.Stat(b)
-	return errA == nil && errB == nil && os.SameFile(infoA, infoB)
-}
+// syncEvery bounds how long a failure written to the failures file may sit
+// in the kernel's cache before it is synced to disk. Every failure is
+// written at once, so a crash of push itself loses none of them; syncing
+// each one as well would make an interrupted push of a long input (every
+// record after the interrupt is a failure, "not sent") take an fsync per
+// line, minutes for a million lines.
+const syncEvery = 500 * time.Millisecond
+
+// partialInfix names the temporary file failures are written to during a
+// run: "customers.failures.jsonl.partial-1a2b3c4d", next to the failures
+// file. It is renamed to the failures file at the end; if push is killed
+// first, it holds the failures so far.
+const partialInfix = ".partial-"
 
 // failureLog writes the failures file one line at a time, as failures
-// happen, flushing each so that nothing is lost if the process dies. It is
-// created (or truncated: a new run supersedes the last one's failures)
-// before anything is sent, so an unwritable path fails the run up front,
-// and removed at the end if no record failed: its existence means failures.
-// Not safe for concurrent use; the pusher serializes calls.
+// happen. Not safe for concurrent use; the pusher serializes calls.
+//
+// When the failures file is (or will be) a regular file, the lines go to a
+// temporary file created next to it before anything is sent (so a
+// directory push cannot write to fails the run up front), each written at
+// once and synced at least every syncEvery. At the end the temporary file
+// is renamed over the failures file if any record failed, and removed
+// otherwise, together with the failures file of an earlier run: the
+// failures file exists exactly when the last run had failures. Until then
+// the failures file of an earlier run is left as it was, and the input,
+// read through its own open descriptor, is never disturbed.
+//
+// When --failures names something that exists and is not a regular file (a
+// terminal, a named pipe), or any path under /dev or /proc (/dev/stderr
+// may stand for a log file), the lines are appended to it directly and it
+// is never replaced or removed: it is not this run's to replace.
 type failureLog struct {
-	path  string
-	f     *os.File
-	line  []byte // reused buffer for one failures-file line
-	count int
-	err   error // the first write error; later writes are skipped
+	path     string   // the failures file, as the user named it
+	dest     string   // path with symbolic links resolved: what the temporary file replaces
+	temp     string   // the temporary file; "" when writing to path directly
+	f        *os.File // temp, or path when writing directly
+	line     []byte   // reused buffer for one failures-file line
+	failed   int      // failed records handed to write
+	written  int      // lines written
+	lastSync time.Time
+	err      error // the first write error; later writes are skipped
 }
 
 func createFailureLog(path string) (*failureLog, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	l := &failureLog{path: path, dest: path}
+	info, err := os.Stat(path)
+	switch {
+	case err == nil && info.IsDir():
+		return nil, usagef("cannot write the failures file: %s is a directory", path)
+	case err == nil && (!info.Mode().IsRegular() || systemPath(path)):
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return nil, usagef("cannot write the failures file: %v", err)
+		}
+		l.f = f
+		return l, nil
+	case err == nil:
+		// Through a symbolic link, replace the file and keep the link.
+		if l.dest, err = filepath.EvalSymlinks(path); err != nil {
+			return nil, usagef("cannot write the failures file: %v", err)
+		}
+	case errors.Is(err, fs.ErrNotExist):
+		if _, lerr := os.Lstat(path); lerr == nil {
+			return nil, usagef("cannot write the failures file: %s is a symbolic link to nothing", path)
+		}
+	default:
+		return nil, usagef("cannot write the failures file: %v", err)
+	}
+	f, err := createTemp(l.dest)
 	if err != nil {
 		return nil, usagef("cannot write the failures file: %v", err)
 	}
-	return &failureLog{path: path, f: f}, nil
+	l.f, l.temp, l.lastSync = f, f.Name(), time.Now()
+	return l, nil
 }
 
-// write appends one failed record.
+// systemPath reports whether path is under /dev or /proc, where a name may
+// stand for an open descriptor (/dev/stdout, /proc/self/fd/3).
+func systemPath(path string) bool {
+	abs, err := filepath.Abs(path)
+	return err == nil && (strings.HasPrefix(abs, "/dev/") || strings.HasPrefix(abs, "/proc/"))
+}
+
+// createTemp creates a new file next to dest, named after it, with the
+// permissions a new file would get (0666 less the umask, as a shell's
+// redirection gives; os.CreateTemp would make it 0600).
+func createTemp(dest string) (*os.File, error) {
+	for range 100 {
+		name := fmt.Sprintf("%s%s%08x", dest, partialInfix, rand.Uint32())
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		if !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("creating a temporary file next to %s: too many attempts", dest)
+}
+
+// writingTo names the file that holds the failures so far during the run.
+func (l *failureLog) writingTo() string {
+	if l.temp != "" {
+		return l.temp
+	}
+	return l.path
+}
+
+// write appends one failed record. After an error it writes nothing more
+// and returns that error again.
 func (l *failureLog) write(p payload, info failureInfo) error {
-	l.count++
+	l.failed++
 	if l.err != nil {
 		return l.err
 	}
 	l.line = appendFailure(l.line[:0], p, info)
 	if _, err := l.f.Write(l.line); err != nil {
-		l.err = fmt.Errorf("writing the failures file %s: %w", l.path, err)
+		l.err = fmt.Errorf("writing the failures file %s: %w", l.writingTo(), err)
+		return l.err
+	}
+	l.written++
+	if l.temp != "" && time.Since(l.lastSync) >= syncEvery {
+		if err := l.f.Sync(); err != nil {
+			l.err = fmt.Errorf("writing the failures file %s: %w", l.writingTo(), err)
+		}
+		l.lastSync = time.Now()
 	}
 	return l.err
 }
 
-// close closes the file, and removes it when no record failed.
-func (l *failureLog) close() error {
-	err := l.f.Close()
-	if l.err == nil && err != nil {
-		l.err = fmt.Errorf("closing the failures file %s: %w", l.path, err)
+// close finishes the failures file. where is the file that holds this
+// run's failures, "" when there are none: the failures file, or the
+// temporary file when it could not be renamed. A write error (already
+// returned by write) does not keep the lines written before it from
+// being kept. err is an error of close itself: syncing, renaming,
+// removing.
+func (l *failureLog) close() (where string, err error) {
+	if l.temp == "" {
+		err = l.f.Close()
+		if err != nil {
+			err = fmt.Errorf("closing the failures file %s: %w", l.path, err)
+		}
+		if l.written > 0 {
+			where = l.path
+		}
+		return where, err
 	}
-	// Only an empty regular file is removed: --failures may name a device
-	// or a symlink, which are not this run's to delete.
-	if info, statErr := os.Lstat(l.path); l.count == 0 && statErr == nil && info.Mode().IsRegular() && info.Size() == 0 {
-		if rmErr := os.Remove(l.path); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) && l.err == nil {
-			l.err = fmt.Errorf("removing the empty failures file %s: %w", l.path, rmErr)
+	if l.written > 0 {
+		// The rename must not publish a file whose lines are not on disk.
+		if serr := l.f.Sync(); serr != nil {
+			err = fmt.Errorf("syncing the failures file %s: %w", l.temp, serr)
 		}
 	}
-	return l.err
+	if cerr := l.f.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("closing the failures file %s: %w", l.temp, cerr)
+	}
+	if l.written == 0 {
+		if rmErr := os.Remove(l.temp); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) && err == nil {
+			err = fmt.Errorf("removing the temporary failures file %s: %w", l.temp, rmErr)
+		}
+		if l.failed > 0 {
+			// Failures that could not be written: an earlier run's file is
+			// kept rather than lost with nothing to replace it.
+			return "", err
+		}
+		// No failures this run: an earlier run's failures file must not
+		// suggest otherwise. dest has no links left in it; only a regular
+		// file is removed.
+		if info, statErr := os.Lstat(l.dest); statErr == nil && info.Mode().IsRegular() {
+			if rmErr := os.Remove(l.dest); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) && err == nil {
+				err = fmt.Errorf("removing the failures file %s of an earlier run: %w", l.path, rmErr)
+			}
+		}
+		return "", err
+	}
+	if rerr := os.Rename(l.temp, l.dest); rerr != nil {
+		return l.temp, errors.Join(err, fmt.Errorf("moving the failures from %s to %s: %w", l.temp, l.path, rerr))
+	}
+	syncDir(filepath.Dir(l.dest))
+	return l.path, err
+}
+
+// syncDir makes a rename in dir durable, where the system allows it.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync() // best effort: some systems cannot sync a directory
+		d.Close()
+	}
 }

@@ -48,7 +48,10 @@ type invocation struct {
 	args  []string
 	env   map[string]string // the child's whole environment, beside PATH and HOME
 	stdin string
-	dir   string // working directory; a fresh temp dir when empty
+	// stdinFile, when set, is opened as standard input instead of stdin,
+	// as a shell's "< file" does.
+	stdinFile string
+	dir       string // working directory; a fresh temp dir when empty
 }
 
 type outcome struct {
@@ -89,6 +92,12 @@ func childCommand(t *testing.T, ctx context.Context, inv invocation) *exec.Cmd {
 		cmd.Dir = t.TempDir()
 	}
 	cmd.Stdin = strings.NewReader(inv.stdin)
+	if inv.stdinFile != "" {
+		f, err := os.Open(inv.stdinFile)
+		require.NoError(t, err)
+		t.Cleanup(func() { f.Close() })
+		cmd.Stdin = f
+	}
 	return cmd
 }
 

@@ -2,7 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -233,6 +235,72 @@ func TestPushFailuresFlagAndItsChecks(t *testing.T) {
 		assert.Contains(t, out.stderr, "failures file")
 		assert.Equal(t, before, srv.Stats(specs.Upwell).Requests)
 	})
+}
+
+func TestPushNeverLosesItsInput(t *testing.T) {
+	t.Parallel()
+	// A failures file of an earlier run: one line since fixed, one not.
+	earlier := `{"id": "` + sandbox.SyntheticID(specs.Upwell, 1) + `", "name": "Fixed", "_error": {"code": "InvalidArgument"}}` + "\n" +
+		`{"id": "S-99999", "name": "Missing", "_error": {"code": "NotFound"}}` + "\n"
+
+	t.Run("standard input redirected from the failures file is refused, and the file kept", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		path := writeFile(t, dir, "failures.jsonl", earlier)
+		out := runBinary(t, invocation{args: []string{"push", "--sandbox", "--vendor", "upwell", "--file", "-"}, stdinFile: path, dir: dir})
+		assert.Equal(t, exitUsage, out.code)
+		assert.Contains(t, out.stderr, "the failures file failures.jsonl is standard input; name another with --failures")
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		assert.Equal(t, earlier, string(data), "the input is untouched")
+	})
+
+	t.Run("standard input redirected from another file is pushed", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		path := writeFile(t, dir, "earlier.jsonl", earlier)
+		out := runBinary(t, invocation{args: []string{"push", "--sandbox", "--vendor", "upwell", "--file", "-"}, stdinFile: path, dir: dir})
+		assert.Equal(t, exitFailed, out.code)
+		assert.Contains(t, out.stdout, "push: 1 succeeded, 1 failed in ")
+		assert.Equal(t, map[string]string{"S-99999": "NotFound"}, codesOf(readFailures(t, filepath.Join(dir, "failures.jsonl"))))
+	})
+
+	t.Run("a pipe reading the failures file while push starts reads all of it", func(t *testing.T) {
+		t.Parallel()
+		// "cat failures.jsonl | custsync push --file -": cat opens the file
+		// only when push first reads, as a slow-starting cat may.
+		dir := t.TempDir()
+		path := writeFile(t, dir, "failures.jsonl", earlier)
+		var stdout, stderr bytes.Buffer
+		a := &app{stdin: &lazyFile{path: path}, stdout: &stdout, stderr: &stderr}
+		code := a.run([]string{"push", "--sandbox", "--vendor", "upwell", "--file", "-", "--failures", path})
+		t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+		assert.Equal(t, exitFailed, code)
+		assert.Contains(t, stdout.String(), "push: 1 succeeded, 1 failed in ")
+		assert.Equal(t, map[string]string{"S-99999": "NotFound"}, codesOf(readFailures(t, path)), "the failures file now holds the line still to fix")
+		assert.Empty(t, partials(t, dir))
+	})
+}
+
+// lazyFile reads the file at path, opening it at the first Read.
+type lazyFile struct {
+	path string
+	f    *os.File
+}
+
+func (l *lazyFile) Read(p []byte) (int, error) {
+	if l.f == nil {
+		f, err := os.Open(l.path)
+		if err != nil {
+			return 0, err
+		}
+		l.f = f
+	}
+	n, err := l.f.Read(p)
+	if err == io.EOF {
+		l.f.Close()
+	}
+	return n, err
 }
 
 func countLines(t *testing.T, path string) int {

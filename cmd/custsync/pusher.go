@@ -12,12 +12,15 @@ import (
 	"github.com/custsync/custsync/specs"
 )
 
-// The errors of records an interrupt kept from finishing. Both are
-// Canceled (they wrap context.Canceled) and both records go to the
-// failures file, to be pushed again.
+// The errors of records the push itself kept from finishing. All are
+// Canceled (they wrap context.Canceled) and go to the failures file, to be
+// pushed again; errFailuresUnwritable marks the records a failures-file
+// error kept from being sent, which that file then cannot take, but which
+// are still counted.
 var (
-	errNotSent = fmt.Errorf("not sent: the push was interrupted: %w", context.Canceled)
-	errAborted = fmt.Errorf("aborted in flight by a second interrupt; the vendor may or may not have applied it: %w", context.Canceled)
+	errNotSent            = fmt.Errorf("not sent: the push was interrupted: %w", context.Canceled)
+	errFailuresUnwritable = fmt.Errorf("not sent: the failures file could not be written: %w", context.Canceled)
+	errAborted            = fmt.Errorf("aborted in flight by a second interrupt; the vendor may or may not have applied it: %w", context.Canceled)
 )
 
 // maxNotes is how many failures push prints on stderr; all of them are in
@@ -44,15 +47,18 @@ type pusher struct {
 	concurrency int
 	lines       *lineReader
 	failures    *failureLog
-	stdout      io.Writer
 	// stop ends the feeding of new records (first interrupt); abort ends
 	// the updates in flight (second interrupt).
 	stop, abort context.Context
 	// newProgress builds the display once the run has started.
 	newProgress func(snapshot func() counts) progress
 
-	feed       context.Context // stop, or a failures file that cannot be written
-	cancelFeed context.CancelFunc
+	// feed ends when no record may be sent any more: at stop, or with
+	// cause errFailuresUnwritable when a failure cannot be recorded.
+	// UpdateAll gets it as WithStop, so it starts no record after it, and
+	// tries none again.
+	feed       context.Context
+	cancelFeed context.CancelCauseFunc
 	started    time.Time
 
 	mu         sync.Mutex
@@ -60,7 +66,7 @@ type pusher struct {
 	pending    map[int]pendingRecord
 	maxPending int // high-water mark of pending, for tests of flat memory
 	ok, failed int
-	notSent    int   // records never sent because of an interrupt
+	notSent    int   // records never sent because of an interrupt or a failures-file error
 	blankBytes int64 // bytes of blank lines not yet shown as progress
 	notes      int
 	readErr    error
@@ -73,12 +79,21 @@ type pushReport struct {
 	elapsed             time.Duration
 	readErr, writeErr   error
 	interrupted         bool
+	// Set by push once the failures file is closed: where the failures
+	// are ("" when there are none), and an error closing it.
+	failuresAt string
+	closeErr   error
 }
 
 func (p *pusher) run() pushReport {
 	p.pending = make(map[int]pendingRecord)
-	p.feed, p.cancelFeed = context.WithCancel(p.stop)
-	defer p.cancelFeed()
+	// A child of stop, so it ends in the same instant as stop (an
+	// AfterFunc would leave a gap in which a worker could start a record).
+	// Its cause is then stop's, context.Canceled from the signal handler,
+	// which outcomeError maps to errNotSent; a failures-file error ends it
+	// with errFailuresUnwritable.
+	p.feed, p.cancelFeed = context.WithCancelCause(p.stop)
+	defer p.cancelFeed(nil)
 	p.started = time.Now()
 	p.progress = p.newProgress(p.snapshot)
 
@@ -86,7 +101,10 @@ func (p *pusher) run() pushReport {
 	var watcher sync.WaitGroup
 	watcher.Go(func() { p.announceInterrupt(finished) })
 
-	for out := range adapter.UpdateAll(p.abort, p.updater, p.records, adapter.WithConcurrency(p.concurrency)) {
+	// abort (the second interrupt) ends the updates in flight; feed (the
+	// first) ends the sending of new ones and the retrying of failed ones.
+	for out := range adapter.UpdateAll(p.abort, p.updater, p.records,
+		adapter.WithConcurrency(p.concurrency), adapter.WithStop(p.feed)) {
 		p.mu.Lock()
 		rec := p.pending[out.Seq]
 		delete(p.pending, out.Seq)
@@ -118,9 +136,10 @@ func (p *pusher) run() pushReport {
 
 // records is the stream handed to UpdateAll; it runs on UpdateAll's reader
 // goroutine. Lines that are not valid customers never reach UpdateAll:
-// they are failed records at once. After an interrupt the rest of the
-// input is still read, and every record in it is written to the failures
-// file as not sent.
+// they are failed records at once. After an interrupt (or a failures-file
+// error) the rest of the input is still read and handed over: UpdateAll,
+// stopped by feed, sends none of it and reports every record as not
+// attempted, and each goes to the failures file as not sent.
 func (p *pusher) records(yield func(*adapter.CustomerUpdate) bool) {
 	seq := 0
 	for {
@@ -148,9 +167,6 @@ func (p *pusher) records(yield func(*adapter.CustomerUpdate) bool) {
 		} else {
 			u, rec.payload, err = decodeLine(line.text)
 		}
-		if err == nil && p.feed.Err() != nil {
-			err = errNotSent
-		}
 		if err != nil {
 			p.mu.Lock()
 			p.recordFailure(rec, withVendor(err, p.vendor))
@@ -168,18 +184,29 @@ func (p *pusher) records(yield func(*adapter.CustomerUpdate) bool) {
 	}
 }
 
-// outcomeError says why a record failed, telling apart the two ways an
-// interrupt ends one: UpdateAll reports records it never sent, and
-// records aborted in flight, with ctx's bare error.
+// outcomeError says why a record failed, telling apart the ways the push
+// itself ends one. UpdateAll reports a record it never sent with feed's
+// cause (errFailuresUnwritable, or stop's context.Canceled), or with
+// abort's bare context.Canceled once abort has ended; a record aborted in
+// flight has abort's error and was attempted.
 func outcomeError(out adapter.Outcome) error {
 	var e *adapter.Error
-	if errors.As(out.Err, &e) || !errors.Is(out.Err, context.Canceled) {
-		return out.Err
-	}
-	if out.Attempted {
+	switch {
+	case errors.As(out.Err, &e) || !errors.Is(out.Err, context.Canceled):
+		return out.Err // the vendor's answer, a halted run, a network error
+	case out.Attempted:
 		return errAborted
+	case errors.Is(out.Err, errFailuresUnwritable):
+		return errFailuresUnwritable
+	default:
+		return errNotSent
 	}
-	return errNotSent
+}
+
+// neverSent reports whether err is that of a record the push kept from
+// being sent.
+func neverSent(err error) bool {
+	return errors.Is(err, errNotSent) || errors.Is(err, errFailuresUnwritable)
 }
 
 // recordFailure writes a failed record to the failures file. p.mu is held.
@@ -189,10 +216,10 @@ func (p *pusher) recordFailure(rec pendingRecord, err error) {
 	if werr := p.failures.write(rec.payload, info); werr != nil && p.writeErr == nil {
 		// Failures that cannot be recorded must not be produced: send no more.
 		p.writeErr = werr
-		p.cancelFeed()
+		p.cancelFeed(errFailuresUnwritable)
 	}
 	switch {
-	case errors.Is(err, errNotSent):
+	case neverSent(err):
 		p.notSent++ // summed up at the end rather than listed
 	case p.notes < maxNotes:
 		p.notes++
@@ -222,14 +249,29 @@ func (p *pusher) countsLocked() counts {
 }
 
 // announceInterrupt tells the user what the first interrupt does, and
-// that a second one aborts the updates in flight.
+// that a second one aborts the updates in flight; then, at the second,
+// where the failures so far are should a third kill push (the signal
+// handler leaves the third to Go's default: exit at once).
 func (p *pusher) announceInterrupt(finished <-chan struct{}) {
 	select {
 	case <-p.stop.Done():
 	case <-finished:
+	}
+	if p.stop.Err() == nil {
+		return // finished first (select picks at random when both are ready)
+	}
+	p.mu.Lock()
+	// pending also holds records UpdateAll has queued but will not send.
+	p.progress.note(fmt.Sprintf("push: interrupted: sending no more records; waiting for the updates in flight, at most %d (interrupt again to abort them)", min(len(p.pending), p.concurrency)))
+	p.mu.Unlock()
+	select {
+	case <-p.abort.Done():
+	case <-finished:
+	}
+	if p.abort.Err() == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.progress.note(fmt.Sprintf("push: interrupted: sending no more records; waiting for the %d in flight (interrupt again to abort them)", len(p.pending)))
+	p.progress.note(fmt.Sprintf("push: interrupted again: aborting the updates in flight; a third interrupt kills push, leaving the failures so far in %s", p.failures.writingTo()))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -44,8 +45,9 @@ type pushRun struct {
 	stderr   *syncBuffer
 }
 
-// runPusher pushes input through u in-process, as push does.
-func runPusher(t *testing.T, input string, u adapter.Updater, concurrency int, stop, abort context.Context, every time.Duration) pushRun {
+// newPushRun prepares an in-process push of input through u, as push
+// does; run runs it.
+func newPushRun(t *testing.T, input string, u adapter.Updater, concurrency int, stop, abort context.Context, every time.Duration) *pushRun {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "failures.jsonl")
 	log, err := createFailureLog(path)
@@ -59,9 +61,22 @@ func runPusher(t *testing.T, input string, u adapter.Updater, concurrency int, s
 			return newProgress(stderr, false, int64(len(input)), every, snapshot)
 		},
 	}
-	report := p.run()
-	require.NoError(t, log.close())
-	return pushRun{p: p, report: report, failures: path, stderr: stderr}
+	return &pushRun{p: p, failures: path, stderr: stderr}
+}
+
+func (r *pushRun) run(t *testing.T) {
+	t.Helper()
+	r.report = r.p.run()
+	_, err := r.p.failures.close()
+	require.NoError(t, err)
+}
+
+// runPusher pushes input through u in-process, as push does.
+func runPusher(t *testing.T, input string, u adapter.Updater, concurrency int, stop, abort context.Context, every time.Duration) pushRun {
+	t.Helper()
+	r := newPushRun(t, input, u, concurrency, stop, abort, every)
+	r.run(t)
+	return *r
 }
 
 // jsonl returns n customer lines, each padded with metadata to about
@@ -130,9 +145,18 @@ func TestPushInterrupts(t *testing.T) {
 		t.Parallel()
 		const records, concurrency, before = 500, 4, 50
 		stop, interrupt := context.WithCancel(context.Background())
+		// The last `concurrency` updates up to number `before` are held
+		// until all of them are in flight; then, with UpdateAll's queue
+		// filled behind them, the interrupt comes, and they finish.
+		release := make(chan struct{})
 		u := &fakeUpdater{update: func(ctx context.Context, n int64, _ *adapter.CustomerUpdate) error {
-			if n == before {
+			switch {
+			case n == before:
+				time.Sleep(20 * time.Millisecond) // the reader fills the queue
 				interrupt()
+				close(release)
+			case n > before-concurrency && n < before:
+				<-release
 			}
 			return ctx.Err() // in flight: the run's context must still be live
 		}}
@@ -141,13 +165,85 @@ func TestPushInterrupts(t *testing.T) {
 		assert.Equal(t, records, run.report.ok+run.report.failed)
 		assert.Equal(t, run.report.failed, run.report.notSent, "every failure is a record not sent")
 		assert.EqualValues(t, run.report.ok, u.calls.Load(), "every record sent succeeded")
-		assert.LessOrEqual(t, run.report.ok, before+3*concurrency+2, "records beyond the in-flight window were sent")
+		assert.Equal(t, before, run.report.ok, "exactly the records in flight finished: none queued was sent after the interrupt")
 		failures := readFailures(t, run.failures)
 		assert.Len(t, failures, run.report.failed)
 		for id, f := range failures {
 			assert.Equal(t, "Canceled", f.Error.Code, id)
+			assert.Contains(t, f.Error.Message, "not sent: the push was interrupted", id)
 		}
 		assert.Contains(t, run.stderr.String(), "interrupted: sending no more records")
+	})
+
+	t.Run("the first interrupt ends the retrying of records in flight", func(t *testing.T) {
+		t.Parallel()
+		const records, concurrency = 100, 4
+		stop, interrupt := context.WithCancel(context.Background())
+		u := &fakeUpdater{update: func(_ context.Context, n int64, _ *adapter.CustomerUpdate) error {
+			if n == concurrency {
+				interrupt() // every worker now waits to try its record again
+			}
+			return &adapter.Error{Vendor: "upwell", Code: adapter.Unavailable, HTTPStatus: 503, Message: "down", Retryable: true, Attempts: 1}
+		}}
+		run := newPushRun(t, jsonl(records, 0), u, concurrency, stop, context.Background(), time.Hour)
+		done := make(chan struct{})
+		start := time.Now()
+		go func() { defer close(done); run.run(t) }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the push still runs 10s after the interrupt: records are being tried again")
+		}
+		assert.Less(t, time.Since(start), time.Second, "the pause before trying a record again (2s) was waited out")
+		assert.EqualValues(t, concurrency, u.calls.Load(), "no record was tried again")
+		assert.Equal(t, records, run.report.failed)
+		assert.Equal(t, records-concurrency, run.report.notSent)
+		codes := map[string]int{}
+		for _, f := range readFailures(t, run.failures) {
+			codes[f.Error.Code]++
+		}
+		assert.Equal(t, map[string]int{"Unavailable": concurrency, "Canceled": records - concurrency}, codes,
+			"the records tried keep their last real error")
+	})
+
+	t.Run("a failures file that cannot be written stops the sending at once", func(t *testing.T) {
+		t.Parallel()
+		const records, concurrency, failing = 200, 4, 10
+		var run *pushRun
+		u := &fakeUpdater{update: func(ctx context.Context, n int64, _ *adapter.CustomerUpdate) error {
+			switch {
+			case n < failing:
+				time.Sleep(time.Millisecond)
+				return nil
+			case n == failing:
+				return &adapter.Error{Vendor: "upwell", Code: adapter.NotFound, HTTPStatus: 404, Message: "no such customer"}
+			}
+			// Later records are held until the failure has been recorded
+			// (and could not be): UpdateAll's queue is full by then.
+			select {
+			case <-run.p.feed.Done():
+			case <-time.After(10 * time.Second):
+				return fmt.Errorf("the feed did not end")
+			}
+			return nil
+		}}
+		run = newPushRun(t, jsonl(records, 0), u, concurrency, context.Background(), context.Background(), time.Hour)
+		// The first failure cannot be written: a descriptor open for reading only.
+		readOnly, err := os.Open(run.p.failures.temp)
+		require.NoError(t, err)
+		require.NoError(t, run.p.failures.f.Close())
+		run.p.failures.f = readOnly
+		run.run(t)
+
+		require.Error(t, run.report.writeErr)
+		assert.False(t, run.report.interrupted)
+		assert.ErrorIs(t, context.Cause(run.p.feed), errFailuresUnwritable, "the feed says why it ended")
+		calls := int(u.calls.Load())
+		assert.LessOrEqual(t, calls, failing+concurrency, "records that were only queued were sent after the failures file failed")
+		assert.Equal(t, calls-1, run.report.ok)
+		assert.Equal(t, records-run.report.ok, run.report.failed)
+		assert.Equal(t, run.report.failed-1, run.report.notSent, "every failure but the first is a record not sent")
+		assert.NoFileExists(t, run.failures, "nothing could be written")
 	})
 
 	t.Run("the second interrupt aborts the updates in flight", func(t *testing.T) {
@@ -181,6 +277,7 @@ func TestPushInterrupts(t *testing.T) {
 			}
 		}
 		assert.Equal(t, concurrency, aborted, "the records in flight are told apart from those never sent")
+		assert.Contains(t, run.stderr.String(), "a third interrupt kills push, leaving the failures so far in "+run.p.failures.temp)
 	})
 }
 
@@ -230,18 +327,233 @@ func TestPushReportsFailuresAndProgress(t *testing.T) {
 func TestFailuresPath(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	input := filepath.Join(dir, "customers.jsonl")
-	require.NoError(t, os.WriteFile(input, nil, 0o644))
-	for _, tc := range []struct{ flag, input, want string }{
-		{"", input, filepath.Join(dir, "customers.failures.jsonl")},
-		{"", filepath.Join(dir, "export.txt"), filepath.Join(dir, "export.txt.failures.jsonl")},
-		{"", "-", "failures.jsonl"},
-		{"/tmp/x.jsonl", input, "/tmp/x.jsonl"},
+	input := writeFile(t, dir, "customers.jsonl", "")
+	inputInfo, err := os.Stat(input)
+	require.NoError(t, err)
+	other := writeFile(t, dir, "other.jsonl", "")
+	otherInfo, err := os.Stat(other)
+	require.NoError(t, err)
+	link := filepath.Join(dir, "link.jsonl")
+	require.NoError(t, os.Symlink(input, link))
+
+	for _, tc := range []struct {
+		name, flag, input string
+		in                os.FileInfo
+		want, wantErr     string
+	}{
+		{name: "a .jsonl input gets .failures.jsonl next to it", input: input, in: inputInfo, want: filepath.Join(dir, "customers.failures.jsonl")},
+		{name: "another input gets .failures.jsonl appended", input: filepath.Join(dir, "export.txt"), want: filepath.Join(dir, "export.txt.failures.jsonl")},
+		{name: "standard input gets failures.jsonl", input: "-", want: "failures.jsonl"},
+		{name: "--failures names the file", flag: "/tmp/x.jsonl", input: input, in: inputInfo, want: "/tmp/x.jsonl"},
+		{name: "the input file is refused", flag: filepath.Join(dir, ".", "customers.jsonl"), input: input, in: inputInfo, wantErr: "is the input file"},
+		{name: "the input file through a link is refused", flag: link, input: input, in: inputInfo, wantErr: "is the input file"},
+		{name: "standard input redirected from the failures file is refused", flag: input, input: "-", in: inputInfo, wantErr: "is standard input"},
+		{name: "standard input redirected from another file is fine", flag: input, input: "-", in: otherInfo, want: input},
+		{name: "standard input that is not a file is fine", flag: input, input: "-", want: input},
 	} {
-		got, err := failuresPath(tc.flag, tc.input)
-		require.NoError(t, err)
-		assert.Equal(t, tc.want, got)
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := failuresPath(tc.flag, tc.input, tc.in)
+			if tc.wantErr != "" {
+				assert.ErrorContains(t, err, tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
 	}
-	_, err := failuresPath(filepath.Join(dir, ".", "customers.jsonl"), input)
-	assert.ErrorContains(t, err, "is the input file")
+}
+
+// partials lists the temporary failures files in dir.
+func partials(t *testing.T, dir string) []string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "*"+partialInfix+"*"))
+	require.NoError(t, err)
+	return names
+}
+
+func TestFailureLog(t *testing.T) {
+	t.Parallel()
+	failure := func(id string) (payload, failureInfo) {
+		return payload{object: []byte(`{"id":"` + id + `"}`)}, failureInfo{Line: 1, Vendor: "upwell", errorInfo: errorInfo{Code: adapter.NotFound, Message: "gone"}}
+	}
+	const earlier = `{"id":"EARLIER","_error":{}}` + "\n"
+	lines := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			fmt.Fprintf(&b, `{"id":"A%d","_error":{"line":1,"vendor":"upwell","code":"NotFound","message":"gone","httpStatus":0,"vendorCode":"","retryable":false}}`+"\n", i)
+		}
+		return b.String()
+	}
+
+	for _, tc := range []struct {
+		name string
+		// setup prepares dir and returns the --failures path, and the file
+		// the failures must end up in.
+		setup      func(t *testing.T, dir string) (path, real string)
+		failures   int
+		breakWrite bool   // the temporary file cannot be written
+		wantFile   string // the content of real at the end; "" for no file
+	}{
+		{
+			name: "failures replace the failures file of an earlier run, only at the end",
+			setup: func(t *testing.T, dir string) (string, string) {
+				p := writeFile(t, dir, "f.jsonl", earlier)
+				return p, p
+			},
+			failures: 2,
+			wantFile: lines(2),
+		},
+		{
+			name: "no failures remove the failures file of an earlier run",
+			setup: func(t *testing.T, dir string) (string, string) {
+				p := writeFile(t, dir, "f.jsonl", earlier)
+				return p, p
+			},
+			failures: 0,
+		},
+		{
+			name:     "no failures and no earlier file leave no file",
+			setup:    func(t *testing.T, dir string) (string, string) { p := filepath.Join(dir, "f.jsonl"); return p, p },
+			failures: 0,
+		},
+		{
+			name:     "a new failures file is created",
+			setup:    func(t *testing.T, dir string) (string, string) { p := filepath.Join(dir, "f.jsonl"); return p, p },
+			failures: 1,
+			wantFile: lines(1),
+		},
+		{
+			name: "through a symbolic link the file is replaced and the link kept",
+			setup: func(t *testing.T, dir string) (string, string) {
+				require.NoError(t, os.Mkdir(filepath.Join(dir, "real"), 0o755))
+				real := writeFile(t, filepath.Join(dir, "real"), "f.jsonl", earlier)
+				link := filepath.Join(dir, "link.jsonl")
+				require.NoError(t, os.Symlink(real, link))
+				return link, real
+			},
+			failures: 1,
+			wantFile: lines(1),
+		},
+		{
+			name: "failures that could not be written keep the failures file of an earlier run",
+			setup: func(t *testing.T, dir string) (string, string) {
+				p := writeFile(t, dir, "f.jsonl", earlier)
+				return p, p
+			},
+			failures:   1,
+			breakWrite: true,
+			wantFile:   earlier,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path, real := tc.setup(t, dir)
+			before, _ := os.ReadFile(real)
+			log, err := createFailureLog(path)
+			require.NoError(t, err)
+			require.Len(t, partials(t, filepath.Dir(real)), 1, "the temporary file is created next to the failures file at once")
+			assert.Equal(t, partials(t, filepath.Dir(real))[0], log.writingTo())
+			if tc.breakWrite {
+				readOnly, err := os.Open(log.temp)
+				require.NoError(t, err)
+				require.NoError(t, log.f.Close())
+				log.f = readOnly
+			}
+			for i := range tc.failures {
+				err := log.write(failure(fmt.Sprintf("A%d", i)))
+				if tc.breakWrite {
+					require.Error(t, err)
+					continue
+				}
+				require.NoError(t, err)
+				data, err := os.ReadFile(log.writingTo())
+				require.NoError(t, err)
+				assert.Equal(t, i+1, strings.Count(string(data), "\n"), "each failure is on disk as soon as it is written")
+			}
+			during, _ := os.ReadFile(real)
+			assert.Equal(t, string(before), string(during), "the failures file is left alone until the end")
+
+			where, err := log.close()
+			require.NoError(t, err)
+			assert.Empty(t, partials(t, filepath.Dir(real)), "the temporary file is gone")
+			if tc.wantFile == "" {
+				assert.Empty(t, where)
+				assert.NoFileExists(t, real)
+				return
+			}
+			data, err := os.ReadFile(real)
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantFile, string(data))
+			if !tc.breakWrite {
+				assert.Equal(t, path, where)
+			}
+			if path != real {
+				target, err := os.Readlink(path)
+				require.NoError(t, err)
+				assert.Equal(t, real, target, "the link still points to the failures file")
+			}
+		})
+	}
+
+	t.Run("a path that cannot hold a failures file fails at once", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		dangling := filepath.Join(dir, "dangling.jsonl")
+		require.NoError(t, os.Symlink(filepath.Join(dir, "nothing"), dangling))
+		for path, want := range map[string]string{
+			dir: "is a directory",
+			filepath.Join(dir, "no", "such", "f.jsonl"): "no such file or directory",
+			dangling: "symbolic link to nothing",
+		} {
+			_, err := createFailureLog(path)
+			var ue *usageError
+			require.ErrorAs(t, err, &ue, path)
+			assert.ErrorContains(t, err, want)
+		}
+		assert.Empty(t, partials(t, dir))
+	})
+
+	t.Run("a device is written to and never replaced or removed", func(t *testing.T) {
+		t.Parallel()
+		for _, path := range []string{os.DevNull} {
+			log, err := createFailureLog(path)
+			require.NoError(t, err)
+			assert.Empty(t, log.temp)
+			require.NoError(t, log.write(failure("A0")))
+			where, err := log.close()
+			require.NoError(t, err)
+			assert.Equal(t, path, where)
+			info, err := os.Stat(path)
+			require.NoError(t, err)
+			assert.NotZero(t, info.Mode()&os.ModeDevice)
+		}
+	})
+}
+
+func TestOutcomeError(t *testing.T) {
+	t.Parallel()
+	vendorErr := &adapter.Error{Vendor: "upwell", Code: adapter.NotFound, HTTPStatus: 404, Attempts: 1}
+	halted := &adapter.Error{Code: adapter.Unavailable, Retryable: true, Message: "not sent: the run stopped"}
+	netErr := errors.New("connection reset")
+	for _, tc := range []struct {
+		name      string
+		err       error
+		attempted bool
+		want      error
+	}{
+		{"a vendor's answer is kept", vendorErr, true, vendorErr},
+		{"a network error is kept", netErr, true, netErr},
+		{"a run halted by a failing vendor keeps its reason", halted, false, halted},
+		{"a record an interrupt kept from being sent (stop's or abort's bare Canceled) is not sent", context.Canceled, false, errNotSent},
+		{"a record not sent with the interrupt's cause is not sent", errNotSent, false, errNotSent},
+		{"a record not sent because the failures file failed says so", errFailuresUnwritable, false, errFailuresUnwritable},
+		{"a record aborted in flight may have been applied", context.Canceled, true, errAborted},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := outcomeError(adapter.Outcome{Err: tc.err, Attempted: tc.attempted})
+			assert.Same(t, tc.want, got)
+			assert.Equal(t, tc.want.Error(), got.Error())
+		})
+	}
 }

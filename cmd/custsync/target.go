@@ -74,12 +74,9 @@ type target struct {
 // openTarget builds the client the flags describe: credentials from the
 // environment through the driver's FromEnv, or, with --sandbox, an
 // in-process sandbox and its demo credentials. Every failure here is a
-// usage error: a missing variable, a bad --base-url.
-func openTarget(f targetFlags, stderr io.Writer) (*target, error) {
-	v, err := f.check()
-	if err != nil {
-		return nil, err
-	}
+// usage error: a missing variable, a bad --base-url. v is the vendor
+// f.check returned: commands check the flags before opening anything.
+func openTarget(v specs.Vendor, f targetFlags, stderr io.Writer) (*target, error) {
 	opts := []adapter.Option{adapter.WithLenient(f.lenient)}
 	if f.verbose {
 		opts = append(opts, adapter.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
@@ -91,6 +88,7 @@ func openTarget(f targetFlags, stderr io.Writer) (*target, error) {
 		opts = append(opts, adapter.WithBaseURL(f.baseURL))
 	}
 	var client *adapter.Client
+	var err error
 	switch v {
 	case specs.Upwell:
 		client, err = upwell.FromEnv(opts...)
@@ -134,14 +132,16 @@ func openSandboxTarget(v specs.Vendor, opts []adapter.Option, stderr io.Writer) 
 }
 
 // configError turns a constructor's failure into a usage error with a
-// plain message: "environment variable BILLBEE_API_KEY is not set".
+// plain message: "environment variable BILLBEE_API_KEY is not set", and,
+// for a missing variable, a pointer to --sandbox.
 func configError(err error) error {
-	var e *adapter.Error
-	if !errors.As(err, &e) {
+	if !errors.Is(err, adapter.ErrEnvNotSet) {
 		return usagef("%v", err)
 	}
-	if strings.Contains(e.Message, "environment variable") {
-		return usagef("%s (or use --sandbox to try custsync without credentials)", e.Message)
+	msg := err.Error()
+	var e *adapter.Error
+	if errors.As(err, &e) && e.Message != "" {
+		msg = e.Message
 	}
-	return usagef("%v", err)
+	return usagef("%s (or use --sandbox to try custsync without credentials)", msg)
 }

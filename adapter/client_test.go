@@ -375,7 +375,7 @@ func TestEnvNamesEveryMissingVariable(t *testing.T) {
 	t.Setenv("CUSTSYNC_TEST_B", " ")
 	_, err := adapter.Env("CUSTSYNC_TEST_A", "CUSTSYNC_TEST_B", "CUSTSYNC_TEST_C")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "CUSTSYNC_TEST_B, CUSTSYNC_TEST_C are not set")
+	assert.Contains(t, err.Error(), "environment variables CUSTSYNC_TEST_B, CUSTSYNC_TEST_C are not set")
 	v, err := adapter.Env("CUSTSYNC_TEST_A")
 	require.NoError(t, err)
 	assert.Equal(t, "a", v["CUSTSYNC_TEST_A"])

@@ -27,7 +27,7 @@ func Env(names ...string) (map[string]string, error) {
 	}
 	if len(missing) > 0 {
 		return nil, &Error{Code: InvalidArgument, Field: missing[0], Err: ErrEnvNotSet,
-			Message: "environment variable " + strings.Join(missing, ", ") + " " + plural(missing, "is", "are") + " not set"}
+			Message: plural(missing, "environment variable ", "environment variables ") + strings.Join(missing, ", ") + " " + plural(missing, "is", "are") + " not set"}
 	}
 	return values, nil
 }

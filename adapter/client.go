@@ -34,6 +34,14 @@ type Driver interface {
 	// Update performs the update. It returns *Error on failure, built with
 	// the helpers in this package, or a context error.
 	Update(ctx context.Context, u *CustomerUpdate) (*Result, error)
+	// Account is a fingerprint of the credential (CredentialID of its
+	// parts, never the credential): updates through equal accounts reach
+	// the same vendor records.
+	Account() string
+	// Key is the vendor's own key for the record u addresses, after
+	// defaults (Upwell: sourceSystem + id; the others: the id). Equal keys
+	// address the same record; u has passed Validate.
+	Key(u *CustomerUpdate) string
 }
 
 // RateLimited is implemented by drivers whose requests are subject to
@@ -137,6 +145,26 @@ func (c *Client) BaseURL() string { return c.baseURL }
 
 // Fields lists the portable fields this vendor stores, and where.
 func (c *Client) Fields() []FieldMapping { return c.drv.Fields() }
+
+// Account is a fingerprint of the client's credential, never the
+// credential: clients with equal credentials have equal accounts. It is
+// what a sync state store keys records by, with Vendor and Key.
+func (c *Client) Account() string { return c.drv.Account() }
+
+// Key returns the vendor's own key for the record u addresses, after the
+// client's defaults: Upwell's is sourceSystem + id (as a JSON array,
+// ["ACME","C-1001"]), BlueTape's and Billbee's the id. Two updates with
+// equal keys address the same record, whatever else differs. For an
+// update that would fail validation, Key is u.ID.
+func (c *Client) Key(u *CustomerUpdate) string {
+	if u == nil {
+		return ""
+	}
+	if u.validate() != nil || c.drv.Validate(u) != nil {
+		return u.ID
+	}
+	return c.drv.Key(u)
+}
 
 // Update sends one customer update. Input problems fail with an
 // InvalidArgument *Error naming the field before anything is sent; vendor

@@ -36,6 +36,10 @@ type fakeDriver struct {
 func (d *fakeDriver) Vendor() string         { return "fake" }
 func (d *fakeDriver) DefaultBaseURL() string { return "https://fake.example" }
 func (d *fakeDriver) Secrets() []string      { return []string{sentinelSecret} }
+func (d *fakeDriver) Account() string        { return adapter.CredentialID(sentinelSecret) }
+func (d *fakeDriver) Key(u *adapter.CustomerUpdate) string {
+	return "fake:" + u.ID
+}
 func (d *fakeDriver) Fields() []adapter.FieldMapping {
 	return []adapter.FieldMapping{{Field: adapter.FieldName, VendorField: "Name"}, {Field: adapter.FieldEmail, VendorField: "Mail"}}
 }
@@ -397,4 +401,12 @@ func TestSecretsAreScrubbedBeforeLongTextIsCut(t *testing.T) {
 			assert.NotContains(t, s, sentinelSecret[:5], "pad %d: no fragment of the secret", pad)
 		}
 	}
+}
+
+func TestKeyComesFromTheDriverForValidUpdatesOnly(t *testing.T) {
+	c, _ := newFake(t, ok)
+	assert.Equal(t, "fake:C-1", c.Key(&adapter.CustomerUpdate{ID: "C-1", Name: adapter.Set("x")}))
+	assert.Equal(t, "C-1", c.Key(&adapter.CustomerUpdate{ID: "C-1", Email: adapter.Set("not an e-mail")}), "an invalid update keys by its id")
+	assert.Equal(t, "", c.Key(nil))
+	assert.Equal(t, adapter.CredentialID(sentinelSecret), c.Account())
 }

@@ -157,6 +157,11 @@ var _ adapter.Driver = (*driver)(nil)
 func (d *driver) Vendor() string         { return "billbee" }
 func (d *driver) DefaultBaseURL() string { return DefaultBaseURL }
 
+func (d *driver) Account() string {
+	return adapter.CredentialID(d.cfg.APIKey.Reveal(), strings.ToLower(d.cfg.Username))
+}
+func (d *driver) Key(u *adapter.CustomerUpdate) string { return u.ID }
+
 func (d *driver) Secrets() []string {
 	return []string{
 		d.cfg.APIKey.Reveal(),

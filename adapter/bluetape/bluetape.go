@@ -128,6 +128,11 @@ var _ adapter.Driver = (*driver)(nil)
 func (d *driver) Vendor() string         { return "bluetape" }
 func (d *driver) DefaultBaseURL() string { return DefaultBaseURL }
 
+func (d *driver) Account() string {
+	return adapter.CredentialID(d.cfg.APIKey.Reveal(), d.cfg.AccountID.Reveal())
+}
+func (d *driver) Key(u *adapter.CustomerUpdate) string { return u.ID }
+
 // Secrets returns both credentials; the Client also scrubs their escaped forms.
 func (d *driver) Secrets() []string {
 	return []string{d.cfg.APIKey.Reveal(), d.cfg.AccountID.Reveal()}

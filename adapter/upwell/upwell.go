@@ -101,6 +101,13 @@ var _ adapter.Driver = (*driver)(nil)
 func (d *driver) Vendor() string         { return "upwell" }
 func (d *driver) DefaultBaseURL() string { return DefaultBaseURL }
 func (d *driver) Secrets() []string      { return []string{d.cfg.APIKey.Reveal()} }
+func (d *driver) Account() string        { return adapter.CredentialID(d.cfg.APIKey.Reveal()) }
+
+// Key is sourceSystem + id, as a JSON array: unambiguous whatever either holds.
+func (d *driver) Key(u *adapter.CustomerUpdate) string {
+	key, _ := json.Marshal([2]string{d.sourceSystem(u), u.ID})
+	return string(key)
+}
 
 func (d *driver) Fields() []adapter.FieldMapping {
 	return []adapter.FieldMapping{

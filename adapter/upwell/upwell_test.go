@@ -267,3 +267,20 @@ func TestNewRefusesAKeyThatCannotBeSentAsAHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestTheKeyIsSourceSystemPlusIDAfterTheDefault(t *testing.T) {
+	c, err := upwell.New(upwell.Config{APIKey: apiKey, SourceSystem: "ACME"})
+	require.NoError(t, err)
+	other, err := upwell.New(upwell.Config{APIKey: "another-key", SourceSystem: "ACME"})
+	require.NoError(t, err)
+
+	byDefault := c.Key(&adapter.CustomerUpdate{ID: "C-1", Name: adapter.Set("x")})
+	explicit := c.Key(&adapter.CustomerUpdate{ID: "C-1", SourceSystem: "ACME", Email: adapter.Set("a@example.com")})
+	elsewhere := c.Key(&adapter.CustomerUpdate{ID: "C-1", SourceSystem: "QBO", Name: adapter.Set("x")})
+
+	assert.Equal(t, `["ACME","C-1"]`, byDefault)
+	assert.Equal(t, byDefault, explicit, "the same record whether or not the default is spelled out")
+	assert.NotEqual(t, byDefault, elsewhere, "another source system is another record")
+	assert.NotEqual(t, c.Account(), other.Account(), "another credential is another account")
+	assert.NotContains(t, c.Account(), apiKey)
+}

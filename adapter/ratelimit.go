@@ -32,7 +32,9 @@ type Limit struct {
 type RateLimiter interface {
 	// Wait blocks until a request subject to limits may be sent. It returns
 	// ctx's error if ctx ends first, and fails at once if the wait would
-	// pass ctx's deadline.
+	// pass ctx's deadline. An *Error it returns (such as Unavailable when
+	// a shared store is down) reaches the caller with its code and
+	// Retryable as they are; never send unpaced instead.
 	Wait(ctx context.Context, limits []Limit) error
 	// Throttled reports that the vendor answered 429 despite the pacing
 	// (other processes share the key, or the limit is not published);

@@ -479,4 +479,3 @@ func (l *Limiter) log(ctx context.Context, level slog.Level, msg string, err err
 	}
 	l.logger.LogAttrs(ctx, level, msg, attrs...)
 }
-

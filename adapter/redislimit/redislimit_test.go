@@ -396,7 +396,6 @@ func BenchmarkWait(b *testing.B) {
 	}
 }
 
-
 type discardLogger struct{}
 
 func (discardLogger) Printf(context.Context, string, ...any) {}

@@ -1,6 +1,6 @@
 // Package redistest starts real redis-server processes for tests: each on
 // a free loopback port, in its own temporary directory, with persistence
-// off (--save ” --appendonly no), stopped when the test ends. Tests use a
+// off (an empty --save, --appendonly no), stopped when the test ends. Tests use a
 // real server, not a fake, so that scripts, TIME and restarts behave as in
 // production. A machine without redis-server fails the test with how to
 // install it; nothing is skipped.

@@ -415,9 +415,12 @@ func (l *Limiter) unavailable(err error, outage time.Duration, retryable bool) e
 // transient reports whether err may pass when Redis comes back: network
 // failures, and a server that is starting, failing over or busy.
 func transient(err error) bool {
+	if errors.Is(err, redis.ErrClosed) {
+		return false // the limiter was closed: it will not come back
+	}
 	var rerr redis.Error
 	if !errors.As(err, &rerr) {
-		return true // network, closed pool, timeouts
+		return true // network failures and timeouts
 	}
 	msg := rerr.Error()
 	for _, prefix := range []string{"LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY", "NOSCRIPT"} {

@@ -404,3 +404,70 @@ func (discardLogger) Printf(context.Context, string, ...any) {}
 func intervalAt(perSecond float64) time.Duration {
 	return time.Duration(float64(time.Second) / (perSecond * adapter.SafetyFactor))
 }
+
+func TestAHungRedisFailsUnavailableWithinTheDeadline(t *testing.T) {
+	srv := redistest.Start(t)
+	l := newLimiter(t, srv.URL())
+	limits := []adapter.Limit{{Key: "test/" + t.Name(), PerSecond: 100}}
+	require.NoError(t, l.Wait(t.Context(), limits), "a pooled connection exists")
+	srv.Freeze()
+	t.Cleanup(srv.Thaw)
+
+	ctx, cancel := context.WithTimeout(t.Context(), 1500*time.Millisecond)
+	defer cancel()
+	err := l.Wait(ctx, limits)
+
+	assert.ErrorIs(t, err, adapter.ErrUnavailable)
+	assert.NoError(t, ctx.Err(), "reported before the caller's deadline")
+	srv.Thaw()
+	assert.NoError(t, l.Wait(t.Context(), limits), "and used again once it answers")
+}
+
+func TestABulkRunWithRedisLostReportsEveryRecordAndSendsNothing(t *testing.T) {
+	rdb := redistest.Start(t)
+	vendor := sandbox.NewServer(sandbox.WithSyntheticCustomers(5), sandbox.WithThrottle(specs.Billbee, sandbox.BillbeeThrottle()))
+	t.Cleanup(vendor.Close)
+	l := newLimiter(t, rdb.URL(), redislimit.WithMaxOutage(100*time.Millisecond))
+	creds := sandbox.DefaultCredentials()
+	client, err := billbee.New(billbee.Config{APIKey: adapter.Secret(creds.BillbeeAPIKey), Username: creds.BillbeeUsername, APIPassword: adapter.Secret(creds.BillbeeAPIPassword)},
+		adapter.WithBaseURL(vendor.URL(specs.Billbee)), adapter.WithHTTPClient(vendor.Client()), adapter.WithRateLimiter(l))
+	require.NoError(t, err)
+	rdb.Stop()
+	updates := func(yield func(*adapter.CustomerUpdate) bool) {
+		for i := range 5 {
+			if !yield(&adapter.CustomerUpdate{ID: sandbox.SyntheticID(specs.Billbee, i+1), Name: adapter.Set("Lost")}) {
+				return
+			}
+		}
+	}
+
+	var failed int
+	for out := range adapter.UpdateAll(t.Context(), client, updates, adapter.WithRecordAttempts(2)) {
+		if assert.Error(t, out.Err, "record %d", out.Seq) {
+			failed++
+			assert.ErrorIs(t, out.Err, adapter.ErrUnavailable)
+			assert.Contains(t, out.Err.Error(), rdb.Addr())
+		}
+	}
+
+	assert.Equal(t, 5, failed, "every record is reported")
+	assert.Zero(t, vendor.Stats(specs.Billbee).Requests, "none was sent unpaced")
+}
+
+func TestNewFromClientUsesTheCallersClientAndLeavesItOpen(t *testing.T) {
+	srv := redistest.Start(t)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+
+	l, err := redislimit.NewFromClient(t.Context(), rdb, redislimit.WithKeyPrefix("other:{x}:"))
+	require.NoError(t, err)
+	require.NoError(t, l.Wait(t.Context(), []adapter.Limit{{Key: "k", PerSecond: 2}}))
+	require.NoError(t, l.Close())
+
+	assert.NoError(t, rdb.Ping(t.Context()).Err(), "the caller's client is still open")
+	assert.Equal(t, int64(1), rdb.Exists(t.Context(), "other:{x}:k").Val(), "keys live under the prefix")
+	assert.Equal(t, srv.Addr(), l.Addr())
+
+	_, err = redislimit.NewFromClient(t.Context(), redis.NewClient(&redis.Options{Addr: redistest.FreeAddr(t)}))
+	assert.ErrorIs(t, err, adapter.ErrUnavailable)
+}

@@ -24,8 +24,8 @@ import (
 // its own file of perProcess Billbee customers, against one sandbox that
 // enforces Billbee's documented throttles on one credential. It returns
 // the sandbox's counts and the wall time from the first start to the last
-// exit.
-func pushTogether(t *testing.T, perProcess int, args [][]string, env []map[string]string) (sandbox.Stats, time.Duration) {
+// exit, and each process's exit code.
+func pushTogether(t *testing.T, perProcess int, args [][]string, env []map[string]string) (sandbox.Stats, time.Duration, []int) {
 	t.Helper()
 	srv := newSandbox(t, sandbox.WithSyntheticCustomers(len(args)*perProcess), sandbox.WithThrottle(specs.Billbee, sandbox.BillbeeThrottle()))
 	cmds := make([]*exec.Cmd, len(args))
@@ -70,7 +70,7 @@ func pushTogether(t *testing.T, perProcess int, args [][]string, env []map[strin
 	for i := range cmds {
 		t.Logf("process %d: exit %d\n%s", i, codes[i], outs[i].String())
 	}
-	return srv.Stats(specs.Billbee), elapsed
+	return srv.Stats(specs.Billbee), elapsed, codes
 }
 
 func TestThreePushesOnOneCredentialShareBillbeesLimitThroughRedis(t *testing.T) {
@@ -81,8 +81,9 @@ func TestThreePushesOnOneCredentialShareBillbeesLimitThroughRedis(t *testing.T) 
 	args := [][]string{{"--rate-limit", rdb.URL()}, {"--rate-limit", rdb.URL()}, {}}
 	env := []map[string]string{nil, nil, {envRateLimit: rdb.URL()}}
 
-	stats, elapsed := pushTogether(t, perProcess, args, env)
+	stats, elapsed, codes := pushTogether(t, perProcess, args, env)
 
+	assert.Equal(t, []int{exitOK, exitOK, exitOK}, codes)
 	updates := processes * perProcess
 	assert.Zero(t, stats.TooManyRequests, "the shared limiter keeps all three within Billbee's limits")
 	assert.Equal(t, int64(2*updates), stats.ByStatus[http.StatusOK], "every update landed: one GET and one PUT each")
@@ -95,7 +96,7 @@ func TestThreePushesOnOneCredentialWithoutASharedLimiterAreThrottled(t *testing.
 	t.Parallel()
 	// The same three processes, each pacing itself alone: three times the
 	// allowed rate, which Billbee answers with 429s.
-	stats, _ := pushTogether(t, 4, [][]string{{}, {}, {}}, []map[string]string{nil, nil, nil})
+	stats, _, _ := pushTogether(t, 4, [][]string{{}, {}, {}}, []map[string]string{nil, nil, nil})
 
 	assert.Positive(t, stats.TooManyRequests, "without the shared limiter the vendor throttles")
 }
@@ -157,4 +158,21 @@ func TestRateLimitURLsAreCheckedAndNeverPrinted(t *testing.T) {
 		assert.Contains(t, out.stdout, "--rate-limit URL")
 		assert.NotContains(t, out.stdout+out.stderr, "hunter2")
 	})
+}
+
+func TestPushesCarryOnWhenRedisRestartsMidRun(t *testing.T) {
+	t.Parallel()
+	rdb := redistest.Start(t)
+	restarted := make(chan bool, 1)
+	go func() {
+		time.Sleep(1500 * time.Millisecond) // the pushes are under way
+		restarted <- rdb.Restart()
+	}()
+	args := [][]string{{"--rate-limit", rdb.URL()}, {"--rate-limit", rdb.URL()}}
+
+	stats, _, codes := pushTogether(t, 5, args, []map[string]string{nil, nil})
+
+	require.True(t, <-restarted)
+	assert.Equal(t, []int{exitOK, exitOK}, codes, "every record succeeded")
+	assert.Equal(t, int64(2*10), stats.ByStatus[http.StatusOK], "one GET and one PUT per update landed")
 }

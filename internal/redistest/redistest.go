@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -74,25 +75,48 @@ func (s *Server) Stop() {
 	if s.proc == nil {
 		return
 	}
-	_ = s.proc.Kill()
+	_ = s.proc.Kill() // SIGKILL ends a frozen process too
 	<-s.exited
 	s.log.Close()
 	s.proc, s.exited, s.log = nil, nil, nil
 }
 
+// Freeze stops the server's process (SIGSTOP) without closing its
+// connections: clients see a Redis that accepts and never answers, as a
+// hung or partitioned one does. Thaw resumes it.
+func (s *Server) Freeze() { s.signal(syscall.SIGSTOP) }
+
+// Thaw resumes a frozen server (SIGCONT).
+func (s *Server) Thaw() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig os.Signal) {
+	s.tb.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		s.tb.Fatal("redistest: the server is not running")
+	}
+	if err := s.proc.Signal(sig); err != nil {
+		s.tb.Fatalf("redistest: %v", err)
+	}
+}
+
 // Restart stops the server and starts a fresh one, with no data, on the
-// same port, as a crashed and restarted Redis would come back.
-func (s *Server) Restart() {
+// same port, as a crashed and restarted Redis would come back. It may be
+// called from any goroutine: a failure is reported with Errorf, and
+// Restart returns false.
+func (s *Server) Restart() bool {
 	s.tb.Helper()
 	s.Stop()
 	var err error
 	for range 50 { // the port may linger a moment after the kill
 		if err = s.start(); err == nil {
-			return
+			return true
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	s.tb.Fatalf("redistest: redis-server did not restart on port %d: %v", s.port, err)
+	s.tb.Errorf("redistest: redis-server did not restart on port %d: %v", s.port, err)
+	return false
 }
 
 // start runs redis-server on s.port and waits until it answers PING.

@@ -46,6 +46,10 @@
 //     rates are learned again from the next 429.
 //   - A 429 reported while Redis is down still pauses this process.
 //
+// go-redis reports failed dials through its own process-wide logger
+// (redis.SetLogger); this package leaves it alone, and reports outages
+// once each through WithLogger. The custsync command silences go-redis's.
+//
 // Keys are "custsync:{rl}:" + Limit.Key (see WithKeyPrefix). Limit keys
 // carry credential hashes, never credentials. The {rl} hash tag puts every
 // key in one Redis Cluster slot, which multi-key scripts need.

@@ -471,3 +471,17 @@ func TestNewFromClientUsesTheCallersClientAndLeavesItOpen(t *testing.T) {
 	_, err = redislimit.NewFromClient(t.Context(), redis.NewClient(&redis.Options{Addr: redistest.FreeAddr(t)}))
 	assert.ErrorIs(t, err, adapter.ErrUnavailable)
 }
+
+func TestA429ReportedWhileRedisIsDownStillPausesThisProcess(t *testing.T) {
+	srv := redistest.Start(t)
+	l := newLimiter(t, srv.URL())
+	limits := []adapter.Limit{{Key: "test/" + t.Name(), PerSecond: 50}}
+	srv.Stop()
+
+	throttledAt := time.Now()
+	l.Throttled(limits, 500*time.Millisecond) // Redis cannot be told
+	require.True(t, srv.Restart())            // and comes back knowing nothing
+	require.NoError(t, l.Wait(t.Context(), limits))
+
+	assert.GreaterOrEqual(t, time.Since(throttledAt), 450*time.Millisecond, "the vendor's Retry-After held anyway")
+}

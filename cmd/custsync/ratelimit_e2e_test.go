@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -175,4 +177,31 @@ func TestPushesCarryOnWhenRedisRestartsMidRun(t *testing.T) {
 	require.True(t, <-restarted)
 	assert.Equal(t, []int{exitOK, exitOK}, codes, "every record succeeded")
 	assert.Equal(t, int64(2*10), stats.ByStatus[http.StatusOK], "one GET and one PUT per update landed")
+}
+
+func TestUpdateWithARateLimitGoesThroughRedis(t *testing.T) {
+	t.Parallel()
+	rdb := redistest.Start(t)
+
+	out := runBinary(t, invocation{args: []string{"update", "--sandbox", "--vendor", "billbee", "--rate-limit", rdb.URL(), "--file", repoFile(t, "examples/customer.json")}})
+
+	require.Equal(t, exitOK, out.code)
+	assert.Contains(t, out.stderr, "sharing rate limits through Redis at "+rdb.Addr())
+	keys := redisCommand(t, rdb.Addr(), "KEYS *")
+	assert.Contains(t, keys, "custsync:{rl}:billbee/", "the update's limits live in Redis")
+}
+
+// redisCommand sends one inline command to Redis and returns the reply's
+// text, all lines.
+func redisCommand(t *testing.T, addr, command string) string {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	require.NoError(t, err)
+	defer conn.Close()
+	require.NoError(t, conn.SetDeadline(time.Now().Add(time.Second)))
+	_, err = conn.Write([]byte(command + "\r\nQUIT\r\n"))
+	require.NoError(t, err)
+	reply, err := io.ReadAll(conn)
+	require.NoError(t, err)
+	return string(reply)
 }

@@ -151,19 +151,27 @@ func New(ctx context.Context, rawURL string, opts ...Option) (*Limiter, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Fail fast: a limiter that hangs on Redis holds every request.
-	ropts.DialTimeout = 2 * time.Second
-	ropts.ReadTimeout = time.Second
-	ropts.WriteTimeout = time.Second
+	// Fail fast: a limiter that hangs on Redis holds every request. The
+	// URL's own query (dial_timeout=..., max_retries=...) wins.
+	setDefault(&ropts.DialTimeout, 2*time.Second)
+	setDefault(&ropts.ReadTimeout, time.Second)
+	setDefault(&ropts.WriteTimeout, time.Second)
+	setDefault(&ropts.MaxRetries, 1) // one retry on a pooled connection Redis dropped
+	ropts.DialerRetries = 1          // Wait retries an unreachable Redis itself, within the deadline
 	ropts.ContextTimeoutEnabled = true
-	ropts.MaxRetries = 1    // one retry on a pooled connection Redis dropped
-	ropts.DialerRetries = 1 // Wait retries an unreachable Redis itself, within the deadline
 	l, err := newLimiter(ctx, redis.NewClient(ropts), addr, secret, opts)
 	if err != nil {
 		return nil, err
 	}
 	l.owned = true
 	return l, nil
+}
+
+func setDefault[T comparable](field *T, value T) {
+	var zero T
+	if *field == zero {
+		*field = value
+	}
 }
 
 // NewFromClient builds a Limiter over a Redis client the caller configured
@@ -219,8 +227,8 @@ func parseURL(rawURL string) (opts *redis.Options, addr, secret string, err erro
 	if pw, ok := u.User.Password(); ok {
 		secret = pw
 	} else if u.User != nil && u.User.Username() != "" && u.Scheme != "unix" {
-		// redis://:password@host and redis://password@host: go-redis
-		// treats a lone user name as the password.
+		// redis://password@host: a password written without its colon
+		// is still a password, so treat a lone user name as secret too.
 		secret = u.User.Username()
 	}
 	switch u.Scheme {

@@ -42,8 +42,9 @@
 //     Retryable: the request was not sent, and adapter.UpdateAll retries
 //     the record, or reports it (the CLI writes it to the failures file).
 //   - A Redis that comes back empty (restarted without persistence) is
-//     used again at once; its schedules start afresh, and learned adaptive
-//     rates are learned again from the next 429.
+//     used again within about a second (go-redis redials a pool that kept
+//     failing once a second); its schedules start afresh, and learned
+//     adaptive rates are learned again from the next 429.
 //   - A 429 reported while Redis is down still pauses this process.
 //
 // go-redis reports failed dials through its own process-wide logger
@@ -66,6 +67,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -114,6 +116,8 @@ type Limiter struct {
 	// even when Redis cannot be told.
 	mu     sync.Mutex
 	pauses map[string]time.Time
+
+	down atomic.Bool // Redis failed and has not answered since: log once
 }
 
 var _ adapter.RateLimiter = (*Limiter)(nil)
@@ -285,6 +289,9 @@ func (l *Limiter) Wait(ctx context.Context, limits []adapter.Limit) error {
 		return ctx.Err()
 	}
 	if pause := l.localPause(limits); pause > 0 {
+		if pastDeadline(ctx, pause) {
+			return errWaitPastDeadline
+		}
 		if err := sleep(ctx, pause); err != nil {
 			return err
 		}
@@ -314,7 +321,9 @@ func (l *Limiter) Wait(ctx context.Context, limits []adapter.Limit) error {
 			}
 			if outageStart.IsZero() {
 				outageStart = time.Now()
-				l.log(ctx, slog.LevelWarn, "redislimit: Redis unreachable; requests wait", err)
+				if l.down.CompareAndSwap(false, true) { // once per outage, not per request
+					l.log(ctx, slog.LevelWarn, "redislimit: Redis unreachable; requests wait for it", err)
+				}
 			}
 			lastErr = err
 			failures++
@@ -328,8 +337,10 @@ func (l *Limiter) Wait(ctx context.Context, limits []adapter.Limit) error {
 			continue
 		}
 		if !outageStart.IsZero() {
-			l.log(ctx, slog.LevelInfo, "redislimit: Redis reachable again", nil)
 			outageStart, failures = time.Time{}, 0
+		}
+		if l.down.Load() && l.down.CompareAndSwap(true, false) {
+			l.log(ctx, slog.LevelInfo, "redislimit: Redis reachable again", nil)
 		}
 		if wait <= 0 {
 			return nil

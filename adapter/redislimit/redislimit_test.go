@@ -1,8 +1,10 @@
 package redislimit_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"slices"
@@ -484,4 +486,49 @@ func TestA429ReportedWhileRedisIsDownStillPausesThisProcess(t *testing.T) {
 	require.NoError(t, l.Wait(t.Context(), limits))
 
 	assert.GreaterOrEqual(t, time.Since(throttledAt), 450*time.Millisecond, "the vendor's Retry-After held anyway")
+}
+
+func TestAnOutageIsLoggedOnceAndWithoutThePassword(t *testing.T) {
+	srv := redistest.Start(t)
+	var logs syncBuffer
+	logger := slog.New(slog.NewTextHandler(&logs, nil))
+	// The default user of a Redis without requirepass takes any password.
+	l := newLimiter(t, "redis://:hunter2-secret@"+srv.Addr()+"/0", redislimit.WithLogger(logger), redislimit.WithMaxOutage(200*time.Millisecond))
+	limits := []adapter.Limit{{Key: "test/" + t.Name(), PerSecond: 1000}}
+	srv.Stop()
+
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			assert.ErrorIs(t, l.Wait(t.Context(), limits), adapter.ErrUnavailable)
+		})
+	}
+	wg.Wait()
+	require.True(t, srv.Restart())
+	// go-redis redials a pool that kept failing about once a second.
+	require.Eventually(t, func() bool { return l.Wait(t.Context(), limits) == nil }, 10*time.Second, 50*time.Millisecond)
+
+	out := logs.String()
+	assert.Equal(t, 1, strings.Count(out, "Redis unreachable"), "one record per outage, not per request:\n%s", out)
+	assert.Equal(t, 1, strings.Count(out, "reachable again"), out)
+	assert.Contains(t, out, srv.Addr())
+	assert.NotContains(t, out, "hunter2")
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

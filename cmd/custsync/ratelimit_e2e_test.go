@@ -99,6 +99,7 @@ func TestThreePushesOnOneCredentialWithoutASharedLimiterAreThrottled(t *testing.
 	// The same three processes, each pacing itself alone: three times the
 	// allowed rate, which Billbee answers with 429s.
 	stats, _, _ := pushTogether(t, 4, [][]string{{}, {}, {}}, []map[string]string{nil, nil, nil})
+	t.Logf("without a shared limiter: %d of %d requests answered 429", stats.TooManyRequests, stats.Requests)
 
 	assert.Positive(t, stats.TooManyRequests, "without the shared limiter the vendor throttles")
 }

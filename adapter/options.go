@@ -38,6 +38,7 @@ type clientConfig struct {
 
 type callConfig struct {
 	lenient        bool
+	strict         bool
 	attemptTimeout time.Duration
 	maxRetries     int
 	minBackoff     time.Duration
@@ -90,6 +91,15 @@ func WithLogger(l *slog.Logger) Option {
 // failing the call; Result.Dropped lists exactly what was dropped.
 func WithLenient(lenient bool) CallOption {
 	return callOption(func(c *callConfig) { c.lenient = lenient })
+}
+
+// WithStrict makes a verified write that the vendor stored otherwise than
+// sent (see Mismatch) fail with an Internal *Error listing the mismatches
+// in Error.Mismatches, instead of succeeding with Result.Mismatches. The
+// vendor applied the update either way; strict mode is for runs that must
+// stop on a silent change.
+func WithStrict(strict bool) CallOption {
+	return callOption(func(c *callConfig) { c.strict = strict })
 }
 
 // WithAttemptTimeout bounds each HTTP attempt (default DefaultAttemptTimeout).

@@ -256,7 +256,7 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 		return nil, &adapter.Error{Operation: opPut, Code: adapter.Internal,
 			Message: "could not build the request body from the customer as read; nothing was sent", Err: err}
 	}
-	return d.put(ctx, id, body)
+	return d.put(ctx, id, body, u)
 }
 
 // Limits implements adapter.RateLimited with Billbee's documented

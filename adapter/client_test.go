@@ -103,7 +103,7 @@ func TestUpdateReportsWhatItDid(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, &adapter.Result{
 		Vendor: "fake", ID: "C-1", VendorID: "v-C-1", HTTPStatus: 200, RequestID: "req-42",
-		Attempts: 1, Sent: []string{"name", "email"}, Dropped: []string{},
+		Attempts: 1, Sent: []string{"name", "email"}, Dropped: []string{}, Mismatches: []adapter.Mismatch{},
 	}, res)
 }
 

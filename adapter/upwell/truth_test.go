@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/upwell"
 	"github.com/custsync/custsync/internal/vendortest"
 	"github.com/custsync/custsync/specs"
 )
@@ -130,5 +131,33 @@ func TestAFieldStoredOtherwiseThanSentIsReported(t *testing.T) {
 		assert.Len(t, e.Mismatches, 3)
 		assert.Contains(t, e.Message, "the update was applied")
 		assert.Contains(t, e.Message, `name: sent "Acme Corp", stored "ACME CORP"`)
+	})
+}
+
+func TestTheDefaultSourceSystemFollowsTheIdentifierRule(t *testing.T) {
+	t.Run("a Config value with spaces is refused, naming the field", func(t *testing.T) {
+		_, err := upwell.New(upwell.Config{APIKey: apiKey, SourceSystem: " ACME "})
+		var e *adapter.Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, "SourceSystem", e.Field)
+	})
+	t.Run("an environment value with spaces is refused, naming the variable", func(t *testing.T) {
+		t.Setenv(upwell.EnvAPIKey, apiKey)
+		t.Setenv(upwell.EnvSourceSystem, "ACME ")
+		_, err := upwell.FromEnv()
+		var e *adapter.Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, upwell.EnvSourceSystem, e.Field)
+		assert.Contains(t, e.Message, upwell.EnvSourceSystem)
+	})
+	t.Run("an update's own sourceSystem is sent exactly", func(t *testing.T) {
+		srv := vendortest.New(t, specs.Upwell, "", vendortest.JSON(200, okBody))
+		_, err := newClient(t, srv).Update(context.Background(), parse(t, `{"id":"C-1","sourceSystem":"TMSEZ","name":"x"}`))
+		require.NoError(t, err)
+		assert.Equal(t, "TMSEZ", srv.Requests()[0].JSON(t)["sourceSystem"])
+	})
+	t.Run("an explicit empty sourceSystem never falls back to the default", func(t *testing.T) {
+		_, err := adapter.ParseCustomerUpdate([]byte(`{"id":"C-1","sourceSystem":"","name":"x"}`))
+		assert.Equal(t, adapter.InvalidArgument, adapter.CodeOf(err))
 	})
 }

@@ -58,6 +58,8 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/oapi-codegen/nullable"
 
@@ -89,6 +91,9 @@ func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
 	if err := adapter.CheckCredential("upwell", "APIKey", cfg.APIKey.Reveal()); err != nil {
 		return nil, err
 	}
+	if err := checkSourceSystem("SourceSystem", cfg.SourceSystem); err != nil {
+		return nil, err
+	}
 	d := &driver{cfg: cfg}
 	d.limits = []adapter.Limit{{Key: "upwell/" + adapter.CredentialID(cfg.APIKey.Reveal())}}
 	return adapter.NewClient(d, opts...)
@@ -101,7 +106,26 @@ func FromEnv(opts ...adapter.Option) (*adapter.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(Config{APIKey: adapter.Secret(env[EnvAPIKey]), SourceSystem: strings.TrimSpace(os.Getenv(EnvSourceSystem))}, opts...)
+	source := os.Getenv(EnvSourceSystem)
+	if err := checkSourceSystem(EnvSourceSystem, source); err != nil {
+		return nil, err
+	}
+	return New(Config{APIKey: adapter.Secret(env[EnvAPIKey]), SourceSystem: source}, opts...)
+}
+
+// checkSourceSystem applies the rule for identifiers to the default
+// sourceSystem: empty means none, and surrounding whitespace or a control
+// character is refused, never trimmed ("ACME " may be another system).
+// name is what the user set: the config field or the variable.
+func checkSourceSystem(name, v string) error {
+	if v == "" {
+		return nil
+	}
+	if v != strings.TrimSpace(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 || !utf8.ValidString(v) {
+		return &adapter.Error{Vendor: "upwell", Code: adapter.InvalidArgument, Field: name,
+			Message: fmt.Sprintf("%s %q has surrounding whitespace or a character that is not text; it is part of Upwell's key", name, v)}
+	}
+	return nil
 }
 
 type driver struct {
@@ -151,11 +175,13 @@ func (d *driver) authorize(_ context.Context, req *http.Request) error {
 	return nil
 }
 
+// sourceSystem is the update's, or the default. Neither is trimmed: both
+// were checked to have no surrounding whitespace.
 func (d *driver) sourceSystem(u *adapter.CustomerUpdate) string {
-	if s := strings.TrimSpace(u.SourceSystem); s != "" {
-		return s
+	if u.SourceSystem != "" {
+		return u.SourceSystem
 	}
-	return strings.TrimSpace(d.cfg.SourceSystem)
+	return d.cfg.SourceSystem
 }
 
 func (d *driver) Validate(u *adapter.CustomerUpdate) error {

@@ -134,7 +134,8 @@ func NewClient(drv Driver, opts ...Option) (*Client, error) {
 	if rl, ok := drv.(RateLimited); ok {
 		limits = rl.Limits
 	}
-	tr := newTransport(drv.Vendor(), cfg.httpClient, cfg.logger, c.scrub, limiter, limits)
+	parsed, _ := url.Parse(c.baseURL) // checkBaseURL parsed it already
+	tr := newTransport(drv.Vendor(), parsed.Host, sendingClient(cfg.httpClient, cfg.roundTrip), cfg.logger, c.scrub, limiter, limits)
 	if err := drv.Open(c.baseURL, tr); err != nil {
 		return nil, c.stamp(err, nil)
 	}

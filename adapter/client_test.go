@@ -286,7 +286,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	var followed atomic.Bool
 	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { followed.Store(true) }))
 	defer elsewhere.Close()
-	for _, client := range []adapter.HTTPDoer{nil, &http.Client{}} {
+	for _, client := range []*http.Client{nil, {}} {
 		opts := []adapter.Option{}
 		if client != nil {
 			opts = append(opts, adapter.WithHTTPClient(client))

@@ -51,18 +51,30 @@
 //     languageId not above 0, a negative number); HTTP 400 (the ASP.NET
 //     ModelState entries are in the message); envelope ErrorCode 11
 //     (InvalidData).
-//   - NotFound: HTTP 404, or an HTTP 200 read whose Data is null.
+//   - NotFound: HTTP 404 (Billbee sends it without a body for an unknown
+//     id), or an HTTP 200 read whose Data is null.
 //   - FailedPrecondition: the customer is archived (ArchivedAt is set);
-//     nothing is written. Also a redirect, which is never followed.
+//     nothing is written. A 404 "No HTTP resource was found" (ASP.NET's
+//     answer to a path nothing serves: a wrong base URL), with the URL in
+//     the message. A redirect, which is never followed.
 //   - PermissionDenied: HTTP 401/403; envelope ErrorCode 1
 //     (ApiNotActivated), 16 (NoPaidAccount), 17 (APIServiceNotBooked).
 //   - ResourceExhausted: HTTP 429 (Retry-After is often missing).
 //   - Internal: HTTP 500; envelope ErrorCode 8 (InternalError); a 2xx body
 //     that is not the JSON envelope (HTML, empty, garbled); a read that
-//     answers with another customer's id.
+//     answers with another customer's id; with adapter.WithStrict, a write
+//     whose answer shows a field stored otherwise than sent.
 //   - Unavailable / DeadlineExceeded: network failures, 502/503/504.
 //   - Unknown: any other envelope ErrorCode, or an ErrorMessage with
 //     ErrorCode 0.
+//
+// # Verified writes
+//
+// The write's answer carries the customer as stored. Each field the
+// update set or cleared is compared with it and a difference is reported
+// in Result.Mismatches (see adapter.Mismatch for which differences count).
+// That answer is read leniently, in one pass and only as far as needed:
+// once the envelope reports no error, no value in Data can fail the update.
 //
 // Every Billbee response is an envelope {ErrorMessage, ErrorCode,
 // ErrorDescription, Data}; a non-zero ErrorCode or a non-blank

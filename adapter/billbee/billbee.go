@@ -96,8 +96,14 @@ import (
 	gen "github.com/custsync/custsync/gen/billbee"
 )
 
-// DefaultBaseURL is the server in specs/billbee.yaml.
+// DefaultBaseURL is the first server in specs/billbee.yaml: the host of
+// Billbee's Swagger document, and the official C# SDK's base URL.
 const DefaultBaseURL = "https://app.billbee.io"
+
+// APIBaseURL is the other server in specs/billbee.yaml: the base URL
+// Billbee's API description names, and the official PHP SDK's. Both serve
+// the same API; pass it with adapter.WithBaseURL to use it.
+const APIBaseURL = "https://api.billbee.io"
 
 // The spec operations an update calls, in order.
 const (

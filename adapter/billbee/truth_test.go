@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/billbee"
 	"github.com/custsync/custsync/internal/vendortest"
 	"github.com/custsync/custsync/specs"
 )
@@ -85,4 +86,17 @@ func TestTheWriteIsComparedWithTheRecordAsStored(t *testing.T) {
 		assert.Equal(t, `"Max"`, string(e.Mismatches[0].Stored))
 		assert.Len(t, srv.Requests(), 2, "nothing is retried: the write was applied")
 	})
+}
+
+func TestBothDocumentedHostsAreTheSpecsServers(t *testing.T) {
+	doc, err := specs.Load(context.Background(), specs.Billbee)
+	require.NoError(t, err)
+	var urls []string
+	for _, s := range doc.Servers {
+		urls = append(urls, s.URL)
+	}
+	assert.Equal(t, []string{billbee.DefaultBaseURL, billbee.APIBaseURL}, urls)
+	c, err := billbee.New(billbee.Config{APIKey: "k-123456", Username: "u", APIPassword: "p-123456"}, adapter.WithBaseURL(billbee.APIBaseURL))
+	require.NoError(t, err)
+	assert.Equal(t, billbee.APIBaseURL, c.BaseURL())
 }

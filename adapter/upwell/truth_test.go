@@ -3,6 +3,7 @@ package upwell_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -160,4 +161,30 @@ func TestTheDefaultSourceSystemFollowsTheIdentifierRule(t *testing.T) {
 		_, err := adapter.ParseCustomerUpdate([]byte(`{"id":"C-1","sourceSystem":"","name":"x"}`))
 		assert.Equal(t, adapter.InvalidArgument, adapter.CodeOf(err))
 	})
+}
+
+// docs.upwell.com/api-reference/error-codes lists 409, 422 and 503 beside
+// the others; each has its portable code.
+func TestTheDocumentedErrorStatusesHaveTheirCodes(t *testing.T) {
+	tests := []struct {
+		status    int
+		code      adapter.Code
+		retryable bool
+	}{
+		{409, adapter.FailedPrecondition, false},
+		{422, adapter.InvalidArgument, false},
+		{503, adapter.Unavailable, true},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("HTTP %d", tt.status), func(t *testing.T) {
+			srv := vendortest.New(t, specs.Upwell, "", vendortest.JSON(tt.status, `{"error":{"code":"E","message":"m"},"status":"error"}`))
+			_, err := newClient(t, srv).Update(context.Background(), parse(t, `{"id":"C-1","name":"x"}`))
+			var e *adapter.Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, tt.code, e.Code)
+			assert.Equal(t, tt.retryable, e.Retryable)
+			assert.Equal(t, "E", e.VendorCode)
+			assert.Equal(t, "m", e.Message)
+		})
+	}
 }

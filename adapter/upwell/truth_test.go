@@ -12,6 +12,7 @@ import (
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/upwell"
 	"github.com/custsync/custsync/internal/vendortest"
+	"github.com/custsync/custsync/sandbox"
 	"github.com/custsync/custsync/specs"
 )
 
@@ -187,4 +188,15 @@ func TestTheDocumentedErrorStatusesHaveTheirCodes(t *testing.T) {
 			assert.Equal(t, "m", e.Message)
 		})
 	}
+}
+
+func TestAWrongBaseURLAtTheSandboxIsNotAMissingCustomer(t *testing.T) {
+	srv := sandbox.NewServer()
+	defer srv.Close()
+	c, err := upwell.New(upwell.Config{APIKey: sandbox.UpwellAPIKey, SourceSystem: sandbox.UpwellSourceSystem},
+		adapter.WithBaseURL(srv.URL(specs.Upwell)+"/v2"), adapter.WithHTTPClient(srv.Client()), noRetries)
+	require.NoError(t, err)
+	_, err = c.Update(context.Background(), parse(t, `{"id":"C-1001","name":"x"}`))
+	assert.Equal(t, adapter.FailedPrecondition, adapter.CodeOf(err), "%v", err)
+	assert.Contains(t, err.Error(), srv.URL(specs.Upwell)+"/v2/api/rest/customers")
 }

@@ -63,18 +63,19 @@ func TestTheSameKeyInDifferentObjectsIsNoDuplicate(t *testing.T) {
 func TestIdentifiersAndTextFollowOneRule(t *testing.T) {
 	ny := time.FixedZone("-10:00", -10*3600)
 	tests := []struct {
-		name   string
-		update adapter.CustomerUpdate
-		field  string
+		name    string
+		update  adapter.CustomerUpdate
+		field   string
+		message string
 	}{
-		{"a sourceSystem with surrounding spaces", adapter.CustomerUpdate{ID: "C-1", SourceSystem: " ACME ", Name: adapter.Set("x")}, "sourceSystem"},
-		{"an id with a leading space", adapter.CustomerUpdate{ID: " C-1001", Name: adapter.Set("x")}, "id"},
-		{"a billToCustomerId with a trailing space", adapter.CustomerUpdate{ID: "C-1", Upwell: &adapter.UpwellFields{BillToCustomerID: adapter.Set("C-9 ")}}, "upwell.billToCustomerId"},
-		{"a name built in Go that is not UTF-8", adapter.CustomerUpdate{ID: "C-1", Name: adapter.Set("Bad\xff\xfeName")}, "name"},
-		{"an id that is not UTF-8", adapter.CustomerUpdate{ID: "C-\xff", Name: adapter.Set("x")}, "id"},
-		{"metadata built in Go that is not UTF-8", adapter.CustomerUpdate{ID: "C-1", Metadata: adapter.Set(adapter.JSONObject{"a": []any{"ok", "\xff"}})}, "metadata.a[1]"},
-		{"a modifiedAt in year 10000 in UTC", adapter.CustomerUpdate{ID: "C-1", ModifiedAt: adapter.Set(time.Date(9999, 12, 31, 23, 59, 59, 0, ny))}, "modifiedAt"},
-		{"a modifiedAt before year 1 in UTC", adapter.CustomerUpdate{ID: "C-1", ModifiedAt: adapter.Set(time.Date(1, 1, 1, 0, 0, 0, 0, time.FixedZone("+01:00", 3600)))}, "modifiedAt"},
+		{"a sourceSystem with surrounding spaces", adapter.CustomerUpdate{ID: "C-1", SourceSystem: " ACME ", Name: adapter.Set("x")}, "sourceSystem", "leading or trailing spaces"},
+		{"an id with a leading space", adapter.CustomerUpdate{ID: " C-1001", Name: adapter.Set("x")}, "id", "leading or trailing spaces"},
+		{"a billToCustomerId with a trailing space", adapter.CustomerUpdate{ID: "C-1", Upwell: &adapter.UpwellFields{BillToCustomerID: adapter.Set("C-9 ")}}, "upwell.billToCustomerId", "leading or trailing spaces"},
+		{"a name built in Go that is not UTF-8", adapter.CustomerUpdate{ID: "C-1", Name: adapter.Set("Bad\xff\xfeName")}, "name", "not valid UTF-8"},
+		{"an id that is not UTF-8", adapter.CustomerUpdate{ID: "C-\xff", Name: adapter.Set("x")}, "id", "not valid UTF-8"},
+		{"metadata built in Go that is not UTF-8", adapter.CustomerUpdate{ID: "C-1", Metadata: adapter.Set(adapter.JSONObject{"a": []any{"ok", "\xff"}})}, "metadata.a[1]", "not valid UTF-8"},
+		{"a modifiedAt in year 10000 in UTC", adapter.CustomerUpdate{ID: "C-1", ModifiedAt: adapter.Set(time.Date(9999, 12, 31, 23, 59, 59, 0, ny))}, "modifiedAt", "year 10000 in UTC"},
+		{"a modifiedAt before year 1 in UTC", adapter.CustomerUpdate{ID: "C-1", ModifiedAt: adapter.Set(time.Date(1, 1, 1, 0, 0, 0, 0, time.FixedZone("+01:00", 3600)))}, "modifiedAt", "year 0 in UTC"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,6 +87,7 @@ func TestIdentifiersAndTextFollowOneRule(t *testing.T) {
 			require.ErrorAs(t, err, &e)
 			assert.Equal(t, adapter.InvalidArgument, e.Code)
 			assert.Equal(t, tt.field, e.Field, e.Message)
+			assert.Contains(t, e.Message, tt.message)
 			assert.Zero(t, requests.Load(), "nothing sent")
 		})
 	}

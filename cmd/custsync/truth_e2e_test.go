@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 
@@ -154,4 +155,23 @@ func TestACredentialWithALineBreakIsNamedByItsVariable(t *testing.T) {
 	assert.Contains(t, out.stderr, "BILLBEE_API_KEY")
 	assert.NotContains(t, out.stderr, "APIKey")
 	assert.NotContains(t, out.stderr, "abc")
+}
+
+// push gets --strict through the client options: a record stored
+// otherwise than sent is a failure, in the failures file, and exit 1.
+func TestPushStrictFailsRecordsStoredOtherwise(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	input := writeFile(t, dir, "in.jsonl", `{"id": "C-1001", "name": "Acme Corp"}`+"\n")
+	failures := dir + "/failed.jsonl"
+	base := normalisingUpwell(t).URL
+	out := runBinary(t, invocation{args: []string{"push", "--vendor", "upwell", "--base-url", base, "--file", input, "--failures", failures}, env: demoEnv(specs.Upwell)})
+	assert.Equal(t, exitOK, out.code, "without --strict a mismatch is no failure: %s", out.stderr)
+
+	out = runBinary(t, invocation{args: []string{"push", "--vendor", "upwell", "--base-url", base, "--file", input, "--failures", failures, "--strict"}, env: demoEnv(specs.Upwell)})
+	assert.Equal(t, exitFailed, out.code, out.stderr)
+	got, err := os.ReadFile(failures)
+	require.NoError(t, err)
+	assert.Contains(t, string(got), `"code":"Internal"`)
+	assert.Contains(t, string(got), "stored")
 }

@@ -120,7 +120,9 @@ func TestUpdateAllKeepsEachCustomersUpdatesInInputOrder(t *testing.T) {
 		{"many customers, each a few times", 1000, 97},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			u := &orderUpdater{delay: func(*adapter.CustomerUpdate) time.Duration { return time.Duration(time.Now().UnixNano()%3) * 100 * time.Microsecond }}
+			u := &orderUpdater{delay: func(*adapter.CustomerUpdate) time.Duration {
+				return time.Duration(time.Now().UnixNano()%3) * 100 * time.Microsecond
+			}}
 			yielded := map[string][]string{}
 			for out := range adapter.UpdateAll(context.Background(), u, repeated(tc.records, tc.ids), adapter.WithConcurrency(16)) {
 				require.NoError(t, out.Err)

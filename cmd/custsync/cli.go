@@ -12,10 +12,13 @@ import (
 
 // Exit codes, the same for every command.
 const (
-	exitOK      = 0 // everything succeeded
-	exitFailed  = 1 // the update, or at least one pushed record, failed
-	exitUsage   = 2 // bad usage or invalid input to update: nothing was sent
-	programName = "custsync"
+	exitOK     = 0 // everything succeeded
+	exitFailed = 1 // the update, or at least one pushed record, failed
+	exitUsage  = 2 // bad usage or invalid input to update: nothing was sent
+	// exitIncomplete: push did not try every record (it halted, reached
+	// its deadline, was interrupted, or could not read all its input).
+	exitIncomplete = 3
+	programName    = "custsync"
 )
 
 // app is one invocation of the command: its streams and its interrupts.
@@ -64,7 +67,9 @@ With --sandbox, update and push run against an in-process sandbox with its
 demo credentials instead, and need none.
 
 Exit status: 0 if everything succeeded, 1 if the update or any pushed record
-failed, 2 for bad usage or invalid input to update (nothing was sent).
+failed, 2 for bad usage or invalid input to update (nothing was sent), 3 if
+push did not try every record (it halted, reached its --deadline or was
+interrupted).
 
 Example:
   custsync push --sandbox --vendor billbee --file examples/customers.jsonl

@@ -56,7 +56,7 @@ func newPushRun(t *testing.T, input string, u adapter.Updater, concurrency int, 
 	p := &pusher{
 		vendor: specs.Upwell, updater: u,
 		settings: pushSettings{concurrency: concurrency, recordAttempts: adapter.DefaultRecordAttempts, haltAfter: adapter.DefaultHaltAfter},
-		lines: newLineReader(strings.NewReader(input)), failures: log,
+		lines:    newLineReader(strings.NewReader(input)), failures: log,
 		stop: stop, abort: abort,
 		newProgress: func(snapshot func() counts) progress {
 			return newProgress(stderr, false, int64(len(input)), every, snapshot)
@@ -377,7 +377,7 @@ func TestStaleFailuresAreFoundWhereTheRunWrites(t *testing.T) {
 	mine := writeFile(t, dir, "customers.failures-upwell-20261130T220000Z.jsonl.partial-1a2b3c4d", "{}\n{}\n")
 	explicitStale := writeFile(t, dir, "fixed.jsonl.partial-0000beef", "{}\n")
 	writeFile(t, dir, "other.failures-upwell-20261130T220000Z.jsonl.partial-1a2b3c4d", "{}\n") // another input's
-	writeFile(t, dir, "customers.failures-upwell-20261130T220000Z.jsonl", "{}\n")               // finished, not stale
+	writeFile(t, dir, "customers.failures-upwell-20261130T220000Z.jsonl", "{}\n")              // finished, not stale
 
 	path := defaultFailuresPath(filepath.Join(dir, "customers.jsonl"), "upwell", time.Now())
 	assert.Equal(t, []staleFile{{path: mine, lines: 2}}, staleFailures(path, false))

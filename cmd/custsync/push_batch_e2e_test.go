@@ -178,7 +178,7 @@ func TestPushJSONSummaryIsExact(t *testing.T) {
 	srv := newSandbox(t, sandbox.WithSyntheticCustomers(5))
 	dir := t.TempDir()
 	out := pushTo(t, srv, specs.Upwell, dir, strings.Join([]string{
-		`{"id": "S-00001", "name": "One", "vatId": "DE123"}`, // ok, vatId dropped
+		`{"id": "S-00001", "name": "One", "vatId": "DE123"}`,                      // ok, vatId dropped
 		`{"id": "S-00002", "name": "Two", "vatId": "DE456", "phone": "+4912345"}`, // ok, both dropped
 		`{"id": "S-00003", "email": "three@example.com"}`,                         // ok
 		`{"id": "S-99999", "name": "Missing"}`,                                    // NotFound

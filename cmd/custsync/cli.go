@@ -175,7 +175,7 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 		for _, l := range strings.Split(usage, "\n") {
 			fmt.Fprintf(w, "        %s\n", l)
 		}
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
 			fmt.Fprintf(w, "        (default %s)\n", f.DefValue)
 		}
 	})

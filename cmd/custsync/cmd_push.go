@@ -148,7 +148,7 @@ func (a *app) push(args []string) int {
 	}
 	defer t.close()
 	for _, stale := range staleFailures(path, explicit) {
-		fmt.Fprintf(a.stderr, "custsync push: %s holds %d %s of an earlier push that was killed before its end; push it to retry them, then delete it\n",
+		fmt.Fprintf(a.stderr, "custsync push: %s holds %d %s of an earlier push that did not finish (killed, or still running); once it is not running, push that file to retry them, then delete it\n",
 			stale.path, stale.lines, plural(stale.lines, "failure", "failures"))
 	}
 	failures, err := createFailureLog(path, explicit)

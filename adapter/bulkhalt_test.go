@@ -111,7 +111,7 @@ func TestAnswersKeepTheReachabilityClockFromRunning(t *testing.T) {
 		return answered
 	}
 	for out := range adapter.UpdateAll(context.Background(), u, stream(100, nil), adapter.WithConcurrency(1),
-		adapter.WithRecordAttempts(1), adapter.WithHaltAfter(0), adapter.WithUnreachableAfter(20*time.Millisecond)) {
+		adapter.WithRecordAttempts(1), adapter.WithHaltAfter(0), adapter.WithUnreachableAfter(500*time.Millisecond)) {
 		var halt *adapter.Halt
 		assert.False(t, errors.As(out.Err, &halt), "halted although the vendor answered: %v", out.Err)
 		n++
@@ -122,7 +122,7 @@ func TestAnswersKeepTheReachabilityClockFromRunning(t *testing.T) {
 		u := &scriptedUpdater{delay: 2 * time.Millisecond, fail: func(*adapter.CustomerUpdate, int) error { return refused }}
 		halted := 0
 		for out := range adapter.UpdateAll(context.Background(), u, stream(1000, nil), adapter.WithConcurrency(1),
-			adapter.WithRecordAttempts(1), adapter.WithHaltAfter(0), adapter.WithUnreachableAfter(20*time.Millisecond)) {
+			adapter.WithRecordAttempts(1), adapter.WithHaltAfter(0), adapter.WithUnreachableAfter(500*time.Millisecond)) {
 			if out.Calls == 0 {
 				halted++
 			}

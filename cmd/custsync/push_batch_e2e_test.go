@@ -175,7 +175,9 @@ const adapterDefaultConcurrency = 4
 
 func TestPushJSONSummaryIsExact(t *testing.T) {
 	t.Parallel()
-	srv := newSandbox(t, sandbox.WithSyntheticCustomers(5))
+	// Latency makes the run long enough for elapsedSeconds, rounded to the
+	// millisecond, to give the rate to within a percent.
+	srv := newSandbox(t, sandbox.WithSyntheticCustomers(5), sandbox.WithFaults(specs.Upwell, sandbox.Faults{Latency: 50 * time.Millisecond}))
 	dir := t.TempDir()
 	out := pushTo(t, srv, specs.Upwell, dir, strings.Join([]string{
 		`{"id": "S-00001", "name": "One", "vatId": "DE123"}`,                      // ok, vatId dropped

@@ -80,6 +80,11 @@ type Result struct {
 type attemptProbe struct {
 	attempts int
 	reported bool
+	// onAttempt, when set, hears the end of every HTTP attempt: nil when
+	// the vendor answered (any status), else the network error. UpdateAll
+	// uses it to notice a vendor that cannot be reached at all while the
+	// client is still retrying.
+	onAttempt func(err error)
 }
 
 type attemptProbeKey struct{}

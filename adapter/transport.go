@@ -198,6 +198,9 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 	started := time.Now()
 	state.attempts++
 	resp, err := t.next.Do(req.WithContext(attemptCtx))
+	if probe, ok := ctx.Value(attemptProbeKey{}).(*attemptProbe); ok && probe.onAttempt != nil {
+		probe.onAttempt(err)
+	}
 	if err != nil {
 		t.logAttempt(ctx, req, op, state.attempts, 0, started, err)
 		return nil, t.networkError(ctx, attemptCtx, req, op, err)

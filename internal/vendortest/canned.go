@@ -11,14 +11,14 @@ import (
 // answers every request with the same status and body, reading the request
 // body as a server would. A client under benchmark and its hand-written
 // floor go through the same Canned, so the comparison measures the clients
-// alone. Set Record to keep the last request for comparison.
+// alone. Set Record to keep the requests for comparison.
 type Canned struct {
 	Status int
 	Body   []byte
 	Record bool
 
 	mu   sync.Mutex
-	last SentRequest
+	sent []SentRequest
 }
 
 // SentRequest is a request as it would go on the wire.
@@ -41,7 +41,7 @@ func (c *Canned) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	if c.Record {
 		c.mu.Lock()
-		c.last = SentRequest{Method: r.Method, URL: r.URL.String(), Header: r.Header.Clone(), Body: body}
+		c.sent = append(c.sent, SentRequest{Method: r.Method, URL: r.URL.String(), Header: r.Header.Clone(), Body: body})
 		c.mu.Unlock()
 	}
 	return &http.Response{
@@ -53,9 +53,11 @@ func (c *Canned) RoundTrip(r *http.Request) (*http.Response, error) {
 	}, nil
 }
 
-// Last returns the last request recorded.
-func (c *Canned) Last() SentRequest {
+// Take returns the requests recorded since the last Take.
+func (c *Canned) Take() []SentRequest {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.last
+	sent := c.sent
+	c.sent = nil
+	return sent
 }

@@ -102,7 +102,8 @@ func BenchmarkPush(b *testing.B) {
 }
 
 // floorPush sends one Upwell update per id with concurrency goroutines,
-// as a hand-written client would: the yardstick of BenchmarkPush.
+// as a hand-written client would, and reads affectedRows from each
+// answer: the yardstick of BenchmarkPush.
 func floorPush(b *testing.B, h *http.Client, base string, ids []string, concurrency int) {
 	work := make(chan int)
 	var wg sync.WaitGroup
@@ -120,10 +121,20 @@ func floorPush(b *testing.B, h *http.Client, base string, ids []string, concurre
 					b.Error(err)
 					continue
 				}
-				_, _ = io.Copy(io.Discard, resp.Body)
+				raw, err := io.ReadAll(resp.Body)
 				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
+				var out struct {
+					UpdateCustomer struct {
+						AffectedRows int `json:"affectedRows"`
+					} `json:"updateCustomer"`
+				}
+				switch {
+				case err != nil:
+					b.Error(err)
+				case resp.StatusCode != http.StatusOK:
 					b.Errorf("HTTP %d", resp.StatusCode)
+				case json.Unmarshal(raw, &out) != nil || out.UpdateCustomer.AffectedRows != 1:
+					b.Errorf("not updated: %s", raw)
 				}
 			}
 		})

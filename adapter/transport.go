@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -78,7 +79,45 @@ type transport struct {
 }
 
 func newTransport(vendor, host string, next *http.Client, logger *slog.Logger, scrub scrubber, limiter RateLimiter, limits func(string) []Limit) *transport {
-	return &transport{vendor: vendor, host: host, next: next, logger: logger, scrub: scrub, limiter: limiter, limits: limits}
+	t := &transport{vendor: vendor, host: host, next: next, logger: logger, scrub: scrub, limiter: limiter, limits: limits}
+	if next.Jar == nil && next.Timeout == 0 && next.Transport != nil {
+		// Nothing of the client's own is left to do: no cookies, no
+		// timeout, and redirects are never followed. Its Do would still
+		// copy the headers and URL of every request for redirects that
+		// cannot happen, so requests go to its RoundTripper directly.
+		t.next = roundTripper{next.Transport}
+	}
+	return t
+}
+
+// roundTripper sends through a RoundTripper as an http.Client that
+// follows no redirect would, wrapping errors the same way (*url.Error
+// naming the method and URL).
+type roundTripper struct{ rt http.RoundTripper }
+
+func (r roundTripper) Do(req *http.Request) (*http.Response, error) {
+	resp, err := r.rt.RoundTrip(req)
+	if err != nil {
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		return nil, &url.Error{Op: urlErrorOp(req.Method), URL: req.URL.Redacted(), Err: err}
+	}
+	if resp == nil {
+		return nil, &url.Error{Op: urlErrorOp(req.Method), URL: req.URL.Redacted(), Err: errors.New("http: RoundTripper returned a nil *Response with a nil error")}
+	}
+	if resp.Body == nil {
+		resp.Body = http.NoBody
+	}
+	return resp, nil
+}
+
+// urlErrorOp is the Op net/http's client gives a *url.Error: "Get", "Put".
+func urlErrorOp(method string) string {
+	if method == "" {
+		return "Get"
+	}
+	return method[:1] + strings.ToLower(method[1:])
 }
 
 // DefaultIdleConnsPerHost is how many idle connections per host the
@@ -297,7 +336,7 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 		t.logAttempt(ctx, req, op, state.attempts, 0, started, err)
 		return nil, t.networkError(ctx, attemptCtx, req, op, err)
 	}
-	body, readErr := readCapped(resp.Body)
+	body, readErr := readCapped(resp.Body, resp.ContentLength)
 	resp.Body.Close()
 	state.requestID = requestID(resp.Header)
 	t.logAttempt(ctx, req, op, state.attempts, resp.StatusCode, started, readErr)
@@ -349,7 +388,27 @@ func neverConnected(err error) bool {
 
 var errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", MaxResponseBytes)
 
-func readCapped(r io.Reader) ([]byte, error) {
+func readCapped(r io.Reader, contentLength int64) ([]byte, error) {
+	if contentLength >= 0 && contentLength <= MaxResponseBytes {
+		// One allocation of the announced size, then a check that the
+		// body ends there.
+		body := make([]byte, contentLength)
+		if _, err := io.ReadFull(r, body); err != nil {
+			return nil, err
+		}
+		var extra [1]byte
+		if n, _ := r.Read(extra[:]); n == 0 {
+			return body, nil
+		}
+		rest, err := readCapped(r, -1)
+		if err != nil {
+			return nil, err
+		}
+		if body = append(append(body, extra[0]), rest...); len(body) > MaxResponseBytes {
+			return nil, errBodyTooLarge
+		}
+		return body, nil
+	}
 	body, err := io.ReadAll(io.LimitReader(r, MaxResponseBytes+1))
 	if err != nil {
 		return nil, err

@@ -276,9 +276,9 @@ func mismatchError(res *Result) *Error {
 
 func (c *Client) unsupported(u *CustomerUpdate) []string {
 	var out []string
-	for _, name := range u.SetFields() {
-		if !c.supported[name] {
-			out = append(out, name)
+	for _, f := range updateFields {
+		if f.isSet(u) && !c.supported[f.name] {
+			out = append(out, f.name)
 		}
 	}
 	return out
@@ -287,8 +287,8 @@ func (c *Client) unsupported(u *CustomerUpdate) []string {
 // setsAnything reports whether u changes a field; sourceSystem is part of
 // Upwell's key, not a change.
 func setsAnything(u *CustomerUpdate) bool {
-	for _, name := range u.SetFields() {
-		if name != FieldSourceSystem {
+	for _, f := range updateFields {
+		if f.isSet(u) && f.name != FieldSourceSystem {
 			return true
 		}
 	}

@@ -313,12 +313,23 @@ type answer struct {
 // when the answer has no such column). Any other column is skipped
 // unread, whatever it holds.
 type storedRecord struct {
-	ID               json.RawMessage `json:"id"`
-	Name             json.RawMessage `json:"name"`
-	EmailAddress     json.RawMessage `json:"emailAddress"`
-	CcEmailAddresses json.RawMessage `json:"ccEmailAddresses"`
-	Metadata         json.RawMessage `json:"metadata"`
-	BillToCustomerID json.RawMessage `json:"billToCustomerId"`
+	ID               rawRef `json:"id"`
+	Name             rawRef `json:"name"`
+	EmailAddress     rawRef `json:"emailAddress"`
+	CcEmailAddresses rawRef `json:"ccEmailAddresses"`
+	Metadata         rawRef `json:"metadata"`
+	BillToCustomerID rawRef `json:"billToCustomerId"`
+}
+
+// rawRef is a json.RawMessage that refers to the answer instead of copying
+// it: encoding/json hands UnmarshalJSON a slice of the very bytes given to
+// Unmarshal, and the answer is neither changed nor reused while the
+// update reads it (Mismatch.Stored keeps it alive after).
+type rawRef []byte
+
+func (r *rawRef) UnmarshalJSON(b []byte) error {
+	*r = b[:len(b):len(b)]
+	return nil
 }
 
 // decoded is an answer with its counts read.
@@ -486,7 +497,7 @@ func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, s
 	if out.stored == nil {
 		return res, nil
 	}
-	if vid, ok := adapter.StoredString(out.stored.ID); ok {
+	if vid, ok := adapter.StoredString(json.RawMessage(out.stored.ID)); ok {
 		res.VendorID = vid
 	}
 	if hasInput {
@@ -501,11 +512,11 @@ func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, s
 // read, so the answer shows the rule as it was.
 func verify(sent sentColumns, stored *storedRecord) []adapter.Mismatch {
 	var v adapter.Verifier
-	v.Compare(adapter.FieldName, sent.name, stored.Name)
-	v.Compare(adapter.FieldEmail, sent.email, stored.EmailAddress)
-	v.Compare(adapter.FieldCCEmails, sent.ccEmails, stored.CcEmailAddresses)
-	v.Compare(adapter.FieldMetadata, sent.metadata, stored.Metadata)
-	v.Compare(adapter.FieldUpwellBillToCustomerID, sent.billTo, stored.BillToCustomerID)
+	v.Compare(adapter.FieldName, sent.name, json.RawMessage(stored.Name))
+	v.Compare(adapter.FieldEmail, sent.email, json.RawMessage(stored.EmailAddress))
+	v.Compare(adapter.FieldCCEmails, sent.ccEmails, json.RawMessage(stored.CcEmailAddresses))
+	v.Compare(adapter.FieldMetadata, sent.metadata, json.RawMessage(stored.Metadata))
+	v.Compare(adapter.FieldUpwellBillToCustomerID, sent.billTo, json.RawMessage(stored.BillToCustomerID))
 	return v.Mismatches()
 }
 

@@ -68,6 +68,9 @@ func NewSyncer(client *Client, store syncstate.Store, opts ...SyncOption) *Synce
 	return s
 }
 
+// Key is the client's key for u; UpdateAll orders updates by it.
+func (s *Syncer) Key(u *CustomerUpdate) string { return s.client.Key(u) }
+
 // Client is the client the Syncer sends through.
 func (s *Syncer) Client() *Client { return s.client }
 
@@ -159,11 +162,14 @@ func (s *Syncer) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 			Sent: []string{}, Dropped: []string{}, Unchanged: true, Skipped: true}, nil
 	}
 
-	probe := &attemptProbe{}
-	res, err := s.client.Update(context.WithValue(ctx, attemptProbeKey{}, probe), u, opts...)
-	if outer, ok := ctx.Value(attemptProbeKey{}).(*attemptProbe); ok {
-		*outer = *probe
+	// The probe tells this Syncer whether anything went out; UpdateAll's
+	// own, when there is one, is the same probe, so it learns it too.
+	probe, ok := ctx.Value(attemptProbeKey{}).(*attemptProbe)
+	if !ok {
+		probe = &attemptProbe{}
+		ctx = context.WithValue(ctx, attemptProbeKey{}, probe)
 	}
+	res, err := s.client.Update(ctx, u, opts...)
 	if call.dryRun {
 		return res, err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,7 +23,16 @@ the vendor. Unknown keys are refused.
   {"id": "100000150176895", "name": "Max Mustermann GmbH", "vatId": null, "billbee": {"type": 1}}
 
 Prints one line saying what was done, or with --json one JSON object:
-  {"vendor", "id", "vendorId", "status", "requestId", "attempts", "sent", "dropped"}
+  {"vendor", "id", "vendorId", "status", "requestId", "attempts", "sent", "dropped",
+   "unchanged", "dryRun"}
+"unchanged" is true when the vendor already held every value and nothing
+was written (Billbee, after its read: one request instead of two).
+
+--dry-run sends no write. Billbee reads the customer and prints each field
+the update would change, with its current and new value; Upwell and
+BlueTape (which have no documented read) print the request body that would
+be sent. With --json, "dryRun" holds {"method", "path", "body", "changes":
+[{"field", "vendorField", "current", "new"}]}.
 On failure it prints the vendor, the portable error code and the vendor's
 message on stderr (and with --json an object {"vendor", "id", "error"} on
 stdout) and exits 1; invalid input exits 2 and nothing is sent.
@@ -32,6 +42,7 @@ Flags:
 Examples:
   custsync update --sandbox --vendor billbee --file examples/customer.json
   echo '{"id": "C-1001", "email": "ap@acme.example"}' | custsync update --vendor upwell --json
+  custsync update --sandbox --vendor billbee --file examples/customer.json --dry-run
 `
 
 // maxUpdateInput caps what update reads: a customer is a few KiB, so
@@ -44,6 +55,7 @@ func (a *app) update(args []string) int {
 	tf.register(fs)
 	file := fs.String("file", "-", "read the customer from `PATH`; - is standard input")
 	asJSON := fs.Bool("json", false, "print the result (or the error) as one JSON object on stdout")
+	dryRun := fs.Bool("dry-run", false, "send no write: Billbee reads the customer and prints what would change\n(field, current value, new value); Upwell and BlueTape print the request body")
 	if code, done := a.parse(fs, args); done {
 		return code
 	}
@@ -65,7 +77,7 @@ func (a *app) update(args []string) int {
 	if err != nil {
 		return a.updateFailed(t, "", withVendor(err, t.vendor), *asJSON)
 	}
-	res, err := t.client.Update(a.stop, u)
+	res, err := t.client.Update(a.stop, u, adapter.WithDryRun(*dryRun))
 	if err != nil {
 		return a.updateFailed(t, u.ID, err, *asJSON)
 	}
@@ -143,13 +155,18 @@ type updateOutput struct {
 	Attempts  int      `json:"attempts"`
 	Sent      []string `json:"sent"`
 	Dropped   []string `json:"dropped"`
+	// Unchanged: the vendor already held these values and nothing was
+	// written (Billbee, after its read).
+	Unchanged bool `json:"unchanged"`
+	// DryRun is what --dry-run would have written.
+	DryRun *adapter.DryRunReport `json:"dryRun,omitempty"`
 }
 
 func newUpdateOutput(r *adapter.Result) updateOutput {
 	return updateOutput{
 		Vendor: r.Vendor, ID: r.ID, VendorID: r.VendorID, Status: r.HTTPStatus,
 		RequestID: r.RequestID, Attempts: r.Attempts,
-		Sent: nonNil(r.Sent), Dropped: nonNil(r.Dropped),
+		Sent: nonNil(r.Sent), Dropped: nonNil(r.Dropped), Unchanged: r.Unchanged, DryRun: r.DryRun,
 	}
 }
 
@@ -169,8 +186,15 @@ type updateErrorInfo struct {
 //
 //	billbee 100000150176895: updated (vendor id 100000150176895, HTTP 200, 2 attempts; sent name, email; dropped none)
 func summarizeResult(r *adapter.Result) string {
+	if r.DryRun != nil {
+		return summarizeDryRun(r)
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: updated (", r.Vendor, r.ID)
+	verb := "updated"
+	if r.Unchanged {
+		verb = "unchanged, nothing written"
+	}
+	fmt.Fprintf(&b, "%s %s: %s (", r.Vendor, r.ID, verb)
 	if r.VendorID != "" {
 		fmt.Fprintf(&b, "vendor id %s, ", r.VendorID)
 	}
@@ -179,6 +203,41 @@ func summarizeResult(r *adapter.Result) string {
 		fmt.Fprintf(&b, ", request id %s", r.RequestID)
 	}
 	fmt.Fprintf(&b, "; sent %s; dropped %s)", listOrNone(r.Sent), listOrNone(r.Dropped))
+	return b.String()
+}
+
+// summarizeDryRun says what a dry run would have written:
+//
+//	billbee 100000150176895: dry run, nothing written; PUT /api/v1/customers/100000150176895 would change 2 fields:
+//	  name (Name): "Max" -> "Max Mustermann"
+//	  vatId (VatId): "1234" -> null
+//
+// and for vendors without a read, the body that would be sent.
+func summarizeDryRun(r *adapter.Result) string {
+	d := r.DryRun
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: dry run, nothing written; ", r.Vendor, r.ID)
+	switch {
+	case r.Unchanged:
+		fmt.Fprintf(&b, "%s already holds these values: no write would be sent", r.Vendor)
+	case d.Changes != nil:
+		fmt.Fprintf(&b, "%s %s would change %d %s:", d.Method, d.Path, len(d.Changes), plural(len(d.Changes), "field", "fields"))
+		for _, c := range d.Changes {
+			name := c.VendorField
+			if c.Field != "" {
+				name = c.Field + " (" + c.VendorField + ")"
+			}
+			fmt.Fprintf(&b, "\n  %s: %s -> %s", name, c.Current, c.New)
+		}
+	default:
+		fmt.Fprintf(&b, "would send %s %s with the body\n", d.Method, d.Path)
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, d.Body, "", "  ") != nil {
+			pretty.Reset()
+			pretty.Write(d.Body)
+		}
+		b.Write(pretty.Bytes())
+	}
 	return b.String()
 }
 

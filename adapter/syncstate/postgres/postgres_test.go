@@ -79,3 +79,7 @@ func TestOpenErrorsNeverShowThePassword(t *testing.T) {
 		assert.NotContains(t, err.Error(), "s3cret-pw")
 	}
 }
+
+func BenchmarkSecondNight(b *testing.B) {
+	statetest.BenchmarkSecondNight(b, statetest.HarnessFunc(newStorage))
+}

@@ -211,3 +211,7 @@ func crashWriter(path string) {
 		fmt.Println("acked", key)
 	}
 }
+
+func BenchmarkSecondNight(b *testing.B) {
+	statetest.BenchmarkSecondNight(b, statetest.HarnessFunc(newStorage))
+}

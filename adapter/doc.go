@@ -52,8 +52,8 @@
 // RateLimiter from the limits each driver declares: Billbee's documented
 // 2/s per endpoint, 10/s per user and 50/s per key; adaptively for Upwell
 // and BlueTape, which publish none. Clients that share a credential should
-// share a limiter (WithRateLimiter); implement RateLimiter over a shared
-// store to coordinate processes.
+// share a limiter (WithRateLimiter); package redislimit shares one across
+// processes through Redis.
 //
 // # Bulk
 //

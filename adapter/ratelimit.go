@@ -25,14 +25,16 @@ type Limit struct {
 }
 
 // RateLimiter paces requests. The default, NewRateLimiter, holds its state
-// in memory for one process. To coordinate several workers or processes
-// that share a credential, implement RateLimiter over a shared store (a
-// Redis token bucket per Limit.Key, say) and pass it to every client with
-// WithRateLimiter. Implementations must be safe for concurrent use.
+// in memory for one process. To coordinate several processes that share
+// a credential, pass every client the same limiter over a shared store
+// with WithRateLimiter: adapter/redislimit keeps one in Redis.
+// Implementations must be safe for concurrent use.
 type RateLimiter interface {
 	// Wait blocks until a request subject to limits may be sent. It returns
 	// ctx's error if ctx ends first, and fails at once if the wait would
-	// pass ctx's deadline.
+	// pass ctx's deadline. An *Error it returns (such as Unavailable when
+	// a shared store is down) reaches the caller with its code and
+	// Retryable as they are; never send unpaced instead.
 	Wait(ctx context.Context, limits []Limit) error
 	// Throttled reports that the vendor answered 429 despite the pacing
 	// (other processes share the key, or the limit is not published);

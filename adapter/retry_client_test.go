@@ -228,3 +228,29 @@ func TestRecordsCanceledWhileWaitingForTheLimiterWereNotSent(t *testing.T) {
 	assert.Equal(t, 5, count)
 	assert.Zero(t, n.Load())
 }
+
+// A limiter whose shared store is down.
+type downLimiter struct{}
+
+func (downLimiter) Wait(context.Context, []adapter.Limit) error {
+	return &adapter.Error{Code: adapter.Unavailable, Retryable: true, Message: "rate limiter: store down; nothing was sent"}
+}
+func (downLimiter) Throttled([]adapter.Limit, time.Duration) {}
+
+func TestALimitersOwnFailureKeepsItsCodeAndNothingIsSent(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(answers(t, &n))
+	defer srv.Close()
+	c, err := adapter.NewClient(&limitedDriver{}, adapter.WithBaseURL(srv.URL), adapter.WithRateLimiter(downLimiter{}))
+	require.NoError(t, err)
+
+	_, err = c.Update(context.Background(), update("Acme"))
+
+	var e *adapter.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, adapter.Unavailable, e.Code, "not ResourceExhausted: the vendor's limit is not what failed")
+	assert.True(t, e.Retryable)
+	assert.NotEmpty(t, e.Operation, "the operation is named")
+	assert.Contains(t, e.Message, "store down")
+	assert.Zero(t, n.Load(), "never sent unpaced")
+}

@@ -120,6 +120,14 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 				if ctxErr := ctx.Err(); ctxErr != nil {
 					return nil, ctxErr
 				}
+				var limiterErr *Error
+				if errors.As(err, &limiterErr) {
+					// The limiter's own failure (a shared store that is
+					// down): its code and retryability stand.
+					copied := *limiterErr
+					copied.Operation = op
+					return nil, &copied
+				}
 				return nil, &Error{Operation: op, Code: ResourceExhausted, Err: err,
 					Message: "the vendor's rate limit would hold this request past the deadline; nothing was sent"}
 			}

@@ -161,3 +161,27 @@ func TestRequestsWithBadCredentialsDoNotSpendTheBudget(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, send(t, srv, req).status)
 	assert.Equal(t, http.StatusOK, call(t, srv, specs.Billbee, http.MethodGet, billbeePath(sandbox.BillbeeCustomerMax), "").status)
 }
+
+func TestBillbeeThrottleCountsACredentialAcrossAllClients(t *testing.T) {
+	// Separate processes share nothing but the credential: separate
+	// connections, separate clients. The budget is the credential's.
+	clock := newFakeClock()
+	srv := newServer(t, sandbox.WithClock(clock.Now), sandbox.WithThrottle(specs.Billbee, sandbox.BillbeeThrottle()))
+	clients := make([]*http.Client, 3)
+	for i := range clients {
+		tr := &http.Transport{DisableKeepAlives: true} // a fresh connection every request
+		t.Cleanup(tr.CloseIdleConnections)
+		clients[i] = &http.Client{Transport: tr}
+	}
+	get := func(c *http.Client) int {
+		req := request(t, srv, specs.Billbee, http.MethodGet, billbeePath(sandbox.BillbeeCustomerMax), "")
+		resp, err := c.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+
+	got := []int{get(clients[0]), get(clients[1]), get(clients[2]), get(clients[0])}
+
+	assert.Equal(t, []int{200, 200, 429, 429}, got, "2 GETs per second for the credential, whichever client sends them")
+}

@@ -63,6 +63,9 @@ Credentials come only from the environment:
 With --sandbox, update and push run against an in-process sandbox with its
 demo credentials instead, and need none.
 
+Processes sharing a credential share its rate limits through Redis with
+--rate-limit redis://HOST:PORT/DB on update and push, or CUSTSYNC_RATE_LIMIT.
+
 Exit status: 0 if everything succeeded, 1 if the update or any pushed record
 failed, 2 for bad usage or invalid input to update (nothing was sent).
 

@@ -1,16 +1,22 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/billbee"
 	"github.com/custsync/custsync/adapter/bluetape"
+	"github.com/custsync/custsync/adapter/redislimit"
 	"github.com/custsync/custsync/adapter/upwell"
 	"github.com/custsync/custsync/sandbox"
 	"github.com/custsync/custsync/specs"
@@ -25,12 +31,16 @@ const sandboxSynthetic = 1000
 // targetFlags are the flags update and push share: which vendor, where,
 // and how.
 type targetFlags struct {
-	vendor  string
-	baseURL string
-	lenient bool
-	sandbox bool
-	verbose bool
+	vendor    string
+	baseURL   string
+	lenient   bool
+	sandbox   bool
+	verbose   bool
+	rateLimit string // a Redis URL; a secret when it carries a password
 }
+
+// envRateLimit is the environment's default for --rate-limit.
+const envRateLimit = "CUSTSYNC_RATE_LIMIT"
 
 func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.vendor, "vendor", "", "the vendor to update: upwell, bluetape or billbee (required)")
@@ -38,6 +48,9 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.lenient, "lenient", false, "drop fields the vendor cannot store instead of failing (the result lists them)")
 	fs.BoolVar(&f.sandbox, "sandbox", false, fmt.Sprintf("run against an in-process sandbox with its demo credentials (no environment needed);\nit holds the seed customers and %d synthetic ones per vendor, and its changes vanish on exit", sandboxSynthetic))
 	fs.BoolVar(&f.verbose, "verbose", false, "log every HTTP attempt to stderr (never credentials or bodies)")
+	// No default from the environment here: --help prints defaults, and
+	// the URL may carry a password.
+	fs.StringVar(&f.rateLimit, "rate-limit", "", "share the vendor's rate limits with every process using the same credential,\nthrough the Redis at `URL` (redis://HOST:PORT/DB, rediss:// for TLS; default $"+envRateLimit+")")
 }
 
 // vendorNames lists the vendors custsync speaks, for messages.
@@ -78,8 +91,72 @@ type target struct {
 // f.check returned: commands check the flags before opening anything.
 func openTarget(v specs.Vendor, f targetFlags, stderr io.Writer) (*target, error) {
 	opts := []adapter.Option{adapter.WithLenient(f.lenient)}
+	var logger *slog.Logger
 	if f.verbose {
-		opts = append(opts, adapter.WithLogger(slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		opts = append(opts, adapter.WithLogger(logger))
+	}
+	limiter, err := openRateLimit(f, logger, stderr)
+	if err != nil {
+		return nil, err
+	}
+	t, err := openClient(v, f, opts, limiter, stderr)
+	if err != nil {
+		if limiter != nil {
+			limiter.Close()
+		}
+		return nil, err
+	}
+	if limiter != nil {
+		closeClient := t.close
+		t.close = func() { closeClient(); limiter.Close() }
+	}
+	return t, nil
+}
+
+// openRateLimit connects to the Redis of --rate-limit (or
+// CUSTSYNC_RATE_LIMIT), or returns nil when neither is set. A Redis that
+// cannot be reached is a usage error naming its address, before any
+// vendor request; the URL itself is never printed.
+func openRateLimit(f targetFlags, logger *slog.Logger, stderr io.Writer) (*redislimit.Limiter, error) {
+	url := f.rateLimit
+	if url == "" {
+		url = strings.TrimSpace(os.Getenv(envRateLimit))
+	}
+	if url == "" {
+		return nil, nil
+	}
+	// go-redis logs every failed dial on its own; the limiter reports
+	// outages itself (with --verbose), once.
+	quietRedisOnce.Do(func() { redis.SetLogger(quietRedis{}) })
+	opts := []redislimit.Option{}
+	if logger != nil {
+		opts = append(opts, redislimit.WithLogger(logger))
+	}
+	limiter, err := redislimit.New(context.Background(), url, opts...)
+	if err != nil {
+		msg := err.Error()
+		var e *adapter.Error
+		if errors.As(err, &e) && e.Message != "" {
+			msg = e.Message
+		}
+		return nil, usagef("--rate-limit: %s", msg)
+	}
+	fmt.Fprintf(stderr, "custsync: sharing rate limits through Redis at %s\n", limiter.Addr())
+	return limiter, nil
+}
+
+var quietRedisOnce sync.Once
+
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
+
+// openClient builds the client of vendor v, paced by limiter when there
+// is one.
+func openClient(v specs.Vendor, f targetFlags, opts []adapter.Option, limiter *redislimit.Limiter, stderr io.Writer) (*target, error) {
+	if limiter != nil {
+		opts = append(opts, adapter.WithRateLimiter(limiter))
 	}
 	if f.sandbox {
 		return openSandboxTarget(v, opts, stderr)

@@ -3,7 +3,6 @@ package adapter
 import (
 	"context"
 	"errors"
-	"fmt"
 	"iter"
 	"sync"
 	"sync/atomic"
@@ -19,7 +18,10 @@ type Outcome struct {
 	Result    *Result
 	Err       error
 	Attempted bool // false when nothing was sent: ctx ended first, or the input was refused
-	Calls     int  // Update calls made for this record (see WithRecordAttempts)
+	// Calls is how many Update calls were made for this record (see
+	// WithRecordAttempts); 0 when the run never started it: ctx or the
+	// stop context ended first, or the run halted.
+	Calls int
 }
 
 // Bulk defaults.
@@ -30,18 +32,24 @@ const (
 	// before a run stops starting new ones: the vendor is down, and a
 	// nightly batch should say so within minutes, not crawl for days.
 	DefaultHaltAfter = 50
+	// DefaultUnreachableAfter is how long a vendor may be unreachable at
+	// all (refused, no such host, TLS failing) before a run halts.
+	DefaultUnreachableAfter = 20 * time.Second
 	// recordRetryPause is the first pause before a record whose call failed
 	// retryably is tried again; it doubles with each further call.
 	recordRetryPause = 2 * time.Second
 )
 
 type bulkConfig struct {
-	concurrency    int
-	recordAttempts int
-	recordPause    time.Duration
-	haltAfter      int
-	stop           context.Context
-	callOptions    []CallOption
+	concurrency      int
+	recordAttempts   int
+	recordPause      time.Duration
+	haltAfter        int
+	unreachableAfter time.Duration
+	stop             context.Context
+	callOptions      []CallOption
+	keyOf            func(*CustomerUpdate) string
+	unordered        bool // benchmarks only: the run as it was before per-key order
 }
 
 // BulkOption configures UpdateAll.
@@ -77,9 +85,10 @@ func WithRecordPause(d time.Duration) BulkOption {
 
 // WithHaltAfter stops a run from starting new records once n records in a
 // row have failed with retryable errors (after all their attempts); the
-// rest are reported as not attempted, with an Unavailable error saying
-// why. A success or a non-retryable failure (the vendor answered) resets
-// the count. 0 never halts. Default DefaultHaltAfter.
+// rest are reported as not sent, with an Unavailable *Error wrapping a
+// *Halt that says why. A success or a non-retryable failure (the vendor
+// answered) resets the count. 0 never halts this way (WithUnreachableAfter
+// still applies). Default DefaultHaltAfter.
 func WithHaltAfter(n int) BulkOption {
 	return func(c *bulkConfig) {
 		if n >= 0 {
@@ -91,8 +100,9 @@ func WithHaltAfter(n int) BulkOption {
 // WithStop lets a run be wound down gently: once stop is done, no new
 // record is started and records waiting to be tried again are not, but
 // updates in flight finish (cancel the run's ctx to abort those too).
-// Every record not sent is reported with Attempted false and stop's cause
-// (context.Cause) as its error. The custsync command wires its first
+// Every record not sent is reported with Calls 0 and stop's cause
+// (context.Cause) as its error. A deadline for starting records is a stop
+// context with a deadline. The custsync command wires its first
 // Ctrl-C to stop and its second to ctx.
 func WithStop(stop context.Context) BulkOption {
 	return func(c *bulkConfig) { c.stop = stop }
@@ -103,91 +113,71 @@ func WithCallOptions(opts ...CallOption) BulkOption {
 	return func(c *bulkConfig) { c.callOptions = append(c.callOptions, opts...) }
 }
 
+// WithUnreachableAfter halts a run once the vendor could not be reached
+// at all for d: every attempt since the first that failed that way was
+// refused, found no host, or failed TLS, and none was answered (any HTTP
+// status is an answer). Updates in flight are then cut short, since none
+// of them can reach the vendor, and the rest are reported as not sent,
+// wrapping a *Halt that says why. 0 turns it off. Default
+// DefaultUnreachableAfter: with the client's default retries, a run
+// against a closed port ends within half a minute.
+func WithUnreachableAfter(d time.Duration) BulkOption {
+	return func(c *bulkConfig) {
+		if d >= 0 {
+			c.unreachableAfter = d
+		}
+	}
+}
+
+// bulkJob is one update of the input on its way through a run.
 type bulkJob struct {
 	seq    int
 	update *CustomerUpdate
+	key    string // the vendor's key for the record, when keyed
+	keyed  bool   // false for a nil update, which addresses no record
 }
 
 // UpdateAll sends a stream of updates through u with bounded concurrency
-// and yields one Outcome per update, in completion order. Memory stays
-// flat however long the stream is: at most a few updates per worker are
-// held at a time.
+// and yields one Outcome per update.
 //
-// When ctx ends, updates in flight finish with ctx's error and every
-// update not yet sent (including the rest of the stream, which is still
-// read) is yielded with Attempted false and ctx's error, so nothing goes
-// unreported. The same holds when the run halts because the vendor keeps
-// failing (see WithHaltAfter). Stopping the iteration early (break)
-// cancels the run and waits for its goroutines.
+// Updates for the same customer are never in flight together and are
+// applied in input order, each one (record retries included) finished
+// before the next starts; their outcomes are yielded in input order too.
+// The customer is what the vendor keys its record by: when u has a method
+// Key(*CustomerUpdate) string, as *Client does (Upwell: sourceSystem and
+// id after defaults; BlueTape and Billbee: the id), that key, else the
+// update's ID. While one customer waits, updates for others keep every
+// worker busy; outcomes of different customers come in completion order.
+//
+// Memory stays flat however long the stream is: at most a few updates
+// per worker are read ahead, and at most 64 per worker wait behind a
+// customer in flight; when a customer repeats more often than that, the
+// stream is read no further until one of its updates finishes.
+//
+// Every update comes back as exactly one Outcome. When ctx ends, updates
+// in flight finish with ctx's error and every update not yet sent
+// (including the rest of the stream, which is still read) is yielded with
+// Calls 0 and ctx's error. The same holds when WithStop's context ends,
+// after the updates in flight have finished, and when the run halts on
+// its own (WithHaltAfter, WithUnreachableAfter): records not sent then
+// fail with an Unavailable *Error wrapping a *Halt. Stopping the
+// iteration early (break) cancels the run and waits for its goroutines.
 func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate], opts ...BulkOption) iter.Seq[Outcome] {
 	cfg := bulkConfig{concurrency: DefaultConcurrency, recordAttempts: DefaultRecordAttempts,
-		recordPause: recordRetryPause, haltAfter: DefaultHaltAfter}
+		recordPause: recordRetryPause, haltAfter: DefaultHaltAfter, unreachableAfter: DefaultUnreachableAfter,
+		keyOf: keyFunc(u)}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	return func(yield func(Outcome) bool) {
-		runCtx, stop := context.WithCancel(ctx)
-		defer stop()
-		// feed ends when the run should start no more records: ctx ended,
-		// the consumer left, or the vendor kept failing (its cause says so).
-		feed, halt := context.WithCancelCause(runCtx)
-		defer halt(nil)
-		if cfg.stop != nil {
-			unhook := context.AfterFunc(cfg.stop, func() { halt(context.Cause(cfg.stop)) })
-			defer unhook()
-		}
-		// gone is set when the consumer breaks out of the loop: then nobody
-		// is left to report to, whatever state ctx is in.
-		var gone atomic.Bool
-		streak := &failureStreak{limit: cfg.haltAfter, halt: halt}
-		jobs := make(chan bulkJob, cfg.concurrency)
-		outcomes := make(chan Outcome, cfg.concurrency)
-		var wg sync.WaitGroup
-
-		// The reader hands updates to the workers; once the feed ends it
-		// keeps reading and reports the rest as never attempted.
-		wg.Go(func() {
-			defer close(jobs)
-			seq := 0
-			for update := range updates {
-				job := bulkJob{seq: seq, update: update}
-				seq++
-				if feed.Err() == nil {
-					select {
-					case jobs <- job:
-						continue
-					case <-feed.Done():
-					}
-				}
-				if gone.Load() {
-					return // the consumer stopped early: nobody is left to report to
-				}
-				outcomes <- notAttempted(ctx, feed, job)
-			}
-		})
-		for range cfg.concurrency {
-			wg.Go(func() {
-				for job := range jobs {
-					if cfg.stop != nil && cfg.stop.Err() != nil {
-						halt(context.Cause(cfg.stop)) // AfterFunc may not have run yet
-					}
-					if feed.Err() != nil {
-						outcomes <- notAttempted(ctx, feed, job)
-						continue
-					}
-					out := runRecord(runCtx, feed, u, job, cfg)
-					streak.record(out)
-					outcomes <- out
-				}
-			})
-		}
-		go func() { wg.Wait(); close(outcomes) }()
-
-		for out := range outcomes {
+		r := newBulkRun(ctx, u, cfg)
+		defer r.cancel()
+		go r.run(updates)
+		for out := range r.outcomes {
 			if !yield(out) {
-				gone.Store(true)
-				stop()
-				for range outcomes { // unblock the goroutines until they finish
+				r.gone.Store(true)
+				r.cancel()
+				for range r.outcomes { // unblock the goroutines until they finish
 				}
 				return
 			}
@@ -195,12 +185,177 @@ func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate]
 	}
 }
 
-// notAttempted reports a record the run never sent: ctx's error when ctx
+// keyFunc returns how a run keys the updates it sends through u.
+func keyFunc(u Updater) func(*CustomerUpdate) string {
+	if k, ok := u.(interface{ Key(*CustomerUpdate) string }); ok {
+		return k.Key
+	}
+	return func(cu *CustomerUpdate) string { return cu.ID }
+}
+
+// bulkRun is one run of UpdateAll: a reader that admits updates in input
+// order (keyLanes), workers that run records (runRecord), the halting
+// rules (failureStreak, reachability), and a drainer that reports what
+// will never be sent as soon as the feed ends.
+type bulkRun struct {
+	ctx    context.Context // the caller's
+	runCtx context.Context // ends with ctx, or when the consumer leaves
+	cancel context.CancelFunc
+	// calls is what Update calls run under: runCtx, also ended when the
+	// vendor turns out unreachable (nothing in flight can reach it).
+	calls       context.Context
+	cancelCalls context.CancelCauseFunc
+	// feed ends when the run should start no more records: runCtx ended,
+	// WithStop's context ended, or the run halted; its cause says which.
+	feed context.Context
+	halt context.CancelCauseFunc
+
+	u        Updater
+	cfg      bulkConfig
+	lanes    *keyLanes
+	streak   *failureStreak
+	reach    *reachability
+	jobs     chan bulkJob
+	outcomes chan Outcome
+	// gone is set when the consumer breaks out of the loop: then nobody
+	// is left to report to, whatever state ctx is in.
+	gone atomic.Bool
+}
+
+func newBulkRun(ctx context.Context, u Updater, cfg bulkConfig) *bulkRun {
+	r := &bulkRun{ctx: ctx, u: u, cfg: cfg,
+		lanes:    newKeyLanes(parkedPerWorker * cfg.concurrency),
+		jobs:     make(chan bulkJob, cfg.concurrency),
+		outcomes: make(chan Outcome, cfg.concurrency),
+	}
+	r.runCtx, r.cancel = context.WithCancel(ctx)
+	r.calls, r.cancelCalls = context.WithCancelCause(r.runCtx)
+	r.feed, r.halt = context.WithCancelCause(r.runCtx)
+	r.streak = &failureStreak{limit: cfg.haltAfter, halt: func(h *Halt) { r.halt(haltedError(h, false)) }}
+	r.reach = &reachability{after: cfg.unreachableAfter, halt: func(h *Halt) {
+		r.halt(haltedError(h, false))
+		r.cancelCalls(h)
+	}}
+	return r
+}
+
+// run reads the input and runs it to the end, then closes outcomes.
+func (r *bulkRun) run(updates iter.Seq[*CustomerUpdate]) {
+	defer r.halt(nil)
+	defer r.reach.stop()
+	var wg sync.WaitGroup
+	if r.cfg.stop != nil {
+		unhook := context.AfterFunc(r.cfg.stop, func() { r.halt(context.Cause(r.cfg.stop)) })
+		defer unhook()
+	}
+	var workers sync.WaitGroup
+	for range r.cfg.concurrency {
+		workers.Go(r.work)
+	}
+	workersDone := make(chan struct{})
+	wg.Go(func() { workers.Wait(); close(workersDone) })
+	wg.Go(func() { r.read(updates) })
+	wg.Go(func() { r.drainOnceFed(workersDone) })
+	wg.Wait()
+	close(r.outcomes)
+}
+
+// read admits the input in order and hands updates to the workers; once
+// the feed ends it keeps reading and reports the rest as not sent.
+func (r *bulkRun) read(updates iter.Seq[*CustomerUpdate]) {
+	defer close(r.jobs)
+	seq := 0
+	for update := range updates {
+		job := bulkJob{seq: seq, update: update}
+		seq++
+		if update != nil && !r.cfg.unordered {
+			job.key, job.keyed = r.cfg.keyOf(update), true
+		}
+		if r.feed.Err() == nil {
+			admitted, err := r.lanes.admit(r.feed, job)
+			if err == nil && !admitted {
+				continue // parked: the worker on its key will run it
+			}
+			if err == nil {
+				select {
+				case r.jobs <- job:
+					continue
+				case <-r.feed.Done():
+					r.lanes.release(job)
+				}
+			}
+		}
+		if r.gone.Load() {
+			return // the consumer stopped early: nobody is left to report to
+		}
+		r.outcomes <- r.notSent(job)
+	}
+}
+
+// work runs the updates handed to it, each followed by the updates parked
+// behind it for the same key.
+func (r *bulkRun) work() {
+	for job := range r.jobs {
+		r.runLane(job)
+	}
+}
+
+func (r *bulkRun) runLane(job bulkJob) {
+	for {
+		if stop := r.cfg.stop; stop != nil && stop.Err() != nil {
+			r.halt(context.Cause(stop)) // AfterFunc may not have run yet
+		}
+		var out Outcome
+		if r.feed.Err() != nil {
+			out = r.notSent(job)
+		} else {
+			out = r.runRecord(job)
+			r.streak.record(out)
+		}
+		r.outcomes <- out
+		next, ok := r.lanes.next(job)
+		if !ok {
+			return
+		}
+		job = next
+	}
+}
+
+// drainOnceFed reports, the moment the feed ends, the updates that will
+// now never be sent: those queued for a worker and those parked behind a
+// customer in flight. Without it they would wait for the updates in
+// flight, and a kill in between would leave them unreported.
+func (r *bulkRun) drainOnceFed(workersDone <-chan struct{}) {
+	select {
+	case <-r.feed.Done():
+	case <-workersDone:
+		return // every update was run or reported
+	}
+	for _, job := range r.lanes.takeParked() {
+		if r.gone.Load() {
+			return
+		}
+		r.outcomes <- r.notSent(job)
+	}
+	for {
+		select {
+		case job, ok := <-r.jobs:
+			if !ok {
+				return
+			}
+			r.runLane(job) // the feed has ended: it reports the job and its lane as not sent
+		default:
+			return
+		}
+	}
+}
+
+// notSent reports a record the run never sent: ctx's error when ctx
 // ended, else why the feed stopped.
-func notAttempted(ctx, feed context.Context, job bulkJob) Outcome {
-	err := ctx.Err()
+func (r *bulkRun) notSent(job bulkJob) Outcome {
+	err := r.ctx.Err()
 	if err == nil {
-		err = context.Cause(feed)
+		err = context.Cause(r.feed)
 	}
 	if err == nil {
 		err = context.Canceled
@@ -210,58 +365,46 @@ func notAttempted(ctx, feed context.Context, job bulkJob) Outcome {
 
 // runRecord updates one record, trying it again as a whole while the
 // failure is retryable, attempts remain, and the run still feeds records.
-func runRecord(ctx, feed context.Context, u Updater, job bulkJob, cfg bulkConfig) Outcome {
+func (r *bulkRun) runRecord(job bulkJob) Outcome {
 	out := Outcome{Seq: job.seq, Update: job.update}
-	pause := cfg.recordPause
+	pause := r.cfg.recordPause
 	for {
-		probe := &attemptProbe{}
-		res, err := u.Update(context.WithValue(ctx, attemptProbeKey{}, probe), job.update, cfg.callOptions...)
+		probe := &attemptProbe{onAttempt: r.reach.attempt}
+		res, err := r.u.Update(context.WithValue(r.calls, attemptProbeKey{}, probe), job.update, r.cfg.callOptions...)
 		out.Calls++
 		out.Result, out.Err = res, err
 		if probe.reported { // a *Client: it knows whether anything went out
 			out.Attempted = out.Attempted || probe.attempts > 0
 		} else {
 			out.Attempted = out.Attempted || sent(err)
+			if !errorIsContext(err) {
+				r.reach.attempt(callErr(err))
+			}
 		}
-		if err == nil || !retryable(err) || out.Calls >= cfg.recordAttempts {
+		if err != nil && r.ctx.Err() == nil && r.calls.Err() != nil {
+			// Cut short because the vendor is unreachable, not by the caller.
+			if h, ok := context.Cause(r.calls).(*Halt); ok {
+				out.Err = haltedError(h, true)
+			}
+		}
+		if err == nil || !retryable(err) || out.Calls >= r.cfg.recordAttempts {
 			return out
 		}
-		if sleep(feed, pause) != nil {
+		if sleep(r.feed, pause) != nil {
 			return out // keep the last real error
 		}
 		pause *= 2
 	}
 }
 
-// failureStreak counts records in a row that ended in a retryable failure
-// and halts the feed when there are too many.
-type failureStreak struct {
-	limit int
-	halt  context.CancelCauseFunc
-	mu    sync.Mutex
-	n     int
-}
-
-func (s *failureStreak) record(out Outcome) {
-	if s.limit <= 0 {
-		return
+// callErr is what a call of an Updater that is not a *Client tells about
+// reachability: its network cause, or nil when the vendor answered.
+func callErr(err error) error {
+	var e *Error
+	if errors.As(err, &e) && e.HTTPStatus != 0 {
+		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if out.Err == nil || !retryable(out.Err) {
-		s.n = 0 // the vendor answered
-		return
-	}
-	s.n++
-	if s.n == s.limit {
-		halted := &Error{Code: Unavailable, Retryable: true, Err: out.Err,
-			Message: fmt.Sprintf("not sent: the run stopped after %d records in a row failed with retryable errors (last: %v)", s.limit, out.Err)}
-		var last *Error
-		if errors.As(out.Err, &last) {
-			halted.Vendor = last.Vendor
-		}
-		s.halt(halted)
-	}
+	return err
 }
 
 // sent guesses, for an Updater that is not a *Client, whether a call

@@ -69,6 +69,10 @@ type Result struct {
 	Attempts   int      `json:"attempts"`  // HTTP attempts, retries included (Billbee: GET + PUT)
 	Sent       []string `json:"sent"`      // portable fields sent
 	Dropped    []string `json:"dropped"`   // fields dropped in lenient mode
+	// Mismatches are the fields the vendor's answer shows stored otherwise
+	// than sent (see Mismatch for which differences count); empty when
+	// everything matched or the vendor does not answer with the record.
+	Mismatches []Mismatch `json:"mismatches"`
 	// Unchanged is true when the vendor already held every value the
 	// update sets, so no write was sent (Billbee, after its read: one
 	// request instead of two).
@@ -110,6 +114,11 @@ type Change struct {
 type attemptProbe struct {
 	attempts int
 	reported bool
+	// onAttempt, when set, hears the end of every HTTP attempt: nil when
+	// the vendor answered (any status), else the network error. UpdateAll
+	// uses it to notice a vendor that cannot be reached at all while the
+	// client is still retrying.
+	onAttempt func(err error)
 }
 
 type attemptProbeKey struct{}
@@ -164,7 +173,8 @@ func NewClient(drv Driver, opts ...Option) (*Client, error) {
 	if rl, ok := drv.(RateLimited); ok {
 		limits = rl.Limits
 	}
-	tr := newTransport(drv.Vendor(), cfg.httpClient, cfg.logger, c.scrub, limiter, limits)
+	parsed, _ := url.Parse(c.baseURL) // checkBaseURL parsed it already
+	tr := newTransport(drv.Vendor(), parsed.Host, sendingClient(cfg.httpClient, cfg.roundTrip), cfg.logger, c.scrub, limiter, limits)
 	if err := drv.Open(c.baseURL, tr); err != nil {
 		return nil, c.stamp(err, nil)
 	}
@@ -250,12 +260,39 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 	if res.Dropped == nil {
 		res.Dropped = []string{}
 	}
+	if res.Mismatches == nil {
+		res.Mismatches = []Mismatch{}
+	}
 	if res.RequestID == "" {
 		res.RequestID = state.requestID
 	}
 	res.RequestID = excerpt([]byte(c.scrub.scrub(res.RequestID)), maxCodeBytes)
+	if call.strict && len(res.Mismatches) > 0 {
+		err := c.stamp(mismatchError(res), state)
+		c.log(ctx, u, nil, err)
+		return nil, err
+	}
 	c.log(ctx, u, res, nil)
 	return res, nil
+}
+
+// mismatchError is how WithStrict reports a verified write that did not
+// store what was sent. The update was applied, so it is not retryable:
+// sending it again would store the same thing.
+func mismatchError(res *Result) *Error {
+	parts := make([]string, len(res.Mismatches))
+	for i, m := range res.Mismatches {
+		parts[i] = m.String()
+	}
+	return &Error{
+		Code:       Internal,
+		HTTPStatus: res.HTTPStatus,
+		RequestID:  res.RequestID,
+		Field:      res.Mismatches[0].Field,
+		Mismatches: res.Mismatches,
+		Message: fmt.Sprintf("the vendor confirmed the update but stored %d %s otherwise than sent (%s); the update was applied",
+			len(parts), plural(parts, "field", "fields"), strings.Join(parts, "; ")),
+	}
 }
 
 func (c *Client) unsupported(u *CustomerUpdate) []string {

@@ -103,7 +103,7 @@ func TestUpdateReportsWhatItDid(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, &adapter.Result{
 		Vendor: "fake", ID: "C-1", VendorID: "v-C-1", HTTPStatus: 200, RequestID: "req-42",
-		Attempts: 1, Sent: []string{"name", "email"}, Dropped: []string{},
+		Attempts: 1, Sent: []string{"name", "email"}, Dropped: []string{}, Mismatches: []adapter.Mismatch{},
 	}, res)
 }
 
@@ -286,7 +286,7 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 	var followed atomic.Bool
 	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { followed.Store(true) }))
 	defer elsewhere.Close()
-	for _, client := range []adapter.HTTPDoer{nil, &http.Client{}} {
+	for _, client := range []*http.Client{nil, {}} {
 		opts := []adapter.Option{}
 		if client != nil {
 			opts = append(opts, adapter.WithHTTPClient(client))

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // CustomerUpdate is a change to one customer, in the portable model every
@@ -159,13 +160,18 @@ var updateFields = []updateField{
 		name:   FieldSourceSystem,
 		isSet:  func(u *CustomerUpdate) bool { return u.SourceSystem != "" },
 		drop:   func(u *CustomerUpdate) { u.SourceSystem = "" },
-		decode: func(u *CustomerUpdate, raw json.RawMessage) error { return json.Unmarshal(raw, &u.SourceSystem) },
+		decode: decodeIdentifier(func(u *CustomerUpdate) *string { return &u.SourceSystem }),
 	},
 	topField(FieldName, func(u *CustomerUpdate) *Field[string] { return &u.Name }),
 	topField(FieldFirstName, func(u *CustomerUpdate) *Field[string] { return &u.FirstName }),
 	topField(FieldLastName, func(u *CustomerUpdate) *Field[string] { return &u.LastName }),
 	topField(FieldEmail, func(u *CustomerUpdate) *Field[string] { return &u.Email }),
-	topField(FieldCCEmails, func(u *CustomerUpdate) *Field[[]string] { return &u.CCEmails }),
+	{
+		name:   FieldCCEmails,
+		isSet:  func(u *CustomerUpdate) bool { return !u.CCEmails.IsAbsent() },
+		drop:   func(u *CustomerUpdate) { u.CCEmails = Field[[]string]{} },
+		decode: decodeEmailList,
+	},
 	topField(FieldPhone, func(u *CustomerUpdate) *Field[string] { return &u.Phone }),
 	topField(FieldVATID, func(u *CustomerUpdate) *Field[string] { return &u.VATID }),
 	topField(FieldMetadata, func(u *CustomerUpdate) *Field[JSONObject] { return &u.Metadata }),
@@ -176,6 +182,52 @@ var updateFields = []updateField{
 	billbeeField(FieldBillbeeLanguageID, func(f *BillbeeFields) *Field[int32] { return &f.LanguageID }),
 	billbeeField(FieldBillbeeType, func(f *BillbeeFields) *Field[int32] { return &f.Type }),
 	billbeeField(FieldBillbeeNumber, func(f *BillbeeFields) *Field[int32] { return &f.Number }),
+}
+
+// decodeIdentifier reads an identifier other than the id: leaving the key
+// out is how to say "the default"; an explicit null or "" is refused rather
+// than silently read as the default.
+func decodeIdentifier(get func(*CustomerUpdate) *string) func(*CustomerUpdate, json.RawMessage) error {
+	return func(u *CustomerUpdate, raw json.RawMessage) error {
+		if string(bytes.TrimSpace(raw)) == "null" {
+			return errors.New("is null; leave the key out to use the default")
+		}
+		var v string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		if v == "" {
+			return errors.New(`is ""; leave the key out to use the default`)
+		}
+		*get(u) = v
+		return nil
+	}
+}
+
+// decodeEmailList reads ccEmails item by item, so a null item is named as
+// such instead of surfacing later as an empty string.
+func decodeEmailList(u *CustomerUpdate, raw json.RawMessage) error {
+	if string(bytes.TrimSpace(raw)) == "null" {
+		u.CCEmails = Clear[[]string]()
+		return nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return err
+	}
+	list := make([]string, len(items))
+	for i, item := range items {
+		if string(bytes.TrimSpace(item)) == "null" {
+			return &Error{Code: InvalidArgument, Field: fmt.Sprintf("%s[%d]", FieldCCEmails, i),
+				Message: fmt.Sprintf("%s[%d]: is null; the list holds e-mail addresses (null for the whole list clears it)", FieldCCEmails, i)}
+		}
+		if err := json.Unmarshal(item, &list[i]); err != nil {
+			return &Error{Code: InvalidArgument, Field: fmt.Sprintf("%s[%d]", FieldCCEmails, i),
+				Message: fmt.Sprintf("%s[%d]: %s", FieldCCEmails, i, jsonErrorMessage(err))}
+		}
+	}
+	u.CCEmails = Set(list)
+	return nil
 }
 
 // FieldNames lists every portable field name, "id" first, in documentation order.
@@ -220,8 +272,8 @@ func (u *CustomerUpdate) without(names []string) *CustomerUpdate {
 }
 
 // ParseCustomerUpdate reads one update in the canonical JSON form. Unknown
-// keys, wrong types and trailing data are InvalidArgument errors naming
-// the key.
+// or duplicate keys, wrong types, text that is not valid UTF-8 and
+// trailing data are InvalidArgument errors naming the key.
 func ParseCustomerUpdate(data []byte) (*CustomerUpdate, error) {
 	var u CustomerUpdate
 	if err := json.Unmarshal(data, &u); err != nil {
@@ -258,11 +310,27 @@ func canonicalKeys() (map[string]bool, map[string]map[string]bool) {
 
 // UnmarshalJSON reads the canonical form key by key, so every error names
 // its field, and refuses unknown keys (at the top and in the vendor
-// sections) so a typo never silently updates nothing.
+// sections) so a typo never silently updates nothing. It also refuses
+// what encoding/json would change without a word: a key given twice
+// (the last would win, even for "id") and text that is not valid UTF-8
+// (it would be stored with U+FFFD in place of the bad bytes).
 func (u *CustomerUpdate) UnmarshalJSON(data []byte) error {
 	var top map[string]json.RawMessage
 	if err := strictUnmarshal(data, &top); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "" {
+			return invalidArgument("", "want one JSON object (one customer update), got a JSON %s", te.Value)
+		}
 		return invalidArgument("", "want one JSON object: %s", jsonErrorMessage(err))
+	}
+	if top == nil {
+		return invalidArgument("", "want one JSON object (one customer update), got null")
+	}
+	if key, dup := duplicateKey(data); dup {
+		return invalidArgument(key, "is given more than once; each key may appear once")
+	}
+	if !utf8.Valid(data) {
+		return invalidUTF8(top)
 	}
 	if err := checkKeys("", top, topLevelKeys); err != nil {
 		return err
@@ -299,11 +367,97 @@ func (u *CustomerUpdate) UnmarshalJSON(data []byte) error {
 			continue
 		}
 		if err := f.decode(&out, raw); err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				return e
+			}
 			return invalidArgument(f.name, "%s", jsonErrorMessage(err))
 		}
 	}
 	*u = out
 	return nil
+}
+
+// duplicateKey finds the first key that appears twice in one object, at
+// any depth, and names it as the errors do ("id", "upwell.dueOption",
+// "metadata.limits.max"). Malformed JSON finds none: the decoder that runs
+// next reports it.
+func duplicateKey(data []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var walk func(path string) (string, bool, error)
+	walk = func(path string) (string, bool, error) {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false, err
+		}
+		switch tok {
+		case json.Delim('{'):
+			seen := map[string]bool{}
+			for dec.More() {
+				k, err := dec.Token()
+				if err != nil {
+					return "", false, err
+				}
+				key, _ := k.(string)
+				name := key
+				if path != "" {
+					name = path + "." + key
+				}
+				if seen[key] {
+					return name, true, nil
+				}
+				seen[key] = true
+				if name, dup, err := walk(name); dup || err != nil {
+					return name, dup, err
+				}
+			}
+			_, err = dec.Token()
+		case json.Delim('['):
+			for i := 0; dec.More(); i++ {
+				if name, dup, err := walk(fmt.Sprintf("%s[%d]", path, i)); dup || err != nil {
+					return name, dup, err
+				}
+			}
+			_, err = dec.Token()
+		}
+		return "", false, err
+	}
+	name, dup, _ := walk("")
+	return name, dup
+}
+
+// invalidUTF8 names the field whose raw value holds bytes that are not
+// UTF-8 (json.RawMessage keeps them as sent), or says a key does.
+func invalidUTF8(top map[string]json.RawMessage) error {
+	keys := make([]string, 0, len(top))
+	for k := range top {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		raw := top[k]
+		if utf8.Valid(raw) {
+			continue
+		}
+		if vendorKeys[k] != nil {
+			var section map[string]json.RawMessage
+			if json.Unmarshal(raw, &section) == nil {
+				names := make([]string, 0, len(section))
+				for n := range section {
+					names = append(names, n)
+				}
+				sort.Strings(names)
+				for _, n := range names {
+					if !utf8.Valid(section[n]) {
+						return invalidArgument(k+"."+n, "is not valid UTF-8; fix the file's encoding (nothing was sent)")
+					}
+				}
+			}
+		}
+		return invalidArgument(k, "is not valid UTF-8; fix the file's encoding (nothing was sent)")
+	}
+	return invalidArgument("", "a key is not valid UTF-8; fix the file's encoding (nothing was sent)")
 }
 
 // strictUnmarshal is json.Unmarshal that also refuses data after the value.
@@ -392,7 +546,7 @@ func (u *CustomerUpdate) validate() error {
 		return invalidArgument(FieldID, "%q cannot be a customer id", id)
 	}
 	if u.SourceSystem != "" {
-		if err := checkText(FieldSourceSystem, u.SourceSystem); err != nil {
+		if err := checkIdentifier(FieldSourceSystem, u.SourceSystem); err != nil {
 			return err
 		}
 	}
@@ -429,20 +583,71 @@ func (u *CustomerUpdate) validate() error {
 			}
 		}
 	}
-	if m, ok := u.Metadata.Value(); ok && m == nil {
-		return invalidArgument(FieldMetadata, "want a JSON object; use null to clear")
+	if m, ok := u.Metadata.Value(); ok {
+		if m == nil {
+			return invalidArgument(FieldMetadata, "want a JSON object; use null to clear")
+		}
+		if path, bad := invalidUTF8Value(FieldMetadata, map[string]any(m)); bad {
+			return invalidArgument(path, "is not valid UTF-8")
+		}
 	}
-	if t, ok := u.ModifiedAt.Value(); ok && t.IsZero() {
-		return invalidArgument(FieldModifiedAt, "is the zero time")
+	if t, ok := u.ModifiedAt.Value(); ok {
+		if t.IsZero() {
+			return invalidArgument(FieldModifiedAt, "is the zero time")
+		}
+		// Vendors take UTC, and RFC 3339 has four-digit years:
+		// 9999-12-31T23:59:59-10:00 is in year 10000 there.
+		if y := t.UTC().Year(); y < 1 || y > 9999 {
+			return invalidArgument(FieldModifiedAt, "%s is in year %d in UTC; RFC 3339 allows years 0001 to 9999", t.Format(time.RFC3339Nano), y)
+		}
 	}
 	if u.Upwell != nil {
 		if v, ok := u.Upwell.BillToCustomerID.Value(); ok {
-			if err := checkText(FieldUpwellBillToCustomerID, v); err != nil {
+			if err := checkIdentifier(FieldUpwellBillToCustomerID, v); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// checkIdentifier is the rule for every identifier (id, sourceSystem,
+// upwell.billToCustomerId): not empty, valid text, and no surrounding
+// whitespace, which is refused rather than trimmed since "ACME " may be
+// another key at the vendor.
+func checkIdentifier(name, v string) error {
+	if err := checkText(name, v); err != nil {
+		return err
+	}
+	if v != strings.TrimSpace(v) {
+		return invalidArgument(name, "%q has leading or trailing spaces", v)
+	}
+	return nil
+}
+
+// invalidUTF8Value finds a string or key in a decoded JSON value that is
+// not valid UTF-8 (possible in values built in Go, not read from JSON).
+func invalidUTF8Value(path string, v any) (string, bool) {
+	switch v := v.(type) {
+	case string:
+		return path, !utf8.ValidString(v)
+	case map[string]any:
+		for k, e := range v {
+			if !utf8.ValidString(k) {
+				return path, true
+			}
+			if p, bad := invalidUTF8Value(path+"."+k, e); bad {
+				return p, true
+			}
+		}
+	case []any:
+		for i, e := range v {
+			if p, bad := invalidUTF8Value(fmt.Sprintf("%s[%d]", path, i), e); bad {
+				return p, true
+			}
+		}
+	}
+	return "", false
 }
 
 // checkText refuses empty and control-character strings: an empty string
@@ -451,6 +656,10 @@ func (u *CustomerUpdate) validate() error {
 func checkText(name, v string) error {
 	if strings.TrimSpace(v) == "" {
 		return invalidArgument(name, "is an empty string; use null to clear the field")
+	}
+	if !utf8.ValidString(v) {
+		// encoding/json would send U+FFFD in place of the bad bytes.
+		return invalidArgument(name, "is not valid UTF-8")
 	}
 	for _, r := range v {
 		if unicode.IsControl(r) && r != '\t' {

@@ -57,8 +57,15 @@
 //
 // # Bulk
 //
-// UpdateAll streams updates through a client with bounded concurrency and
-// yields one Outcome per update: success, or the error with the input.
-// Memory stays flat however long the stream, and a canceled run reports
-// every update it never sent.
+// UpdateAll streams updates through a client with bounded concurrency
+// and yields one Outcome per update: success, or the error with the input.
+// Updates for the same customer (the vendor's own key, Client.Key) are
+// never in flight together and apply in input order, while other
+// customers keep every worker busy. Memory stays flat however long the
+// stream and however often a customer repeats. A record whose failure is
+// retryable is tried again as a whole (WithRecordAttempts). The run halts
+// on its own, reporting the rest as not sent with a *Halt saying why, when
+// the vendor cannot be reached at all (WithUnreachableAfter) or keeps
+// failing (WithHaltAfter); WithStop winds it down gently, and a canceled
+// run reports every update it never sent.
 package adapter

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"unicode"
 )
 
 // ErrEnvNotSet is wrapped by the error Env returns, so a command can tell
@@ -11,7 +12,8 @@ import (
 var ErrEnvNotSet = errors.New("environment variable not set")
 
 // Env reads the named environment variables for a FromEnv constructor.
-// Every name must be set and non-blank; the error (an InvalidArgument
+// Every name must be set and non-blank, and hold no control character
+// once surrounding whitespace (a trailing newline) is trimmed; the error (an InvalidArgument
 // *Error wrapping ErrEnvNotSet, Field the first missing name) names each
 // missing one, never a value.
 func Env(names ...string) (map[string]string, error) {
@@ -22,6 +24,12 @@ func Env(names ...string) (map[string]string, error) {
 		if v == "" {
 			missing = append(missing, name)
 			continue
+		}
+		if strings.IndexFunc(v, unicode.IsControl) >= 0 {
+			// Named here, by the variable the user set, rather than later
+			// by a config field the user never saw.
+			return nil, &Error{Code: InvalidArgument, Field: name,
+				Message: "environment variable " + name + " contains a control character (a CR or LF, say); it cannot be sent in a header"}
 		}
 		values[name] = v
 	}

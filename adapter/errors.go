@@ -105,6 +105,9 @@ type Error struct {
 	Attempts   int    // HTTP attempts made for this call, retries included
 	Body       string // a short, capped excerpt of the response body
 	Err        error  // the underlying cause (a network error, a decode error), if any
+	// Mismatches are the fields stored otherwise than sent, when WithStrict
+	// failed an update the vendor applied (Code Internal).
+	Mismatches []Mismatch
 
 	// rawBody holds the response body until the Client scrubs it of
 	// credentials and cuts the excerpt: cutting first could split a

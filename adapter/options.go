@@ -7,8 +7,9 @@ import (
 )
 
 // HTTPDoer sends HTTP requests; *http.Client is one. It has the shape of
-// the generated clients' HttpRequestDoer, so middleware written for either
-// fits both.
+// the generated clients' HttpRequestDoer: the Client hands drivers one
+// (its transport) in Driver.Open. Users configure sending with
+// WithHTTPClient or WithTransport instead, which never follow redirects.
 type HTTPDoer interface {
 	Do(*http.Request) (*http.Response, error)
 }
@@ -29,7 +30,8 @@ const DefaultAttemptTimeout = 30 * time.Second
 
 type clientConfig struct {
 	baseURL    string
-	httpClient HTTPDoer
+	httpClient *http.Client
+	roundTrip  http.RoundTripper
 	logger     *slog.Logger
 	limiter    RateLimiter
 	limiterSet bool
@@ -39,6 +41,7 @@ type clientConfig struct {
 type callConfig struct {
 	lenient        bool
 	dryRun         bool
+	strict         bool
 	attemptTimeout time.Duration
 	maxRetries     int
 	minBackoff     time.Duration
@@ -74,11 +77,26 @@ func WithBaseURL(u string) Option {
 	return clientOption(func(c *clientConfig) { c.baseURL = u })
 }
 
-// WithHTTPClient sets what sends the requests (default: a client that does
-// not follow redirects). An *http.Client is copied and told not to follow
-// redirects either, so credentials never travel to another host.
-func WithHTTPClient(d HTTPDoer) Option {
-	return clientOption(func(c *clientConfig) { c.httpClient = d })
+// WithHTTPClient sets the client that sends the requests (its Transport,
+// Timeout and Jar). The client is copied and the copy's CheckRedirect is
+// replaced by one that follows no redirect, whatever c says: a redirect
+// would carry the vendor's credential headers to another host (Go strips
+// Authorization across hosts, not X-Billbee-Api-Key or X-BlueTape-Key).
+// That is why this takes an *http.Client and not any Do method: only for
+// a client whose redirects the Client controls can it hold by construction
+// that credentials reach the base URL's host and no other.
+func WithHTTPClient(c *http.Client) Option {
+	return clientOption(func(cfg *clientConfig) { cfg.httpClient = c })
+}
+
+// WithTransport sets the RoundTripper the requests go through, for
+// middleware, proxies and tracing; it replaces the Transport of the
+// WithHTTPClient client, if any. A RoundTripper makes exactly one round
+// trip (net/http's contract: it does not follow redirects), and the
+// client around it follows none, so credentials stay with the base URL's
+// host here too.
+func WithTransport(rt http.RoundTripper) Option {
+	return clientOption(func(cfg *clientConfig) { cfg.roundTrip = rt })
 }
 
 // WithLogger logs one Debug record per HTTP attempt and one Info or Warn
@@ -91,6 +109,15 @@ func WithLogger(l *slog.Logger) Option {
 // failing the call; Result.Dropped lists exactly what was dropped.
 func WithLenient(lenient bool) CallOption {
 	return callOption(func(c *callConfig) { c.lenient = lenient })
+}
+
+// WithStrict makes a verified write that the vendor stored otherwise than
+// sent (see Mismatch) fail with an Internal *Error listing the mismatches
+// in Error.Mismatches, instead of succeeding with Result.Mismatches. The
+// vendor applied the update either way; strict mode is for runs that must
+// stop on a silent change.
+func WithStrict(strict bool) CallOption {
+	return callOption(func(c *callConfig) { c.strict = strict })
 }
 
 // WithAttemptTimeout bounds each HTTP attempt (default DefaultAttemptTimeout).

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -70,6 +71,7 @@ func operationFrom(ctx context.Context) string {
 // honoured) when that is safe; redirects are refused.
 type transport struct {
 	vendor  string
+	host    string // the base URL's host: the only one credentials go to
 	next    HTTPDoer
 	logger  *slog.Logger
 	scrub   scrubber
@@ -77,25 +79,26 @@ type transport struct {
 	limits  func(operationID string) []Limit
 }
 
-func newTransport(vendor string, next HTTPDoer, logger *slog.Logger, scrub scrubber, limiter RateLimiter, limits func(string) []Limit) *transport {
-	return &transport{vendor: vendor, next: noRedirects(next), logger: logger, scrub: scrub, limiter: limiter, limits: limits}
+func newTransport(vendor, host string, next *http.Client, logger *slog.Logger, scrub scrubber, limiter RateLimiter, limits func(string) []Limit) *transport {
+	return &transport{vendor: vendor, host: host, next: next, logger: logger, scrub: scrub, limiter: limiter, limits: limits}
 }
 
-// noRedirects returns a doer that hands 3xx answers back instead of
-// following them: a redirect must never carry a vendor's credential
-// headers to another host.
-func noRedirects(d HTTPDoer) HTTPDoer {
-	refuse := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	switch c := d.(type) {
-	case nil:
-		return &http.Client{CheckRedirect: refuse}
-	case *http.Client:
-		copied := *c
-		copied.CheckRedirect = refuse
-		return &copied
-	default:
-		return d
+// sendingClient is the client every request goes out through: a copy of
+// the user's client (or a new one), with the user's RoundTripper if one
+// was given, that hands 3xx answers back instead of following them. Only
+// this client ever sees a request carrying credentials, and it never
+// makes a request the transport did not ask for, so no redirect can carry
+// a vendor's credential headers to another host, whatever the user passed.
+func sendingClient(c *http.Client, rt http.RoundTripper) *http.Client {
+	var out http.Client
+	if c != nil {
+		out = *c
 	}
+	if rt != nil {
+		out.Transport = rt
+	}
+	out.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &out
 }
 
 func (t *transport) Do(req *http.Request) (*http.Response, error) {
@@ -105,6 +108,10 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && IsLoopback(req.URL.Hostname())) {
 		return nil, &Error{Operation: op, Code: InvalidArgument,
 			Message: fmt.Sprintf("refusing to send credentials over %s to %s", req.URL.Scheme, req.URL.Hostname())}
+	}
+	if t.host != "" && !strings.EqualFold(req.URL.Host, t.host) {
+		return nil, &Error{Operation: op, Code: Internal,
+			Message: fmt.Sprintf("refusing to send credentials to %s; they go only to the base URL's host %s", req.URL.Host, t.host)}
 	}
 	if state.config.dryRun && req.Method != http.MethodGet {
 		return nil, &Error{Operation: op, Code: Internal,
@@ -200,6 +207,9 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 	started := time.Now()
 	state.attempts++
 	resp, err := t.next.Do(req.WithContext(attemptCtx))
+	if probe, ok := ctx.Value(attemptProbeKey{}).(*attemptProbe); ok && probe.onAttempt != nil {
+		probe.onAttempt(err)
+	}
 	if err != nil {
 		t.logAttempt(ctx, req, op, state.attempts, 0, started, err)
 		return nil, t.networkError(ctx, attemptCtx, req, op, err)

@@ -13,7 +13,8 @@ import (
 //
 //   - Every answer of these operations is the envelope {ErrorMessage,
 //     ErrorCode, ErrorDescription, Data}, except the ASP.NET bodies of
-//     400 ({Message, ModelState}), 401 and 404 ({Message}).
+//     400 ({Message, ModelState}) and 401 ({Message}), and the 404 for an
+//     unknown customer, which has no body at all.
 //   - GET shows every field, null when unset, with TypeName derived from
 //     TypeId and dates as stored, without a UTC offset.
 //   - PUT replaces the record: a field not sent becomes null. This is what
@@ -147,7 +148,7 @@ func (b *billbee) get(r *http.Request, _ []byte) reply {
 	defer b.mu.Unlock()
 	c := b.customers[id]
 	if c == nil {
-		return billbeeMessage(http.StatusNotFound, "Customer not found")
+		return billbeeCustomerNotFound()
 	}
 	return billbeeOK(c)
 }
@@ -169,7 +170,7 @@ func (b *billbee) update(r *http.Request, body []byte) reply {
 	defer b.mu.Unlock()
 	old := b.customers[id]
 	if old == nil {
-		return billbeeMessage(http.StatusNotFound, "Customer not found")
+		return billbeeCustomerNotFound()
 	}
 	if old.ArchivedAt != nil {
 		msg := "Customer is archived and cannot be modified"
@@ -330,6 +331,13 @@ func (b *billbee) customerIDs() []string {
 		out[i] = strconv.FormatInt(id, 10)
 	}
 	return out
+}
+
+// billbeeCustomerNotFound is Billbee's answer to an unknown customer id: a
+// 404 without a body (billbee-csharp-sdk issue 83, where the SDK prints
+// "HTTP Response: NotFound: -", its text for a body with nothing in it).
+func billbeeCustomerNotFound() reply {
+	return reply{status: http.StatusNotFound, header: http.Header{}}
 }
 
 // billbeeMessage is ASP.NET Web API's plain error body.

@@ -78,9 +78,18 @@
 // A missing credential gets the 401 above; any other violation gets the
 // vendor's 400 carrying the validator's message:
 //
-//	Upwell    {"path":"$","error":<msg>,"code":"validation-failed"}
+//	Upwell    {"error":{"code":"VALIDATION_ERROR","message":"Validation failed for one or more fields",
+//	          "details":[{"field":"input.name","message":<msg>}, ...]},"status":"error","timestamp":...}
 //	BlueTape  {"code":"400","reason":<msg>}
 //	Billbee   {"Message":"The request is invalid.","ModelState":{"model":[<msg>]}}
+//
+// Upwell's is the VALIDATION_ERROR of its error-codes page, details an
+// array; bad variables (an unknown top-level key, a missing identifier)
+// get Hasura's own {"path":"$","error":<msg>,"code":...} first. Billbee
+// answers an unknown customer id with a 404 that has no body, as the real
+// API does (billbee-csharp-sdk issue 83); it accepts TypeName and fields
+// it does not know in a PUT body, as the official PHP SDK's bodies show,
+// and stores neither.
 //
 // Every answer is checked too, and an answer the spec rejects is recorded
 // in (*Sandbox).Violations, which tests assert empty.

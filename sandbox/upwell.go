@@ -263,8 +263,42 @@ func (u *upwell) identity(r *http.Request) (key, user string) {
 	return r.Header.Get("Authorization"), ""
 }
 
+// badRequest answers a request its schema rejects with the VALIDATION_ERROR
+// body of Upwell's error-codes page: error.details is an array of
+// {field, message}, one per violation. (Hasura's own answers to bad
+// variables come earlier, from checkVariables, in Hasura's form.)
 func (u *upwell) badRequest(msg string) reply {
-	return hasuraError(http.StatusBadRequest, "validation-failed", msg)
+	return jsonReply(http.StatusBadRequest, map[string]any{
+		"error": map[string]any{
+			"code":    "VALIDATION_ERROR",
+			"message": "Validation failed for one or more fields",
+			"details": upwellDetails(msg),
+		},
+		"status":    "error",
+		"timestamp": formatUpwellTime(time.Now()),
+	})
+}
+
+// upwellDetails splits a validation message ("request body: /input/name:
+// Value is not nullable; ...") into {field, message} items, the field in
+// dotted form ("input.name").
+func upwellDetails(msg string) []map[string]string {
+	var out []map[string]string
+	for _, part := range strings.Split(msg, "; ") {
+		part = strings.TrimPrefix(part, "request body: ")
+		field, text := "", part
+		if rest, ok := strings.CutPrefix(part, "/"); ok {
+			if f, m, ok := strings.Cut(rest, ": "); ok {
+				field, text = strings.ReplaceAll(f, "/", "."), m
+			}
+		} else if strings.HasPrefix(part, "parameter ") {
+			if f, m, ok := strings.Cut(strings.TrimPrefix(part, "parameter "), ": "); ok {
+				field, text = strings.Trim(strings.Fields(f)[0], `"`), m
+			}
+		}
+		out = append(out, map[string]string{"field": field, "message": text})
+	}
+	return out
 }
 
 func (u *upwell) failure(status int) reply {

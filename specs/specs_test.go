@@ -43,12 +43,15 @@ func TestEverySpecLoadsAndValidates(t *testing.T) {
 
 // example is one example found in a spec, with the schema it must satisfy
 // and whether it travels in a request (readOnly fields forbidden) or a
-// response (writeOnly fields forbidden).
+// response (writeOnly fields forbidden). obj is the Example Object it came
+// from, which carries its marks; nil for a bare `example:`, which cannot
+// carry any.
 type example struct {
 	where   string
 	value   any
 	schema  *openapi3.Schema
 	request bool
+	obj     *openapi3.Example
 }
 
 // examplesOf walks every media-type and parameter example of a document.
@@ -59,10 +62,10 @@ func examplesOf(doc *openapi3.T) []example {
 			return
 		}
 		if mt.Example != nil {
-			out = append(out, example{where + " example", mt.Example, mt.Schema.Value, request})
+			out = append(out, example{where + " example", mt.Example, mt.Schema.Value, request, nil})
 		}
 		for name, ex := range mt.Examples {
-			out = append(out, example{where + " examples." + name, ex.Value.Value, mt.Schema.Value, request})
+			out = append(out, example{where + " examples." + name, ex.Value.Value, mt.Schema.Value, request, ex.Value})
 		}
 	}
 	for path, item := range doc.Paths.Map() {
@@ -71,7 +74,10 @@ func examplesOf(doc *openapi3.T) []example {
 			at := method + " " + path
 			for _, p := range append(params, op.Parameters...) {
 				if p.Value.Example != nil {
-					out = append(out, example{at + " parameter " + p.Value.Name, p.Value.Example, p.Value.Schema.Value, true})
+					out = append(out, example{at + " parameter " + p.Value.Name, p.Value.Example, p.Value.Schema.Value, true, nil})
+				}
+				for name, ex := range p.Value.Examples {
+					out = append(out, example{at + " parameter " + p.Value.Name + " examples." + name, ex.Value.Value, p.Value.Schema.Value, true, ex.Value})
 				}
 			}
 			if op.RequestBody != nil {
@@ -126,7 +132,7 @@ func TestABrokenExampleIsCaught(t *testing.T) {
 		{specs.Upwell, "response 200", func(m map[string]any) { m["updateCustomer"] = map[string]any{"affectedRows": "one"} }},
 		{specs.Billbee, "request", func(m map[string]any) { m["Id"] = "100000150176895" }},
 		{specs.Billbee, "request", func(m map[string]any) {
-			m["DefaultMailAddress"] = map[string]any{"Id": 1, "TypeName": "EMail"} // read-only in a request
+			m["DefaultMailAddress"] = map[string]any{"Id": "208297764"} // an id is an integer
 		}},
 		{specs.Billbee, "response 200", func(m map[string]any) {
 			m["Data"].(map[string]any)["ArchivedAt"] = "21.08.2021 13:00"

@@ -70,8 +70,9 @@ var vendorDocs = []vendorDoc{
 			"updateCustomer.returning[].updatedAt":                   "string:date-time",
 			"updateCustomerRules.affectedRows":                       "integer",
 		}},
-		// The doc shows 200 only; the notes add the error statuses.
-		statuses:    []string{"200", "400", "401", "403", "404", "429", "500"},
+		// The error-codes page lists 200 201 400 401 403 404 409 422 429
+		// 500 503; 201 is for creating, every other one an update can get.
+		statuses:    []string{"200", "400", "401", "403", "404", "409", "422", "429", "500", "503"},
 		authHeaders: []string{"Authorization"},
 	},
 	{
@@ -86,7 +87,8 @@ var vendorDocs = []vendorDoc{
 			"202": {"blueTapeId": "string"},
 			"404": {"code": "string", "reason": "string"},
 		},
-		statuses:    []string{"202", "400", "401", "404", "500"},
+		// 202 on this page; 200 and 201 on sibling endpoints' pages.
+		statuses:    []string{"200", "201", "202", "400", "401", "404", "500"},
 		authHeaders: []string{"X-BlueTape-Key", "X-Integration-AccountId"},
 	},
 	{

@@ -116,7 +116,7 @@ func TestGeneratedRequestTypesMarshalAbsentNullAndValue(t *testing.T) {
 			// What the generated types send must be what the spec allows.
 			var wire any
 			require.NoError(t, json.Unmarshal(got, &wire))
-			assert.NoError(t, validateExample(example{tt.name, wire, requestSchema(t, tt.vendor), true}))
+			assert.NoError(t, validateExample(example{tt.name, wire, requestSchema(t, tt.vendor), true, nil}))
 		})
 	}
 }

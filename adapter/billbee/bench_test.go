@@ -17,7 +17,7 @@ func BenchmarkUpdate(b *testing.B) {
 		return vendortest.Answer(200, "application/json", fuzzCustomer)
 	})
 	c, err := billbee.New(billbee.Config{APIKey: apiKey, Username: username, APIPassword: password},
-		adapter.WithHTTPClient(doer), adapter.WithRateLimiter(nil))
+		adapter.WithTransport(doer), adapter.WithRateLimiter(nil))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -51,18 +51,30 @@
 //     languageId not above 0, a negative number); HTTP 400 (the ASP.NET
 //     ModelState entries are in the message); envelope ErrorCode 11
 //     (InvalidData).
-//   - NotFound: HTTP 404, or an HTTP 200 read whose Data is null.
+//   - NotFound: HTTP 404 (Billbee sends it without a body for an unknown
+//     id), or an HTTP 200 read whose Data is null.
 //   - FailedPrecondition: the customer is archived (ArchivedAt is set);
-//     nothing is written. Also a redirect, which is never followed.
+//     nothing is written. A 404 "No HTTP resource was found" (ASP.NET's
+//     answer to a path nothing serves: a wrong base URL), with the URL in
+//     the message. A redirect, which is never followed.
 //   - PermissionDenied: HTTP 401/403; envelope ErrorCode 1
 //     (ApiNotActivated), 16 (NoPaidAccount), 17 (APIServiceNotBooked).
 //   - ResourceExhausted: HTTP 429 (Retry-After is often missing).
 //   - Internal: HTTP 500; envelope ErrorCode 8 (InternalError); a 2xx body
 //     that is not the JSON envelope (HTML, empty, garbled); a read that
-//     answers with another customer's id.
+//     answers with another customer's id; with adapter.WithStrict, a write
+//     whose answer shows a field stored otherwise than sent.
 //   - Unavailable / DeadlineExceeded: network failures, 502/503/504.
 //   - Unknown: any other envelope ErrorCode, or an ErrorMessage with
 //     ErrorCode 0.
+//
+// # Verified writes
+//
+// The write's answer carries the customer as stored. Each field the
+// update set or cleared is compared with it and a difference is reported
+// in Result.Mismatches (see adapter.Mismatch for which differences count).
+// That answer is read leniently, in one pass and only as far as needed:
+// once the envelope reports no error, no value in Data can fail the update.
 //
 // Every Billbee response is an envelope {ErrorMessage, ErrorCode,
 // ErrorDescription, Data}; a non-zero ErrorCode or a non-blank
@@ -85,8 +97,14 @@ import (
 	gen "github.com/custsync/custsync/gen/billbee"
 )
 
-// DefaultBaseURL is the server in specs/billbee.yaml.
+// DefaultBaseURL is the first server in specs/billbee.yaml: the host of
+// Billbee's Swagger document, and the official C# SDK's base URL.
 const DefaultBaseURL = "https://app.billbee.io"
+
+// APIBaseURL is the other server in specs/billbee.yaml: the base URL
+// Billbee's API description names, and the official PHP SDK's. Both serve
+// the same API; pass it with adapter.WithBaseURL to use it.
+const APIBaseURL = "https://api.billbee.io"
 
 // The spec operations an update calls, in order.
 const (
@@ -274,7 +292,7 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 		return &adapter.Result{HTTPStatus: read.status, VendorID: strconv.FormatInt(id, 10),
 			Unchanged: len(changes) == 0, DryRun: dry}, nil
 	}
-	return d.put(ctx, id, body)
+	return d.put(ctx, id, body, u)
 }
 
 // Limits implements adapter.RateLimited with Billbee's documented

@@ -84,6 +84,23 @@ func specRequestExample(t *testing.T, name string) map[string]any {
 	return m
 }
 
+// withoutTypeName drops TypeName from every contact entry of a customer.
+func withoutTypeName(c map[string]any) map[string]any {
+	for _, v := range c {
+		switch v := v.(type) {
+		case map[string]any:
+			delete(v, "TypeName")
+		case []any:
+			for _, e := range v {
+				if e, ok := e.(map[string]any); ok {
+					delete(e, "TypeName")
+				}
+			}
+		}
+	}
+	return c
+}
+
 func phpSdkCustomer(t *testing.T) vendortest.Response {
 	t.Helper()
 	return vendortest.JSON(200, specResponseExample(t, "CustomerEnvelope", "phpSdkFixture"))
@@ -176,10 +193,10 @@ func TestPartialUpdateKeepsEveryFieldItDoesNotTouch(t *testing.T) {
 	require.NoError(t, err)
 
 	got := putBody(t, srv)
-	// The spec's wholeRecord example is the PHP SDK customer sent back
-	// whole with TypeName stripped: the write must be exactly that, with
-	// the one change.
-	want := specRequestExample(t, "wholeRecord")
+	// The spec's phpSdkModel example is the PHP SDK customer as its SDK
+	// sends it back; the write must be exactly that, with the one change
+	// and without TypeName (custsync leaves it out; TypeId says the same).
+	want := withoutTypeName(specRequestExample(t, "phpSdkModel"))
 	want["Name"] = "Maximilian"
 	assert.Equal(t, want, got)
 
@@ -217,7 +234,7 @@ func TestClearingAFieldSendsNull(t *testing.T) {
 			got := putBody(t, srv)
 			require.Contains(t, got, tt.vendorField, "a cleared field is sent, as null")
 			assert.Nil(t, got[tt.vendorField])
-			want := specRequestExample(t, "wholeRecord")
+			want := withoutTypeName(specRequestExample(t, "phpSdkModel"))
 			want[tt.vendorField] = nil
 			assert.Equal(t, want, got, "everything else is as read")
 		})
@@ -242,11 +259,11 @@ func TestNullsReadFromBillbeeStayNull(t *testing.T) {
 	}`, string(srv.Requests()[1].Body))
 }
 
-// This test uses a plain httptest server, not vendortest: the write it
-// checks carries fields our spec does not know, which the strict request
-// schema (additionalProperties: false) rejects, and vendortest fails every
-// request the spec rejects. The known part of the write is still checked
-// against the spec below, with the unknown fields taken out.
+// This test uses a plain httptest server, not vendortest, to hold on to
+// the raw write. The write carries fields our spec does not know, and the
+// spec's request schema is open so that our own validator never rejects
+// our own request the day Billbee adds a field: the whole write, unknown
+// fields included, is checked against the spec below.
 func TestFieldsBillbeeAddsLaterSurviveTheWrite(t *testing.T) {
 	const read = `{"ErrorMessage":null,"ErrorCode":0,"ErrorDescription":"NoError","Data":{
 		"Id": 100000150176895, "Name": "Max", "Email": "max@mustermann.tld", "VatId": "1234",
@@ -300,23 +317,56 @@ func TestFieldsBillbeeAddsLaterSurviveTheWrite(t *testing.T) {
 	assert.NotContains(t, put, "ArchivedAt")
 	assert.NotContains(t, put, "RestoredAt")
 
-	// Without the fields only Billbee knows, the write is what the spec allows.
-	var known map[string]any
-	require.NoError(t, json.Unmarshal(bodies[1], &known))
-	for _, k := range []string{"LoyaltyTier", "CreatedAt", "CreditLimit", "Tags", "Note"} {
-		delete(known, k)
-	}
-	delete(known["DefaultMailAddress"].(map[string]any), "Verified")
-	delete(known["MetaData"].([]any)[0].(map[string]any), "ValidFrom")
-	stripped, err := json.Marshal(known)
-	require.NoError(t, err)
+	// The whole write, fields only Billbee knows included, is what the spec allows.
 	v, err := specs.NewValidator(context.Background(), specs.Billbee, srv.URL)
 	require.NoError(t, err)
-	req, err := http.NewRequest(http.MethodPut, srv.URL+got[1].URL.Path, bytes.NewReader(stripped))
+	req, err := http.NewRequest(http.MethodPut, srv.URL+got[1].URL.Path, bytes.NewReader(bodies[1]))
 	require.NoError(t, err)
 	req.Header = got[1].Header.Clone()
 	_, err = v.ValidateRequest(req)
 	assert.NoError(t, err)
+}
+
+// The shapes of two real customers in a paged 2023 answer
+// (ithoc-de/billbee-mock orders-1.json): a 15-digit id, Email null, every
+// Default* null, MetaData [], ArchivedAt and RestoredAt null; and one whose
+// DefaultMailAddress has SubType "". Dates without offset with 0 to 7
+// fraction digits (Billbee's wire form, il55 order.json and the C# SDK's
+// DateTime) come back unchanged. The values are ours.
+func TestCustomersShapedLikeRealAnswersGoBackAsRead(t *testing.T) {
+	tests := []struct {
+		name, data, put string
+	}{
+		{"every Default* null, MetaData empty",
+			`{"Id":300000123456789,"Name":"Muster GmbH","Email":null,"Tel1":null,"Tel2":null,"Number":17,"PriceGroupId":null,"LanguageId":null,
+			"DefaultMailAddress":null,"DefaultCommercialMailAddress":null,"DefaultStatusUpdatesMailAddress":null,"DefaultPhone1":null,"DefaultPhone2":null,"DefaultFax":null,
+			"VatId":null,"Type":1,"MetaData":[],"ArchivedAt":null,"RestoredAt":null}`,
+			`{"Id":300000123456789,"Name":"Muster AG","Email":null,"Tel1":null,"Tel2":null,"Number":17,"PriceGroupId":null,"LanguageId":null,
+			"DefaultMailAddress":null,"DefaultCommercialMailAddress":null,"DefaultStatusUpdatesMailAddress":null,"DefaultPhone1":null,"DefaultPhone2":null,"DefaultFax":null,
+			"VatId":null,"Type":1,"MetaData":[]}`},
+		{"a DefaultMailAddress with an empty SubType, and a restore date with 7 fraction digits",
+			`{"Id":300000123456789,"Name":"Muster GmbH","Email":"info@muster.example",
+			"DefaultMailAddress":{"Id":41,"TypeId":1,"TypeName":"EMail","SubType":"","Value":"info@muster.example"},
+			"MetaData":[{"Id":41,"TypeId":1,"TypeName":"EMail","SubType":"","Value":"info@muster.example"}],"ArchivedAt":null,"RestoredAt":"2023-04-26T09:18:44.0812345"}`,
+			`{"Id":300000123456789,"Name":"Muster AG","Email":"info@muster.example",
+			"DefaultMailAddress":{"Id":41,"TypeId":1,"SubType":"","Value":"info@muster.example"},
+			"MetaData":[{"Id":41,"TypeId":1,"SubType":"","Value":"info@muster.example"}]}`},
+		{"a restore date without fraction digits",
+			`{"Id":300000123456789,"Name":"Muster GmbH","ArchivedAt":null,"RestoredAt":"2023-04-26T09:18:44"}`,
+			`{"Id":300000123456789,"Name":"Muster AG"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			read := vendortest.JSON(200, `{"ErrorMessage":null,"ErrorCode":0,"ErrorDescription":"NoError","Data":`+tt.data+`}`)
+			srv := vendortest.New(t, specs.Billbee, "", read).Then(saved)
+			res, err := newClient(t, srv.URL()).Update(context.Background(), &adapter.CustomerUpdate{ID: "300000123456789", Name: adapter.Set("Muster AG")})
+			require.NoError(t, err)
+			assert.Equal(t, "300000123456789", res.VendorID)
+			assert.Empty(t, res.Mismatches)
+			assert.JSONEq(t, tt.put, string(srv.Requests()[1].Body))
+			assert.Contains(t, string(srv.Requests()[1].Body), `"Id":300000123456789`, "every digit of the id")
+		})
+	}
 }
 
 func TestFieldsBillbeeCannotStore(t *testing.T) {
@@ -423,7 +473,8 @@ func TestInvalidInputIsRefusedBeforeAnyRequest(t *testing.T) {
 
 func TestUnknownCustomerIsNotFound(t *testing.T) {
 	t.Run("a 404 from the read ends the update before any write", func(t *testing.T) {
-		srv := vendortest.New(t, specs.Billbee, "", vendortest.JSON(404, `{"Message":"Customer not found"}`))
+		// billbee-csharp-sdk issue 83: the 404 for an unknown id has no body.
+		srv := vendortest.New(t, specs.Billbee, "", vendortest.Response{Status: 404})
 		c := newClient(t, srv.URL())
 
 		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max Mustermann")})
@@ -431,9 +482,21 @@ func TestUnknownCustomerIsNotFound(t *testing.T) {
 		e := asError(t, err)
 		assert.Equal(t, "Customer_GetOne", e.Operation)
 		assert.Equal(t, 404, e.HTTPStatus)
-		assert.Equal(t, "Customer not found", e.Message)
+		assert.Equal(t, "Billbee has no customer with id 42", e.Message)
 		assert.Equal(t, 1, e.Attempts)
 		assert.Len(t, srv.Requests(), 1, "no PUT")
+	})
+	t.Run("a 404 for a path no controller serves is a configuration error, not a missing customer", func(t *testing.T) {
+		srv := vendortest.New(t, specs.Billbee, "", vendortest.JSON(404,
+			`{"Message":"No HTTP resource was found that matches the request URI 'https://app.billbee.io/api/v1/customers/42'."}`))
+		c := newClient(t, srv.URL())
+
+		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max")})
+		assert.False(t, errors.Is(err, adapter.ErrNotFound), "%v", err)
+		e := asError(t, err)
+		assert.Equal(t, adapter.FailedPrecondition, e.Code)
+		assert.Contains(t, e.Message, srv.URL()+"/api/v1/customers/42")
+		assert.Contains(t, e.Message, "base URL")
 	})
 	t.Run("an HTTP 200 read whose Data is null is not found either", func(t *testing.T) {
 		srv := vendortest.New(t, specs.Billbee, "",
@@ -446,7 +509,7 @@ func TestUnknownCustomerIsNotFound(t *testing.T) {
 		assert.Len(t, srv.Requests(), 1, "no PUT")
 	})
 	t.Run("a 404 from the write is not found", func(t *testing.T) {
-		srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t), vendortest.JSON(404, `{"Message":"Customer not found"}`))
+		srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t), vendortest.Response{Status: 404})
 		c := newClient(t, srv.URL())
 
 		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
@@ -649,8 +712,6 @@ func TestBodiesThatAreNotTheEnvelopeGiveTypedErrors(t *testing.T) {
 		{"JSON null with HTTP 200", offSpec(200, "application/json", `null`), adapter.Internal},
 		{"an object that is not the envelope", vendortest.JSON(200, `{}`), adapter.Internal},
 		{"XML with HTTP 200", offSpec(200, "application/xml", `<ApiResult><ErrorCode>0</ErrorCode></ApiResult>`), adapter.Internal},
-		{"a string id in Data", offSpec(200, "application/json", `{"ErrorCode":0,"Data":{"Id":"abc"}}`), adapter.Internal},
-		{"a date Billbee's format does not allow", offSpec(200, "application/json", `{"ErrorCode":0,"Data":{"Id":100000150176895,"ArchivedAt":"yesterday"}}`), adapter.Internal},
 		{"an HTML 502", offSpec(502, "text/html", "<html><head><title>502 Bad Gateway</title></head></html>"), adapter.Unavailable},
 		{"an empty 500", offSpec(500, "application/json", ""), adapter.Internal},
 		{"garbled JSON with 404", offSpec(404, "application/json", `{"Message":`), adapter.NotFound},
@@ -690,6 +751,42 @@ func TestBodiesThatAreNotTheEnvelopeGiveTypedErrors(t *testing.T) {
 			})
 		}
 	}
+}
+
+// The write is done once Billbee's envelope says so: odd values in the
+// Data of its answer fail the read (nothing is written then), never the
+// write.
+func TestOddValuesInTheWritesAnswerNeverFailTheUpdate(t *testing.T) {
+	odd := []struct{ name, data string }{
+		{"a string id", `{"Id":"abc","Name":"Max"}`},
+		{"a date Billbee's format does not allow", `{"Id":100000150176895,"Name":"Max","ArchivedAt":"yesterday"}`},
+		{"a number beyond int64 and float64", `{"Id":100000150176895,"Name":"Max","Number":1e400,"PriceGroupId":123456789012345678901234567890}`},
+		{"an enum value Billbee added", `{"Id":100000150176895,"Name":"Max","Type":7}`},
+		{"fields the spec does not know", `{"Id":100000150176895,"Name":"Max","LoyaltyTier":{"level":3},"Tags":["a"]}`},
+		{"an ErrorDescription of another type", `{"Id":100000150176895,"Name":"Max"},"ErrorDescription":{"x":1}`},
+	}
+	for _, tt := range odd {
+		t.Run(tt.name, func(t *testing.T) {
+			answer := vendortest.Response{Status: 200, Header: map[string]string{"Content-Type": "application/json"},
+				Body: `{"ErrorCode":0,"Data":` + tt.data + `}`, OffSpec: true}
+			srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t), answer)
+			c := newClient(t, srv.URL())
+
+			res, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+			require.NoError(t, err)
+			assert.Equal(t, customerID, res.VendorID)
+			assert.Empty(t, res.Mismatches)
+		})
+	}
+	t.Run("the same values fail the read, before anything is written", func(t *testing.T) {
+		answer := vendortest.Response{Status: 200, Header: map[string]string{"Content-Type": "application/json"},
+			Body: `{"ErrorCode":0,"Data":{"Id":"abc"}}`, OffSpec: true}
+		srv := vendortest.New(t, specs.Billbee, "", answer)
+		c := newClient(t, srv.URL())
+		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+		assert.Equal(t, adapter.Internal, adapter.CodeOf(err))
+		assert.Len(t, srv.Requests(), 1)
+	})
 }
 
 func TestLargeIdsKeepEveryDigit(t *testing.T) {
@@ -831,7 +928,7 @@ func TestCredentialsNeverLeak(t *testing.T) {
 		answers []vendortest.Response
 		then    []func(vendortest.Request) vendortest.Response
 	}{
-		{"not found", []vendortest.Response{vendortest.JSON(404, `{"Message":"Customer not found"}`)}, nil},
+		{"not found", []vendortest.Response{{Status: 404}}, nil},
 		{"unauthorized", []vendortest.Response{vendortest.JSON(401, `{"Message":"Authorization has been denied for this request."}`)}, nil},
 		{"throttled", []vendortest.Response{vendortest.JSON(429, `{"Message":"Too many requests"}`)}, nil},
 		{"server error", []vendortest.Response{vendortest.JSON(500, `{"ErrorMessage":"Internal error","ErrorCode":8}`)}, nil},

@@ -1,6 +1,7 @@
 package billbee
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -149,10 +150,39 @@ func decodeEnvelope(ctx context.Context, resp *http.Response, raw []byte) (gen.C
 	return env, data, nil
 }
 
-// responseError builds the error for a status that is not 2xx.
-func responseError(ctx context.Context, resp *http.Response, raw []byte) *adapter.Error {
+// responseError builds the error for a status that is not 2xx about
+// customer id.
+//
+// Two 404s differ: Billbee answers an unknown customer with a 404 without
+// a body (billbee-csharp-sdk issue 83), while ASP.NET answers a path that
+// no controller serves (a wrong base URL) with "No HTTP resource was
+// found that matches the request URI". The first is NotFound; the second
+// is a configuration error naming the URL, since reporting every customer
+// as missing would send a user hunting for records that exist.
+func responseError(ctx context.Context, resp *http.Response, raw []byte, id int64) *adapter.Error {
 	code, msg := errorDetail(raw)
-	return adapter.ResponseError(ctx, resp, raw, code, msg)
+	e := adapter.ResponseError(ctx, resp, raw, code, msg)
+	if resp.StatusCode != http.StatusNotFound {
+		return e
+	}
+	switch {
+	case len(bytes.TrimSpace(raw)) == 0:
+		e.Message = fmt.Sprintf("Billbee has no customer with id %d", id)
+	case strings.HasPrefix(msg, "No HTTP resource was found"):
+		e.Code = adapter.FailedPrecondition
+		e.Message = fmt.Sprintf("Billbee has no API endpoint at %s (%s); check the base URL", requestURL(resp), msg)
+	}
+	return e
+}
+
+// requestURL is the URL a response answered, without query.
+func requestURL(resp *http.Response) string {
+	if resp.Request == nil || resp.Request.URL == nil {
+		return "the configured base URL"
+	}
+	u := *resp.Request.URL
+	u.RawQuery, u.User = "", nil
+	return resp.Request.Method + " " + u.String()
 }
 
 // errorDetail reads whatever an error body says: the envelope, ASP.NET's

@@ -59,9 +59,8 @@ func Example() {
 // for errors.As.
 func Example_errors() {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusNotFound)
-		_, _ = io.WriteString(w, `{"Message":"Customer not found"}`)
+		w.WriteHeader(http.StatusNotFound) // Billbee's 404 for an unknown id has no body
+		_, _ = io.WriteString(w, "")
 	}))
 	defer srv.Close()
 
@@ -80,6 +79,6 @@ func Example_errors() {
 	fmt.Println(err)
 	// Output:
 	// true
-	// Customer_GetOne 404 Customer not found
-	// billbee Customer_GetOne: NotFound (HTTP 404): Customer not found
+	// Customer_GetOne 404 Billbee has no customer with id 42
+	// billbee Customer_GetOne: NotFound (HTTP 404): Billbee has no customer with id 42
 }

@@ -36,7 +36,7 @@ func FuzzResponseDecoding(f *testing.F) {
 			return vendortest.Answer(putStatus, "application/json", putBody)
 		})
 		c, err := billbee.New(billbee.Config{APIKey: apiKey, Username: username, APIPassword: password},
-			adapter.WithHTTPClient(doer), adapter.WithMaxRetries(0), adapter.WithRateLimiter(nil))
+			adapter.WithTransport(doer), adapter.WithMaxRetries(0), adapter.WithRateLimiter(nil))
 		if err != nil {
 			t.Fatal(err)
 		}

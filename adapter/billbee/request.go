@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -33,7 +34,7 @@ func (d *driver) get(ctx context.Context, id int64) (customer, error) {
 	}
 	raw := adapter.ReadBody(resp)
 	if !success(resp.StatusCode) {
-		return customer{}, responseError(ctx, resp, raw)
+		return customer{}, responseError(ctx, resp, raw, id)
 	}
 	env, data, err := decodeEnvelope(ctx, resp, raw)
 	if err != nil {
@@ -66,8 +67,9 @@ func (d *driver) get(ctx context.Context, id int64) (customer, error) {
 	return customer{typed: c, raw: data, status: resp.StatusCode}, nil
 }
 
-// put writes the whole record back.
-func (d *driver) put(ctx context.Context, id int64, body []byte) (*adapter.Result, error) {
+// put writes the whole record back, and compares what the answer shows
+// stored with what u set.
+func (d *driver) put(ctx context.Context, id int64, body []byte, u *adapter.CustomerUpdate) (*adapter.Result, error) {
 	ctx = adapter.WithOperation(ctx, opPut)
 	resp, err := d.client.CustomerUpdateWithBody(ctx, id, "application/json", bytes.NewReader(body))
 	if err != nil {
@@ -81,19 +83,113 @@ func (d *driver) put(ctx context.Context, id int64, body []byte) (*adapter.Resul
 		// own C# SDK accepts 204.
 		return res, nil
 	case !success(resp.StatusCode):
-		return nil, responseError(ctx, resp, raw)
+		return nil, responseError(ctx, resp, raw, id)
 	}
-	env, _, err := decodeEnvelope(ctx, resp, raw)
+	answer, err := decodeAnswer(ctx, resp, raw)
 	if err != nil {
 		return nil, err
 	}
-	if e := envelopeError(ctx, resp, raw, statusOf(env)); e != nil {
+	if e := envelopeError(ctx, resp, raw, answer.status); e != nil {
 		return nil, e
 	}
-	if c, err := env.Data.Get(); err == nil && c.Id != nil {
-		res.VendorID = strconv.FormatInt(*c.Id, 10)
+	if answer.data != nil {
+		if n, ok := storedID(answer.data["Id"]); ok {
+			res.VendorID = n
+		}
+		res.Mismatches = verify(u, answer.data)
 	}
 	return res, nil
+}
+
+// putAnswer is what an update needs from the write's answer: the
+// envelope's error part and Data's fields as raw JSON (nil when Data is
+// null or not an object).
+type putAnswer struct {
+	status envelopeStatus
+	data   map[string]json.RawMessage
+}
+
+// decodeAnswer reads the write's 2xx answer in one pass, leniently: the
+// write is done once Billbee says so, and a value in Data of a shape or
+// size our spec does not expect (a number beyond int64, a new enum value,
+// a field added tomorrow) must never turn it into a failure. Only a body
+// that is not the JSON envelope at all is a DecodeError.
+func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnswer, error) {
+	var env struct {
+		ErrorMessage     json.RawMessage `json:"ErrorMessage"`
+		ErrorCode        *json.Number    `json:"ErrorCode"`
+		ErrorDescription json.RawMessage `json:"ErrorDescription"`
+		Data             json.RawMessage `json:"Data"`
+	}
+	if err := json.Unmarshal(raw, &env); err != nil {
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) || te.Field != "ErrorCode" {
+			return putAnswer{}, adapter.DecodeError(ctx, resp, raw, err)
+		}
+		// An ErrorCode that is not a number says nothing portable; read the rest.
+		env.ErrorCode = nil
+		if err := json.Unmarshal(raw, &struct {
+			ErrorMessage     *json.RawMessage `json:"ErrorMessage"`
+			ErrorDescription *json.RawMessage `json:"ErrorDescription"`
+			Data             *json.RawMessage `json:"Data"`
+		}{&env.ErrorMessage, &env.ErrorDescription, &env.Data}); err != nil {
+			return putAnswer{}, adapter.DecodeError(ctx, resp, raw, err)
+		}
+	}
+	if env.ErrorMessage == nil && env.ErrorCode == nil && env.ErrorDescription == nil && env.Data == nil {
+		return putAnswer{}, adapter.DecodeError(ctx, resp, raw,
+			errors.New("no ErrorCode, ErrorMessage or Data: not Billbee's envelope"))
+	}
+	var a putAnswer
+	if env.ErrorCode != nil {
+		if n, err := strconv.ParseInt(string(*env.ErrorCode), 10, 32); err == nil {
+			code := int32(n)
+			a.status.code = &code
+		} else {
+			unknown := int32(-1) // a code that is not an int32 is still an error code
+			a.status.code = &unknown
+		}
+	}
+	if msg, ok := adapter.StoredString(env.ErrorMessage); ok {
+		a.status.message = nullable.NewNullableWithValue(msg)
+	}
+	if len(env.ErrorDescription) > 0 {
+		var d gen.ErrorDescription
+		if d.UnmarshalJSON(env.ErrorDescription) == nil {
+			a.status.description = nullable.NewNullableWithValue(d)
+		}
+	}
+	_ = json.Unmarshal(env.Data, &a.data) // null, or not an object: nothing to verify
+	return a, nil
+}
+
+// storedID reads Data.Id, an int64, keeping every digit.
+func storedID(raw json.RawMessage) (string, bool) {
+	var n json.Number
+	if json.Unmarshal(raw, &n) != nil {
+		return "", false
+	}
+	if _, err := strconv.ParseInt(string(n), 10, 64); err != nil {
+		return "", false
+	}
+	return string(n), true
+}
+
+// verify compares each field the update set or cleared with the customer
+// as Billbee's answer shows it stored.
+func verify(u *adapter.CustomerUpdate, stored map[string]json.RawMessage) []adapter.Mismatch {
+	var v adapter.Verifier
+	adapter.VerifyField(&v, adapter.FieldName, u.Name, stored, "Name")
+	adapter.VerifyField(&v, adapter.FieldEmail, u.Email, stored, "Email")
+	adapter.VerifyField(&v, adapter.FieldPhone, u.Phone, stored, "Tel1")
+	adapter.VerifyField(&v, adapter.FieldVATID, u.VATID, stored, "VatId")
+	if b := u.Billbee; b != nil {
+		adapter.VerifyField(&v, adapter.FieldBillbeePriceGroupID, b.PriceGroupID, stored, "PriceGroupId")
+		adapter.VerifyField(&v, adapter.FieldBillbeeLanguageID, b.LanguageID, stored, "LanguageId")
+		adapter.VerifyField(&v, adapter.FieldBillbeeType, b.Type, stored, "Type")
+		adapter.VerifyField(&v, adapter.FieldBillbeeNumber, b.Number, stored, "Number")
+	}
+	return v.Mismatches()
 }
 
 // putBody is the customer as read with the update applied: every field

@@ -17,7 +17,7 @@ func BenchmarkUpdate(b *testing.B) {
 	doer := vendortest.DoerFunc(func(*http.Request) *http.Response {
 		return vendortest.Answer(202, "application/json", `{"blueTapeId":"fb5637b2e5f3"}`)
 	})
-	c, err := bluetape.New(bluetape.Config{APIKey: apiKey, AccountID: accountID}, adapter.WithHTTPClient(doer), adapter.WithRateLimiter(nil))
+	c, err := bluetape.New(bluetape.Config{APIKey: apiKey, AccountID: accountID}, adapter.WithTransport(doer), adapter.WithRateLimiter(nil))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func FuzzResponseDecoding(f *testing.F) {
 			return vendortest.Answer(status, "application/json", body)
 		})
 		c, err := bluetape.New(bluetape.Config{APIKey: apiKey, AccountID: accountID},
-			adapter.WithHTTPClient(doer), adapter.WithMaxRetries(0), adapter.WithRateLimiter(nil))
+			adapter.WithTransport(doer), adapter.WithMaxRetries(0), adapter.WithRateLimiter(nil))
 		if err != nil {
 			t.Fatal(err)
 		}

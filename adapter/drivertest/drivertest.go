@@ -128,8 +128,11 @@ type testCase struct {
 var cases = []testCase{
 	{"an update of every supported field is stored", func(t *testing.T, f *fixture) {
 		u := f.h.FullUpdate(f.seed)
-		res, err := f.client.Update(context.Background(), u)
+		// Strict: the sandbox stores what it is sent, so a verified write
+		// that reports a mismatch here is a driver comparing wrongly.
+		res, err := f.client.Update(context.Background(), u, adapter.WithStrict(true))
 		require.NoError(t, err)
+		assert.Empty(t, res.Mismatches)
 		assert.Equal(t, string(f.h.Vendor), res.Vendor)
 		assert.Equal(t, f.seed, res.ID)
 		assert.NotEmpty(t, res.VendorID)
@@ -161,6 +164,9 @@ var cases = []testCase{
 		}
 		require.NoError(t, err)
 		assertStored(t, f, f.seed, u)
+		res, err := f.client.Update(context.Background(), u, adapter.WithStrict(true))
+		require.NoError(t, err, "a clear verified against the record as stored")
+		assert.Empty(t, res.Mismatches)
 	}},
 	{"an unsupported field fails naming it and sends nothing, or is dropped when lenient", func(t *testing.T, f *fixture) {
 		field := unsupportedField(f.client)

@@ -14,7 +14,7 @@ import (
 // marshalling, transport bookkeeping, decoding), with an in-process vendor.
 func BenchmarkUpdate(b *testing.B) {
 	doer := vendortest.DoerFunc(func(*http.Request) *http.Response { return vendortest.Answer(200, "application/json", okBody) })
-	c, err := upwell.New(upwell.Config{APIKey: apiKey, SourceSystem: "ACME"}, adapter.WithHTTPClient(doer), adapter.WithRateLimiter(nil))
+	c, err := upwell.New(upwell.Config{APIKey: apiKey, SourceSystem: "ACME"}, adapter.WithTransport(doer), adapter.WithRateLimiter(nil))
 	if err != nil {
 		b.Fatal(err)
 	}

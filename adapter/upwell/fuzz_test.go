@@ -29,7 +29,7 @@ func FuzzResponseDecoding(f *testing.F) {
 			return vendortest.Answer(status, "application/json", body)
 		})
 		c, err := upwell.New(upwell.Config{APIKey: apiKey, SourceSystem: "ACME"},
-			adapter.WithHTTPClient(doer), adapter.WithMaxRetries(0), adapter.WithRateLimiter(nil))
+			adapter.WithTransport(doer), adapter.WithMaxRetries(0), adapter.WithRateLimiter(nil))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -28,12 +28,26 @@
 //   - InvalidArgument: bad input (before any request), or HTTP 400.
 //   - NotFound: HTTP 200 with affectedRows 0 after a non-empty input.
 //   - PermissionDenied: HTTP 401/403. ResourceExhausted: 429.
+//   - FailedPrecondition: HTTP 404, which at Upwell is Hasura's "Endpoint
+//     not found" (a wrong base URL or a renamed endpoint), never a missing
+//     customer; the message names the URL. Also 409.
 //   - Internal: HTTP 500, a 200 body that does not match the spec, or more
 //     than one customer changed for one key.
 //   - Unavailable / DeadlineExceeded: network failures, 502/503/504.
 //
 // Error bodies in both shapes Upwell uses are read: Hasura's
-// {path, error, code} and the documented {error: {code, message}}.
+// {path, error, code} and the documented {error: {code, message,
+// details}}, whose details (an array of {field, message}, or one object)
+// are added to the message.
+//
+// # Verified writes
+//
+// The answer's returning record is the customer as stored. Each input
+// column sent is compared with it, and a difference is reported in
+// Result.Mismatches (see adapter.Mismatch for which differences count).
+// The due option cannot be checked: the answer shows the rule as it was.
+// Everything else in the answer is decoded leniently and only as far as
+// needed, so no value in it can fail an update Upwell confirmed.
 package upwell
 
 import (
@@ -44,6 +58,8 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/oapi-codegen/nullable"
 
@@ -75,6 +91,9 @@ func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
 	if err := adapter.CheckCredential("upwell", "APIKey", cfg.APIKey.Reveal()); err != nil {
 		return nil, err
 	}
+	if err := checkSourceSystem("SourceSystem", cfg.SourceSystem); err != nil {
+		return nil, err
+	}
 	d := &driver{cfg: cfg}
 	d.limits = []adapter.Limit{{Key: "upwell/" + adapter.CredentialID(cfg.APIKey.Reveal())}}
 	return adapter.NewClient(d, opts...)
@@ -87,7 +106,26 @@ func FromEnv(opts ...adapter.Option) (*adapter.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(Config{APIKey: adapter.Secret(env[EnvAPIKey]), SourceSystem: strings.TrimSpace(os.Getenv(EnvSourceSystem))}, opts...)
+	source := os.Getenv(EnvSourceSystem)
+	if err := checkSourceSystem(EnvSourceSystem, source); err != nil {
+		return nil, err
+	}
+	return New(Config{APIKey: adapter.Secret(env[EnvAPIKey]), SourceSystem: source}, opts...)
+}
+
+// checkSourceSystem applies the rule for identifiers to the default
+// sourceSystem: empty means none, and surrounding whitespace or a control
+// character is refused, never trimmed ("ACME " may be another system).
+// name is what the user set: the config field or the variable.
+func checkSourceSystem(name, v string) error {
+	if v == "" {
+		return nil
+	}
+	if v != strings.TrimSpace(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 || !utf8.ValidString(v) {
+		return &adapter.Error{Vendor: "upwell", Code: adapter.InvalidArgument, Field: name,
+			Message: fmt.Sprintf("%s %q has surrounding whitespace or a character that is not text; it is part of Upwell's key", name, v)}
+	}
+	return nil
 }
 
 type driver struct {
@@ -137,11 +175,13 @@ func (d *driver) authorize(_ context.Context, req *http.Request) error {
 	return nil
 }
 
+// sourceSystem is the update's, or the default. Neither is trimmed: both
+// were checked to have no surrounding whitespace.
 func (d *driver) sourceSystem(u *adapter.CustomerUpdate) string {
-	if s := strings.TrimSpace(u.SourceSystem); s != "" {
-		return s
+	if u.SourceSystem != "" {
+		return u.SourceSystem
 	}
-	return strings.TrimSpace(d.cfg.SourceSystem)
+	return d.cfg.SourceSystem
 }
 
 func (d *driver) Validate(u *adapter.CustomerUpdate) error {
@@ -179,31 +219,106 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	}
 	raw := adapter.ReadBody(resp)
 	if resp.StatusCode != http.StatusOK {
-		code, msg := decodeError(raw)
-		return nil, adapter.ResponseError(ctx, resp, raw, code, msg)
+		return nil, responseError(ctx, resp, raw)
 	}
 	out, err := decodeResponse(raw)
 	if err != nil {
 		return nil, adapter.DecodeError(ctx, resp, raw, err)
 	}
-	return result(ctx, resp, raw, out, hasInput, *body.SourceSystem, *body.SourceSystemId)
+	return result(ctx, resp, raw, out, u, hasInput, *body.SourceSystem, *body.SourceSystemId)
+}
+
+// responseError builds the error for a status that is not 200. A 404 is
+// never a missing customer at Upwell (that is 200 with affectedRows 0):
+// it is Hasura's "Endpoint not found", a wrong base URL or a renamed
+// endpoint, so it is a configuration error naming the URL.
+func responseError(ctx context.Context, resp *http.Response, raw []byte) *adapter.Error {
+	code, msg := decodeError(raw)
+	e := adapter.ResponseError(ctx, resp, raw, code, msg)
+	if resp.StatusCode == http.StatusNotFound {
+		e.Code = adapter.FailedPrecondition
+		what := msg
+		if what == "" {
+			what = "HTTP 404"
+		}
+		e.Message = fmt.Sprintf("Upwell has no endpoint %s (%s); check the base URL", requestURL(resp), what)
+	}
+	return e
+}
+
+// requestURL is the method and URL a response answered, without query.
+func requestURL(resp *http.Response) string {
+	if resp.Request == nil || resp.Request.URL == nil {
+		return "at the configured base URL"
+	}
+	u := *resp.Request.URL
+	u.RawQuery, u.User = "", nil
+	return resp.Request.Method + " " + u.String()
+}
+
+// answer is what an update needs from a 200 body, and nothing more: the
+// counts, and the first returned record's columns kept as raw JSON. It is
+// decoded in one pass, and a value it does not need can have any shape or
+// size: a number beyond float64 in metadata, an enum value added
+// tomorrow or a new column must never turn an update Upwell confirmed
+// into a failure.
+type answer struct {
+	UpdateCustomer *struct {
+		AffectedRows *json.Number                 `json:"affectedRows"`
+		Returning    []map[string]json.RawMessage `json:"returning"`
+	} `json:"updateCustomer"`
+	UpdateCustomerRules *struct {
+		AffectedRows *json.Number `json:"affectedRows"`
+	} `json:"updateCustomerRules"`
+}
+
+// decoded is an answer with its counts read.
+type decoded struct {
+	rows, rulesRows int64
+	hasRules        bool
+	stored          map[string]json.RawMessage // the first returned record, nil when none
 }
 
 // decodeResponse reads a 200 body, which must carry an updateCustomer
-// object: without one, affectedRows would read as 0 and an answer that
-// breaks the contract (a proxy's {}, a null) would pass for NotFound.
-func decodeResponse(raw []byte) (gen.UpdateCustomerResponse, error) {
-	var out gen.UpdateCustomerResponse
-	var shape struct {
-		UpdateCustomer map[string]json.RawMessage `json:"updateCustomer"`
+// object with affectedRows: without one, affectedRows would read as 0 and
+// an answer that breaks the contract (a proxy's {}, a null) would pass
+// for NotFound.
+func decodeResponse(raw []byte) (decoded, error) {
+	var a answer
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return decoded{}, err
 	}
-	if err := json.Unmarshal(raw, &shape); err != nil {
-		return out, err
+	if a.UpdateCustomer == nil || a.UpdateCustomer.AffectedRows == nil {
+		return decoded{}, errors.New("no updateCustomer.affectedRows in the answer")
 	}
-	if _, ok := shape.UpdateCustomer["affectedRows"]; !ok {
-		return out, errors.New("no updateCustomer.affectedRows in the answer")
+	var out decoded
+	var err error
+	if out.rows, err = count(*a.UpdateCustomer.AffectedRows); err != nil {
+		return decoded{}, fmt.Errorf("updateCustomer.affectedRows: %w", err)
 	}
-	return out, json.Unmarshal(raw, &out)
+	if r := a.UpdateCustomerRules; r != nil && r.AffectedRows != nil {
+		if out.rulesRows, err = count(*r.AffectedRows); err != nil {
+			return decoded{}, fmt.Errorf("updateCustomerRules.affectedRows: %w", err)
+		}
+		out.hasRules = true
+	}
+	if len(a.UpdateCustomer.Returning) > 0 {
+		out.stored = a.UpdateCustomer.Returning[0]
+	}
+	return out, nil
+}
+
+// count reads a row count, which Postgres sends as an integer; 1.0 or
+// 1e0 are the same count.
+func count(n json.Number) (int64, error) {
+	if i, err := n.Int64(); err == nil {
+		return i, nil
+	}
+	f, err := n.Float64()
+	if err != nil || f != float64(int64(f)) {
+		return 0, fmt.Errorf("%s is not a row count", n)
+	}
+	return int64(f), nil
 }
 
 // request builds the body; hasInput reports whether input sets anything.
@@ -257,61 +372,136 @@ func nullableOf[T any](f adapter.Field[T]) *nullable.Nullable[T] {
 	return &n
 }
 
-func result(ctx context.Context, resp *http.Response, raw []byte, out gen.UpdateCustomerResponse, hasInput bool, sourceSystem, id string) (*adapter.Result, error) {
+func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u *adapter.CustomerUpdate, hasInput bool, sourceSystem, id string) (*adapter.Result, error) {
 	notFound := func(why string) error {
 		e := adapter.ResponseError(ctx, resp, raw, "", fmt.Sprintf("no customer with sourceSystem %q and sourceSystemId %q (%s)", sourceSystem, id, why))
 		e.Code = adapter.NotFound
 		return e
 	}
-	rows := out.UpdateCustomer.AffectedRows
 	switch {
-	case hasInput && rows == 0:
+	case hasInput && out.rows == 0:
 		return nil, notFound("affectedRows 0")
 	case !hasInput:
 		// Only the rules were changed: Hasura answers affectedRows 0 for an
 		// empty input, so the rules' count is the only sign of a match.
-		rules, err := out.UpdateCustomerRules.Get()
-		if err != nil || rules.AffectedRows == 0 {
+		if !out.hasRules || out.rulesRows == 0 {
 			return nil, notFound("no customer rule matched; the customer may not exist or has no rules")
 		}
-	case rows > 1:
-		e := adapter.ResponseError(ctx, resp, raw, "", fmt.Sprintf("Upwell changed %d customers for one key (sourceSystem %q, sourceSystemId %q)", rows, sourceSystem, id))
+	case out.rows > 1:
+		e := adapter.ResponseError(ctx, resp, raw, "", fmt.Sprintf("Upwell changed %d customers for one key (sourceSystem %q, sourceSystemId %q)", out.rows, sourceSystem, id))
 		e.Code = adapter.Internal
 		return nil, e
 	}
 	res := &adapter.Result{HTTPStatus: resp.StatusCode}
-	if out.UpdateCustomer.Returning != nil && len(*out.UpdateCustomer.Returning) > 0 {
-		if vid := (*out.UpdateCustomer.Returning)[0].Id; vid != nil {
-			res.VendorID = *vid
-		}
+	if vid, ok := adapter.StoredString(out.stored["id"]); ok {
+		res.VendorID = vid
+	}
+	if hasInput && out.stored != nil {
+		res.Mismatches = verify(u, out.stored)
 	}
 	return res, nil
 }
 
+// verify compares each input column sent with the record Upwell returned
+// as stored. customerRulesInput.dueOption cannot be checked: Hasura runs
+// updateCustomerRules after updateCustomer's returning was read, so the
+// answer shows the rule as it was.
+func verify(u *adapter.CustomerUpdate, stored map[string]json.RawMessage) []adapter.Mismatch {
+	var v adapter.Verifier
+	adapter.VerifyField(&v, adapter.FieldName, u.Name, stored, "name")
+	adapter.VerifyField(&v, adapter.FieldEmail, u.Email, stored, "emailAddress")
+	adapter.VerifyField(&v, adapter.FieldCCEmails, u.CCEmails, stored, "ccEmailAddresses")
+	adapter.VerifyField(&v, adapter.FieldMetadata, u.Metadata, stored, "metadata")
+	if u.Upwell != nil {
+		adapter.VerifyField(&v, adapter.FieldUpwellBillToCustomerID, u.Upwell.BillToCustomerID, stored, "billToCustomerId")
+	}
+	return v.Mismatches()
+}
+
+// errorBody is what an error answer may say, in either shape: Hasura's
+// {path, error: "<text>", code} or the documented {error: {code, message,
+// details}, status}, where details is an array of {field, message}
+// (VALIDATION_ERROR on the error-codes page) or one object (its format
+// example, {field, issue}). Every part is optional and decoded on its own,
+// so an odd part never hides the others.
+type errorBody struct {
+	Code  json.RawMessage `json:"code"`
+	Error json.RawMessage `json:"error"`
+}
+
+type errorDetail struct {
+	Code    json.RawMessage `json:"code"`
+	Message json.RawMessage `json:"message"`
+	Details json.RawMessage `json:"details"`
+}
+
 // decodeError reads either error shape; both are empty for HTML or garbage.
 func decodeError(raw []byte) (code, message string) {
-	var e gen.Error
+	var e errorBody
 	if json.Unmarshal(raw, &e) != nil {
 		return "", ""
 	}
-	if e.Code != nil {
-		code = *e.Code
+	code, _ = adapter.StoredString(e.Code)
+	if text, ok := adapter.StoredString(e.Error); ok {
+		return code, text
 	}
-	if e.Error == nil {
+	var d errorDetail
+	if json.Unmarshal(e.Error, &d) != nil {
 		return code, ""
 	}
-	if s, err := e.Error.AsErrorError0(); err == nil {
-		return code, s
+	if c, ok := adapter.StoredString(d.Code); ok && code == "" {
+		code = c
 	}
-	if d, err := e.Error.AsErrorDetail(); err == nil {
-		if d.Code != nil && code == "" {
-			code = *d.Code
-		}
-		if d.Message != nil {
-			message = *d.Message
+	message, _ = adapter.StoredString(d.Message)
+	if details := detailsText(d.Details); details != "" {
+		if message == "" {
+			message = details
+		} else {
+			message += " (" + details + ")"
 		}
 	}
 	return code, message
+}
+
+// maxDetails caps how many details go into a message; the Client caps its
+// length once credentials are scrubbed.
+const maxDetails = 5
+
+// detailsText renders details as "field: message; field: message".
+func detailsText(raw json.RawMessage) string {
+	type item struct {
+		Field   json.RawMessage `json:"field"`
+		Message json.RawMessage `json:"message"`
+		Issue   json.RawMessage `json:"issue"`
+	}
+	var items []item
+	var one item
+	switch {
+	case json.Unmarshal(raw, &items) == nil:
+	case json.Unmarshal(raw, &one) == nil:
+		items = []item{one}
+	default:
+		return ""
+	}
+	var parts []string
+	for i, it := range items {
+		if i == maxDetails {
+			parts = append(parts, fmt.Sprintf("and %d more", len(items)-i))
+			break
+		}
+		field, _ := adapter.StoredString(it.Field)
+		text, ok := adapter.StoredString(it.Message)
+		if !ok {
+			text, _ = adapter.StoredString(it.Issue)
+		}
+		switch {
+		case field != "" && text != "":
+			parts = append(parts, field+": "+text)
+		case field+text != "":
+			parts = append(parts, field+text)
+		}
+	}
+	return strings.Join(parts, "; ")
 }
 
 // Limits implements adapter.RateLimited. Upwell publishes no numbers, so

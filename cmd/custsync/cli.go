@@ -12,10 +12,13 @@ import (
 
 // Exit codes, the same for every command.
 const (
-	exitOK      = 0 // everything succeeded
-	exitFailed  = 1 // the update, or at least one pushed record, failed
-	exitUsage   = 2 // bad usage or invalid input to update: nothing was sent
-	programName = "custsync"
+	exitOK     = 0 // everything succeeded
+	exitFailed = 1 // the update, or at least one pushed record, failed
+	exitUsage  = 2 // bad usage or invalid input to update: nothing was sent
+	// exitIncomplete: push did not try every record (it halted, reached
+	// its deadline, was interrupted, or could not read all its input).
+	exitIncomplete = 3
+	programName    = "custsync"
 )
 
 // app is one invocation of the command: its streams and its interrupts.
@@ -67,7 +70,9 @@ Processes sharing a credential share its rate limits through Redis with
 --rate-limit redis://HOST:PORT/DB on update and push, or CUSTSYNC_RATE_LIMIT.
 
 Exit status: 0 if everything succeeded, 1 if the update or any pushed record
-failed, 2 for bad usage or invalid input to update (nothing was sent).
+failed, 2 for bad usage or invalid input to update (nothing was sent), 3 if
+push did not try every record (it halted, reached its --deadline or was
+interrupted).
 
 Example:
   custsync push --sandbox --vendor billbee --file examples/customers.jsonl
@@ -173,7 +178,7 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 		for _, l := range strings.Split(usage, "\n") {
 			fmt.Fprintf(w, "        %s\n", l)
 		}
-		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" && f.DefValue != "0s" {
 			fmt.Fprintf(w, "        (default %s)\n", f.DefValue)
 		}
 	})

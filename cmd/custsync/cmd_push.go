@@ -1,10 +1,15 @@
 package main
 
 import (
+	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
+	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,67 +24,121 @@ updates in flight, paced by the vendor's rate limits, retried when that is
 safe. Blank lines are skipped. The file is streamed: memory stays flat
 however long it is.
 
-A line that fails, including one that is not a valid customer, does not
-stop the push: it goes to the failures file as the original JSON object
-plus a key "_error" {line, vendor, code, message, httpStatus, vendorCode,
-retryable} (a line that is not a JSON object goes as {"_raw": "<the line>",
-"_error": ...}). push reads its own failures file, ignoring "_error", so
-fix the lines and push that file again. The failures file may not be the
-input, not even as redirected standard input.
+Lines for the same customer (the vendor's own key: Upwell's sourceSystem
+and id, the id elsewhere) are never sent at the same time and apply in
+the order of the file, so the last line wins; other customers keep
+flowing meanwhile.
 
-Each failure is written as it happens, to a temporary file next to the
-failures file (NAME.partial-XXXXXXXX); at the end it replaces the failures
-file, or, if nothing failed, it is removed together with the failures file
-of an earlier run. Should push be killed before the end, the failures so far
-are in that temporary file. (A --failures that is not a regular file, or is
-under /dev, such as /dev/stderr, is written to directly.)
+Every record ends in exactly one of three places: succeeded; failed (in
+the failures file with the vendor's error); or not sent (in the failures
+file with code Canceled), after an interrupt, the --deadline, or a halt.
+A line that fails, including one that is not a valid customer, does not
+stop the push. The failures file holds the original JSON object plus a
+key "_error" {line, vendor, code, message, httpStatus, vendorCode,
+retryable} (a line that is not a JSON object goes as {"_raw": "<the
+line>", "_error": ...}). push reads its own failures files, ignoring
+"_error", so fix the lines and push that file again.
+
+Each run writes a failures file of its own, only if something failed:
+customers.jsonl -> customers.failures-VENDOR-20261201T100327Z.jsonl next
+to it (the run's start, UTC), failures-VENDOR-...jsonl in the working
+directory for standard input. It never deletes or overwrites a file it
+did not write; --failures PATH names the file instead and replaces it.
+Failures are written as they happen to PATH.partial-XXXXXXXX, which
+becomes the failures file at the end; a push killed before its end
+leaves that file behind, and the next run reports it. The failures file
+may not be the input, not even as redirected standard input.
+
+The run halts, says why on stderr and in the summary, and reports the
+rest as not sent, when the vendor cannot be reached at all (refused
+connections, DNS or TLS failures) for 20 seconds, or when --halt-after
+records in a row fail with retryable errors.
 
 Progress goes to stderr (a bar on a terminal, a line every 5 seconds
-otherwise); a summary goes to stdout. An interrupt (Ctrl-C) sends no more
-records and waits for those in flight; the records not sent go to the
-failures file with code Canceled. A second interrupt aborts those in flight;
-a third kills push at once.
+otherwise); a summary goes to stdout, or one JSON object with --json:
+{"succeeded","failed","notSent","byCode","dropped","halted","haltReason",
+"failuresFile","elapsedSeconds","recordsPerSecond"}. An interrupt
+(Ctrl-C, SIGTERM or SIGHUP) sends no more records and waits for those in
+flight; a second aborts those in flight (recorded as Canceled, "may or
+may not have applied"); a third kills push at once.
 
-Exit status: 0 if every record succeeded, 1 if any failed, 2 for bad usage.
+Exit status: 0 if every record succeeded; 1 if some failed but every one
+was tried; 3 if the run halted, reached its --deadline or was
+interrupted before every record was tried (or the input could not be
+read to its end); 2 for bad usage (nothing was sent). An input with no
+record exits 0 and says so.
 
 Flags:
 %flags%
 Examples:
   custsync push --sandbox --vendor billbee --file examples/customers.jsonl
-  custsync push --vendor upwell --file export.jsonl --concurrency 8
-  custsync push --vendor upwell --file export.failures.jsonl   # after fixing the failed lines
+  custsync push --vendor upwell --file export.jsonl --concurrency 8 --deadline 2h --json
+  custsync push --vendor upwell --file export.failures-upwell-20261201T100327Z.jsonl   # after fixing the failed lines
 `
 
 // maxConcurrency bounds --concurrency: beyond it a vendor's rate limit is
 // the bottleneck anyway, and each slot holds a connection and a record.
 const maxConcurrency = 256
 
+// maxRecordAttempts bounds --record-attempts: with doubling pauses, more
+// would keep one record for hours.
+const maxRecordAttempts = 20
+
+// pushFlags are push's own flags, beside the target flags.
+type pushFlags struct {
+	file, failures string
+	json           bool
+	settings       pushSettings
+}
+
+func (f *pushFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.file, "file", "", "the JSONL input `PATH`; - is standard input (required)")
+	fs.StringVar(&f.failures, "failures", "", "write failed lines to `PATH`, replacing it (default: a file of the run's own,\nINPUT.failures-VENDOR-YYYYMMDDTHHMMSSZ.jsonl next to the input)")
+	fs.IntVar(&f.settings.concurrency, "concurrency", adapter.DefaultConcurrency, "`N` updates in flight at once, 1 to 256")
+	fs.IntVar(&f.settings.recordAttempts, "record-attempts", adapter.DefaultRecordAttempts, fmt.Sprintf("try a record that fails retryably up to `N` times in all, 1 to %d (pauses of 2s, 4s, ...)", maxRecordAttempts))
+	fs.IntVar(&f.settings.haltAfter, "halt-after", adapter.DefaultHaltAfter, "halt once `N` records in a row failed retryably, reporting the rest as not sent;\n0 never halts for that (an unreachable vendor still halts the run)")
+	fs.DurationVar(&f.settings.deadline, "deadline", 0, "start no record after `DURATION` (such as 90m); the rest are reported as not sent")
+	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
+}
+
+func (f *pushFlags) check() error {
+	switch {
+	case f.file == "":
+		return usagef("--file is required (use --file - for standard input)")
+	case f.settings.concurrency < 1 || f.settings.concurrency > maxConcurrency:
+		return usagef("--concurrency %d is out of range 1..%d", f.settings.concurrency, maxConcurrency)
+	case f.settings.recordAttempts < 1 || f.settings.recordAttempts > maxRecordAttempts:
+		return usagef("--record-attempts %d is out of range 1..%d", f.settings.recordAttempts, maxRecordAttempts)
+	case f.settings.haltAfter < 0:
+		return usagef("--halt-after %d: want 0 or more", f.settings.haltAfter)
+	case f.settings.deadline < 0:
+		return usagef("--deadline %s: want a positive duration", f.settings.deadline)
+	}
+	return nil
+}
+
 func (a *app) push(args []string) int {
 	fs := newFlagSet("push", pushUsage)
 	var tf targetFlags
 	tf.register(fs)
-	file := fs.String("file", "", "the JSONL input `PATH`; - is standard input (required)")
-	failuresFlag := fs.String("failures", "", "write failed lines to `PATH` (default: the input's name with .failures.jsonl\nfor .jsonl, next to it; failures.jsonl for standard input)")
-	concurrency := fs.Int("concurrency", adapter.DefaultConcurrency, "`N` updates in flight at once, 1 to 256")
+	var pf pushFlags
+	pf.register(fs)
 	if code, done := a.parse(fs, args); done {
 		return code
 	}
-	if *file == "" {
-		return a.fail("push", usagef("--file is required (use --file - for standard input)"))
-	}
-	if *concurrency < 1 || *concurrency > maxConcurrency {
-		return a.fail("push", usagef("--concurrency %d is out of range 1..%d", *concurrency, maxConcurrency))
+	if err := pf.check(); err != nil {
+		return a.fail("push", err)
 	}
 	vendor, err := tf.check()
 	if err != nil {
 		return a.fail("push", err)
 	}
-	in, info, size, err := openInput(*file, a.stdin)
+	in, info, size, err := openInput(pf.file, a.stdin)
 	if err != nil {
 		return a.fail("push", err)
 	}
 	defer in.Close()
-	path, err := failuresPath(*failuresFlag, *file, info)
+	path, explicit, err := failuresPath(pf.failures, pf.file, info, string(vendor), time.Now())
 	if err != nil {
 		return a.fail("push", err)
 	}
@@ -88,26 +147,30 @@ func (a *app) push(args []string) int {
 		return a.fail("push", err)
 	}
 	defer t.close()
-	failures, err := createFailureLog(path)
+	for _, stale := range staleFailures(path, explicit) {
+		fmt.Fprintf(a.stderr, "custsync push: %s holds %d %s of an earlier push that did not finish (killed, or still running); once it is not running, push that file to retry them, then delete it\n",
+			stale.path, stale.lines, plural(stale.lines, "failure", "failures"))
+	}
+	failures, err := createFailureLog(path, explicit)
 	if err != nil {
 		return a.fail("push", err)
 	}
 
 	p := &pusher{
-		vendor:      t.vendor,
-		updater:     t.client,
-		concurrency: *concurrency,
-		lines:       newLineReader(in),
-		failures:    failures,
-		stop:        a.stop,
-		abort:       a.abort,
+		vendor:   t.vendor,
+		updater:  t.client,
+		settings: pf.settings,
+		lines:    newLineReader(in),
+		failures: failures,
+		stop:     a.stop,
+		abort:    a.abort,
 		newProgress: func(snapshot func() counts) progress {
 			return newProgress(a.stderr, a.stderrTTY, size, a.progressEvery, snapshot)
 		},
 	}
 	report := p.run()
 	report.failuresAt, report.closeErr = failures.close()
-	return a.pushSummary(report, *file, tf)
+	return a.pushSummary(report, pf, tf)
 }
 
 // openInput opens the input. info describes it when it is a file (standard
@@ -140,40 +203,120 @@ func openInput(path string, stdin io.Reader) (in io.ReadCloser, info fs.FileInfo
 	return f, info, info.Size(), nil
 }
 
-// pushSummary prints the summary on stdout, problems on stderr, and
-// returns the exit code.
-func (a *app) pushSummary(r pushReport, input string, tf targetFlags) int {
+// pushSummary prints the summary on stdout (or, with --json, one JSON
+// object), problems on stderr, and returns the exit code.
+func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 	rate := 0.0
 	if s := r.elapsed.Seconds(); s > 0 {
-		rate = float64(r.ok+r.failed) / s
+		rate = float64(r.ok+r.failed) / s // records not sent took no time
 	}
-	fmt.Fprintf(a.stdout, "push: %d succeeded, %d failed in %s (%.1f records/s)\n", r.ok, r.failed, roundDuration(r.elapsed), rate)
+	notSentIn := "code Canceled in the failures file"
+	if r.failuresAt != "" {
+		notSentIn = "code Canceled in " + r.failuresAt
+	}
+	var stops []string // why records were not sent, for stderr and the summary
+	if r.haltReason != "" {
+		stops = append(stops, "halted: "+r.haltReason)
+	}
+	if r.deadlineHit {
+		stops = append(stops, fmt.Sprintf("the --deadline of %s passed", pf.settings.deadline))
+	}
 	if r.interrupted {
-		fmt.Fprintf(a.stdout, "push: interrupted: %d %s not sent (code Canceled in the failures file)\n", r.notSent, plural(r.notSent, "record was", "records were"))
+		stops = append(stops, "interrupted")
 	}
-	if r.failed > 0 && r.writeErr == nil && r.failuresAt != "" {
-		fmt.Fprintf(a.stdout, "push: failed lines are in %s; fix them and push again: %s\n", r.failuresAt, pushAgain(tf, r.failuresAt))
+	if r.writeErr != nil {
+		stops = append(stops, "the failures file could not be written")
 	}
+	if len(stops) > 0 {
+		fmt.Fprintf(a.stderr, "custsync push: %s: %d %s not sent\n", strings.Join(stops, "; "), r.notSent, plural(r.notSent, "record was", "records were"))
+	}
+	if r.records == 0 && r.readErr == nil {
+		fmt.Fprintf(a.stderr, "custsync push: %s holds no record; nothing was sent\n", inputName(pf.file))
+	}
+
+	if pf.json {
+		a.pushJSON(r, rate)
+	} else {
+		fmt.Fprintf(a.stdout, "push: %d succeeded, %d failed, %d not sent in %s (%.1f records/s)\n", r.ok, r.failed, r.notSent, roundDuration(r.elapsed), rate)
+		if len(stops) > 0 {
+			fmt.Fprintf(a.stdout, "push: %s: %d %s not sent (%s)\n", strings.Join(stops, "; "), r.notSent, plural(r.notSent, "record was", "records were"), notSentIn)
+		}
+		if len(r.dropped) > 0 {
+			var parts []string
+			for _, f := range slices.Sorted(maps.Keys(r.dropped)) {
+				parts = append(parts, fmt.Sprintf("%s (%d)", f, r.dropped[f]))
+			}
+			fmt.Fprintf(a.stdout, "push: dropped in lenient mode (the vendor cannot store them): %s\n", strings.Join(parts, ", "))
+		}
+		if r.failed+r.notSent > 0 && r.writeErr == nil && r.failuresAt != "" {
+			fmt.Fprintf(a.stdout, "push: failed lines are in %s; fix them and push again: %s\n", r.failuresAt, pushAgain(tf, r.failuresAt))
+		}
+	}
+
 	code := exitOK
 	if r.failed > 0 {
 		code = exitFailed
 	}
+	if r.notSent > 0 || r.haltReason != "" {
+		code = exitIncomplete
+	}
 	if r.readErr != nil {
-		fmt.Fprintf(a.stderr, "custsync push: %s: %v; the lines after it were not pushed\n", input, r.readErr)
-		code = exitFailed
+		fmt.Fprintf(a.stderr, "custsync push: %s: %v; the lines after it were not pushed\n", inputName(pf.file), r.readErr)
+		code = exitIncomplete
 	}
 	if r.writeErr != nil {
 		fmt.Fprintf(a.stderr, "custsync push: %v; failures after it were not recorded and no more records were sent\n", r.writeErr)
 		if r.failuresAt != "" {
 			fmt.Fprintf(a.stderr, "custsync push: the failures recorded before it are in %s\n", r.failuresAt)
 		}
-		code = exitFailed
 	}
 	if r.closeErr != nil {
 		fmt.Fprintf(a.stderr, "custsync push: %v\n", r.closeErr)
-		code = exitFailed
+		code = max(code, exitFailed)
 	}
 	return code
+}
+
+// pushSummaryJSON is push --json's output. Its keys are part of the
+// command's contract.
+type pushSummaryJSON struct {
+	Succeeded        int            `json:"succeeded"`
+	Failed           int            `json:"failed"`
+	NotSent          int            `json:"notSent"`
+	ByCode           map[string]int `json:"byCode"`  // every failures-file line, by portable code
+	Dropped          map[string]int `json:"dropped"` // fields dropped in lenient mode, by name
+	Halted           bool           `json:"halted"`
+	HaltReason       string         `json:"haltReason"`
+	FailuresFile     string         `json:"failuresFile"` // "" when nothing failed
+	ElapsedSeconds   float64        `json:"elapsedSeconds"`
+	RecordsPerSecond float64        `json:"recordsPerSecond"` // records tried, per second
+}
+
+func (a *app) pushJSON(r pushReport, rate float64) {
+	out := pushSummaryJSON{
+		Succeeded: r.ok, Failed: r.failed, NotSent: r.notSent,
+		ByCode: r.byCode, Dropped: r.dropped,
+		Halted: r.haltReason != "", HaltReason: r.haltReason,
+		FailuresFile:     r.failuresAt,
+		ElapsedSeconds:   math.Round(r.elapsed.Seconds()*1000) / 1000,
+		RecordsPerSecond: math.Round(rate*10) / 10,
+	}
+	if out.ByCode == nil {
+		out.ByCode = map[string]int{}
+	}
+	if out.Dropped == nil {
+		out.Dropped = map[string]int{}
+	}
+	enc := json.NewEncoder(a.stdout)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(out) // plain values always encode
+}
+
+func inputName(file string) string {
+	if file == "-" {
+		return "standard input"
+	}
+	return file
 }
 
 func roundDuration(d time.Duration) time.Duration {

@@ -23,8 +23,13 @@ the vendor. Unknown keys are refused.
   {"id": "100000150176895", "name": "Max Mustermann GmbH", "vatId": null, "billbee": {"type": 1}}
 
 Prints one line saying what was done, or with --json one JSON object:
-  {"vendor", "id", "vendorId", "status", "requestId", "attempts", "sent", "dropped",
+  {"vendor", "id", "vendorId", "status", "requestId", "attempts", "sent", "dropped", "mismatches",
    "unchanged", "dryRun"}
+Upwell and Billbee answer with the record as stored: a field stored
+otherwise than sent is listed as a mismatch {"field", "sent", "stored"}
+(and warned about on stderr); --strict makes it a failure (exit 1; the
+update was applied). Case-only e-mail, format-only phone and spacing-only
+VAT id differences are normalisations, not mismatches.
 "unchanged" is true when the vendor already held every value and nothing
 was written (Billbee, after its read: one request instead of two).
 
@@ -86,6 +91,10 @@ func (a *app) update(args []string) int {
 		return exitOK
 	}
 	fmt.Fprintln(a.stdout, summarizeResult(res))
+	if n := len(res.Mismatches); n > 0 {
+		fmt.Fprintf(a.stderr, "custsync update: warning: %s stored %d %s otherwise than sent (--strict makes this a failure)\n",
+			res.Vendor, n, plural(n, "field", "fields"))
+	}
 	return exitOK
 }
 
@@ -105,6 +114,9 @@ func readUpdateInput(path string, stdin io.Reader) ([]byte, error) {
 	if err != nil {
 		return nil, usagef("cannot read the input: %v", err)
 	}
+	// A UTF-8 byte order mark, as editors on Windows write, is not part of
+	// the JSON; push skips it on its first line too.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if len(data) > maxUpdateInput {
 		return nil, usagef("the input is larger than %d bytes; update takes one customer (use push for a JSONL file)", maxUpdateInput)
 	}
@@ -137,7 +149,7 @@ func (a *app) updateFailed(t *target, id string, err error, asJSON bool) int {
 		writeJSON(a.stdout, updateErrorOutput{
 			Vendor: string(t.vendor),
 			ID:     id,
-			Error:  updateErrorInfo{errorInfo: describe(err), Attempts: attemptsOf(err)},
+			Error:  updateErrorInfo{errorInfo: describe(err), Attempts: attemptsOf(err), Mismatches: mismatchesOf(err)},
 		})
 	}
 	return code
@@ -155,6 +167,9 @@ type updateOutput struct {
 	Attempts  int      `json:"attempts"`
 	Sent      []string `json:"sent"`
 	Dropped   []string `json:"dropped"`
+	// Mismatches are the fields the vendor's answer shows stored otherwise
+	// than sent: {"field", "sent", "stored"}, the values as JSON.
+	Mismatches []adapter.Mismatch `json:"mismatches"`
 	// Unchanged: the vendor already held these values and nothing was
 	// written (Billbee, after its read).
 	Unchanged bool `json:"unchanged"`
@@ -166,8 +181,16 @@ func newUpdateOutput(r *adapter.Result) updateOutput {
 	return updateOutput{
 		Vendor: r.Vendor, ID: r.ID, VendorID: r.VendorID, Status: r.HTTPStatus,
 		RequestID: r.RequestID, Attempts: r.Attempts,
-		Sent: nonNil(r.Sent), Dropped: nonNil(r.Dropped), Unchanged: r.Unchanged, DryRun: r.DryRun,
+		Sent: nonNil(r.Sent), Dropped: nonNil(r.Dropped), Mismatches: nonNilMismatches(r.Mismatches),
+		Unchanged: r.Unchanged, DryRun: r.DryRun,
 	}
+}
+
+func nonNilMismatches(list []adapter.Mismatch) []adapter.Mismatch {
+	if list == nil {
+		return []adapter.Mismatch{}
+	}
+	return list
 }
 
 // updateErrorOutput is update --json's failure object.
@@ -180,11 +203,24 @@ type updateErrorOutput struct {
 type updateErrorInfo struct {
 	errorInfo
 	Attempts int `json:"attempts"`
+	// Mismatches are set when --strict failed an update the vendor applied.
+	Mismatches []adapter.Mismatch `json:"mismatches,omitempty"`
+}
+
+func mismatchesOf(err error) []adapter.Mismatch {
+	var e *adapter.Error
+	if errors.As(err, &e) {
+		return e.Mismatches
+	}
+	return nil
 }
 
 // summarizeResult is the one-line human summary of an update:
 //
 //	billbee 100000150176895: updated (vendor id 100000150176895, HTTP 200, 2 attempts; sent name, email; dropped none)
+//
+// followed, when the vendor stored a field otherwise than sent, by
+// "; stored otherwise: name (sent "Maximilian", stored "Max")".
 func summarizeResult(r *adapter.Result) string {
 	if r.DryRun != nil {
 		return summarizeDryRun(r)
@@ -203,6 +239,13 @@ func summarizeResult(r *adapter.Result) string {
 		fmt.Fprintf(&b, ", request id %s", r.RequestID)
 	}
 	fmt.Fprintf(&b, "; sent %s; dropped %s)", listOrNone(r.Sent), listOrNone(r.Dropped))
+	if len(r.Mismatches) > 0 {
+		parts := make([]string, len(r.Mismatches))
+		for i, m := range r.Mismatches {
+			parts[i] = fmt.Sprintf("%s (sent %s, stored %s)", m.Field, m.Sent, m.Stored)
+		}
+		fmt.Fprintf(&b, "; stored otherwise: %s", strings.Join(parts, ", "))
+	}
 	return b.String()
 }
 

@@ -1,41 +1,42 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"time"
 )
 
-// failuresPath returns where push writes failed lines: --failures when
-// given, else next to the input ("customers.jsonl" -> "customers.failures.jsonl"),
-// else "failures.jsonl" in the working directory for standard input.
+// failuresPath returns where push writes failed lines, and whether the
+// user named it (--failures). Without --failures, each run gets a file of
+// its own, named after the input, the vendor and the run's start in UTC,
+// the way bulk loaders write one error file per run: "customers.jsonl" ->
+// "customers.failures-billbee-20261201T100327Z.jsonl" next to it, and
+// "failures-billbee-20261201T100327Z.jsonl" in the working directory for
+// standard input. Pushing a failures file again names the new one after
+// the original input, not after the failures file.
 //
 // in is the opened input's FileInfo (nil when unknown, as for standard
 // input that is not a file). The failures file may not be the input, however
 // the input was named: "--file -" with standard input redirected from
-// failures.jsonl included. Failures go to a temporary file that replaces
-// the failures file only at the end (see failureLog), so reading the input
-// is safe either way; but that replacement (or, when every record
-// succeeded, the removal of a failures file of an earlier run) would then
-// destroy the user's input, which push never does to a file it was asked to
-// read. The rule is the same for a named file and a redirected one, so it
-// is easy to state. A pipe ("cat failures.jsonl | custsync push --file -")
-// cannot be told apart from any other pipe; it is safe, as the input was
-// read through the pipe before the failures file is replaced, and the new
-// failures file then holds exactly the lines still to fix.
-func failuresPath(flagValue, input string, in fs.FileInfo) (string, error) {
-	path := flagValue
-	if path == "" {
-		if input == "-" {
-			path = "failures.jsonl"
-		} else {
-			path = strings.TrimSuffix(input, ".jsonl") + ".failures.jsonl"
-		}
+// the --failures file included. Failures go to a temporary file that
+// replaces a --failures file only at the end (see failureLog), so reading
+// the input is safe either way; but that replacement would then destroy the
+// user's input, which push never does to a file it was asked to read. A
+// pipe ("cat failures.jsonl | custsync push --file - --failures
+// failures.jsonl") cannot be told apart from any other pipe; it is safe, as
+// the input was read through the pipe before the failures file is replaced.
+func failuresPath(flagValue, input string, in fs.FileInfo, vendor string, started time.Time) (path string, explicit bool, err error) {
+	path, explicit = flagValue, flagValue != ""
+	if !explicit {
+		path = defaultFailuresPath(input, vendor, started)
 	}
 	if in != nil {
 		if info, err := os.Stat(path); err == nil && os.SameFile(info, in) {
@@ -43,10 +44,65 @@ func failuresPath(flagValue, input string, in fs.FileInfo) (string, error) {
 			if input == "-" {
 				name = "standard input"
 			}
-			return "", usagef("the failures file %s is %s; name another with --failures", path, name)
+			return "", false, usagef("the failures file %s is %s; name another with --failures", path, name)
 		}
 	}
-	return path, nil
+	return path, explicit, nil
+}
+
+// failuresStamp is the UTC time format of default failures file names:
+// sortable, and free of characters a shell or Windows would trip on.
+const failuresStamp = "20060102T150405Z"
+
+// earlierFailures matches what an earlier run's default name added to an
+// input's stem, so that pushing a failures file again does not stack names.
+var earlierFailures = regexp.MustCompile(`(^|\.)failures-[a-z]+-\d{8}T\d{6}Z(-\d+)?$`)
+
+func defaultFailuresPath(input, vendor string, started time.Time) string {
+	name := "failures-" + vendor + "-" + started.UTC().Format(failuresStamp) + ".jsonl"
+	if input == "-" {
+		return name
+	}
+	stem := strings.TrimSuffix(filepath.Base(input), ".jsonl")
+	stem = earlierFailures.ReplaceAllString(stem, "")
+	if stem != "" {
+		name = stem + "." + name
+	}
+	return filepath.Join(filepath.Dir(input), name)
+}
+
+// staleGlob is the pattern of the temporary files a killed run with the
+// same failures naming would have left next to path.
+func staleGlob(path string, explicit bool) string {
+	if explicit {
+		return path + partialInfix + "*"
+	}
+	dir, base := filepath.Split(path)
+	// "customers.failures-billbee-20261201T100327Z.jsonl" -> "customers.failures-*.jsonl.partial-*"
+	prefix := base[:strings.Index(base, "failures-")+len("failures-")]
+	return filepath.Join(dir, prefix+"*.jsonl"+partialInfix+"*")
+}
+
+// staleFailures lists the temporary failures files that runs killed
+// before their end left where this run writes its own, with how many
+// failures each holds. push reports them at the start and leaves them
+// alone: they may hold the only record of what those runs did not do.
+func staleFailures(path string, explicit bool) []staleFile {
+	names, _ := filepath.Glob(staleGlob(path, explicit)) // the pattern is well formed
+	var out []staleFile
+	for _, name := range names {
+		data, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		out = append(out, staleFile{path: name, lines: bytes.Count(data, []byte("\n"))})
+	}
+	return out
+}
+
+type staleFile struct {
+	path  string
+	lines int
 }
 
 // syncEvery bounds how long a failure written to the failures file may sit
@@ -69,19 +125,20 @@ const partialInfix = ".partial-"
 // When the failures file is (or will be) a regular file, the lines go to a
 // temporary file created next to it before anything is sent (so a
 // directory push cannot write to fails the run up front), each written at
-// once and synced at least every syncEvery. At the end the temporary file
-// is renamed over the failures file if any record failed, and removed
-// otherwise, together with the failures file of an earlier run: the
-// failures file exists exactly when the last run had failures. Until then
-// the failures file of an earlier run is left as it was, and the input,
-// read through its own open descriptor, is never disturbed.
+// once and synced at least every syncEvery. At the end, if any record
+// failed, the temporary file becomes the failures file: a --failures file
+// is replaced (the user asked for it); a default, per-run name never
+// replaces anything (should the name be taken, "-2", "-3"... is added).
+// If nothing failed the temporary file is removed and nothing else is
+// touched: a run deletes no file it did not write.
 //
 // When --failures names something that exists and is not a regular file (a
 // terminal, a named pipe), or any path under /dev or /proc (/dev/stderr
 // may stand for a log file), the lines are appended to it directly and it
 // is never replaced or removed: it is not this run's to replace.
 type failureLog struct {
-	path     string   // the failures file, as the user named it
+	path     string   // the failures file, as the user named it (or the default)
+	explicit bool     // named by --failures: it may be replaced
 	dest     string   // path with symbolic links resolved: what the temporary file replaces
 	temp     string   // the temporary file; "" when writing to path directly
 	f        *os.File // temp, or path when writing directly
@@ -92,8 +149,8 @@ type failureLog struct {
 	err      error // the first write error; later writes are skipped
 }
 
-func createFailureLog(path string) (*failureLog, error) {
-	l := &failureLog{path: path, dest: path}
+func createFailureLog(path string, explicit bool) (*failureLog, error) {
+	l := &failureLog{path: path, dest: path, explicit: explicit}
 	info, err := os.Stat(path)
 	switch {
 	case err == nil && info.IsDir():
@@ -203,29 +260,48 @@ func (l *failureLog) close() (where string, err error) {
 		err = fmt.Errorf("closing the failures file %s: %w", l.temp, cerr)
 	}
 	if l.written == 0 {
+		// Nothing to keep. An earlier run's failures file, whatever its
+		// name, is not this run's to delete.
 		if rmErr := os.Remove(l.temp); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) && err == nil {
 			err = fmt.Errorf("removing the temporary failures file %s: %w", l.temp, rmErr)
 		}
-		if l.failed > 0 {
-			// Failures that could not be written: an earlier run's file is
-			// kept rather than lost with nothing to replace it.
-			return "", err
-		}
-		// No failures this run: an earlier run's failures file must not
-		// suggest otherwise. dest has no links left in it; only a regular
-		// file is removed.
-		if info, statErr := os.Lstat(l.dest); statErr == nil && info.Mode().IsRegular() {
-			if rmErr := os.Remove(l.dest); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) && err == nil {
-				err = fmt.Errorf("removing the failures file %s of an earlier run: %w", l.path, rmErr)
-			}
-		}
 		return "", err
 	}
-	if rerr := os.Rename(l.temp, l.dest); rerr != nil {
-		return l.temp, errors.Join(err, fmt.Errorf("moving the failures from %s to %s: %w", l.temp, l.path, rerr))
+	published, perr := l.publish()
+	if perr != nil {
+		return l.temp, errors.Join(err, fmt.Errorf("moving the failures from %s to %s: %w", l.temp, l.path, perr))
 	}
 	syncDir(filepath.Dir(l.dest))
-	return l.path, err
+	return published, err
+}
+
+// publish makes the temporary file the failures file and returns its
+// name. A --failures file is replaced; a default name is never: the file
+// is linked to the name, which fails if it exists, and then to the name
+// with "-2", "-3"... added.
+func (l *failureLog) publish() (string, error) {
+	if l.explicit {
+		return l.path, os.Rename(l.temp, l.dest)
+	}
+	for n := 1; n <= 100; n++ {
+		name := l.path
+		if n > 1 {
+			name = strings.TrimSuffix(l.path, ".jsonl") + "-" + strconv.Itoa(n) + ".jsonl"
+		}
+		err := os.Link(l.temp, name)
+		switch {
+		case err == nil:
+			return name, os.Remove(l.temp)
+		case errors.Is(err, fs.ErrExist):
+			continue
+		}
+		// No hard links here (some file systems): rename when the name is
+		// free, at the cost of a window in which another run could take it.
+		if _, statErr := os.Lstat(name); errors.Is(statErr, fs.ErrNotExist) {
+			return name, os.Rename(l.temp, name)
+		}
+	}
+	return "", fmt.Errorf("every name like %s is taken", l.path)
 }
 
 // syncDir makes a rename in dir durable, where the system allows it.

@@ -11,10 +11,12 @@ import (
 
 // counts is a snapshot of a push's progress.
 type counts struct {
-	ok, failed int
-	elapsed    time.Duration
+	ok, failed, notSent int
+	elapsed             time.Duration
 }
 
+// done counts the records tried; rate is theirs alone, as records not
+// sent took no time.
 func (c counts) done() int { return c.ok + c.failed }
 
 func (c counts) rate() float64 {
@@ -110,7 +112,11 @@ func newLineProgress(w io.Writer, every time.Duration, snapshot func() counts) *
 			select {
 			case <-t.C:
 				c := snapshot()
-				p.print(fmt.Sprintf("push: %d done (%d ok, %d failed), %.1f/s", c.done(), c.ok, c.failed, c.rate()))
+				line := fmt.Sprintf("push: %d done (%d ok, %d failed), %.1f/s", c.done(), c.ok, c.failed, c.rate())
+				if c.notSent > 0 {
+					line += fmt.Sprintf(", %d not sent", c.notSent)
+				}
+				p.print(line)
 			case <-p.stop:
 				return
 			}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -36,9 +37,9 @@ func TestPushExampleFilesAgainstTheInProcessSandbox(t *testing.T) {
 			out := runBinary(t, invocation{args: []string{"push", "--sandbox", "--vendor", tc.vendor, "--file", input}, dir: dir})
 			require.Equal(t, exitOK, out.code)
 			lines := countLines(t, input)
-			assert.Contains(t, out.stdout, "push: "+strconv.Itoa(lines)+" succeeded, 0 failed in ")
+			assert.Contains(t, out.stdout, "push: "+strconv.Itoa(lines)+" succeeded, 0 failed, 0 not sent in ")
 			assert.Contains(t, out.stderr, "in-process sandbox")
-			assert.NoFileExists(t, strings.TrimSuffix(input, ".jsonl")+".failures.jsonl", "no failures, no failures file")
+			assert.Empty(t, failuresFiles(t, dir), "no failures, no failures file")
 		})
 	}
 	t.Run("update with examples/customer.json", func(t *testing.T) {
@@ -122,9 +123,9 @@ func TestPushFailuresFileRoundTrip(t *testing.T) {
 
 	out := push(input)
 	require.Equal(t, exitFailed, out.code)
-	assert.Contains(t, out.stdout, "push: 2 succeeded, 4 failed in ")
-	failuresPath := filepath.Join(dir, "batch.failures.jsonl")
-	assert.Contains(t, out.stdout, failuresPath)
+	assert.Contains(t, out.stdout, "push: 2 succeeded, 4 failed, 0 not sent in ")
+	failuresPath := failuresFileNamed(t, out.stdout)
+	assert.Regexp(t, `^`+regexp.QuoteMeta(filepath.Join(dir, "batch.failures-billbee-"))+`\d{8}T\d{6}Z\.jsonl$`, failuresPath)
 	first := readFailures(t, failuresPath)
 	wantCodes := map[string]string{
 		"raw:this is not JSON": "InvalidArgument",
@@ -150,8 +151,11 @@ func TestPushFailuresFileRoundTrip(t *testing.T) {
 	t.Run("fed back unchanged, the same lines fail with the same codes", func(t *testing.T) {
 		out := push(failuresPath)
 		require.Equal(t, exitFailed, out.code)
-		assert.Contains(t, out.stdout, "push: 0 succeeded, 4 failed in ")
-		again := readFailures(t, filepath.Join(dir, "batch.failures.failures.jsonl"))
+		assert.Contains(t, out.stdout, "push: 0 succeeded, 4 failed, 0 not sent in ")
+		againPath := failuresFileNamed(t, out.stdout)
+		assert.NotEqual(t, failuresPath, againPath, "each run writes a file of its own")
+		assert.FileExists(t, failuresPath, "the earlier run's file is kept")
+		again := readFailures(t, againPath)
 		assert.Equal(t, wantCodes, codesOf(again))
 		for k, f := range again {
 			delete(f.rest, "_error")
@@ -172,8 +176,9 @@ func TestPushFailuresFileRoundTrip(t *testing.T) {
 		corrected := writeFile(t, dir, "corrected.jsonl", fixed)
 		out := push(corrected)
 		require.Equal(t, exitOK, out.code)
-		assert.Contains(t, out.stdout, "push: 4 succeeded, 0 failed in ")
-		assert.NoFileExists(t, filepath.Join(dir, "corrected.failures.jsonl"))
+		assert.Contains(t, out.stdout, "push: 4 succeeded, 0 failed, 0 not sent in ")
+		assert.NotContains(t, out.stdout, "failed lines are in")
+		assert.Len(t, failuresFiles(t, dir), 2, "a run without failures writes no file and deletes none")
 		rec, ok := srv.Customer(specs.Billbee, "200000000000001")
 		require.True(t, ok)
 		assert.Equal(t, "Fixed", rec["Name"])
@@ -199,8 +204,10 @@ func TestPushFromStdin(t *testing.T) {
 		dir:   dir,
 	})
 	require.Equal(t, exitFailed, out.code)
-	assert.Contains(t, out.stdout, "push: 50 succeeded, 1 failed in ")
-	failures := readFailures(t, filepath.Join(dir, "failures.jsonl"))
+	assert.Contains(t, out.stdout, "push: 50 succeeded, 1 failed, 0 not sent in ")
+	failuresPath := failuresFileNamed(t, out.stdout)
+	assert.Regexp(t, `^failures-upwell-\d{8}T\d{6}Z\.jsonl$`, failuresPath, "standard input's failures go to the working directory")
+	failures := readFailures(t, filepath.Join(dir, failuresPath))
 	assert.Equal(t, map[string]string{"S-99999": "NotFound"}, codesOf(failures))
 	assert.Equal(t, 51, failures["S-99999"].Error.Line)
 	rec, ok := srv.Customer(specs.Upwell, "S-00050")
@@ -247,7 +254,7 @@ func TestPushNeverLosesItsInput(t *testing.T) {
 		t.Parallel()
 		dir := t.TempDir()
 		path := writeFile(t, dir, "failures.jsonl", earlier)
-		out := runBinary(t, invocation{args: []string{"push", "--sandbox", "--vendor", "upwell", "--file", "-"}, stdinFile: path, dir: dir})
+		out := runBinary(t, invocation{args: []string{"push", "--sandbox", "--vendor", "upwell", "--file", "-", "--failures", "failures.jsonl"}, stdinFile: path, dir: dir})
 		assert.Equal(t, exitUsage, out.code)
 		assert.Contains(t, out.stderr, "the failures file failures.jsonl is standard input; name another with --failures")
 		data, err := os.ReadFile(path)
@@ -261,8 +268,8 @@ func TestPushNeverLosesItsInput(t *testing.T) {
 		path := writeFile(t, dir, "earlier.jsonl", earlier)
 		out := runBinary(t, invocation{args: []string{"push", "--sandbox", "--vendor", "upwell", "--file", "-"}, stdinFile: path, dir: dir})
 		assert.Equal(t, exitFailed, out.code)
-		assert.Contains(t, out.stdout, "push: 1 succeeded, 1 failed in ")
-		assert.Equal(t, map[string]string{"S-99999": "NotFound"}, codesOf(readFailures(t, filepath.Join(dir, "failures.jsonl"))))
+		assert.Contains(t, out.stdout, "push: 1 succeeded, 1 failed, 0 not sent in ")
+		assert.Equal(t, map[string]string{"S-99999": "NotFound"}, codesOf(readFailures(t, filepath.Join(dir, failuresFileNamed(t, out.stdout)))))
 	})
 
 	t.Run("a pipe reading the failures file while push starts reads all of it", func(t *testing.T) {
@@ -276,7 +283,7 @@ func TestPushNeverLosesItsInput(t *testing.T) {
 		code := a.run([]string{"push", "--sandbox", "--vendor", "upwell", "--file", "-", "--failures", path})
 		t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
 		assert.Equal(t, exitFailed, code)
-		assert.Contains(t, stdout.String(), "push: 1 succeeded, 1 failed in ")
+		assert.Contains(t, stdout.String(), "push: 1 succeeded, 1 failed, 0 not sent in ")
 		assert.Equal(t, map[string]string{"S-99999": "NotFound"}, codesOf(readFailures(t, path)), "the failures file now holds the line still to fix")
 		assert.Empty(t, partials(t, dir))
 	})
@@ -301,6 +308,22 @@ func (l *lazyFile) Read(p []byte) (int, error) {
 		l.f.Close()
 	}
 	return n, err
+}
+
+// failuresFileNamed is the failures file the summary names.
+func failuresFileNamed(t *testing.T, stdout string) string {
+	t.Helper()
+	m := regexp.MustCompile(`push: failed lines are in (.+?); fix them`).FindStringSubmatch(stdout)
+	require.NotNil(t, m, "the summary names the failures file:\n%s", stdout)
+	return m[1]
+}
+
+// failuresFiles lists the finished failures files in dir.
+func failuresFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dir, "*failures-*.jsonl"))
+	require.NoError(t, err)
+	return names
 }
 
 func countLines(t *testing.T, path string) int {

@@ -19,9 +19,18 @@ import (
 // are still counted.
 var (
 	errNotSent            = fmt.Errorf("not sent: the push was interrupted: %w", context.Canceled)
+	errDeadline           = fmt.Errorf("not sent: the push reached its --deadline: %w", context.Canceled)
 	errFailuresUnwritable = fmt.Errorf("not sent: the failures file could not be written: %w", context.Canceled)
 	errAborted            = fmt.Errorf("aborted in flight by a second interrupt; the vendor may or may not have applied it: %w", context.Canceled)
 )
+
+// notSentError is the error of a record the push did not send for a
+// reason of the bulk run's own (a halt): code Canceled, as every record
+// not sent, with the run's reason as its message.
+type notSentError struct{ reason string }
+
+func (e *notSentError) Error() string { return e.reason }
+func (e *notSentError) Unwrap() error { return context.Canceled }
 
 // maxNotes is how many failures push prints on stderr; all of them are in
 // the failures file.
@@ -42,11 +51,11 @@ type pendingRecord struct {
 // touch its state: UpdateAll's reader, which runs records, and the caller
 // of run, which consumes outcomes; mu serializes them.
 type pusher struct {
-	vendor      specs.Vendor
-	updater     adapter.Updater
-	concurrency int
-	lines       *lineReader
-	failures    *failureLog
+	vendor   specs.Vendor
+	updater  adapter.Updater
+	settings pushSettings
+	lines    *lineReader
+	failures *failureLog
 	// stop ends the feeding of new records (first interrupt); abort ends
 	// the updates in flight (second interrupt).
 	stop, abort context.Context
@@ -59,26 +68,44 @@ type pusher struct {
 	// tries none again.
 	feed       context.Context
 	cancelFeed context.CancelCauseFunc
-	started    time.Time
+	// stopFeed is feed, ended by --deadline too: what UpdateAll gets.
+	stopFeed context.Context
+	started  time.Time
 
 	mu         sync.Mutex
 	progress   progress
 	pending    map[int]pendingRecord
 	maxPending int // high-water mark of pending, for tests of flat memory
 	ok, failed int
-	notSent    int   // records never sent because of an interrupt or a failures-file error
-	blankBytes int64 // bytes of blank lines not yet shown as progress
+	notSent    int            // records never sent: an interrupt, the deadline, a halt, a failures-file error
+	read       int            // records read (lines that are not blank)
+	byCode     map[string]int // failures-file lines by code
+	dropped    map[string]int // fields dropped in lenient mode, by name
+	haltReason string         // why the run halted on its own; "" if it did not
+	blankBytes int64          // bytes of blank lines not yet shown as progress
 	notes      int
 	readErr    error
 	writeErr   error
 }
 
+// pushSettings are the push flags that shape the bulk run.
+type pushSettings struct {
+	concurrency    int
+	recordAttempts int
+	haltAfter      int
+	deadline       time.Duration // 0: none
+}
+
 // pushReport is the outcome of a whole push.
 type pushReport struct {
 	ok, failed, notSent int
+	records             int
+	byCode, dropped     map[string]int
 	elapsed             time.Duration
 	readErr, writeErr   error
 	interrupted         bool
+	deadlineHit         bool
+	haltReason          string // "" when the run did not halt
 	// Set by push once the failures file is closed: where the failures
 	// are ("" when there are none), and an error closing it.
 	failuresAt string
@@ -87,31 +114,50 @@ type pushReport struct {
 
 func (p *pusher) run() pushReport {
 	p.pending = make(map[int]pendingRecord)
+	p.byCode, p.dropped = map[string]int{}, map[string]int{}
 	// A child of stop, so it ends in the same instant as stop (an
 	// AfterFunc would leave a gap in which a worker could start a record).
 	// Its cause is then stop's, context.Canceled from the signal handler,
 	// which outcomeError maps to errNotSent; a failures-file error ends it
-	// with errFailuresUnwritable.
+	// with errFailuresUnwritable, and --deadline with errDeadline.
 	p.feed, p.cancelFeed = context.WithCancelCause(p.stop)
 	defer p.cancelFeed(nil)
+	p.stopFeed = p.feed
+	if p.settings.deadline > 0 {
+		var cancel context.CancelFunc
+		p.stopFeed, cancel = context.WithTimeoutCause(p.feed, p.settings.deadline, errDeadline)
+		defer cancel()
+	}
 	p.started = time.Now()
 	p.progress = p.newProgress(p.snapshot)
 
 	finished := make(chan struct{})
 	var watcher sync.WaitGroup
 	watcher.Go(func() { p.announceInterrupt(finished) })
+	watcher.Go(func() { p.announceDeadline(finished) })
 
-	// abort (the second interrupt) ends the updates in flight; feed (the
-	// first) ends the sending of new ones and the retrying of failed ones.
+	// abort (the second interrupt) ends the updates in flight; stopFeed
+	// (the first, or the deadline) ends the sending of new ones and the
+	// retrying of failed ones.
 	for out := range adapter.UpdateAll(p.abort, p.updater, p.records,
-		adapter.WithConcurrency(p.concurrency), adapter.WithStop(p.feed)) {
+		adapter.WithConcurrency(p.settings.concurrency), adapter.WithRecordAttempts(p.settings.recordAttempts),
+		adapter.WithHaltAfter(p.settings.haltAfter), adapter.WithStop(p.stopFeed)) {
 		p.mu.Lock()
 		rec := p.pending[out.Seq]
 		delete(p.pending, out.Seq)
-		if out.Err == nil {
+		p.noteHalt(out.Err)
+		switch {
+		case out.Err == nil:
 			p.ok++
+			if out.Result != nil {
+				for _, f := range out.Result.Dropped {
+					p.dropped[f]++
+				}
+			}
 			p.advance(rec.size)
-		} else {
+		case out.Calls == 0:
+			p.recordFailure(rec, notSentReason(out.Err))
+		default:
 			p.recordFailure(rec, outcomeError(out))
 		}
 		p.mu.Unlock()
@@ -126,12 +172,41 @@ func (p *pusher) run() pushReport {
 	p.mu.Unlock()
 	p.progress.finish()
 	return pushReport{
-		ok: p.ok, failed: p.failed, notSent: p.notSent,
+		ok: p.ok, failed: p.failed, notSent: p.notSent, records: p.read,
+		byCode: p.byCode, dropped: p.dropped,
 		elapsed:     time.Since(p.started),
 		readErr:     p.readErr,
 		writeErr:    p.writeErr,
 		interrupted: p.stop.Err() != nil,
+		deadlineHit: errors.Is(context.Cause(p.stopFeed), errDeadline),
+		haltReason:  p.haltReason,
 	}
+}
+
+// noteHalt announces, at the first record that shows it, that the run
+// halted on its own and why. p.mu is held.
+func (p *pusher) noteHalt(err error) {
+	var halt *adapter.Halt
+	if p.haltReason != "" || !errors.As(err, &halt) {
+		return
+	}
+	p.haltReason = halt.Reason
+	p.progress.note(fmt.Sprintf("push: halted: %s; sending no more records (those not sent go to the failures file with code Canceled)", halt.Reason))
+}
+
+// notSentReason is the error written for a record the run never started:
+// code Canceled, saying why.
+func notSentReason(err error) error {
+	var e *adapter.Error
+	switch {
+	case errors.Is(err, errDeadline):
+		return errDeadline
+	case errors.Is(err, errFailuresUnwritable):
+		return errFailuresUnwritable
+	case errors.As(err, &e):
+		return &notSentError{reason: e.Message} // a halt: "not sent: the run halted: ..."
+	}
+	return errNotSent
 }
 
 // records is the stream handed to UpdateAll; it runs on UpdateAll's reader
@@ -159,6 +234,9 @@ func (p *pusher) records(yield func(*adapter.CustomerUpdate) bool) {
 			p.mu.Unlock()
 			continue
 		}
+		p.mu.Lock()
+		p.read++
+		p.mu.Unlock()
 		rec := pendingRecord{line: line.number, size: line.size}
 		var u *adapter.CustomerUpdate
 		if line.tooLong() {
@@ -206,13 +284,19 @@ func outcomeError(out adapter.Outcome) error {
 // neverSent reports whether err is that of a record the push kept from
 // being sent.
 func neverSent(err error) bool {
-	return errors.Is(err, errNotSent) || errors.Is(err, errFailuresUnwritable)
+	var ns *notSentError
+	return errors.Is(err, errNotSent) || errors.Is(err, errFailuresUnwritable) || errors.Is(err, errDeadline) || errors.As(err, &ns)
 }
 
 // recordFailure writes a failed record to the failures file. p.mu is held.
 func (p *pusher) recordFailure(rec pendingRecord, err error) {
-	p.failed++
+	if neverSent(err) {
+		p.notSent++
+	} else {
+		p.failed++
+	}
 	info := failureInfo{Line: rec.line, Vendor: string(p.vendor), errorInfo: describe(err)}
+	p.byCode[info.Code.String()]++
 	if werr := p.failures.write(rec.payload, info); werr != nil && p.writeErr == nil {
 		// Failures that cannot be recorded must not be produced: send no more.
 		p.writeErr = werr
@@ -220,7 +304,7 @@ func (p *pusher) recordFailure(rec pendingRecord, err error) {
 	}
 	switch {
 	case neverSent(err):
-		p.notSent++ // summed up at the end rather than listed
+		// summed up at the end rather than listed
 	case p.notes < maxNotes:
 		p.notes++
 		p.progress.note(fmt.Sprintf("push: line %d: %v", rec.line, err))
@@ -245,7 +329,7 @@ func (p *pusher) snapshot() counts {
 }
 
 func (p *pusher) countsLocked() counts {
-	return counts{ok: p.ok, failed: p.failed, elapsed: time.Since(p.started)}
+	return counts{ok: p.ok, failed: p.failed, notSent: p.notSent, elapsed: time.Since(p.started)}
 }
 
 // announceInterrupt tells the user what the first interrupt does, and
@@ -262,7 +346,7 @@ func (p *pusher) announceInterrupt(finished <-chan struct{}) {
 	}
 	p.mu.Lock()
 	// pending also holds records UpdateAll has queued but will not send.
-	p.progress.note(fmt.Sprintf("push: interrupted: sending no more records; waiting for the updates in flight, at most %d (interrupt again to abort them)", min(len(p.pending), p.concurrency)))
+	p.progress.note(fmt.Sprintf("push: interrupted: sending no more records; waiting for the updates in flight, at most %d (interrupt again to abort them)", min(len(p.pending), p.settings.concurrency)))
 	p.mu.Unlock()
 	select {
 	case <-p.abort.Done():
@@ -274,4 +358,19 @@ func (p *pusher) announceInterrupt(finished <-chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.progress.note(fmt.Sprintf("push: interrupted again: aborting the updates in flight; a third interrupt kills push, leaving the failures so far in %s", p.failures.writingTo()))
+}
+
+// announceDeadline says when --deadline ends the sending of records.
+func (p *pusher) announceDeadline(finished <-chan struct{}) {
+	select {
+	case <-p.stopFeed.Done():
+	case <-finished:
+		return
+	}
+	if !errors.Is(context.Cause(p.stopFeed), errDeadline) {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.progress.note(fmt.Sprintf("push: the --deadline of %s has passed: starting no more records; waiting for those in flight", p.settings.deadline))
 }

@@ -50,12 +50,13 @@ type pushRun struct {
 func newPushRun(t *testing.T, input string, u adapter.Updater, concurrency int, stop, abort context.Context, every time.Duration) *pushRun {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "failures.jsonl")
-	log, err := createFailureLog(path)
+	log, err := createFailureLog(path, true)
 	require.NoError(t, err)
 	stderr := &syncBuffer{}
 	p := &pusher{
-		vendor: specs.Upwell, updater: u, concurrency: concurrency,
-		lines: newLineReader(strings.NewReader(input)), failures: log,
+		vendor: specs.Upwell, updater: u,
+		settings: pushSettings{concurrency: concurrency, recordAttempts: adapter.DefaultRecordAttempts, haltAfter: adapter.DefaultHaltAfter},
+		lines:    newLineReader(strings.NewReader(input)), failures: log,
 		stop: stop, abort: abort,
 		newProgress: func(snapshot func() counts) progress {
 			return newProgress(stderr, false, int64(len(input)), every, snapshot)
@@ -162,12 +163,12 @@ func TestPushInterrupts(t *testing.T) {
 		}}
 		run := runPusher(t, jsonl(records, 0), u, concurrency, stop, context.Background(), time.Hour)
 		assert.True(t, run.report.interrupted)
-		assert.Equal(t, records, run.report.ok+run.report.failed)
-		assert.Equal(t, run.report.failed, run.report.notSent, "every failure is a record not sent")
+		assert.Equal(t, records, run.report.ok+run.report.notSent)
+		assert.Zero(t, run.report.failed, "no record failed: those not sent are counted apart")
 		assert.EqualValues(t, run.report.ok, u.calls.Load(), "every record sent succeeded")
 		assert.Equal(t, before, run.report.ok, "exactly the records in flight finished: none queued was sent after the interrupt")
 		failures := readFailures(t, run.failures)
-		assert.Len(t, failures, run.report.failed)
+		assert.Len(t, failures, run.report.notSent)
 		for id, f := range failures {
 			assert.Equal(t, "Canceled", f.Error.Code, id)
 			assert.Contains(t, f.Error.Message, "not sent: the push was interrupted", id)
@@ -196,7 +197,7 @@ func TestPushInterrupts(t *testing.T) {
 		}
 		assert.Less(t, time.Since(start), time.Second, "the pause before trying a record again (2s) was waited out")
 		assert.EqualValues(t, concurrency, u.calls.Load(), "no record was tried again")
-		assert.Equal(t, records, run.report.failed)
+		assert.Equal(t, concurrency, run.report.failed)
 		assert.Equal(t, records-concurrency, run.report.notSent)
 		codes := map[string]int{}
 		for _, f := range readFailures(t, run.failures) {
@@ -241,8 +242,8 @@ func TestPushInterrupts(t *testing.T) {
 		calls := int(u.calls.Load())
 		assert.LessOrEqual(t, calls, failing+concurrency, "records that were only queued were sent after the failures file failed")
 		assert.Equal(t, calls-1, run.report.ok)
-		assert.Equal(t, records-run.report.ok, run.report.failed)
-		assert.Equal(t, run.report.failed-1, run.report.notSent, "every failure but the first is a record not sent")
+		assert.Equal(t, 1, run.report.failed)
+		assert.Equal(t, records-run.report.ok-1, run.report.notSent, "every failure but the first is a record not sent")
 		assert.NoFileExists(t, run.failures, "nothing could be written")
 	})
 
@@ -335,15 +336,21 @@ func TestFailuresPath(t *testing.T) {
 	require.NoError(t, err)
 	link := filepath.Join(dir, "link.jsonl")
 	require.NoError(t, os.Symlink(input, link))
+	started := time.Date(2026, 12, 1, 11, 3, 27, 0, time.FixedZone("CET", 3600))
 
 	for _, tc := range []struct {
 		name, flag, input string
 		in                os.FileInfo
 		want, wantErr     string
 	}{
-		{name: "a .jsonl input gets .failures.jsonl next to it", input: input, in: inputInfo, want: filepath.Join(dir, "customers.failures.jsonl")},
-		{name: "another input gets .failures.jsonl appended", input: filepath.Join(dir, "export.txt"), want: filepath.Join(dir, "export.txt.failures.jsonl")},
-		{name: "standard input gets failures.jsonl", input: "-", want: "failures.jsonl"},
+		{name: "a .jsonl input gets a file of the run's own next to it, named with the vendor and the UTC start", input: input, in: inputInfo,
+			want: filepath.Join(dir, "customers.failures-billbee-20261201T100327Z.jsonl")},
+		{name: "another input gets the name appended", input: filepath.Join(dir, "export.txt"), want: filepath.Join(dir, "export.txt.failures-billbee-20261201T100327Z.jsonl")},
+		{name: "an earlier run's failures file is named after the original input", input: filepath.Join(dir, "customers.failures-billbee-20261130T220000Z.jsonl"),
+			want: filepath.Join(dir, "customers.failures-billbee-20261201T100327Z.jsonl")},
+		{name: "an earlier run's failures file of standard input gets the standard input name", input: filepath.Join(dir, "failures-billbee-20261130T220000Z-2.jsonl"),
+			want: filepath.Join(dir, "failures-billbee-20261201T100327Z.jsonl")},
+		{name: "standard input gets a file in the working directory", input: "-", want: "failures-billbee-20261201T100327Z.jsonl"},
 		{name: "--failures names the file", flag: "/tmp/x.jsonl", input: input, in: inputInfo, want: "/tmp/x.jsonl"},
 		{name: "the input file is refused", flag: filepath.Join(dir, ".", "customers.jsonl"), input: input, in: inputInfo, wantErr: "is the input file"},
 		{name: "the input file through a link is refused", flag: link, input: input, in: inputInfo, wantErr: "is the input file"},
@@ -352,15 +359,29 @@ func TestFailuresPath(t *testing.T) {
 		{name: "standard input that is not a file is fine", flag: input, input: "-", want: input},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := failuresPath(tc.flag, tc.input, tc.in)
+			got, explicit, err := failuresPath(tc.flag, tc.input, tc.in, "billbee", started)
 			if tc.wantErr != "" {
 				assert.ErrorContains(t, err, tc.wantErr)
 				return
 			}
 			require.NoError(t, err)
 			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.flag != "", explicit)
 		})
 	}
+}
+
+func TestStaleFailuresAreFoundWhereTheRunWrites(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	mine := writeFile(t, dir, "customers.failures-upwell-20261130T220000Z.jsonl.partial-1a2b3c4d", "{}\n{}\n")
+	explicitStale := writeFile(t, dir, "fixed.jsonl.partial-0000beef", "{}\n")
+	writeFile(t, dir, "other.failures-upwell-20261130T220000Z.jsonl.partial-1a2b3c4d", "{}\n") // another input's
+	writeFile(t, dir, "customers.failures-upwell-20261130T220000Z.jsonl", "{}\n")              // finished, not stale
+
+	path := defaultFailuresPath(filepath.Join(dir, "customers.jsonl"), "upwell", time.Now())
+	assert.Equal(t, []staleFile{{path: mine, lines: 2}}, staleFailures(path, false))
+	assert.Equal(t, []staleFile{{path: explicitStale, lines: 1}}, staleFailures(filepath.Join(dir, "fixed.jsonl"), true))
 }
 
 // partials lists the temporary failures files in dir.
@@ -390,26 +411,30 @@ func TestFailureLog(t *testing.T) {
 		// setup prepares dir and returns the --failures path, and the file
 		// the failures must end up in.
 		setup      func(t *testing.T, dir string) (path, real string)
+		explicit   bool // the path came from --failures
 		failures   int
 		breakWrite bool   // the temporary file cannot be written
 		wantFile   string // the content of real at the end; "" for no file
 	}{
 		{
-			name: "failures replace the failures file of an earlier run, only at the end",
+			name: "failures replace the --failures file, only at the end",
 			setup: func(t *testing.T, dir string) (string, string) {
 				p := writeFile(t, dir, "f.jsonl", earlier)
 				return p, p
 			},
+			explicit: true,
 			failures: 2,
 			wantFile: lines(2),
 		},
 		{
-			name: "no failures remove the failures file of an earlier run",
+			name: "no failures leave the --failures file of an earlier run alone",
 			setup: func(t *testing.T, dir string) (string, string) {
 				p := writeFile(t, dir, "f.jsonl", earlier)
 				return p, p
 			},
+			explicit: true,
 			failures: 0,
+			wantFile: earlier,
 		},
 		{
 			name:     "no failures and no earlier file leave no file",
@@ -431,6 +456,7 @@ func TestFailureLog(t *testing.T) {
 				require.NoError(t, os.Symlink(real, link))
 				return link, real
 			},
+			explicit: true,
 			failures: 1,
 			wantFile: lines(1),
 		},
@@ -440,6 +466,7 @@ func TestFailureLog(t *testing.T) {
 				p := writeFile(t, dir, "f.jsonl", earlier)
 				return p, p
 			},
+			explicit:   true,
 			failures:   1,
 			breakWrite: true,
 			wantFile:   earlier,
@@ -450,7 +477,7 @@ func TestFailureLog(t *testing.T) {
 			dir := t.TempDir()
 			path, real := tc.setup(t, dir)
 			before, _ := os.ReadFile(real)
-			log, err := createFailureLog(path)
+			log, err := createFailureLog(path, tc.explicit)
 			require.NoError(t, err)
 			require.Len(t, partials(t, filepath.Dir(real)), 1, "the temporary file is created next to the failures file at once")
 			assert.Equal(t, partials(t, filepath.Dir(real))[0], log.writingTo())
@@ -482,10 +509,13 @@ func TestFailureLog(t *testing.T) {
 				assert.NoFileExists(t, real)
 				return
 			}
+			if tc.failures == 0 {
+				assert.Empty(t, where, "no failures, no failures file")
+			}
 			data, err := os.ReadFile(real)
 			require.NoError(t, err)
 			assert.Equal(t, tc.wantFile, string(data))
-			if !tc.breakWrite {
+			if !tc.breakWrite && tc.failures > 0 {
 				assert.Equal(t, path, where)
 			}
 			if path != real {
@@ -495,6 +525,29 @@ func TestFailureLog(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("a default name never replaces a file that exists", func(t *testing.T) {
+		t.Parallel()
+		dir := t.TempDir()
+		path := writeFile(t, dir, "in.failures-upwell-20261201T100327Z.jsonl", earlier)
+		second := filepath.Join(dir, "in.failures-upwell-20261201T100327Z-2.jsonl")
+		writeFile(t, dir, filepath.Base(second), earlier)
+		log, err := createFailureLog(path, false)
+		require.NoError(t, err)
+		require.NoError(t, log.write(failure("A0")))
+		where, err := log.close()
+		require.NoError(t, err)
+		assert.Equal(t, filepath.Join(dir, "in.failures-upwell-20261201T100327Z-3.jsonl"), where)
+		for _, p := range []string{path, second} {
+			data, err := os.ReadFile(p)
+			require.NoError(t, err)
+			assert.Equal(t, earlier, string(data), "%s was not this run's to replace", p)
+		}
+		data, err := os.ReadFile(where)
+		require.NoError(t, err)
+		assert.Equal(t, lines(1), string(data))
+		assert.Empty(t, partials(t, dir))
+	})
 
 	t.Run("a path that cannot hold a failures file fails at once", func(t *testing.T) {
 		t.Parallel()
@@ -506,7 +559,7 @@ func TestFailureLog(t *testing.T) {
 			filepath.Join(dir, "no", "such", "f.jsonl"): "no such file or directory",
 			dangling: "symbolic link to nothing",
 		} {
-			_, err := createFailureLog(path)
+			_, err := createFailureLog(path, true)
 			var ue *usageError
 			require.ErrorAs(t, err, &ue, path)
 			assert.ErrorContains(t, err, want)
@@ -517,7 +570,7 @@ func TestFailureLog(t *testing.T) {
 	t.Run("a device is written to and never replaced or removed", func(t *testing.T) {
 		t.Parallel()
 		for _, path := range []string{os.DevNull} {
-			log, err := createFailureLog(path)
+			log, err := createFailureLog(path, true)
 			require.NoError(t, err)
 			assert.Empty(t, log.temp)
 			require.NoError(t, log.write(failure("A0")))

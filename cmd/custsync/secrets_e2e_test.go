@@ -102,7 +102,7 @@ func TestCredentialsAreNeverPrinted(t *testing.T) {
 					assert.Contains(t, out.stderr, "[REDACTED]", "with the credentials cut out")
 					written := out.stdout + out.stderr
 					if cmd == "push" {
-						data, err := os.ReadFile(filepath.Join(dir, "failures.jsonl"))
+						data, err := os.ReadFile(filepath.Join(dir, failuresFileNamed(t, out.stdout)))
 						require.NoError(t, err)
 						written += string(data)
 					}

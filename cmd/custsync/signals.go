@@ -7,7 +7,9 @@ import (
 	"syscall"
 )
 
-// interrupts turns SIGINT and SIGTERM into two contexts. The first signal
+// interrupts turns SIGINT, SIGTERM and SIGHUP into two contexts: Ctrl-C,
+// a service manager stopping the job and a dropped ssh session all wind a
+// push down the same way. The first signal
 // ends stop: commands stop starting work (push sends no further records
 // and lets those in flight finish, so their outcome is known). The second
 // ends abort: work in flight is abandoned. A third signal gets Go's
@@ -18,7 +20,11 @@ func interrupts() (stop, abort context.Context, release func()) {
 	// stop derives from abort: whatever is aborted has also stopped.
 	stop, cancelStop := context.WithCancel(abort)
 	ch := make(chan os.Signal, 2)
-	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	// After a hang-up, stdout or stderr may be a pipe to a process that is
+	// gone; a write there must fail, not kill push before it has finished
+	// its failures file.
+	signal.Ignore(syscall.SIGPIPE)
 	done := make(chan struct{})
 	go func() {
 		defer signal.Stop(ch)

@@ -34,6 +34,7 @@ type targetFlags struct {
 	vendor    string
 	baseURL   string
 	lenient   bool
+	strict    bool
 	sandbox   bool
 	verbose   bool
 	rateLimit string // a Redis URL; a secret when it carries a password
@@ -46,6 +47,7 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.vendor, "vendor", "", "the vendor to update: upwell, bluetape or billbee (required)")
 	fs.StringVar(&f.baseURL, "base-url", "", "replace the vendor's server `URL`, exactly as in the vendor's spec servers\n(BlueTape's includes /genericBthubService); https, or http for loopback hosts only")
 	fs.BoolVar(&f.lenient, "lenient", false, "drop fields the vendor cannot store instead of failing (the result lists them)")
+	fs.BoolVar(&f.strict, "strict", false, "fail an update whose answer shows a field stored otherwise than sent\n(Upwell and Billbee answer with the stored record; case-only e-mail and format-only phone\ndifferences do not count); without it such fields are listed as mismatches")
 	fs.BoolVar(&f.sandbox, "sandbox", false, fmt.Sprintf("run against an in-process sandbox with its demo credentials (no environment needed);\nit holds the seed customers and %d synthetic ones per vendor, and its changes vanish on exit", sandboxSynthetic))
 	fs.BoolVar(&f.verbose, "verbose", false, "log every HTTP attempt to stderr (never credentials or bodies)")
 	// No default from the environment here: --help prints defaults, and
@@ -90,7 +92,7 @@ type target struct {
 // usage error: a missing variable, a bad --base-url. v is the vendor
 // f.check returned: commands check the flags before opening anything.
 func openTarget(v specs.Vendor, f targetFlags, stderr io.Writer) (*target, error) {
-	opts := []adapter.Option{adapter.WithLenient(f.lenient)}
+	opts := []adapter.Option{adapter.WithLenient(f.lenient), adapter.WithStrict(f.strict)}
 	var logger *slog.Logger
 	if f.verbose {
 		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -77,7 +77,11 @@ type CustomerMetaData struct {
 	Value    nullable.Nullable[string] `json:"Value,omitempty"`
 }
 
-// CustomerMetaDataUpdate Billbee.Interfaces.BillbeeAPI.Models.CustomerMetaDataApiModel as sent in a PUT; TypeName is read-only.
+// CustomerMetaDataUpdate Billbee.Interfaces.BillbeeAPI.Models.CustomerMetaDataApiModel as sent
+// in a PUT. Billbee's swagger marks TypeName readOnly, but the official
+// PHP SDK sends it and Billbee accepts it, so it is allowed here
+// (custsync leaves it out: TypeId says the same). Open to new fields,
+// as CustomerUpdate.
 type CustomerMetaDataUpdate struct {
 	Id      nullable.Nullable[int64]  `json:"Id,omitempty"`
 	SubType nullable.Nullable[string] `json:"SubType,omitempty"`
@@ -90,6 +94,9 @@ type CustomerMetaDataUpdate struct {
 
 // CustomerUpdate Billbee.Interfaces.BillbeeAPI.Model.CustomerApiModel as sent in a PUT.
 // Every field is optional at the schema level; `null` clears a field.
+// Open to fields this spec does not know: a PUT replaces the record, so
+// clients send back every field they read, including ones Billbee adds
+// later (ASP.NET's model binder ignores members it does not know).
 // ArchivedAt and RestoredAt are listed in Billbee's docs but custsync
 // never sends them: their effect on a PUT is unknown.
 type CustomerUpdate struct {
@@ -173,11 +180,6 @@ type Forbidden = ErrorBody
 // envelope, an ASP.NET `{Message}`, or nothing. Parse leniently and keep
 // the raw body.
 type InternalError = ErrorBody
-
-// NotFound Billbee's error bodies are not documented and not uniform: an
-// envelope, an ASP.NET `{Message}`, or nothing. Parse leniently and keep
-// the raw body.
-type NotFound = ErrorBody
 
 // TooManyRequests Billbee's error bodies are not documented and not uniform: an
 // envelope, an ASP.NET `{Message}`, or nothing. Parse leniently and keep
@@ -578,8 +580,6 @@ type CustomerGetOneResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -606,11 +606,6 @@ func (r CustomerGetOneResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CustomerGetOneResponse) GetJSON403() *Forbidden {
 	return r.JSON403
-}
-
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r CustomerGetOneResponse) GetJSON404() *NotFound {
-	return r.JSON404
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -668,8 +663,6 @@ type CustomerUpdateResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
-	// JSON404 the response for an HTTP 404 `application/json` response
-	JSON404 *NotFound
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *TooManyRequests
 	// JSON500 the response for an HTTP 500 `application/json` response
@@ -696,11 +689,6 @@ func (r CustomerUpdateResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r CustomerUpdateResponse) GetJSON403() *Forbidden {
 	return r.JSON403
-}
-
-// GetJSON404 returns the response for an HTTP 404 `application/json` response
-func (r CustomerUpdateResponse) GetJSON404() *NotFound {
-	return r.JSON404
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -829,12 +817,8 @@ func ParseCustomerGetOneResponse(rsp *http.Response) (*CustomerGetOneResponse, e
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON404 = &dest
+	case rsp.StatusCode == 404:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests
@@ -910,12 +894,8 @@ func ParseCustomerUpdateResponse(rsp *http.Response) (*CustomerUpdateResponse, e
 		}
 		response.JSON403 = &dest
 
-	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
-		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
-			return nil, err
-		}
-		response.JSON404 = &dest
+	case rsp.StatusCode == 404:
+		break // No content-type
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest TooManyRequests

@@ -300,6 +300,10 @@ type ClientWithResponsesInterface interface {
 type UpdateCustomerResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *UpdateResult
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *UpdateResult
 	// JSON202 the response for an HTTP 202 `application/json` response
 	JSON202 *UpdateResult
 	// JSON400 the response for an HTTP 400 `application/json` response
@@ -310,6 +314,16 @@ type UpdateCustomerResponse struct {
 	JSON404 *Error
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r UpdateCustomerResponse) GetJSON200() *UpdateResult {
+	return r.JSON200
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r UpdateCustomerResponse) GetJSON201() *UpdateResult {
+	return r.JSON201
 }
 
 // GetJSON202 returns the response for an HTTP 202 `application/json` response
@@ -410,6 +424,20 @@ func ParseUpdateCustomerResponse(rsp *http.Response) (*UpdateCustomerResponse, e
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest UpdateResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest UpdateResult
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 202:
 		var dest UpdateResult
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {

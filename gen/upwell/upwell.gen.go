@@ -126,9 +126,34 @@ type Error_Error struct {
 // ErrorDetail defines model for ErrorDetail.
 type ErrorDetail struct {
 	// Code Example: VALIDATION_ERROR
-	Code    *string                 `json:"code,omitempty"`
-	Details *map[string]interface{} `json:"details,omitempty"`
-	Message *string                 `json:"message,omitempty"`
+	Code *string `json:"code,omitempty"`
+
+	// Details What failed. The error-codes page shows both an array of
+	// `{field, message}` (VALIDATION_ERROR) and a single object
+	// (`{field, issue}`, the "Error Response Format"), so both are
+	// accepted.
+	Details *ErrorDetail_Details `json:"details,omitempty"`
+	Message *string              `json:"message,omitempty"`
+}
+
+// ErrorDetailDetails0 defines model for ErrorDetail.Details.0.
+type ErrorDetailDetails0 = []ErrorFieldDetail
+
+// ErrorDetailDetails1 defines model for ErrorDetail.Details.1.
+type ErrorDetailDetails1 map[string]interface{}
+
+// ErrorDetail_Details What failed. The error-codes page shows both an array of
+// `{field, message}` (VALIDATION_ERROR) and a single object
+// (`{field, issue}`, the "Error Response Format"), so both are
+// accepted.
+type ErrorDetail_Details struct {
+	union json.RawMessage
+}
+
+// ErrorFieldDetail defines model for ErrorFieldDetail.
+type ErrorFieldDetail struct {
+	Field   *string `json:"field,omitempty"`
+	Message *string `json:"message,omitempty"`
 }
 
 // UpdateCustomerRequest Hasura rejects any other top-level key with 400 "Unexpected variable".
@@ -226,6 +251,68 @@ func (t Error_Error) MarshalJSON() ([]byte, error) {
 }
 
 func (t *Error_Error) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsErrorDetailDetails0 returns the union data inside the ErrorDetail_Details as a ErrorDetailDetails0
+func (t ErrorDetail_Details) AsErrorDetailDetails0() (ErrorDetailDetails0, error) {
+	var body ErrorDetailDetails0
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromErrorDetailDetails0 overwrites any union data inside the ErrorDetail_Details as the provided ErrorDetailDetails0
+func (t *ErrorDetail_Details) FromErrorDetailDetails0(v ErrorDetailDetails0) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeErrorDetailDetails0 performs a merge with any union data inside the ErrorDetail_Details, using the provided ErrorDetailDetails0
+func (t *ErrorDetail_Details) MergeErrorDetailDetails0(v ErrorDetailDetails0) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsErrorDetailDetails1 returns the union data inside the ErrorDetail_Details as a ErrorDetailDetails1
+func (t ErrorDetail_Details) AsErrorDetailDetails1() (ErrorDetailDetails1, error) {
+	var body ErrorDetailDetails1
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromErrorDetailDetails1 overwrites any union data inside the ErrorDetail_Details as the provided ErrorDetailDetails1
+func (t *ErrorDetail_Details) FromErrorDetailDetails1(v ErrorDetailDetails1) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeErrorDetailDetails1 performs a merge with any union data inside the ErrorDetail_Details, using the provided ErrorDetailDetails1
+func (t *ErrorDetail_Details) MergeErrorDetailDetails1(v ErrorDetailDetails1) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t ErrorDetail_Details) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *ErrorDetail_Details) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -539,10 +626,16 @@ type UpdateCustomerBySourceSystemIdResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
+	// JSON422 the response for an HTTP 422 `application/json` response
+	JSON422 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
 	// JSON500 the response for an HTTP 500 `application/json` response
 	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
 	// Headers429 the parsed response headers for an HTTP 429 response
 	Headers429 *UpdateCustomerBySourceSystemIdResponse429Headers
 }
@@ -572,6 +665,16 @@ func (r UpdateCustomerBySourceSystemIdResponse) GetJSON404() *Error {
 	return r.JSON404
 }
 
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r UpdateCustomerBySourceSystemIdResponse) GetJSON409() *Error {
+	return r.JSON409
+}
+
+// GetJSON422 returns the response for an HTTP 422 `application/json` response
+func (r UpdateCustomerBySourceSystemIdResponse) GetJSON422() *Error {
+	return r.JSON422
+}
+
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
 func (r UpdateCustomerBySourceSystemIdResponse) GetJSON429() *Error {
 	return r.JSON429
@@ -580,6 +683,11 @@ func (r UpdateCustomerBySourceSystemIdResponse) GetJSON429() *Error {
 // GetJSON500 returns the response for an HTTP 500 `application/json` response
 func (r UpdateCustomerBySourceSystemIdResponse) GetJSON500() *Error {
 	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r UpdateCustomerBySourceSystemIdResponse) GetJSON503() *Error {
+	return r.JSON503
 }
 
 // GetBody returns the raw response body bytes
@@ -696,6 +804,20 @@ func ParseUpdateCustomerBySourceSystemIdResponse(rsp *http.Response) (*UpdateCus
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -709,6 +831,13 @@ func ParseUpdateCustomerBySourceSystemIdResponse(rsp *http.Response) (*UpdateCus
 			return nil, err
 		}
 		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
 
 	}
 

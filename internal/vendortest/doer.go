@@ -7,8 +7,12 @@ import (
 )
 
 // DoerFunc answers requests in-process, without a network: the fuzz tests
-// use it to feed any status and body to a driver quickly.
+// use it (with adapter.WithTransport) to feed any status and body to a
+// driver quickly.
 type DoerFunc func(*http.Request) *http.Response
+
+// RoundTrip implements http.RoundTripper.
+func (f DoerFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f.Do(r) }
 
 // Do implements adapter.HTTPDoer.
 func (f DoerFunc) Do(r *http.Request) (*http.Response, error) {

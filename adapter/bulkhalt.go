@@ -1,0 +1,190 @@
+package adapter
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Halt says why a bulk run stopped starting records on its own: the
+// vendor could not be reached at all (see WithUnreachableAfter), or too
+// many records in a row failed retryably (see WithHaltAfter). Every
+// record the run did not send then fails with an Unavailable *Error that
+// wraps the Halt, so errors.As(out.Err, &halt) tells a halted run's
+// records from others, and halt.Reason says why, for people.
+type Halt struct {
+	// Reason says what made the run halt, e.g. "the vendor could not be
+	// reached for 20s (connection refused)".
+	Reason string
+	// Last is the failure that tipped the run over.
+	Last error
+}
+
+func (h *Halt) Error() string {
+	if h.Last == nil {
+		return "the bulk run halted: " + h.Reason
+	}
+	return fmt.Sprintf("the bulk run halted: %s (last: %v)", h.Reason, h.Last)
+}
+
+// Unwrap returns the failure that tipped the run over.
+func (h *Halt) Unwrap() error { return h.Last }
+
+// haltedError is the error of a record a halted run did not send, or
+// cut short in flight.
+func haltedError(h *Halt, inFlight bool) *Error {
+	e := &Error{Code: Unavailable, Retryable: true, Err: h}
+	var last *Error
+	if errors.As(h.Last, &last) {
+		e.Vendor = last.Vendor
+	}
+	if inFlight {
+		e.Message = "cut short in flight: the run halted: " + h.Reason
+	} else {
+		e.Message = "not sent: the run halted: " + h.Reason
+	}
+	if h.Last != nil {
+		e.Message += fmt.Sprintf(" (last: %v)", h.Last)
+	}
+	return e
+}
+
+// failureStreak counts records in a row that ended in a retryable failure
+// and halts the feed when there are too many.
+type failureStreak struct {
+	limit int
+	halt  func(*Halt)
+	mu    sync.Mutex
+	n     int
+}
+
+func (s *failureStreak) record(out Outcome) {
+	if s.limit <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if out.Err == nil || !retryable(out.Err) {
+		s.n = 0 // the vendor answered
+		return
+	}
+	s.n++
+	if s.n == s.limit {
+		s.halt(&Halt{Reason: fmt.Sprintf("%d records in a row failed with retryable errors", s.limit), Last: out.Err})
+	}
+}
+
+// reachability halts a run once the vendor has been unreachable for a
+// while: every attempt since the first one that could not reach it ended
+// the same way, and none was answered. Retries cannot help a refused
+// connection, a host name that does not resolve or a certificate that
+// does not verify, so the run says so within seconds instead of trying
+// every record at full length. Other network errors (a reset, a timeout)
+// come from a vendor that was reached, and neither start nor stop the
+// clock.
+type reachability struct {
+	after time.Duration
+	halt  func(*Halt)
+
+	mu    sync.Mutex
+	timer *time.Timer // running while the vendor is unreachable
+	gen   int         // bumped by every answer, so a stale timer does nothing
+	why   string
+	last  error
+}
+
+// attempt hears the end of one HTTP attempt (or, for an Updater that is
+// not a *Client, of one call): nil when the vendor answered.
+func (r *reachability) attempt(err error) {
+	if r.after <= 0 {
+		return
+	}
+	why, down := unreachable(err)
+	if err != nil && !down {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !down { // an answer: the vendor is there
+		if r.timer != nil {
+			r.timer.Stop()
+			r.timer = nil
+			r.gen++
+		}
+		return
+	}
+	r.why, r.last = why, err
+	if r.timer == nil {
+		gen := r.gen
+		r.timer = time.AfterFunc(r.after, func() { r.fire(gen) })
+	}
+}
+
+func (r *reachability) fire(gen int) {
+	r.mu.Lock()
+	if gen != r.gen || r.timer == nil {
+		r.mu.Unlock()
+		return
+	}
+	h := &Halt{Reason: fmt.Sprintf("the vendor could not be reached for %s (%s)", r.after, r.why), Last: r.last}
+	r.mu.Unlock()
+	r.halt(h)
+}
+
+// stop ends the clock when the run is over.
+func (r *reachability) stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+	r.gen++
+}
+
+// unreachable reports whether err says the vendor cannot be reached at
+// all, and how, in words: the connection was refused, the host has no
+// route or no address, or TLS could not be set up. None of these reaches
+// the vendor's application, so nothing was applied.
+func unreachable(err error) (why string, ok bool) {
+	if err == nil {
+		return "", false
+	}
+	var (
+		dns       *net.DNSError
+		verify    *tls.CertificateVerificationError
+		header    tls.RecordHeaderError
+		authority x509.UnknownAuthorityError
+		hostname  x509.HostnameError
+		invalid   x509.CertificateInvalidError
+		alert     tls.AlertError
+	)
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused", true
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route to the host", true
+	case errors.As(err, &dns):
+		return "the host name does not resolve: " + dns.Err, true
+	case errors.As(err, &verify), errors.As(err, &authority), errors.As(err, &hostname), errors.As(err, &invalid):
+		return "the TLS certificate does not verify", true
+	case errors.As(err, &header), strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
+		// net/http reports the second without wrapping the TLS error.
+		return "the server does not speak TLS", true
+	case errors.As(err, &alert):
+		return "the TLS handshake failed: " + alert.Error(), true
+	}
+	return "", false
+}
+
+// errorIsContext reports whether err is a bare context error.
+func errorIsContext(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}

@@ -1,0 +1,288 @@
+package adapter_test
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/custsync/custsync/adapter"
+)
+
+// orderUpdater records, per customer, the order in which updates reach it
+// and whether two were ever in flight at once.
+type orderUpdater struct {
+	delay func(u *adapter.CustomerUpdate) time.Duration
+	fail  func(u *adapter.CustomerUpdate, call int) error
+	key   func(u *adapter.CustomerUpdate) string // nil: the id
+
+	mu       sync.Mutex
+	inFlight map[string]int
+	overlaps []string
+	applied  map[string][]string // key -> names, in the order they were applied
+	calls    map[string]int      // name -> calls
+	maxAll   int
+	nowAll   int
+}
+
+func (o *orderUpdater) keyOf(u *adapter.CustomerUpdate) string {
+	if o.key != nil {
+		return o.key(u)
+	}
+	return u.ID
+}
+
+func (o *orderUpdater) Update(ctx context.Context, u *adapter.CustomerUpdate, _ ...adapter.CallOption) (*adapter.Result, error) {
+	k := o.keyOf(u)
+	name, _ := u.Name.Value()
+	o.mu.Lock()
+	if o.inFlight == nil {
+		o.inFlight, o.applied, o.calls = map[string]int{}, map[string][]string{}, map[string]int{}
+	}
+	o.inFlight[k]++
+	if o.inFlight[k] > 1 {
+		o.overlaps = append(o.overlaps, name)
+	}
+	o.nowAll++
+	o.maxAll = max(o.maxAll, o.nowAll)
+	o.calls[name]++
+	call := o.calls[name]
+	o.mu.Unlock()
+	defer func() {
+		o.mu.Lock()
+		o.inFlight[k]--
+		o.nowAll--
+		o.mu.Unlock()
+	}()
+	if o.delay != nil {
+		select {
+		case <-time.After(o.delay(u)):
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if o.fail != nil {
+		if err := o.fail(u, call); err != nil {
+			return nil, err
+		}
+	}
+	o.mu.Lock()
+	o.applied[k] = append(o.applied[k], name)
+	o.mu.Unlock()
+	return &adapter.Result{ID: u.ID, VendorID: "v" + u.ID, Attempts: 1}, nil
+}
+
+func nameOf(u *adapter.CustomerUpdate) string {
+	name, _ := u.Name.Value()
+	return name
+}
+
+// keyedOrderUpdater is an orderUpdater that tells UpdateAll its keys.
+type keyedOrderUpdater struct{ *orderUpdater }
+
+func (k keyedOrderUpdater) Key(u *adapter.CustomerUpdate) string { return k.keyOf(u) }
+
+// repeated yields n updates over ids customers in turn (id i%ids), each
+// named "<id> #<k>" with k counting that customer's updates from 1.
+func repeated(n, ids int) iter.Seq[*adapter.CustomerUpdate] {
+	return func(yield func(*adapter.CustomerUpdate) bool) {
+		for i := range n {
+			id := fmt.Sprintf("C-%d", i%ids)
+			if !yield(&adapter.CustomerUpdate{ID: id, Name: adapter.Set(fmt.Sprintf("%s #%d", id, i/ids+1))}) {
+				return
+			}
+		}
+	}
+}
+
+func wantInOrder(n, ids int) map[string][]string {
+	want := map[string][]string{}
+	for u := range repeated(n, ids) {
+		want[u.ID] = append(want[u.ID], nameOf(u))
+	}
+	return want
+}
+
+func TestUpdateAllKeepsEachCustomersUpdatesInInputOrder(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		records, ids int
+	}{
+		{"one customer 200 times at concurrency 16", 200, 1},
+		{"three customers interleaved", 300, 3},
+		{"many customers, each a few times", 1000, 97},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := &orderUpdater{delay: func(*adapter.CustomerUpdate) time.Duration {
+				return time.Duration(time.Now().UnixNano()%3) * 100 * time.Microsecond
+			}}
+			yielded := map[string][]string{}
+			for out := range adapter.UpdateAll(context.Background(), u, repeated(tc.records, tc.ids), adapter.WithConcurrency(16)) {
+				require.NoError(t, out.Err)
+				yielded[out.Update.ID] = append(yielded[out.Update.ID], nameOf(out.Update))
+			}
+			want := wantInOrder(tc.records, tc.ids)
+			assert.Empty(t, u.overlaps, "two updates of one customer were in flight together")
+			assert.Equal(t, want, u.applied, "each customer's updates reach the vendor in input order")
+			assert.Equal(t, want, yielded, "each customer's outcomes are yielded in input order")
+		})
+	}
+}
+
+func TestUpdateAllKeysByTheUpdatersOwnKey(t *testing.T) {
+	// Two spellings of one record, as Upwell's default sourceSystem makes
+	// "C-1" and {"sourceSystem": "ACME", "id": "C-1"} the same customer.
+	base := &orderUpdater{
+		key:   func(u *adapter.CustomerUpdate) string { return strings.ToUpper(u.ID) },
+		delay: func(*adapter.CustomerUpdate) time.Duration { return time.Millisecond },
+	}
+	updates := func(yield func(*adapter.CustomerUpdate) bool) {
+		for i := range 40 {
+			id := "c-1"
+			if i%2 == 1 {
+				id = "C-1"
+			}
+			if !yield(&adapter.CustomerUpdate{ID: id, Name: adapter.Set(fmt.Sprint(i))}) {
+				return
+			}
+		}
+	}
+	for out := range adapter.UpdateAll(context.Background(), keyedOrderUpdater{base}, updates, adapter.WithConcurrency(8)) {
+		require.NoError(t, out.Err)
+	}
+	assert.Empty(t, base.overlaps, "updates with equal keys were in flight together")
+	require.Len(t, base.applied["C-1"], 40)
+	for i, name := range base.applied["C-1"] {
+		assert.Equal(t, fmt.Sprint(i), name)
+	}
+}
+
+func TestUpdateAllLetsOtherCustomersFlowWhileOneWaits(t *testing.T) {
+	release := make(chan struct{})
+	var othersDone atomic.Int32
+	u := &orderUpdater{}
+	u.delay = func(cu *adapter.CustomerUpdate) time.Duration {
+		if cu.ID == "HOT" && nameOf(cu) == "HOT 1" {
+			<-release // the first update of HOT hangs until every other customer is done
+		}
+		return 0
+	}
+	updates := func(yield func(*adapter.CustomerUpdate) bool) {
+		for i := range 200 {
+			u := &adapter.CustomerUpdate{ID: fmt.Sprintf("other-%d", i), Name: adapter.Set("x")}
+			if i%10 == 0 {
+				u = &adapter.CustomerUpdate{ID: "HOT", Name: adapter.Set(fmt.Sprintf("HOT %d", i/10+1))}
+			}
+			if !yield(u) {
+				return
+			}
+		}
+	}
+	var hot []string
+	for out := range adapter.UpdateAll(context.Background(), u, updates, adapter.WithConcurrency(4)) {
+		require.NoError(t, out.Err)
+		if out.Update.ID != "HOT" {
+			if othersDone.Add(1) == 180 {
+				close(release)
+			}
+			continue
+		}
+		assert.EqualValues(t, 180, othersDone.Load(), "HOT's updates come after every other customer, which did not wait for it")
+		hot = append(hot, nameOf(out.Update))
+	}
+	assert.Equal(t, []string{"HOT 1", "HOT 2", "HOT 3", "HOT 4", "HOT 5", "HOT 6", "HOT 7", "HOT 8", "HOT 9", "HOT 10", "HOT 11", "HOT 12", "HOT 13", "HOT 14", "HOT 15", "HOT 16", "HOT 17", "HOT 18", "HOT 19", "HOT 20"}, hot)
+	assert.Empty(t, u.overlaps)
+}
+
+func TestUpdateAllReadsABoundedWayAheadWhenOneCustomerRepeats(t *testing.T) {
+	const records, concurrency = 100_000, 4
+	var pulled atomic.Int64
+	var done atomic.Int64
+	u := &scriptedUpdater{}
+	updates := func(yield func(*adapter.CustomerUpdate) bool) {
+		for i := range records {
+			pulled.Add(1)
+			if !yield(&adapter.CustomerUpdate{ID: "SAME", Name: adapter.Set(fmt.Sprint(i))}) {
+				return
+			}
+		}
+	}
+	var maxAhead int64
+	next := 0
+	for out := range adapter.UpdateAll(context.Background(), u, updates, adapter.WithConcurrency(concurrency)) {
+		require.NoError(t, out.Err)
+		require.Equal(t, next, out.Seq, "one customer's outcomes come in input order")
+		next++
+		maxAhead = max(maxAhead, pulled.Load()-done.Add(1))
+	}
+	assert.Equal(t, records, next)
+	// 64 parked per worker, one in flight, one in the reader's hand, and
+	// the outcome queue: independent of how often the customer repeats.
+	assert.LessOrEqual(t, maxAhead, int64(64*concurrency+2*concurrency+2))
+	assert.Equal(t, int32(1), u.maxSeen.Load(), "never two in flight for the customer")
+}
+
+func TestUpdateAllFinishesARecordsRetriesBeforeTheCustomersNextUpdate(t *testing.T) {
+	u := &orderUpdater{fail: func(cu *adapter.CustomerUpdate, call int) error {
+		if nameOf(cu) == "C-0 #1" && call < 3 {
+			return &adapter.Error{Code: adapter.Unavailable, Retryable: true, Attempts: 1}
+		}
+		return nil
+	}}
+	var calls []int
+	for out := range adapter.UpdateAll(context.Background(), u, repeated(20, 2), adapter.WithConcurrency(8), adapter.WithRecordPause(time.Millisecond)) {
+		require.NoError(t, out.Err)
+		if out.Update.ID == "C-0" {
+			calls = append(calls, out.Calls)
+		}
+	}
+	assert.Equal(t, []int{3, 1, 1, 1, 1, 1, 1, 1, 1, 1}, calls)
+	assert.Equal(t, wantInOrder(20, 2), u.applied, "C-0 #2 waited for the third call of C-0 #1")
+	assert.Empty(t, u.overlaps)
+}
+
+func TestUpdateAllReportsParkedUpdatesAtOnceWhenStopped(t *testing.T) {
+	stop, stopNow := context.WithCancelCause(context.Background())
+	defer stopNow(nil)
+	stopped := fmt.Errorf("operator said stop")
+	release := make(chan struct{})
+	u := &orderUpdater{delay: func(cu *adapter.CustomerUpdate) time.Duration {
+		if strings.HasSuffix(nameOf(cu), "#1") {
+			<-release
+		}
+		return 0
+	}}
+	const records, ids = 100, 4
+	notSent := 0
+	var mu sync.Mutex
+	go func() {
+		// Stop once every customer's first update is in flight.
+		assert.Eventually(t, func() bool {
+			u.mu.Lock()
+			defer u.mu.Unlock()
+			return u.nowAll == ids
+		}, 10*time.Second, time.Millisecond)
+		stopNow(stopped)
+	}()
+	for out := range adapter.UpdateAll(context.Background(), u, repeated(records, ids), adapter.WithConcurrency(ids), adapter.WithStop(stop)) {
+		if out.Calls > 0 {
+			require.NoError(t, out.Err)
+			continue
+		}
+		assert.ErrorIs(t, out.Err, stopped)
+		mu.Lock()
+		notSent++
+		if notSent == records-ids {
+			close(release) // the in-flight updates finish only after every other record was reported
+		}
+		mu.Unlock()
+	}
+	assert.Equal(t, records-ids, notSent, "the parked and queued updates were reported while the first ones were still in flight")
+}

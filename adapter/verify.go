@@ -1,0 +1,238 @@
+package adapter
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"strings"
+	"unicode"
+)
+
+// Mismatch is a field the vendor confirmed but did not store as sent: what
+// the update sent and what the vendor's answer says it stored, both as
+// JSON. Drivers whose vendor answers with the stored record (Upwell's
+// returning, Billbee's PUT answer) compare every field they sent with it;
+// BlueTape answers with an id only, so its updates carry no mismatches.
+//
+// Vendors normalise some values, and those differences do not count:
+//
+//   - email and ccEmails: letter case and surrounding spaces
+//     ("Ap@Acme.example" stored as "ap@acme.example");
+//   - phone: everything but the digits, and "+" written as "00"
+//     ("+49 30 1234-56" stored as "0049301234 56");
+//   - vatId: spaces, dots and dashes, and letter case ("de 123.456.789"
+//     stored as "DE123456789");
+//   - a cleared field stored as "" or [] instead of null.
+//
+// Every other difference counts: another text, another number (compared
+// exactly, 1e400 included), a field set but stored empty, a field cleared
+// but still stored. A field the answer does not show is not checked. With
+// WithStrict a mismatch fails the update (it was applied all the same).
+type Mismatch struct {
+	Field  string          `json:"field"`  // portable field name
+	Sent   json.RawMessage `json:"sent"`   // the value sent; null for a clear
+	Stored json.RawMessage `json:"stored"` // the value the vendor says it stored
+}
+
+func (m Mismatch) String() string {
+	return fmt.Sprintf("%s: sent %s, stored %s", m.Field, m.Sent, m.Stored)
+}
+
+// Verifier collects the mismatches between an update and a stored record;
+// drivers use it with VerifyField. The zero value is ready to use.
+type Verifier struct{ list []Mismatch }
+
+// Mismatches returns what was collected, nil when everything matched.
+func (v *Verifier) Mismatches() []Mismatch { return v.list }
+
+// VerifyField compares one field of an update with column of the stored
+// record (raw JSON by column name) and records a mismatch. Absent fields
+// and columns the record does not show are not checked.
+func VerifyField[T any](v *Verifier, field string, f Field[T], stored map[string]json.RawMessage, column string) {
+	if f.IsAbsent() {
+		return
+	}
+	got, ok := stored[column]
+	if !ok {
+		return
+	}
+	sent := json.RawMessage("null")
+	if value, set := f.Value(); set {
+		b, err := json.Marshal(value)
+		if err != nil {
+			return // not a value we could have sent
+		}
+		sent = b
+	}
+	if !storedAsSent(field, sent, got) {
+		v.list = append(v.list, Mismatch{Field: field, Sent: sent, Stored: bytes.TrimSpace(got)})
+	}
+}
+
+// storedAsSent reports whether stored is sent, up to the normalisations
+// Mismatch documents for the field.
+func storedAsSent(field string, sent, stored json.RawMessage) bool {
+	stored = bytes.TrimSpace(stored)
+	if bytes.Equal(sent, stored) {
+		return true // the common case, without decoding anything
+	}
+	if len(sent) > 0 && sent[0] == '"' && len(stored) > 0 && stored[0] == '"' {
+		var a, b string
+		if json.Unmarshal(sent, &a) == nil && json.Unmarshal(stored, &b) == nil {
+			if norm := normaliserFor(field); norm != nil {
+				return norm(a) == norm(b)
+			}
+			return a == b
+		}
+	}
+	s, errS := decodeExact(sent)
+	g, errG := decodeExact(stored)
+	if errS != nil || errG != nil {
+		return bytes.Equal(bytes.TrimSpace(sent), bytes.TrimSpace(stored))
+	}
+	if s == nil {
+		return g == nil || g == "" || isEmptyList(g)
+	}
+	return equalJSON(s, g, normaliserFor(field))
+}
+
+func isEmptyList(v any) bool {
+	l, ok := v.([]any)
+	return ok && len(l) == 0
+}
+
+func normaliserFor(field string) func(string) string {
+	switch field {
+	case FieldEmail, FieldCCEmails:
+		return func(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+	case FieldPhone:
+		return normalPhone
+	case FieldVATID:
+		return func(s string) string {
+			return strings.ToUpper(strings.Map(func(r rune) rune {
+				if unicode.IsSpace(r) || r == '.' || r == '-' {
+					return -1
+				}
+				return r
+			}, s))
+		}
+	}
+	return nil
+}
+
+// normalPhone keeps the digits, with a leading "+" written as "00".
+func normalPhone(s string) string {
+	s = strings.TrimSpace(s)
+	var b strings.Builder
+	if strings.HasPrefix(s, "+") {
+		b.WriteString("00")
+	}
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// decodeExact decodes JSON keeping numbers as json.Number.
+func decodeExact(raw json.RawMessage) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	err := dec.Decode(&v)
+	return v, err
+}
+
+// equalJSON compares decoded JSON values: numbers by value, exactly;
+// strings through norm when given.
+func equalJSON(a, b any, norm func(string) string) bool {
+	switch a := a.(type) {
+	case string:
+		b, ok := b.(string)
+		if !ok {
+			return false
+		}
+		if norm != nil {
+			return norm(a) == norm(b)
+		}
+		return a == b
+	case json.Number:
+		b, ok := b.(json.Number)
+		return ok && equalNumbers(a, b)
+	case map[string]any:
+		b, ok := b.(map[string]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for k, va := range a {
+			vb, ok := b[k]
+			if !ok || !equalJSON(va, vb, norm) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		b, ok := b.([]any)
+		if !ok || len(a) != len(b) {
+			return false
+		}
+		for i := range a {
+			if !equalJSON(a[i], b[i], norm) {
+				return false
+			}
+		}
+		return true
+	default: // bool, nil
+		return a == b
+	}
+}
+
+// maxExactDigits bounds the numbers compared by value: big.Rat would
+// expand 1e999999999 into a billion digits. Longer ones (or exponents
+// beyond ±10000) are compared as written.
+const maxExactDigits = 400
+
+// equalNumbers compares two JSON numbers by value, exactly: 1e400 equals
+// 10e399, 1.0 equals 1, and no float64 rounding is involved.
+func equalNumbers(a, b json.Number) bool {
+	if a == b {
+		return true
+	}
+	ra, okA := exactNumber(string(a))
+	rb, okB := exactNumber(string(b))
+	if !okA || !okB {
+		return false
+	}
+	return ra.Cmp(rb) == 0
+}
+
+func exactNumber(s string) (*big.Rat, bool) {
+	if len(s) > maxExactDigits {
+		return nil, false
+	}
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		var exp int
+		if _, err := fmt.Sscan(s[i+1:], &exp); err != nil || exp > 10000 || exp < -10000 {
+			return nil, false
+		}
+	}
+	r, ok := new(big.Rat).SetString(s)
+	return r, ok
+}
+
+// StoredString returns the text of a JSON string, and false for anything
+// else (null, a number, an object, nothing): drivers read the few values
+// they need from vendor answers with it, never failing on another shape.
+func StoredString(raw json.RawMessage) (string, bool) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || raw[0] != '"' {
+		return "", false
+	}
+	var s string
+	if json.Unmarshal(raw, &s) != nil {
+		return "", false
+	}
+	return s, true
+}

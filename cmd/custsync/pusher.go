@@ -77,7 +77,7 @@ type pusher struct {
 	pending    map[int]pendingRecord
 	maxPending int // high-water mark of pending, for tests of flat memory
 	ok, failed int
-	unchanged  int // succeeded without a write (Result.Unchanged)
+	unchanged  int            // succeeded without a write (Result.Unchanged)
 	notSent    int            // records never sent: an interrupt, the deadline, a halt, a failures-file error
 	read       int            // records read (lines that are not blank)
 	byCode     map[string]int // failures-file lines by code

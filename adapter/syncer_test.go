@@ -277,3 +277,24 @@ func TestUpdateAllThroughASyncerReportsSkippedRecordsAsNotAttempted(t *testing.T
 	assert.Equal(t, 198, skipped)
 	assert.Len(t, vendor.received(), 2)
 }
+
+func TestUpdateAllThroughASyncerSendsALaterDuplicateThatEqualsLastNight(t *testing.T) {
+	vendor := &vendorLog{}
+	c, _ := newFake(t, vendor.handle)
+	s := adapter.NewSyncer(c, newStore(t))
+	push(t, s, named("C-1", "Acme"))
+	vendor.reset()
+
+	tonight := []*adapter.CustomerUpdate{named("C-1", "Acme Corp"), named("C-2", "Bolt"), named("C-1", "Acme")}
+	for out := range adapter.UpdateAll(context.Background(), s, slices.Values(tonight), adapter.WithConcurrency(8)) {
+		require.NoError(t, out.Err)
+		assert.False(t, out.Result.Skipped, "update %d", out.Seq)
+	}
+	var c1 []string
+	for _, name := range vendor.received() {
+		if name != "Bolt" {
+			c1 = append(c1, name)
+		}
+	}
+	assert.Equal(t, []string{"Acme Corp", "Acme"}, c1, "C-1's updates both go out, in input order")
+}

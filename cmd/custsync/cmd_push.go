@@ -161,6 +161,10 @@ func (a *app) push(args []string) int {
 	if err := pf.check(); err != nil {
 		return a.fail("push", err)
 	}
+	spec := stateSpec(pf.state, pf.stateSet)
+	if spec == "" && (pf.refreshAfter > 0 || pf.force) {
+		return a.fail("push", usagef("--refresh-after and --force need a state store (--state or %s)", envState))
+	}
 	vendor, err := tf.check()
 	if err != nil {
 		return a.fail("push", err)
@@ -180,10 +184,6 @@ func (a *app) push(args []string) int {
 	}
 	defer t.close()
 	var updater adapter.Updater = t.client
-	spec := stateSpec(pf.state, pf.stateSet)
-	if spec == "" && (pf.refreshAfter > 0 || pf.force) {
-		return a.fail("push", usagef("--refresh-after and --force need a state store (--state or %s)", envState))
-	}
 	if spec != "" {
 		store, name, err := openState(a.stop, spec)
 		if err != nil {

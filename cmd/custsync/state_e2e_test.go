@@ -294,3 +294,33 @@ func TestPushResumesAfterKill9(t *testing.T) {
 		})
 	}
 }
+
+func TestPushRefusesAStateItCannotOpenAndSendsNothing(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, state, want string
+	}{
+		{"a file in a directory that does not exist", "no/such/dir/state.db", "no/such/dir"},
+		{"a database that does not answer, named without its password", "postgres://sync:s3cret-pw@127.0.0.1:1/state?connect_timeout=2", "127.0.0.1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := newSandbox(t)
+			dir := t.TempDir()
+			input := writeFile(t, dir, "in.jsonl", `{"id":"C-1001","email":"x@acme.example"}`+"\n")
+			out := runBinary(t, invocation{args: []string{"push", "--vendor", "upwell", "--base-url", srv.URL(specs.Upwell),
+				"--file", input, "--state", tt.state}, env: demoEnv(specs.Upwell), dir: dir})
+			assert.Equal(t, exitUsage, out.code)
+			assert.Contains(t, out.stderr, tt.want)
+			assert.NotContains(t, out.stderr+out.stdout, "s3cret-pw")
+			assert.Zero(t, srv.Stats(specs.Upwell).Requests)
+		})
+	}
+	t.Run("--force without a state is a usage error", func(t *testing.T) {
+		t.Parallel()
+		out := runBinary(t, invocation{args: []string{"push", "--vendor", "upwell", "--sandbox", "--file", "x.jsonl", "--force"}, env: demoEnv(specs.Upwell)})
+		assert.Equal(t, exitUsage, out.code)
+		assert.Contains(t, out.stderr, "need a state store")
+	})
+}

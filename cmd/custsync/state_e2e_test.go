@@ -324,3 +324,33 @@ func TestPushRefusesAStateItCannotOpenAndSendsNothing(t *testing.T) {
 		assert.Contains(t, out.stderr, "need a state store")
 	})
 }
+
+func TestTwoPushesAtOnceShareOneState(t *testing.T) {
+	t.Parallel()
+	for _, kind := range stateKinds() {
+		t.Run("with the "+kind.name+" store", func(t *testing.T) {
+			t.Parallel()
+			const n = 600
+			srv := newSandbox(t, sandbox.WithSyntheticCustomers(n))
+			dir := t.TempDir()
+			state := kind.state(t, dir)
+			input := writeFile(t, dir, "export.jsonl", upwellExport(n, nil))
+			args := []string{"push", "--vendor", "upwell", "--base-url", srv.URL(specs.Upwell), "--file", input,
+				"--state", state, "--concurrency", "8", "--json"}
+			var wg sync.WaitGroup
+			outs := make([]outcome, 2)
+			for i := range outs {
+				wg.Go(func() { outs[i] = runBinary(t, invocation{args: args, env: demoEnv(specs.Upwell), dir: dir}) })
+			}
+			wg.Wait()
+			for _, out := range outs {
+				require.Equal(t, exitOK, out.code, out.stderr)
+				got := decodePush(t, out)
+				assert.Equal(t, n, got.Succeeded+got.Unchanged)
+			}
+			again := runBinary(t, invocation{args: args, env: demoEnv(specs.Upwell), dir: dir})
+			require.Equal(t, exitOK, again.code, again.stderr)
+			assert.Equal(t, pushJSONOut{Unchanged: n}, decodePush(t, again), "both runs' confirmations are in the one state")
+		})
+	}
+}

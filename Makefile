@@ -37,6 +37,7 @@ bench: ## Benchmarks (e.g. the share of Billbee's allowed rate a throttled bulk 
 FUZZTIME ?= 30s
 fuzz: ## Run each fuzz target for FUZZTIME (their seed corpora run in every go test).
 	$(GO) test ./adapter -run '^$$' -fuzz FuzzParseCustomerUpdate -fuzztime $(FUZZTIME)
+	$(GO) test ./adapter -run '^$$' -fuzz FuzzDigest -fuzztime $(FUZZTIME)
 	$(GO) test ./wiretime -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	@for p in upwell bluetape billbee; do \
 		$(GO) test ./adapter/$$p -run '^$$' -fuzz FuzzResponseDecoding -fuzztime $(FUZZTIME) || exit 1; \

@@ -477,7 +477,7 @@ func TestUnknownCustomerIsNotFound(t *testing.T) {
 		srv := vendortest.New(t, specs.Billbee, "", vendortest.Response{Status: 404})
 		c := newClient(t, srv.URL())
 
-		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max")})
+		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max Mustermann")})
 		assert.True(t, errors.Is(err, adapter.ErrNotFound), "%v", err)
 		e := asError(t, err)
 		assert.Equal(t, "Customer_GetOne", e.Operation)
@@ -503,7 +503,7 @@ func TestUnknownCustomerIsNotFound(t *testing.T) {
 			vendortest.JSON(200, `{"ErrorMessage":null,"ErrorCode":0,"ErrorDescription":"NoError","Data":null}`))
 		c := newClient(t, srv.URL())
 
-		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max")})
+		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max Mustermann")})
 		assert.True(t, errors.Is(err, adapter.ErrNotFound), "%v", err)
 		assert.Contains(t, err.Error(), "no customer with id 42")
 		assert.Len(t, srv.Requests(), 1, "no PUT")
@@ -512,7 +512,7 @@ func TestUnknownCustomerIsNotFound(t *testing.T) {
 		srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t), vendortest.Response{Status: 404})
 		c := newClient(t, srv.URL())
 
-		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 		assert.True(t, errors.Is(err, adapter.ErrNotFound), "%v", err)
 		assert.Equal(t, "Customer_Update", asError(t, err).Operation)
 		assert.Equal(t, 2, asError(t, err).Attempts)
@@ -536,7 +536,7 @@ func TestAReadOfAnotherCustomerIsNotWrittenBack(t *testing.T) {
 	srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t))
 	c := newClient(t, srv.URL())
 
-	_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max")})
+	_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max Mustermann")})
 	e := asError(t, err)
 	assert.Equal(t, adapter.Internal, e.Code)
 	assert.Contains(t, e.Message, "asked for customer 42, Billbee answered with customer 100000150176895")
@@ -583,7 +583,7 @@ func TestEnvelopeErrorsOnHTTP200AreErrors(t *testing.T) {
 			srv := vendortest.New(t, specs.Billbee, "", vendortest.JSON(200, tt.body))
 			c := newClient(t, srv.URL())
 
-			_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+			_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 			e := asError(t, err)
 			assert.Equal(t, tt.code, e.Code)
 			assert.Equal(t, tt.vendorCode, e.VendorCode)
@@ -596,7 +596,7 @@ func TestEnvelopeErrorsOnHTTP200AreErrors(t *testing.T) {
 			srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t), vendortest.JSON(200, tt.body))
 			c := newClient(t, srv.URL())
 
-			_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+			_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 			e := asError(t, err)
 			assert.Equal(t, tt.code, e.Code)
 			assert.Equal(t, tt.vendorCode, e.VendorCode)
@@ -659,7 +659,7 @@ func TestHTTPStatusesMapToPortableCodes(t *testing.T) {
 				srv := vendortest.New(t, specs.Billbee, "", answers...)
 				c := newClient(t, srv.URL())
 
-				_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+				_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 				e := asError(t, err)
 				assert.Equal(t, tt.code, e.Code)
 				assert.Equal(t, tt.answer.Status, e.HTTPStatus)
@@ -688,7 +688,7 @@ func TestModelStateMessagesAreCapped(t *testing.T) {
 	srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t), vendortest.JSON(400, string(body)))
 	c := newClient(t, srv.URL())
 
-	_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+	_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 	e := asError(t, err)
 	assert.Equal(t, adapter.InvalidArgument, e.Code)
 	assert.True(t, strings.HasPrefix(e.Message, "Die Anforderung ist ungültig. (model.Field00: Der Wert"), e.Message)
@@ -732,7 +732,7 @@ func TestBodiesThatAreNotTheEnvelopeGiveTypedErrors(t *testing.T) {
 
 				var err error
 				require.NotPanics(t, func() {
-					_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+					_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 				})
 				e := asError(t, err)
 				assert.Equal(t, tt.code, e.Code, "%v", err)
@@ -815,7 +815,7 @@ func TestAWriteAnsweredWithNoContentSucceeds(t *testing.T) {
 	srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t), vendortest.Response{Status: 204, OffSpec: true})
 	c := newClient(t, srv.URL())
 
-	res, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+	res, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 	require.NoError(t, err)
 	assert.Equal(t, 204, res.HTTPStatus)
 	assert.Equal(t, customerID, res.VendorID)
@@ -826,7 +826,7 @@ func TestARedirectIsNotFollowed(t *testing.T) {
 		Header: map[string]string{"Location": "https://elsewhere.example/api/v1/customers/100000150176895"}, OffSpec: true})
 	c := newClient(t, srv.URL())
 
-	_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+	_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 	e := asError(t, err)
 	assert.Equal(t, adapter.FailedPrecondition, e.Code)
 	assert.Equal(t, 302, e.HTTPStatus)
@@ -842,7 +842,7 @@ func TestACanceledContextComesBackAsItIs(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 
-	_, err := c.Update(ctx, &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+	_, err := c.Update(ctx, &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Empty(t, srv.Requests())
 }
@@ -964,7 +964,7 @@ func TestCredentialsNeverLeak(t *testing.T) {
 			c, err := billbee.New(cfg, adapter.WithBaseURL(srv.URL()), adapter.WithLogger(logger), noRetries)
 			require.NoError(t, err)
 
-			_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: "100000150176896", Name: adapter.Set("Max")})
+			_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: "100000150176896", Name: adapter.Set("Max Mustermann")})
 			e := asError(t, err)
 			reqs := srv.Requests()
 			require.NotEmpty(t, reqs)
@@ -1030,7 +1030,7 @@ func TestFromEnvReadsAllThreeCredentials(t *testing.T) {
 		c, err := billbee.FromEnv(adapter.WithBaseURL(srv.URL()))
 		require.NoError(t, err)
 
-		_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+		_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 		require.NoError(t, err)
 		for _, r := range srv.Requests() {
 			assert.Equal(t, "env-key-1234", r.Header.Get("X-Billbee-Api-Key"))

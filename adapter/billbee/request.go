@@ -19,8 +19,9 @@ import (
 // raw JSON fields of Data, so fields the spec does not know survive the
 // write.
 type customer struct {
-	typed gen.Customer
-	raw   map[string]json.RawMessage
+	typed  gen.Customer
+	raw    map[string]json.RawMessage
+	status int // HTTP status of the read
 }
 
 // get reads the customer the update is about. Every way the read can fail
@@ -63,7 +64,7 @@ func (d *driver) get(ctx context.Context, id int64) (customer, error) {
 		e.Code = adapter.FailedPrecondition
 		return customer{}, e
 	}
-	return customer{typed: c, raw: data}, nil
+	return customer{typed: c, raw: data, status: resp.StatusCode}, nil
 }
 
 // put writes the whole record back, and compares what the answer shows

@@ -205,6 +205,14 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	if !hasInput && body.CustomerRulesInput == nil {
 		return nil, adapter.InvalidField("", "refusing to send an empty update")
 	}
+	if adapter.IsDryRun(ctx) {
+		// The generated client writes the body with encoding/json too.
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		return &adapter.Result{DryRun: &adapter.DryRunReport{Method: http.MethodPut, Path: "/api/rest/customers", Body: b}}, nil
+	}
 	resp, err := d.client.UpdateCustomerBySourceSystemId(ctx, nil, body)
 	if err != nil {
 		return nil, err

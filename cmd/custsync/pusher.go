@@ -77,6 +77,7 @@ type pusher struct {
 	pending    map[int]pendingRecord
 	maxPending int // high-water mark of pending, for tests of flat memory
 	ok, failed int
+	unchanged  int            // succeeded without a write (Result.Unchanged)
 	notSent    int            // records never sent: an interrupt, the deadline, a halt, a failures-file error
 	read       int            // records read (lines that are not blank)
 	byCode     map[string]int // failures-file lines by code
@@ -94,11 +95,14 @@ type pushSettings struct {
 	recordAttempts int
 	haltAfter      int
 	deadline       time.Duration // 0: none
+	// callOptions apply to every update (--dry-run).
+	callOptions []adapter.CallOption
 }
 
 // pushReport is the outcome of a whole push.
 type pushReport struct {
 	ok, failed, notSent int
+	unchanged           int // succeeded without a write: the state store, or Billbee's no-op
 	records             int
 	byCode, dropped     map[string]int
 	elapsed             time.Duration
@@ -141,12 +145,16 @@ func (p *pusher) run() pushReport {
 	// retrying of failed ones.
 	for out := range adapter.UpdateAll(p.abort, p.updater, p.records,
 		adapter.WithConcurrency(p.settings.concurrency), adapter.WithRecordAttempts(p.settings.recordAttempts),
-		adapter.WithHaltAfter(p.settings.haltAfter), adapter.WithStop(p.stopFeed)) {
+		adapter.WithHaltAfter(p.settings.haltAfter), adapter.WithStop(p.stopFeed),
+		adapter.WithCallOptions(p.settings.callOptions...)) {
 		p.mu.Lock()
 		rec := p.pending[out.Seq]
 		delete(p.pending, out.Seq)
 		p.noteHalt(out.Err)
 		switch {
+		case out.Err == nil && out.Result != nil && out.Result.Unchanged:
+			p.unchanged++
+			p.advance(rec.size)
 		case out.Err == nil:
 			p.ok++
 			if out.Result != nil {
@@ -172,7 +180,7 @@ func (p *pusher) run() pushReport {
 	p.mu.Unlock()
 	p.progress.finish()
 	return pushReport{
-		ok: p.ok, failed: p.failed, notSent: p.notSent, records: p.read,
+		ok: p.ok, failed: p.failed, notSent: p.notSent, unchanged: p.unchanged, records: p.read,
 		byCode: p.byCode, dropped: p.dropped,
 		elapsed:     time.Since(p.started),
 		readErr:     p.readErr,
@@ -329,7 +337,7 @@ func (p *pusher) snapshot() counts {
 }
 
 func (p *pusher) countsLocked() counts {
-	return counts{ok: p.ok, failed: p.failed, notSent: p.notSent, elapsed: time.Since(p.started)}
+	return counts{ok: p.ok + p.unchanged, failed: p.failed, notSent: p.notSent, elapsed: time.Since(p.started)}
 }
 
 // announceInterrupt tells the user what the first interrupt does, and

@@ -257,7 +257,8 @@ func openInput(path string, stdin io.Reader) (in io.ReadCloser, info fs.FileInfo
 func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 	rate := 0.0
 	if s := r.elapsed.Seconds(); s > 0 {
-		rate = float64(r.ok+r.unchanged+r.failed) / s // records not sent took no time
+		// Only records tried count: unchanged and not-sent ones took no request.
+		rate = float64(r.ok+r.failed) / s
 	}
 	notSentIn := "code Canceled in the failures file"
 	if r.failuresAt != "" {
@@ -352,7 +353,7 @@ type pushSummaryJSON struct {
 	HaltReason       string         `json:"haltReason"`
 	FailuresFile     string         `json:"failuresFile"` // "" when nothing failed
 	ElapsedSeconds   float64        `json:"elapsedSeconds"`
-	RecordsPerSecond float64        `json:"recordsPerSecond"` // records tried, per second
+	RecordsPerSecond float64        `json:"recordsPerSecond"` // records tried (succeeded + failed), per second
 }
 
 func (a *app) pushJSON(r pushReport, pf pushFlags, rate float64) {

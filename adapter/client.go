@@ -41,7 +41,7 @@ type Driver interface {
 	Account() string
 	// Key is the vendor's own key for the record u addresses, after
 	// defaults (Upwell: sourceSystem + id; the others: the id). Equal keys
-	// address the same record; u has passed Validate.
+	// address the same record. u may be invalid: Key must not fail.
 	Key(u *CustomerUpdate) string
 }
 
@@ -198,14 +198,12 @@ func (c *Client) Account() string { return c.drv.Account() }
 // Key returns the vendor's own key for the record u addresses, after the
 // client's defaults: Upwell's is sourceSystem + id (as a JSON array,
 // ["ACME","C-1001"]), BlueTape's and Billbee's the id. Two updates with
-// equal keys address the same record, whatever else differs. For an
-// update that would fail validation, Key is u.ID.
+// equal keys address the same record, whatever else differs, valid or
+// not: a bulk run holds a customer's later updates back behind a failed
+// one, an invalid one included.
 func (c *Client) Key(u *CustomerUpdate) string {
 	if u == nil {
 		return ""
-	}
-	if u.validate() != nil || c.drv.Validate(u) != nil {
-		return u.ID
 	}
 	return c.drv.Key(u)
 }

@@ -27,7 +27,9 @@ however long it is.
 Lines for the same customer (the vendor's own key: Upwell's sourceSystem
 and id, the id elsewhere) are never sent at the same time and apply in
 the order of the file, so the last line wins; other customers keep
-flowing meanwhile.
+flowing meanwhile. Once a customer's line fails, its later lines are
+held back (code FailedPrecondition, nothing sent) and follow it in the
+failures file, so pushing that file again keeps their order.
 
 Every record ends in exactly one of three places: succeeded; failed (in
 the failures file with the vendor's error); or not sent (in the failures

@@ -163,7 +163,7 @@ func (p *pusher) run() pushReport {
 				}
 			}
 			p.advance(rec.size)
-		case out.Calls == 0:
+		case out.Calls == 0 && !errors.Is(out.Err, adapter.ErrFailedPrecondition):
 			p.recordFailure(rec, notSentReason(out.Err))
 		default:
 			p.recordFailure(rec, outcomeError(out))

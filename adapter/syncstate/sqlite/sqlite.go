@@ -27,6 +27,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -34,7 +35,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+	sqlitedriver "modernc.org/sqlite" // the database/sql driver "sqlite"
 
 	"github.com/custsync/custsync/adapter/syncstate"
 	"github.com/custsync/custsync/adapter/syncstate/internal/groupcommit"
@@ -101,12 +102,48 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite state %s: %w", path, err)
 	}
 	s := &Store{db: db, path: path}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrateInTurn(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
 	s.writer = groupcommit.New(s.commit, maxBatch)
 	return s, nil
+}
+
+// migrateInTurn runs migrate, and again while another process holds the
+// file. Pushes started together on one file meet here, and some of
+// SQLite's lock transitions (switching a new file to WAL, recovering the
+// WAL index, lock upgrades it refuses to avoid deadlock) answer
+// SQLITE_BUSY at once instead of consulting the busy timeout: seen as
+// "database is locked" failing one of two pushes started together. Open
+// waits its turn, up to BusyTimeout.
+func (s *Store) migrateInTurn(ctx context.Context) error {
+	deadline := time.Now().Add(BusyTimeout)
+	pause := 5 * time.Millisecond
+	for {
+		err := s.migrate(ctx)
+		if err == nil || !isBusy(err) || time.Now().Add(pause).After(deadline) {
+			return err
+		}
+		t := time.NewTimer(pause + rand.N(pause))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		pause = min(2*pause, 250*time.Millisecond)
+	}
+}
+
+// isBusy reports SQLITE_BUSY and SQLITE_LOCKED, with their extended codes.
+func isBusy(err error) bool {
+	var e *sqlitedriver.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	code := e.Code() & 0xff
+	return code == 5 || code == 6
 }
 
 func (s *Store) migrate(ctx context.Context) error {

@@ -215,3 +215,43 @@ func crashWriter(path string) {
 func BenchmarkSecondNight(b *testing.B) {
 	statetest.BenchmarkSecondNight(b, statetest.HarnessFunc(newStorage))
 }
+
+func TestConcurrentFirstOpensAgreeOnOneSchema(t *testing.T) {
+	// Pushes started together on a new state file, each its own process:
+	// switching the file to WAL needs it to itself, and SQLite answers the
+	// others SQLITE_BUSY at once, without the busy timeout. Open must wait
+	// its turn instead of failing the push.
+	if path := os.Getenv("SQLITE_STATE_OPENER"); path != "" {
+		s, err := sqlite.Open(context.Background(), path)
+		if err == nil {
+			err = s.Close()
+		}
+		if err != nil {
+			fmt.Println("error", err)
+			os.Exit(1)
+		}
+		return
+	}
+	for round := range 5 {
+		path := filepath.Join(t.TempDir(), fmt.Sprintf("state-%d.db", round))
+		cmds := make([]*exec.Cmd, 6)
+		for i := range cmds {
+			cmds[i] = exec.Command(os.Args[0], "-test.run", "^TestConcurrentFirstOpensAgreeOnOneSchema$")
+			cmds[i].Env = append(os.Environ(), "SQLITE_STATE_OPENER="+path)
+		}
+		outs := make(chan string, len(cmds))
+		for _, cmd := range cmds {
+			go func() {
+				out, err := cmd.CombinedOutput()
+				if err != nil {
+					outs <- fmt.Sprintf("%v: %s", err, out)
+					return
+				}
+				outs <- ""
+			}()
+		}
+		for range cmds {
+			assert.Empty(t, <-outs, "round %d: every process opened the new file", round)
+		}
+	}
+}

@@ -256,6 +256,11 @@ func parseID(s string) (int64, error) {
 	if id <= 0 {
 		return 0, adapter.InvalidField(adapter.FieldID, "%q is not a Billbee customer id; %s", s, want)
 	}
+	if s[0] == '0' {
+		// "0200" would update customer 200 while ordering, hold-backs and the
+		// state store key it apart from "200": refuse rather than normalise.
+		return 0, adapter.InvalidField(adapter.FieldID, "%q has a leading zero; Billbee ids are written without one (%q)", s, strconv.FormatInt(id, 10))
+	}
 	return id, nil
 }
 

@@ -427,6 +427,7 @@ func TestInvalidInputIsRefusedBeforeAnyRequest(t *testing.T) {
 		{"a negative id", adapter.CustomerUpdate{ID: "-5"}, "id", `"-5" is not a Billbee customer id`},
 		{"an id with a plus sign", adapter.CustomerUpdate{ID: "+5"}, "id", `"+5" is not a Billbee customer id`},
 		{"an id with a decimal point", adapter.CustomerUpdate{ID: "1.5"}, "id", `"1.5" is not a Billbee customer id`},
+		{"an id with a leading zero, which would address another spelling's record", adapter.CustomerUpdate{ID: "0200000000000001"}, "id", "leading zero"},
 		{"an id beyond int64", adapter.CustomerUpdate{ID: "99999999999999999999"}, "id", "out of range"},
 		{"customer type 2", adapter.CustomerUpdate{Billbee: &adapter.BillbeeFields{Type: adapter.Set[int32](2)}}, "billbee.type", "0 (end customer) and 1 (business customer)"},
 		{"customer type -1", adapter.CustomerUpdate{Billbee: &adapter.BillbeeFields{Type: adapter.Set[int32](-1)}}, "billbee.type", "is -1"},
@@ -776,6 +777,16 @@ func TestOddValuesInTheWritesAnswerNeverFailTheUpdate(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, customerID, res.VendorID)
 			assert.Empty(t, res.Mismatches)
+		})
+	}
+	for _, code := range []string{"0.0", "0e0", "-0"} {
+		t.Run("an ErrorCode of "+code+", which is no error", func(t *testing.T) {
+			answer := vendortest.Response{Status: 200, Header: map[string]string{"Content-Type": "application/json"},
+				Body: `{"ErrorMessage":null,"ErrorCode":` + code + `,"ErrorDescription":"NoError","Data":{"Id":100000150176895,"Name":"Max"}}`, OffSpec: true}
+			srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t), answer)
+			c := newClient(t, srv.URL())
+			_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+			require.NoError(t, err)
 		})
 	}
 	t.Run("the same values fail the read, before anything is written", func(t *testing.T) {

@@ -182,6 +182,14 @@ func (s *Syncer) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 		}
 		return nil, err
 	}
+	if len(res.Mismatches) > 0 {
+		// Written, but not as sent: not a fact to skip tomorrow's send on.
+		// The old confirmation is stale too; tomorrow sends it again and
+		// reports the mismatch again, until the vendor stores what is sent.
+		_ = s.store.Put(context.WithoutCancel(ctx), syncstate.Entry{Key: key,
+			Record: syncstate.Record{Digest: unconfirmed, VendorID: res.VendorID, SyncedAt: s.now()}})
+		return res, nil
+	}
 	entry := syncstate.Entry{Key: key, Record: syncstate.Record{Digest: digest, VendorID: res.VendorID, SyncedAt: s.now()}}
 	// WithoutCancel: the vendor has applied the update; a Ctrl-C arriving
 	// now must not keep the confirmation from the store.

@@ -59,7 +59,7 @@ records in a row fail with retryable errors.
 Progress goes to stderr (a bar on a terminal, a line every 5 seconds
 otherwise); a summary goes to stdout, or one JSON object with --json:
 {"succeeded","unchanged","dryRun","failed","notSent","byCode","dropped","halted","haltReason",
-"failuresFile","elapsedSeconds","recordsPerSecond"}. An interrupt
+"failuresFile","elapsedSeconds","recordsPerSecond","mismatched"}. An interrupt
 (Ctrl-C, SIGTERM or SIGHUP) sends no more records and waits for those in
 flight; a second aborts those in flight (recorded as Canceled, "may or
 may not have applied"); a third kills push at once.
@@ -312,6 +312,13 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 			}
 			fmt.Fprintf(a.stdout, "push: dropped in lenient mode (the vendor cannot store them): %s\n", strings.Join(parts, ", "))
 		}
+		if len(r.mismatched) > 0 {
+			var parts []string
+			for _, f := range slices.Sorted(maps.Keys(r.mismatched)) {
+				parts = append(parts, fmt.Sprintf("%s (%d)", f, r.mismatched[f]))
+			}
+			fmt.Fprintf(a.stdout, "push: stored otherwise than sent (succeeded, not recorded as synced): %s\n", strings.Join(parts, ", "))
+		}
 		if r.failed+r.notSent > 0 && r.writeErr == nil && r.failuresAt != "" {
 			fmt.Fprintf(a.stdout, "push: failed lines are in %s; fix them and push again: %s\n", r.failuresAt, pushAgain(tf, r.failuresAt))
 		}
@@ -349,8 +356,9 @@ type pushSummaryJSON struct {
 	DryRun           bool           `json:"dryRun"`
 	Failed           int            `json:"failed"`
 	NotSent          int            `json:"notSent"`
-	ByCode           map[string]int `json:"byCode"`  // every failures-file line, by portable code
-	Dropped          map[string]int `json:"dropped"` // fields dropped in lenient mode, by name
+	ByCode           map[string]int `json:"byCode"`     // every failures-file line, by portable code
+	Dropped          map[string]int `json:"dropped"`    // fields dropped in lenient mode, by name
+	Mismatched       map[string]int `json:"mismatched"` // fields the vendor stored otherwise than sent, by name
 	Halted           bool           `json:"halted"`
 	HaltReason       string         `json:"haltReason"`
 	FailuresFile     string         `json:"failuresFile"` // "" when nothing failed
@@ -361,7 +369,7 @@ type pushSummaryJSON struct {
 func (a *app) pushJSON(r pushReport, pf pushFlags, rate float64) {
 	out := pushSummaryJSON{
 		Succeeded: r.ok, Unchanged: r.unchanged, DryRun: pf.dryRun, Failed: r.failed, NotSent: r.notSent,
-		ByCode: r.byCode, Dropped: r.dropped,
+		ByCode: r.byCode, Dropped: r.dropped, Mismatched: r.mismatched,
 		Halted: r.haltReason != "", HaltReason: r.haltReason,
 		FailuresFile:     r.failuresAt,
 		ElapsedSeconds:   math.Round(r.elapsed.Seconds()*1000) / 1000,
@@ -369,6 +377,9 @@ func (a *app) pushJSON(r pushReport, pf pushFlags, rate float64) {
 	}
 	if out.ByCode == nil {
 		out.ByCode = map[string]int{}
+	}
+	if out.Mismatched == nil {
+		out.Mismatched = map[string]int{}
 	}
 	if out.Dropped == nil {
 		out.Dropped = map[string]int{}

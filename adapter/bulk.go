@@ -419,6 +419,9 @@ func (r *bulkRun) runRecord(job bulkJob) Outcome {
 		out.Result, out.Err = res, err
 		if probe.reported { // a *Client: it knows whether anything went out
 			out.Attempted = out.Attempted || probe.attempts > 0
+			if probe.attempts == 0 && err != nil && !errorIsContext(err) {
+				r.reach.attempt(err) // nothing could go out: a shared limiter that is down
+			}
 		} else {
 			out.Attempted = out.Attempted || sent(err)
 			if !errorIsContext(err) {

@@ -125,7 +125,7 @@ func TestEnvNamesTheVariableOfACredentialThatCannotBeSent(t *testing.T) {
 
 func TestEscapedCharactersThatAreValidStayAccepted(t *testing.T) {
 	for _, input := range []string{
-		`{"id":"C-1","name":"Smile \ud83d\ude00"}`,     // a surrogate pair: one emoji
+		`{"id":"C-1","name":"Smile \ud83d\ude00"}`,    // a surrogate pair: one emoji
 		`{"id":"C-1","name":"a\\ud800 is text here"}`, // an escaped backslash, then letters
 		`{"id":"C-1","name":"\u00e9\n\"quoted\""}`,
 	} {

@@ -499,6 +499,17 @@ func TestUnknownCustomerIsNotFound(t *testing.T) {
 		assert.Contains(t, e.Message, srv.URL()+"/api/v1/customers/42")
 		assert.Contains(t, e.Message, "base URL")
 	})
+	t.Run("a 404 whose body is nothing Billbee writes is a configuration error too", func(t *testing.T) {
+		for _, body := range []string{"<html><body>404 Not Found</body></html>", "sandbox: no vendor at /billbe/api/v1/customers/42\n"} {
+			srv := vendortest.New(t, specs.Billbee, "", vendortest.Response{Status: 404, Header: map[string]string{"Content-Type": "text/html"}, Body: body, OffSpec: true})
+			c := newClient(t, srv.URL())
+
+			_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max")})
+			e := asError(t, err)
+			assert.Equal(t, adapter.FailedPrecondition, e.Code, "%v", err)
+			assert.Contains(t, e.Message, srv.URL()+"/api/v1/customers/42")
+		}
+	})
 	t.Run("an HTTP 200 read whose Data is null is not found either", func(t *testing.T) {
 		srv := vendortest.New(t, specs.Billbee, "",
 			vendortest.JSON(200, `{"ErrorMessage":null,"ErrorCode":0,"ErrorDescription":"NoError","Data":null}`))

@@ -50,6 +50,7 @@ bench: ## Benchmarks, through benchstat: custsync against hand-written floors, p
 FUZZTIME ?= 30s
 fuzz: ## Run each fuzz target for FUZZTIME (their seed corpora run in every go test).
 	$(GO) test ./adapter -run '^$$' -fuzz FuzzParseCustomerUpdate -fuzztime $(FUZZTIME)
+	$(GO) test ./adapter -run '^$$' -fuzz FuzzDigest -fuzztime $(FUZZTIME)
 	$(GO) test ./wiretime -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	@for p in upwell bluetape billbee; do \
 		$(GO) test ./adapter/$$p -run '^$$' -fuzz FuzzResponseDecoding -fuzztime $(FUZZTIME) || exit 1; \

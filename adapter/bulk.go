@@ -3,6 +3,7 @@ package adapter
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"sync"
 	"sync/atomic"
@@ -143,6 +144,10 @@ type bulkJob struct {
 // Updates for the same customer are never in flight together and are
 // applied in input order, each one (record retries included) finished
 // before the next starts; their outcomes are yielded in input order too.
+// Once an update of a customer fails, the run sends none of that
+// customer's later updates: each fails with FailedPrecondition (Calls 0,
+// nothing sent), so that pushing the failures again, fixed, applies them
+// in their order rather than the older one last.
 // The customer is what the vendor keys its record by: when u has a method
 // Key(*CustomerUpdate) string, as *Client does (Upwell: sourceSystem and
 // id after defaults; BlueTape and Billbee: the id), that key, else the
@@ -220,6 +225,10 @@ type bulkRun struct {
 	reach    *reachability
 	jobs     chan bulkJob
 	outcomes chan Outcome
+	// failed holds the input position of the first failed update of each
+	// customer, so that its later updates are held back (see runLane).
+	failedMu sync.Mutex
+	failed   map[string]int
 	// gone is set when the consumer breaks out of the loop: then nobody
 	// is left to report to, whatever state ctx is in.
 	gone atomic.Bool
@@ -230,6 +239,7 @@ func newBulkRun(ctx context.Context, u Updater, cfg bulkConfig) *bulkRun {
 		lanes:    newKeyLanes(parkedPerWorker * cfg.concurrency),
 		jobs:     make(chan bulkJob, cfg.concurrency),
 		outcomes: make(chan Outcome, cfg.concurrency),
+		failed:   map[string]int{},
 	}
 	r.runCtx, r.cancel = context.WithCancel(ctx)
 	r.calls, r.cancelCalls = context.WithCancelCause(r.runCtx)
@@ -311,9 +321,12 @@ func (r *bulkRun) runLane(job bulkJob) {
 		var out Outcome
 		if r.feed.Err() != nil {
 			out = r.notSent(job)
+		} else if held, ok := r.heldBack(job); ok {
+			out = held
 		} else {
 			out = r.runRecord(job)
 			r.streak.record(out)
+			r.noteFailure(job, out)
 		}
 		r.outcomes <- out
 		next, ok := r.lanes.next(job)
@@ -321,6 +334,37 @@ func (r *bulkRun) runLane(job bulkJob) {
 			return
 		}
 		job = next
+	}
+}
+
+// heldBack refuses to send an update of a customer whose earlier update
+// in this run failed: sending it would apply the customer's updates out
+// of input order once the failed one is fixed and pushed again. Both end
+// among the failures, in order. Calls is 0: nothing was sent.
+func (r *bulkRun) heldBack(job bulkJob) (Outcome, bool) {
+	if !job.keyed {
+		return Outcome{}, false
+	}
+	r.failedMu.Lock()
+	first, failed := r.failed[job.key]
+	r.failedMu.Unlock()
+	if !failed {
+		return Outcome{}, false
+	}
+	return Outcome{Seq: job.seq, Update: job.update, Err: &Error{Code: FailedPrecondition, Field: FieldID,
+		Message: fmt.Sprintf("not sent: an earlier update of this customer (input record %d) failed, and this one must not overtake it; push both again in order", first+1)}}, true
+}
+
+// noteFailure remembers the first failed update of a customer. Failures
+// of a run are reported anyway, so the map grows no faster than they do.
+func (r *bulkRun) noteFailure(job bulkJob, out Outcome) {
+	if out.Err == nil || !job.keyed {
+		return
+	}
+	r.failedMu.Lock()
+	defer r.failedMu.Unlock()
+	if _, seen := r.failed[job.key]; !seen {
+		r.failed[job.key] = job.seq
 	}
 }
 
@@ -378,6 +422,9 @@ func (r *bulkRun) runRecord(job bulkJob) Outcome {
 		out.Result, out.Err = res, err
 		if probe.reported { // a *Client: it knows whether anything went out
 			out.Attempted = out.Attempted || probe.attempts > 0
+			if probe.attempts == 0 && err != nil && !errorIsContext(err) {
+				r.reach.attempt(err) // nothing could go out: a shared limiter that is down
+			}
 		} else {
 			out.Attempted = out.Attempted || sent(err)
 			if !errorIsContext(err) {

@@ -98,6 +98,9 @@ type reachability struct {
 	gen   int         // bumped by every answer, so a stale timer does nothing
 	why   string
 	last  error
+	// beforeNetwork: the last failure sent nothing at all (a shared
+	// limiter is down), not one the vendor's network refused.
+	beforeNetwork bool
 }
 
 // attempt hears the end of one HTTP attempt (or, for an Updater that is
@@ -121,6 +124,7 @@ func (r *reachability) attempt(err error) {
 		return
 	}
 	r.why, r.last = why, err
+	r.beforeNetwork = beforeNetwork(err)
 	if r.timer == nil {
 		gen := r.gen
 		r.timer = time.AfterFunc(r.after, func() { r.fire(gen) })
@@ -133,7 +137,11 @@ func (r *reachability) fire(gen int) {
 		r.mu.Unlock()
 		return
 	}
-	h := &Halt{Reason: fmt.Sprintf("the vendor could not be reached for %s (%s)", r.after, r.why), Last: r.last}
+	reason := fmt.Sprintf("the vendor could not be reached for %s (%s)", r.after, r.why)
+	if r.beforeNetwork {
+		reason = fmt.Sprintf("nothing could be sent for %s (%s)", r.after, r.why)
+	}
+	h := &Halt{Reason: reason, Last: r.last}
 	r.mu.Unlock()
 	r.halt(h)
 }
@@ -167,6 +175,10 @@ func unreachable(err error) (why string, ok bool) {
 		alert     tls.AlertError
 	)
 	switch {
+	case beforeNetwork(err): // first: the limiter's error wraps its own refused dial
+		var e *Error
+		errors.As(err, &e)
+		return e.Message, true
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused", true
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
@@ -182,6 +194,16 @@ func unreachable(err error) (why string, ok bool) {
 		return "the TLS handshake failed: " + alert.Error(), true
 	}
 	return "", false
+}
+
+// beforeNetwork reports a call that could send nothing because something
+// it needs before the network is down: a shared rate limiter (Redis) that
+// cannot pace it fails Unavailable with no attempt made. Such a run is as
+// stuck as one whose vendor refuses connections, and halts the same way.
+func beforeNetwork(err error) bool {
+	var e *Error
+	var halt *Halt
+	return errors.As(err, &e) && e.Code == Unavailable && e.HTTPStatus == 0 && e.Attempts == 0 && !errors.As(err, &halt)
 }
 
 // errorIsContext reports whether err is a bare context error.

@@ -181,3 +181,22 @@ func TestWhatCountsAsUnreachable(t *testing.T) {
 		})
 	}
 }
+
+func TestUpdateAllHaltsWhenASharedLimiterLetsNothingOut(t *testing.T) {
+	// Redis lost mid-run: nothing reaches the vendor, and without this rule
+	// every record would take its record attempts before the streak halts.
+	srv := sandbox.NewServer()
+	defer srv.Close()
+	client := upwellAt(t, srv.URL(specs.Upwell), adapter.WithRateLimiter(downLimiter{}))
+	var halt *adapter.Halt
+	for out := range adapter.UpdateAll(context.Background(), client, stream(200, nil),
+		adapter.WithConcurrency(4), adapter.WithRecordAttempts(50), adapter.WithRecordPause(time.Millisecond),
+		adapter.WithHaltAfter(0), adapter.WithUnreachableAfter(200*time.Millisecond)) {
+		require.Error(t, out.Err)
+		assert.False(t, out.Attempted, "nothing was sent")
+		errors.As(out.Err, &halt)
+	}
+	require.NotNil(t, halt, "the run halted")
+	assert.Equal(t, "nothing could be sent for 200ms (rate limiter: store down; nothing was sent)", halt.Reason, "downLimiter is in retry_client_test.go")
+	assert.Zero(t, srv.Stats(specs.Upwell).Requests)
+}

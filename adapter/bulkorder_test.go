@@ -286,3 +286,34 @@ func TestUpdateAllReportsParkedUpdatesAtOnceWhenStopped(t *testing.T) {
 	}
 	assert.Equal(t, records-ids, notSent, "the parked and queued updates were reported while the first ones were still in flight")
 }
+
+func TestUpdateAllHoldsBackACustomersLaterUpdatesOnceOneFails(t *testing.T) {
+	// C-0 #2 fails for good; C-0 #3 and #4 must not overtake it, or pushing
+	// the fixed failure again would apply the older update last. C-1 flows.
+	u := &orderUpdater{fail: func(cu *adapter.CustomerUpdate, _ int) error {
+		if nameOf(cu) == "C-0 #2" {
+			return &adapter.Error{Code: adapter.InvalidArgument, Field: adapter.FieldEmail, Message: "refused"}
+		}
+		return nil
+	}}
+	var failed, held []string
+	succeeded := 0
+	for out := range adapter.UpdateAll(context.Background(), u, repeated(8, 2), adapter.WithConcurrency(4)) {
+		switch {
+		case out.Err == nil:
+			succeeded++
+		case adapter.CodeOf(out.Err) == adapter.FailedPrecondition:
+			held = append(held, nameOf(out.Update))
+			assert.Zero(t, out.Calls, "a held-back update is never sent")
+			assert.False(t, out.Attempted)
+			assert.Contains(t, out.Err.Error(), "input record 3", "it names the failed update")
+		default:
+			failed = append(failed, nameOf(out.Update))
+		}
+	}
+	assert.Equal(t, []string{"C-0 #2"}, failed)
+	assert.Equal(t, []string{"C-0 #3", "C-0 #4"}, held, "held back, in input order")
+	assert.Equal(t, 5, succeeded, "C-0 #1 and every update of C-1")
+	assert.Equal(t, []string{"C-0 #1"}, u.applied["C-0"])
+	assert.Len(t, u.applied["C-1"], 4)
+}

@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -40,7 +41,7 @@ type Driver interface {
 	Account() string
 	// Key is the vendor's own key for the record u addresses, after
 	// defaults (Upwell: sourceSystem + id; the others: the id). Equal keys
-	// address the same record; u has passed Validate.
+	// address the same record. u may be invalid: Key must not fail.
 	Key(u *CustomerUpdate) string
 }
 
@@ -72,6 +73,39 @@ type Result struct {
 	// than sent (see Mismatch for which differences count); empty when
 	// everything matched or the vendor does not answer with the record.
 	Mismatches []Mismatch `json:"mismatches"`
+	// Unchanged is true when the vendor already held every value the
+	// update sets, so no write was sent (Billbee, after its read: one
+	// request instead of two).
+	Unchanged bool `json:"unchanged"`
+	// Skipped is true when a Syncer's state store holds this very update
+	// as confirmed, so no request was sent at all (Unchanged is true too).
+	Skipped bool `json:"skipped"`
+	// DryRun is set by a dry run (WithDryRun): what the write would have
+	// been. Nothing was written.
+	DryRun *DryRunReport `json:"dryRun,omitempty"`
+}
+
+// DryRunReport is what a dry run found.
+type DryRunReport struct {
+	// Method and Path are the write that would have been sent
+	// ("PUT", "/api/v1/customers/42").
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	// Body is the request body that would have been sent, as JSON.
+	Body json.RawMessage `json:"body"`
+	// Changes is the field-level difference between the record as read
+	// and what the write would store, for vendors that can be read
+	// (Billbee); nil where there is no read (Upwell, BlueTape). Empty when
+	// nothing would change (Result.Unchanged is then true too).
+	Changes []Change `json:"changes,omitempty"`
+}
+
+// Change is one field a write would change.
+type Change struct {
+	Field       string          `json:"field"`       // portable name, "name"
+	VendorField string          `json:"vendorField"` // the vendor's, "Name"
+	Current     json.RawMessage `json:"current"`     // as read; null when null or not sent
+	New         json.RawMessage `json:"new"`         // as it would be written
 }
 
 // attemptProbe lets UpdateAll learn how many HTTP attempts a call made
@@ -177,14 +211,12 @@ func (c *Client) Account() string { return c.drv.Account() }
 // Key returns the vendor's own key for the record u addresses, after the
 // client's defaults: Upwell's is sourceSystem + id (as a JSON array,
 // ["ACME","C-1001"]), BlueTape's and Billbee's the id. Two updates with
-// equal keys address the same record, whatever else differs. For an
-// update that would fail validation, Key is u.ID.
+// equal keys address the same record, whatever else differs, valid or
+// not: a bulk run holds a customer's later updates back behind a failed
+// one, an invalid one included.
 func (c *Client) Key(u *CustomerUpdate) string {
 	if u == nil {
 		return ""
-	}
-	if u.validate() != nil || c.drv.Validate(u) != nil {
-		return u.ID
 	}
 	return c.drv.Key(u)
 }

@@ -403,10 +403,10 @@ func TestSecretsAreScrubbedBeforeLongTextIsCut(t *testing.T) {
 	}
 }
 
-func TestKeyComesFromTheDriverForValidUpdatesOnly(t *testing.T) {
+func TestKeyComesFromTheDriverForValidAndInvalidUpdates(t *testing.T) {
 	c, _ := newFake(t, ok)
 	assert.Equal(t, "fake:C-1", c.Key(&adapter.CustomerUpdate{ID: "C-1", Name: adapter.Set("x")}))
-	assert.Equal(t, "C-1", c.Key(&adapter.CustomerUpdate{ID: "C-1", Email: adapter.Set("not an e-mail")}), "an invalid update keys by its id")
+	assert.Equal(t, "fake:C-1", c.Key(&adapter.CustomerUpdate{ID: "C-1", Email: adapter.Set("not an e-mail")}), "an invalid update addresses the same record")
 	assert.Equal(t, "", c.Key(nil))
 	assert.Equal(t, adapter.CredentialID(sentinelSecret), c.Account())
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/mail"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -75,6 +76,9 @@ func (o *JSONObject) UnmarshalJSON(b []byte) error {
 	}
 	if m == nil {
 		return errors.New("want a JSON object")
+	}
+	if hasLoneSurrogate(b) {
+		return errors.New(`holds an unpaired surrogate escape (\uD800 to \uDFFF), which is no character and would be stored as U+FFFD`)
 	}
 	*o = m
 	return nil
@@ -338,7 +342,7 @@ func (u *CustomerUpdate) UnmarshalJSON(data []byte) error {
 	if key, dup := duplicateKey(data); dup {
 		return invalidArgument(key, "is given more than once; each key may appear once")
 	}
-	if !utf8.Valid(data) {
+	if !validText(data) {
 		return invalidUTF8(top)
 	}
 	if err := checkKeys("", top, topLevelKeys); err != nil {
@@ -446,7 +450,7 @@ func invalidUTF8(top map[string]json.RawMessage) error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		raw := top[k]
-		if utf8.Valid(raw) {
+		if validText(raw) {
 			continue
 		}
 		if vendorKeys[k] != nil {
@@ -458,7 +462,7 @@ func invalidUTF8(top map[string]json.RawMessage) error {
 				}
 				sort.Strings(names)
 				for _, n := range names {
-					if !utf8.Valid(section[n]) {
+					if !validText(section[n]) {
 						return invalidArgument(k+"."+n, "is not valid UTF-8; fix the file's encoding (nothing was sent)")
 					}
 				}
@@ -467,6 +471,50 @@ func invalidUTF8(top map[string]json.RawMessage) error {
 		return invalidArgument(k, "is not valid UTF-8; fix the file's encoding (nothing was sent)")
 	}
 	return invalidArgument("", "a key is not valid UTF-8; fix the file's encoding (nothing was sent)")
+}
+
+// validText reports whether raw JSON is UTF-8 and escapes no lone
+// surrogate: encoding/json turns both into U+FFFD without an error, and
+// the vendor would store that in place of what the file meant.
+func validText(raw []byte) bool {
+	return utf8.Valid(raw) && !hasLoneSurrogate(raw)
+}
+
+// hasLoneSurrogate reports whether raw JSON holds a \u escape of a UTF-16
+// surrogate (U+D800 to U+DFFF) that is not a high one followed by a low
+// one. Backslashes occur only inside strings in JSON, so no tokenizing is
+// needed.
+func hasLoneSurrogate(raw []byte) bool {
+	hex4 := func(i int) (rune, bool) {
+		if i+6 > len(raw) || raw[i] != '\\' || raw[i+1] != 'u' {
+			return 0, false
+		}
+		v, err := strconv.ParseUint(string(raw[i+2:i+6]), 16, 16)
+		return rune(v), err == nil
+	}
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		r, ok := hex4(i)
+		if !ok {
+			i++ // an escape such as \\ or \n: skip its second byte
+			continue
+		}
+		switch {
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return true // a low surrogate with no high one before it
+		case r >= 0xD800 && r <= 0xDBFF:
+			low, ok := hex4(i + 6)
+			if !ok || low < 0xDC00 || low > 0xDFFF {
+				return true
+			}
+			i += 11
+		default:
+			i += 5
+		}
+	}
+	return false
 }
 
 // strictUnmarshal is json.Unmarshal that also refuses data after the value.

@@ -61,7 +61,9 @@
 // and yields one Outcome per update: success, or the error with the input.
 // Updates for the same customer (the vendor's own key, Client.Key) are
 // never in flight together and apply in input order, while other
-// customers keep every worker busy. Memory stays flat however long the
+// customers keep every worker busy; once one of a customer's updates
+// fails, its later ones are held back (FailedPrecondition, nothing sent)
+// so that they cannot overtake it. Memory stays flat however long the
 // stream and however often a customer repeats. A record whose failure is
 // retryable is tried again as a whole (WithRecordAttempts). The run halts
 // on its own, reporting the rest as not sent with a *Halt saying why, when

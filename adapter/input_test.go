@@ -28,6 +28,9 @@ func TestParseRefusesWhatWouldBeSilentlyChanged(t *testing.T) {
 		{"invalid UTF-8 in a vendor section", "{\"id\":\"C-1\",\"upwell\":{\"billToCustomerId\":\"C\xff\"}}", "upwell.billToCustomerId", "not valid UTF-8"},
 		{"invalid UTF-8 in metadata", "{\"id\":\"C-1\",\"metadata\":{\"note\":\"\xc3\x28\"}}", "metadata", "not valid UTF-8"},
 		{"invalid UTF-8 in a key", "{\"id\":\"C-1\",\"na\xffme\":\"x\"}", "", "not valid UTF-8"},
+		{"a lone high surrogate escape in a value", `{"id":"C-1","name":"Bad\ud800Name"}`, "name", "not valid UTF-8"},
+		{"a lone low surrogate escape in metadata", `{"id":"C-1","metadata":{"k":"\udc00"}}`, "metadata", "not valid UTF-8"},
+		{"a high surrogate escape before another escape", `{"id":"C-1","name":"x\ud83d\u0041"}`, "name", "not valid UTF-8"},
 		{"an explicit empty sourceSystem", `{"id":"C-1","sourceSystem":"","name":"x"}`, "sourceSystem", `is ""`},
 		{"an explicit null sourceSystem", `{"id":"C-1","sourceSystem":null,"name":"x"}`, "sourceSystem", "is null"},
 		{"null inside ccEmails", `{"id":"C-1","ccEmails":["a@b.example",null]}`, "ccEmails[1]", "is null"},
@@ -118,4 +121,17 @@ func TestEnvNamesTheVariableOfACredentialThatCannotBeSent(t *testing.T) {
 	assert.Contains(t, e.Message, "CUSTSYNC_TEST_KEY")
 	assert.NotContains(t, e.Message, "abc", "never the value")
 	assert.False(t, errors.Is(err, adapter.ErrEnvNotSet), "it is set, just unusable")
+}
+
+func TestEscapedCharactersThatAreValidStayAccepted(t *testing.T) {
+	for _, input := range []string{
+		`{"id":"C-1","name":"Smile \ud83d\ude00"}`,    // a surrogate pair: one emoji
+		`{"id":"C-1","name":"a\\ud800 is text here"}`, // an escaped backslash, then letters
+		`{"id":"C-1","name":"\u00e9\n\"quoted\""}`,
+	} {
+		t.Run(input, func(t *testing.T) {
+			_, err := adapter.ParseCustomerUpdate([]byte(input))
+			assert.NoError(t, err)
+		})
+	}
 }

@@ -42,6 +42,7 @@ type clientConfig struct {
 
 type callConfig struct {
 	lenient        bool
+	dryRun         bool
 	strict         bool
 	attemptTimeout time.Duration
 	maxRetries     int
@@ -171,4 +172,12 @@ func WithRetryBackoff(min, max time.Duration) CallOption {
 // in one process or many, should share one limiter; nil turns pacing off.
 func WithRateLimiter(l RateLimiter) Option {
 	return clientOption(func(c *clientConfig) { c.limiter, c.limiterSet = l, true })
+}
+
+// WithDryRun makes Update send no write: it validates the update, does
+// the reads the vendor needs (Billbee: the GET) and reports in
+// Result.DryRun what it would have written. The transport refuses any
+// request but a GET during a dry run, so no driver can write by mistake.
+func WithDryRun(dryRun bool) CallOption {
+	return callOption(func(c *callConfig) { c.dryRun = dryRun })
 }

@@ -49,6 +49,11 @@ func callStateFrom(ctx context.Context) *callState {
 	return &callState{config: defaultClientConfig().call}
 }
 
+// IsDryRun reports whether the call ctx belongs to is a dry run (see
+// WithDryRun). Drivers check it before their write and return what they
+// would send in Result.DryRun instead.
+func IsDryRun(ctx context.Context) bool { return callStateFrom(ctx).config.dryRun }
+
 type operationKey struct{}
 
 // WithOperation names the spec operation a driver is about to call, for
@@ -238,6 +243,10 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	if t.host != "" && !strings.EqualFold(req.URL.Host, t.host) {
 		return nil, &Error{Operation: op, Code: Internal,
 			Message: fmt.Sprintf("refusing to send credentials to %s; they go only to the base URL's host %s", req.URL.Host, t.host)}
+	}
+	if state.config.dryRun && req.Method != http.MethodGet {
+		return nil, &Error{Operation: op, Code: Internal,
+			Message: fmt.Sprintf("dry run: refusing to send %s %s; nothing was written", req.Method, req.URL.Path)}
 	}
 	var limits []Limit
 	if t.limits != nil && t.limiter != nil {

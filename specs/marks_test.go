@@ -19,20 +19,20 @@ import (
 
 // fixturesDir finds shared/vendors/fixtures beside the repository (where
 // the workplace and CI keep the vendor material), walking up from the
-// package directory. The fixtures are read there, never copied.
-func fixturesDir(t *testing.T) string {
+// package directory. The fixtures are read there, never copied. ok is
+// false where there is none: a user's own clone has no shared/.
+func fixturesDir(t *testing.T) (dir string, ok bool) {
 	t.Helper()
 	dir, err := os.Getwd()
 	require.NoError(t, err)
 	for {
 		candidate := filepath.Join(dir, "shared", "vendors", "fixtures")
 		if fi, err := os.Stat(candidate); err == nil && fi.IsDir() {
-			return candidate
+			return candidate, true
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			require.FailNow(t, "shared/vendors/fixtures not found",
-				"the spec examples are checked against the vendor material in ../shared/vendors/fixtures (beside the repository, as in the workplace and CI); put a copy of shared/ there")
+			return "", false
 		}
 		dir = parent
 	}
@@ -83,16 +83,40 @@ func checkMark(ex example, readFixture func(string) ([]byte, error)) error {
 }
 
 func TestEveryExampleIsMarkedAsEvidenceOrAsConstructed(t *testing.T) {
-	dir := fixturesDir(t)
-	read := func(name string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, filepath.FromSlash(name))) }
+	// The marks are checked everywhere; whether an x-fixture example is
+	// verbatim needs the vendor material, which only the workplace and CI
+	// keep beside the repository (it is other people's data: never copied).
+	dir, haveFixtures := fixturesDir(t)
+	if !haveFixtures && os.Getenv("CI") != "" {
+		require.FailNow(t, "shared/vendors/fixtures not found",
+			"CI checks the spec examples against the vendor material in ../shared/vendors/fixtures (beside the repository); put a copy of shared/ there")
+	}
+	read := func(name string) ([]byte, error) {
+		if !haveFixtures {
+			return nil, errNoFixtures
+		}
+		return os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+	}
+	unverified := 0
 	for _, v := range specs.Vendors {
 		for _, ex := range examplesOf(load(t, v)) {
 			t.Run(fmt.Sprintf("%s/%s", v, ex.where), func(t *testing.T) {
-				assert.NoError(t, checkMark(ex, read))
+				err := checkMark(ex, read)
+				if errors.Is(err, errNoFixtures) {
+					unverified++
+					return
+				}
+				assert.NoError(t, err)
 			})
 		}
 	}
+	if unverified > 0 {
+		t.Logf("%d examples' marks checked, but not whether they equal their x-fixture: no shared/vendors/fixtures beside this clone (CI has it)", unverified)
+	}
 }
+
+// errNoFixtures is what reading a fixture gives where shared/ is absent.
+var errNoFixtures = errors.New("the vendor material (shared/vendors/fixtures) is not beside this clone")
 
 // The mark check must be able to fail.
 func TestAnUnmarkedOrAlteredExampleIsCaught(t *testing.T) {

@@ -88,6 +88,7 @@ package billbee
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -255,6 +256,11 @@ func parseID(s string) (int64, error) {
 	if id <= 0 {
 		return 0, adapter.InvalidField(adapter.FieldID, "%q is not a Billbee customer id; %s", s, want)
 	}
+	if s[0] == '0' {
+		// "0200" would update customer 200 while ordering, hold-backs and the
+		// state store key it apart from "200": refuse rather than normalise.
+		return 0, adapter.InvalidField(adapter.FieldID, "%q has a leading zero; Billbee ids are written without one (%q)", s, strconv.FormatInt(id, 10))
+	}
 	return id, nil
 }
 
@@ -273,6 +279,23 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	if err != nil {
 		return nil, &adapter.Error{Operation: opPut, Code: adapter.Internal,
 			Message: "could not build the request body from the customer as read; nothing was sent", Err: err}
+	}
+	// A write that would store what Billbee already holds is not sent:
+	// one request instead of two, at 2 updates/s. The comparison is with
+	// the record as read written back unchanged, so fields the update
+	// does not touch can never count as a change.
+	changes, err := changesFrom(read, id, body)
+	if err != nil {
+		return nil, &adapter.Error{Operation: opPut, Code: adapter.Internal,
+			Message: "could not compare the update with the customer as read; nothing was sent", Err: err}
+	}
+	var dry *adapter.DryRunReport
+	if adapter.IsDryRun(ctx) {
+		dry = &adapter.DryRunReport{Method: http.MethodPut, Path: fmt.Sprintf("/api/v1/customers/%d", id), Body: body, Changes: changes}
+	}
+	if len(changes) == 0 || dry != nil {
+		return &adapter.Result{HTTPStatus: read.status, VendorID: strconv.FormatInt(id, 10),
+			Unchanged: len(changes) == 0, DryRun: dry}, nil
 	}
 	return d.put(ctx, id, body, u)
 }

@@ -427,6 +427,7 @@ func TestInvalidInputIsRefusedBeforeAnyRequest(t *testing.T) {
 		{"a negative id", adapter.CustomerUpdate{ID: "-5"}, "id", `"-5" is not a Billbee customer id`},
 		{"an id with a plus sign", adapter.CustomerUpdate{ID: "+5"}, "id", `"+5" is not a Billbee customer id`},
 		{"an id with a decimal point", adapter.CustomerUpdate{ID: "1.5"}, "id", `"1.5" is not a Billbee customer id`},
+		{"an id with a leading zero, which would address another spelling's record", adapter.CustomerUpdate{ID: "0200000000000001"}, "id", "leading zero"},
 		{"an id beyond int64", adapter.CustomerUpdate{ID: "99999999999999999999"}, "id", "out of range"},
 		{"customer type 2", adapter.CustomerUpdate{Billbee: &adapter.BillbeeFields{Type: adapter.Set[int32](2)}}, "billbee.type", "0 (end customer) and 1 (business customer)"},
 		{"customer type -1", adapter.CustomerUpdate{Billbee: &adapter.BillbeeFields{Type: adapter.Set[int32](-1)}}, "billbee.type", "is -1"},
@@ -477,7 +478,7 @@ func TestUnknownCustomerIsNotFound(t *testing.T) {
 		srv := vendortest.New(t, specs.Billbee, "", vendortest.Response{Status: 404})
 		c := newClient(t, srv.URL())
 
-		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max")})
+		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max Mustermann")})
 		assert.True(t, errors.Is(err, adapter.ErrNotFound), "%v", err)
 		e := asError(t, err)
 		assert.Equal(t, "Customer_GetOne", e.Operation)
@@ -498,12 +499,23 @@ func TestUnknownCustomerIsNotFound(t *testing.T) {
 		assert.Contains(t, e.Message, srv.URL()+"/api/v1/customers/42")
 		assert.Contains(t, e.Message, "base URL")
 	})
+	t.Run("a 404 whose body is nothing Billbee writes is a configuration error too", func(t *testing.T) {
+		for _, body := range []string{"<html><body>404 Not Found</body></html>", "sandbox: no vendor at /billbe/api/v1/customers/42\n"} {
+			srv := vendortest.New(t, specs.Billbee, "", vendortest.Response{Status: 404, Header: map[string]string{"Content-Type": "text/html"}, Body: body, OffSpec: true})
+			c := newClient(t, srv.URL())
+
+			_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max")})
+			e := asError(t, err)
+			assert.Equal(t, adapter.FailedPrecondition, e.Code, "%v", err)
+			assert.Contains(t, e.Message, srv.URL()+"/api/v1/customers/42")
+		}
+	})
 	t.Run("an HTTP 200 read whose Data is null is not found either", func(t *testing.T) {
 		srv := vendortest.New(t, specs.Billbee, "",
 			vendortest.JSON(200, `{"ErrorMessage":null,"ErrorCode":0,"ErrorDescription":"NoError","Data":null}`))
 		c := newClient(t, srv.URL())
 
-		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max")})
+		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max Mustermann")})
 		assert.True(t, errors.Is(err, adapter.ErrNotFound), "%v", err)
 		assert.Contains(t, err.Error(), "no customer with id 42")
 		assert.Len(t, srv.Requests(), 1, "no PUT")
@@ -512,7 +524,7 @@ func TestUnknownCustomerIsNotFound(t *testing.T) {
 		srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t), vendortest.Response{Status: 404})
 		c := newClient(t, srv.URL())
 
-		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 		assert.True(t, errors.Is(err, adapter.ErrNotFound), "%v", err)
 		assert.Equal(t, "Customer_Update", asError(t, err).Operation)
 		assert.Equal(t, 2, asError(t, err).Attempts)
@@ -536,7 +548,7 @@ func TestAReadOfAnotherCustomerIsNotWrittenBack(t *testing.T) {
 	srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t))
 	c := newClient(t, srv.URL())
 
-	_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max")})
+	_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max Mustermann")})
 	e := asError(t, err)
 	assert.Equal(t, adapter.Internal, e.Code)
 	assert.Contains(t, e.Message, "asked for customer 42, Billbee answered with customer 100000150176895")
@@ -583,7 +595,7 @@ func TestEnvelopeErrorsOnHTTP200AreErrors(t *testing.T) {
 			srv := vendortest.New(t, specs.Billbee, "", vendortest.JSON(200, tt.body))
 			c := newClient(t, srv.URL())
 
-			_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+			_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 			e := asError(t, err)
 			assert.Equal(t, tt.code, e.Code)
 			assert.Equal(t, tt.vendorCode, e.VendorCode)
@@ -596,7 +608,7 @@ func TestEnvelopeErrorsOnHTTP200AreErrors(t *testing.T) {
 			srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t), vendortest.JSON(200, tt.body))
 			c := newClient(t, srv.URL())
 
-			_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+			_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 			e := asError(t, err)
 			assert.Equal(t, tt.code, e.Code)
 			assert.Equal(t, tt.vendorCode, e.VendorCode)
@@ -659,7 +671,7 @@ func TestHTTPStatusesMapToPortableCodes(t *testing.T) {
 				srv := vendortest.New(t, specs.Billbee, "", answers...)
 				c := newClient(t, srv.URL())
 
-				_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+				_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 				e := asError(t, err)
 				assert.Equal(t, tt.code, e.Code)
 				assert.Equal(t, tt.answer.Status, e.HTTPStatus)
@@ -688,7 +700,7 @@ func TestModelStateMessagesAreCapped(t *testing.T) {
 	srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t), vendortest.JSON(400, string(body)))
 	c := newClient(t, srv.URL())
 
-	_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+	_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 	e := asError(t, err)
 	assert.Equal(t, adapter.InvalidArgument, e.Code)
 	assert.True(t, strings.HasPrefix(e.Message, "Die Anforderung ist ungültig. (model.Field00: Der Wert"), e.Message)
@@ -732,7 +744,7 @@ func TestBodiesThatAreNotTheEnvelopeGiveTypedErrors(t *testing.T) {
 
 				var err error
 				require.NotPanics(t, func() {
-					_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+					_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 				})
 				e := asError(t, err)
 				assert.Equal(t, tt.code, e.Code, "%v", err)
@@ -778,6 +790,16 @@ func TestOddValuesInTheWritesAnswerNeverFailTheUpdate(t *testing.T) {
 			assert.Empty(t, res.Mismatches)
 		})
 	}
+	for _, code := range []string{"0.0", "0e0", "-0"} {
+		t.Run("an ErrorCode of "+code+", which is no error", func(t *testing.T) {
+			answer := vendortest.Response{Status: 200, Header: map[string]string{"Content-Type": "application/json"},
+				Body: `{"ErrorMessage":null,"ErrorCode":` + code + `,"ErrorDescription":"NoError","Data":{"Id":100000150176895,"Name":"Max"}}`, OffSpec: true}
+			srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t), answer)
+			c := newClient(t, srv.URL())
+			_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+			require.NoError(t, err)
+		})
+	}
 	t.Run("the same values fail the read, before anything is written", func(t *testing.T) {
 		answer := vendortest.Response{Status: 200, Header: map[string]string{"Content-Type": "application/json"},
 			Body: `{"ErrorCode":0,"Data":{"Id":"abc"}}`, OffSpec: true}
@@ -815,7 +837,7 @@ func TestAWriteAnsweredWithNoContentSucceeds(t *testing.T) {
 	srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t), vendortest.Response{Status: 204, OffSpec: true})
 	c := newClient(t, srv.URL())
 
-	res, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+	res, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 	require.NoError(t, err)
 	assert.Equal(t, 204, res.HTTPStatus)
 	assert.Equal(t, customerID, res.VendorID)
@@ -826,7 +848,7 @@ func TestARedirectIsNotFollowed(t *testing.T) {
 		Header: map[string]string{"Location": "https://elsewhere.example/api/v1/customers/100000150176895"}, OffSpec: true})
 	c := newClient(t, srv.URL())
 
-	_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+	_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 	e := asError(t, err)
 	assert.Equal(t, adapter.FailedPrecondition, e.Code)
 	assert.Equal(t, 302, e.HTTPStatus)
@@ -842,7 +864,7 @@ func TestACanceledContextComesBackAsItIs(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 
-	_, err := c.Update(ctx, &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+	_, err := c.Update(ctx, &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 	assert.ErrorIs(t, err, context.Canceled)
 	assert.Empty(t, srv.Requests())
 }
@@ -964,7 +986,7 @@ func TestCredentialsNeverLeak(t *testing.T) {
 			c, err := billbee.New(cfg, adapter.WithBaseURL(srv.URL()), adapter.WithLogger(logger), noRetries)
 			require.NoError(t, err)
 
-			_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: "100000150176896", Name: adapter.Set("Max")})
+			_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: "100000150176896", Name: adapter.Set("Max Mustermann")})
 			e := asError(t, err)
 			reqs := srv.Requests()
 			require.NotEmpty(t, reqs)
@@ -1030,7 +1052,7 @@ func TestFromEnvReadsAllThreeCredentials(t *testing.T) {
 		c, err := billbee.FromEnv(adapter.WithBaseURL(srv.URL()))
 		require.NoError(t, err)
 
-		_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")})
+		_, err = c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
 		require.NoError(t, err)
 		for _, r := range srv.Requests() {
 			assert.Equal(t, "env-key-1234", r.Header.Get("X-Billbee-Api-Key"))

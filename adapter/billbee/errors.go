@@ -156,8 +156,9 @@ func decodeEnvelope(ctx context.Context, resp *http.Response, raw []byte) (gen.C
 // Two 404s differ: Billbee answers an unknown customer with a 404 without
 // a body (billbee-csharp-sdk issue 83), while ASP.NET answers a path that
 // no controller serves (a wrong base URL) with "No HTTP resource was
-// found that matches the request URI". The first is NotFound; the second
-// is a configuration error naming the URL, since reporting every customer
+// found that matches the request URI". The first is NotFound; the second,
+// like a 404 whose body is nothing Billbee writes (another server at the
+// base URL), is a configuration error naming the URL, since reporting every customer
 // as missing would send a user hunting for records that exist.
 func responseError(ctx context.Context, resp *http.Response, raw []byte, id int64) *adapter.Error {
 	code, msg := errorDetail(raw)
@@ -171,6 +172,12 @@ func responseError(ctx context.Context, resp *http.Response, raw []byte, id int6
 	case strings.HasPrefix(msg, "No HTTP resource was found"):
 		e.Code = adapter.FailedPrecondition
 		e.Message = fmt.Sprintf("Billbee has no API endpoint at %s (%s); check the base URL", requestURL(resp), msg)
+	case code == "" && msg == "" && !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")):
+		// A body that is neither empty nor JSON (HTML, plain text): a
+		// proxy or another server answered, not Billbee. A JSON body cut
+		// short may still be Billbee's, and stays NotFound.
+		e.Code = adapter.FailedPrecondition
+		e.Message = fmt.Sprintf("the answer to %s is not Billbee's (a 404 with a body Billbee does not write); check the base URL", requestURL(resp))
 	}
 	return e
 }

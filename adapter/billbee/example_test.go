@@ -70,7 +70,7 @@ func Example_errors() {
 		fmt.Println(err)
 		return
 	}
-	_, err = client.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max")})
+	_, err = client.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max Mustermann")})
 	fmt.Println(errors.Is(err, adapter.ErrNotFound))
 	var e *adapter.Error
 	if errors.As(err, &e) {

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"math/big"
 	"net/http"
 	"strconv"
 
@@ -19,8 +21,9 @@ import (
 // raw JSON fields of Data, so fields the spec does not know survive the
 // write.
 type customer struct {
-	typed gen.Customer
-	raw   map[string]json.RawMessage
+	typed  gen.Customer
+	raw    map[string]json.RawMessage
+	status int // HTTP status of the read
 }
 
 // get reads the customer the update is about. Every way the read can fail
@@ -63,7 +66,7 @@ func (d *driver) get(ctx context.Context, id int64) (customer, error) {
 		e.Code = adapter.FailedPrecondition
 		return customer{}, e
 	}
-	return customer{typed: c, raw: data}, nil
+	return customer{typed: c, raw: data, status: resp.StatusCode}, nil
 }
 
 // put writes the whole record back, and compares what the answer shows
@@ -141,8 +144,8 @@ func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnsw
 	}
 	var a putAnswer
 	if env.ErrorCode != nil {
-		if n, err := strconv.ParseInt(string(*env.ErrorCode), 10, 32); err == nil {
-			code := int32(n)
+		if n, ok := envelopeCode(*env.ErrorCode); ok {
+			code := n
 			a.status.code = &code
 		} else {
 			unknown := int32(-1) // a code that is not an int32 is still an error code
@@ -359,4 +362,21 @@ func mergeEntries(sent, read json.RawMessage) json.RawMessage {
 		return sent
 	}
 	return out
+}
+
+// envelopeCode reads ErrorCode by its value, however it is spelled: 0,
+// 0.0 and 0e0 are all "no error", and only a whole int32 is a code.
+func envelopeCode(n json.Number) (int32, bool) {
+	if v, err := strconv.ParseInt(string(n), 10, 32); err == nil {
+		return int32(v), true
+	}
+	f, ok := new(big.Float).SetString(string(n))
+	if !ok || !f.IsInt() {
+		return 0, false
+	}
+	v, acc := f.Int64()
+	if acc != big.Exact || v < math.MinInt32 || v > math.MaxInt32 {
+		return 0, false
+	}
+	return int32(v), true
 }

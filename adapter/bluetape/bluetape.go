@@ -50,6 +50,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -236,6 +237,10 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	body, err := json.Marshal(request(u))
 	if err != nil {
 		return nil, err
+	}
+	if adapter.IsDryRun(ctx) {
+		return &adapter.Result{DryRun: &adapter.DryRunReport{Method: http.MethodPut,
+			Path: "/integration/customer/" + url.PathEscape(u.ID), Body: body}}, nil
 	}
 	resp, err := d.client.UpdateCustomerWithBody(ctx, u.ID, "application/json", bytes.NewReader(body))
 	if err != nil {

@@ -51,21 +51,20 @@
 package upwell
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/oapi-codegen/nullable"
+
 	"github.com/custsync/custsync/adapter"
-	"github.com/custsync/custsync/internal/wirejson"
+	gen "github.com/custsync/custsync/gen/upwell"
 )
 
 // DefaultBaseURL is the server in specs/upwell.yaml.
@@ -130,12 +129,9 @@ func checkSourceSystem(name, v string) error {
 }
 
 type driver struct {
-	cfg  Config
-	url  *url.URL // the operation's URL, parsed once
-	doer adapter.HTTPDoer
-	// authorization is the header's value, shared by every request.
-	authorization []string
-	limits        []adapter.Limit // computed once: CredentialID hashes
+	cfg    Config
+	client *gen.Client
+	limits []adapter.Limit // computed once: CredentialID hashes
 }
 
 var _ adapter.Driver = (*driver)(nil)
@@ -165,53 +161,19 @@ func (d *driver) Fields() []adapter.FieldMapping {
 }
 
 func (d *driver) Open(baseURL string, doer adapter.HTTPDoer) error {
-	u, err := url.Parse(baseURL + updatePath)
+	c, err := gen.NewClient(baseURL, gen.WithHTTPClient(doer), gen.WithRequestEditorFn(d.authorize))
 	if err != nil {
 		return err
 	}
-	d.url, d.doer = u, doer
-	d.authorization = []string{d.cfg.APIKey.Reveal()}
+	d.client = c
 	return nil
 }
 
-// updatePath is the operation's path in specs/upwell.yaml, after the base URL.
-const updatePath = "/api/rest/customers"
-
-// newRequest is the PUT of body, with the headers the generated client
-// would set, built without parsing the URL again. The header values are
-// the driver's own one-element slices, shared by every request: net/http
-// copies a Header before changing it, and Set replaces a value, never
-// writes into it.
-func (d *driver) newRequest(ctx context.Context, body []byte) *http.Request {
-	u := *d.url
-	req := &http.Request{
-		Method: http.MethodPut, URL: &u, Host: u.Host,
-		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
-		Header: http.Header{
-			"Authorization": d.authorization,
-			"Accept":        jsonMediaType,
-			"Content-Type":  jsonMediaType,
-		},
-		ContentLength: int64(len(body)),
-		Body:          newBody(body),
-		GetBody:       func() (io.ReadCloser, error) { return newBody(body), nil },
-	}
-	return req.WithContext(ctx)
+func (d *driver) authorize(_ context.Context, req *http.Request) error {
+	req.Header.Set("Authorization", d.cfg.APIKey.Reveal())
+	req.Header.Set("Accept", "application/json")
+	return nil
 }
-
-var jsonMediaType = []string{"application/json"}
-
-// body is a request body over bytes, closed as a no-op: one allocation
-// where io.NopCloser(bytes.NewReader(b)) makes two.
-type body struct{ bytes.Reader }
-
-func newBody(b []byte) *body {
-	r := &body{}
-	r.Reset(b)
-	return r
-}
-
-func (*body) Close() error { return nil }
 
 // sourceSystem is the update's, or the default. Neither is trimmed: both
 // were checked to have no surrounding whitespace.
@@ -234,20 +196,24 @@ func (d *driver) Validate(u *adapter.CustomerUpdate) error {
 
 func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
 	ctx = adapter.WithOperation(ctx, operation)
-	sourceSystem := d.sourceSystem(u)
+	body, hasInput := request(u, d.sourceSystem(u))
 	// Checked again here, right before the wire, whatever path led here:
 	// an empty identifier can rewrite every customer.
-	if strings.TrimSpace(sourceSystem) == "" || strings.TrimSpace(u.ID) == "" {
+	if strings.TrimSpace(*body.SourceSystem) == "" || strings.TrimSpace(*body.SourceSystemId) == "" {
 		return nil, adapter.InvalidField(adapter.FieldID, "refusing to send an update without both sourceSystem and sourceSystemId")
 	}
-	body, sent, hasInput, hasRules, err := encodeRequest(make([]byte, 0, 256), u, sourceSystem)
-	if err != nil {
-		return nil, err
-	}
-	if !hasInput && !hasRules {
+	if !hasInput && body.CustomerRulesInput == nil {
 		return nil, adapter.InvalidField("", "refusing to send an empty update")
 	}
-	resp, err := d.doer.Do(d.newRequest(ctx, body))
+	if adapter.IsDryRun(ctx) {
+		// The generated client writes the body with encoding/json too.
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		return &adapter.Result{DryRun: &adapter.DryRunReport{Method: http.MethodPut, Path: "/api/rest/customers", Body: b}}, nil
+	}
+	resp, err := d.client.UpdateCustomerBySourceSystemId(ctx, nil, body)
 	if err != nil {
 		return nil, err
 	}
@@ -259,7 +225,7 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	if err != nil {
 		return nil, adapter.DecodeError(ctx, resp, raw, err)
 	}
-	return result(ctx, resp, raw, out, sent, hasInput, sourceSystem, u.ID)
+	return result(ctx, resp, raw, out, u, hasInput, *body.SourceSystem, *body.SourceSystemId)
 }
 
 // responseError builds the error for a status that is not 200. A 404 is
@@ -297,46 +263,20 @@ func requestURL(resp *http.Response) string {
 // tomorrow or a new column must never turn an update Upwell confirmed
 // into a failure.
 type answer struct {
-	UpdateCustomer struct {
-		AffectedRows json.Number `json:"affectedRows"` // "" when absent
-		// The first record is all an update of one key reads; more are
-		// discarded unread (and counted by affectedRows).
-		Returning [1]storedRecord `json:"returning"`
+	UpdateCustomer *struct {
+		AffectedRows *json.Number                 `json:"affectedRows"`
+		Returning    []map[string]json.RawMessage `json:"returning"`
 	} `json:"updateCustomer"`
-	UpdateCustomerRules struct {
-		AffectedRows json.Number `json:"affectedRows"`
+	UpdateCustomerRules *struct {
+		AffectedRows *json.Number `json:"affectedRows"`
 	} `json:"updateCustomerRules"`
-}
-
-// storedRecord is the columns of a returned record that an update reads:
-// its id and the input columns it may have sent, each as raw JSON (nil
-// when the answer has no such column). Any other column is skipped
-// unread, whatever it holds.
-type storedRecord struct {
-	ID               rawRef `json:"id"`
-	Name             rawRef `json:"name"`
-	EmailAddress     rawRef `json:"emailAddress"`
-	CcEmailAddresses rawRef `json:"ccEmailAddresses"`
-	Metadata         rawRef `json:"metadata"`
-	BillToCustomerID rawRef `json:"billToCustomerId"`
-}
-
-// rawRef is a json.RawMessage that refers to the answer instead of copying
-// it: encoding/json hands UnmarshalJSON a slice of the very bytes given to
-// Unmarshal, and the answer is neither changed nor reused while the
-// update reads it (Mismatch.Stored keeps it alive after).
-type rawRef []byte
-
-func (r *rawRef) UnmarshalJSON(b []byte) error {
-	*r = b[:len(b):len(b)]
-	return nil
 }
 
 // decoded is an answer with its counts read.
 type decoded struct {
 	rows, rulesRows int64
 	hasRules        bool
-	stored          *storedRecord // the first returned record, nil when none
+	stored          map[string]json.RawMessage // the first returned record, nil when none
 }
 
 // decodeResponse reads a 200 body, which must carry an updateCustomer
@@ -348,23 +288,22 @@ func decodeResponse(raw []byte) (decoded, error) {
 	if err := json.Unmarshal(raw, &a); err != nil {
 		return decoded{}, err
 	}
-	if a.UpdateCustomer.AffectedRows == "" {
+	if a.UpdateCustomer == nil || a.UpdateCustomer.AffectedRows == nil {
 		return decoded{}, errors.New("no updateCustomer.affectedRows in the answer")
 	}
 	var out decoded
 	var err error
-	if out.rows, err = count(a.UpdateCustomer.AffectedRows); err != nil {
+	if out.rows, err = count(*a.UpdateCustomer.AffectedRows); err != nil {
 		return decoded{}, fmt.Errorf("updateCustomer.affectedRows: %w", err)
 	}
-	if r := a.UpdateCustomerRules.AffectedRows; r != "" {
-		if out.rulesRows, err = count(r); err != nil {
+	if r := a.UpdateCustomerRules; r != nil && r.AffectedRows != nil {
+		if out.rulesRows, err = count(*r.AffectedRows); err != nil {
 			return decoded{}, fmt.Errorf("updateCustomerRules.affectedRows: %w", err)
 		}
 		out.hasRules = true
 	}
-	if first := &a.UpdateCustomer.Returning[0]; first.ID != nil || first.Name != nil || first.EmailAddress != nil ||
-		first.CcEmailAddresses != nil || first.Metadata != nil || first.BillToCustomerID != nil {
-		out.stored = first
+	if len(a.UpdateCustomer.Returning) > 0 {
+		out.stored = a.UpdateCustomer.Returning[0]
 	}
 	return out, nil
 }
@@ -382,98 +321,58 @@ func count(n json.Number) (int64, error) {
 	return int64(f), nil
 }
 
-// appendString appends a set string field, or null for a cleared one.
-func appendString(b []byte, f adapter.Field[string]) []byte {
-	if v, ok := f.Value(); ok {
-		return wirejson.String(b, v)
+// request builds the body; hasInput reports whether input sets anything.
+func request(u *adapter.CustomerUpdate, sourceSystem string) (gen.UpdateCustomerRequest, bool) {
+	id := u.ID
+	var in gen.CustomersSetInput
+	hasInput := false
+	if v, ok := u.Name.Value(); ok {
+		in.Name, hasInput = &v, true
 	}
-	return append(b, "null"...)
-}
-
-// sentColumns holds, for each input column sent, its value as it went on
-// the wire (a slice of the request body, nil when not sent): verification
-// compares these bytes with the stored record without encoding again.
-type sentColumns struct {
-	name, email, ccEmails, metadata, billTo []byte
-}
-
-// encodeRequest builds the body by hand, in the generated
-// UpdateCustomerRequest's field order and byte for byte what marshalling
-// it would give (TestTheHandBuiltBodyIsTheGeneratedTypesBody holds it to
-// that): the generated types cost a dozen allocations per update in
-// nullable wrappers and marshalling. hasInput reports whether input sets
-// anything, hasRules whether customerRulesInput is sent.
-func encodeRequest(dst []byte, u *adapter.CustomerUpdate, sourceSystem string) (body []byte, sent sentColumns, hasInput, hasRules bool, err error) {
-	b := append(dst, '{')
-	top := 0
-	if u.Upwell != nil && !u.Upwell.DueOption.IsAbsent() {
-		hasRules = true
-		b = append(wirejson.Key(b, &top, "customerRulesInput"), `{"dueOption":`...)
-		if v, ok := u.Upwell.DueOption.Value(); ok {
-			b = wirejson.Int(b, int64(v))
-		} else {
-			b = append(b, "null"...)
-		}
-		b = append(b, '}')
+	if f := nullableOf(u.Email); f != nil {
+		in.EmailAddress, hasInput = *f, true
 	}
-	var billTo adapter.Field[string]
-	if u.Upwell != nil {
-		billTo = u.Upwell.BillToCustomerID
+	if f := nullableOf(u.CCEmails); f != nil {
+		in.CcEmailAddresses, hasInput = *f, true
 	}
-	hasName := !u.Name.IsAbsent() && !u.Name.IsNull() // a null name is refused by Validate
-	if !billTo.IsAbsent() || !u.CCEmails.IsAbsent() || !u.Email.IsAbsent() || !u.Metadata.IsAbsent() || hasName {
+	if !u.Metadata.IsAbsent() {
 		hasInput = true
-		b = append(wirejson.Key(b, &top, "input"), '{')
-		in := 0
-		var start int
-		if !billTo.IsAbsent() {
-			b = wirejson.Key(b, &in, "billToCustomerId")
-			start = len(b)
-			b = appendString(b, billTo)
-			sent.billTo = b[start:len(b):len(b)]
+		if m, ok := u.Metadata.Value(); ok {
+			in.Metadata = nullable.NewNullableWithValue[any](map[string]any(m))
+		} else {
+			in.Metadata = nullable.NewNullNullable[any]()
 		}
-		if !u.CCEmails.IsAbsent() {
-			b = wirejson.Key(b, &in, "ccEmailAddresses")
-			start = len(b)
-			if v, ok := u.CCEmails.Value(); ok {
-				b = wirejson.Strings(b, v)
-			} else {
-				b = append(b, "null"...)
-			}
-			sent.ccEmails = b[start:len(b):len(b)]
-		}
-		if !u.Email.IsAbsent() {
-			b = wirejson.Key(b, &in, "emailAddress")
-			start = len(b)
-			b = appendString(b, u.Email)
-			sent.email = b[start:len(b):len(b)]
-		}
-		if !u.Metadata.IsAbsent() {
-			b = wirejson.Key(b, &in, "metadata")
-			start = len(b)
-			if m, ok := u.Metadata.Value(); ok {
-				if b, err = wirejson.Value(b, map[string]any(m)); err != nil {
-					return nil, sent, false, false, adapter.InvalidField(adapter.FieldMetadata, "cannot be encoded as JSON: %v", err)
-				}
-			} else {
-				b = append(b, "null"...)
-			}
-			sent.metadata = b[start:len(b):len(b)]
-		}
-		if hasName {
-			b = wirejson.Key(b, &in, "name")
-			start = len(b)
-			b = appendString(b, u.Name)
-			sent.name = b[start:len(b):len(b)]
-		}
-		b = append(b, '}')
 	}
-	b = wirejson.String(wirejson.Key(b, &top, "sourceSystem"), sourceSystem)
-	b = wirejson.String(wirejson.Key(b, &top, "sourceSystemId"), u.ID)
-	return append(b, '}'), sent, hasInput, hasRules, nil
+	var rules *gen.CustomerRulesSetInput
+	if u.Upwell != nil {
+		if f := nullableOf(u.Upwell.BillToCustomerID); f != nil {
+			in.BillToCustomerId, hasInput = *f, true
+		}
+		if f := nullableOf(u.Upwell.DueOption); f != nil {
+			rules = &gen.CustomerRulesSetInput{DueOption: *f}
+		}
+	}
+	body := gen.UpdateCustomerRequest{SourceSystem: &sourceSystem, SourceSystemId: &id, CustomerRulesInput: rules}
+	if hasInput {
+		body.Input = &in
+	}
+	return body, hasInput
 }
 
-func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, sent sentColumns, hasInput bool, sourceSystem, id string) (*adapter.Result, error) {
+// nullableOf translates a set or cleared Field; nil when absent.
+func nullableOf[T any](f adapter.Field[T]) *nullable.Nullable[T] {
+	if f.IsAbsent() {
+		return nil
+	}
+	if v, ok := f.Value(); ok {
+		n := nullable.NewNullableWithValue(v)
+		return &n
+	}
+	n := nullable.NewNullNullable[T]()
+	return &n
+}
+
+func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u *adapter.CustomerUpdate, hasInput bool, sourceSystem, id string) (*adapter.Result, error) {
 	notFound := func(why string) error {
 		e := adapter.ResponseError(ctx, resp, raw, "", fmt.Sprintf("no customer with sourceSystem %q and sourceSystemId %q (%s)", sourceSystem, id, why))
 		e.Code = adapter.NotFound
@@ -494,29 +393,28 @@ func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, s
 		return nil, e
 	}
 	res := &adapter.Result{HTTPStatus: resp.StatusCode}
-	if out.stored == nil {
-		return res, nil
-	}
-	if vid, ok := adapter.StoredString(json.RawMessage(out.stored.ID)); ok {
+	if vid, ok := adapter.StoredString(out.stored["id"]); ok {
 		res.VendorID = vid
 	}
-	if hasInput {
-		res.Mismatches = verify(sent, out.stored)
+	if hasInput && out.stored != nil {
+		res.Mismatches = verify(u, out.stored)
 	}
 	return res, nil
 }
 
-// verify compares each input column sent, as sent, with the record Upwell
-// returned as stored. customerRulesInput.dueOption cannot be checked:
-// Hasura runs updateCustomerRules after updateCustomer's returning was
-// read, so the answer shows the rule as it was.
-func verify(sent sentColumns, stored *storedRecord) []adapter.Mismatch {
+// verify compares each input column sent with the record Upwell returned
+// as stored. customerRulesInput.dueOption cannot be checked: Hasura runs
+// updateCustomerRules after updateCustomer's returning was read, so the
+// answer shows the rule as it was.
+func verify(u *adapter.CustomerUpdate, stored map[string]json.RawMessage) []adapter.Mismatch {
 	var v adapter.Verifier
-	v.Compare(adapter.FieldName, sent.name, json.RawMessage(stored.Name))
-	v.Compare(adapter.FieldEmail, sent.email, json.RawMessage(stored.EmailAddress))
-	v.Compare(adapter.FieldCCEmails, sent.ccEmails, json.RawMessage(stored.CcEmailAddresses))
-	v.Compare(adapter.FieldMetadata, sent.metadata, json.RawMessage(stored.Metadata))
-	v.Compare(adapter.FieldUpwellBillToCustomerID, sent.billTo, json.RawMessage(stored.BillToCustomerID))
+	adapter.VerifyField(&v, adapter.FieldName, u.Name, stored, "name")
+	adapter.VerifyField(&v, adapter.FieldEmail, u.Email, stored, "emailAddress")
+	adapter.VerifyField(&v, adapter.FieldCCEmails, u.CCEmails, stored, "ccEmailAddresses")
+	adapter.VerifyField(&v, adapter.FieldMetadata, u.Metadata, stored, "metadata")
+	if u.Upwell != nil {
+		adapter.VerifyField(&v, adapter.FieldUpwellBillToCustomerID, u.Upwell.BillToCustomerID, stored, "billToCustomerId")
+	}
 	return v.Mismatches()
 }
 

@@ -27,7 +27,9 @@ however long it is.
 Lines for the same customer (the vendor's own key: Upwell's sourceSystem
 and id, the id elsewhere) are never sent at the same time and apply in
 the order of the file, so the last line wins; other customers keep
-flowing meanwhile.
+flowing meanwhile. Once a customer's line fails, its later lines are
+held back (code FailedPrecondition, nothing sent) and follow it in the
+failures file, so pushing that file again keeps their order.
 
 Every record ends in exactly one of three places: succeeded; failed (in
 the failures file with the vendor's error); or not sent (in the failures
@@ -56,11 +58,26 @@ records in a row fail with retryable errors.
 
 Progress goes to stderr (a bar on a terminal, a line every 5 seconds
 otherwise); a summary goes to stdout, or one JSON object with --json:
-{"succeeded","failed","notSent","byCode","dropped","halted","haltReason",
-"failuresFile","elapsedSeconds","recordsPerSecond"}. An interrupt
+{"succeeded","unchanged","dryRun","failed","notSent","byCode","dropped","halted","haltReason",
+"failuresFile","elapsedSeconds","recordsPerSecond","mismatched"}. An interrupt
 (Ctrl-C, SIGTERM or SIGHUP) sends no more records and waits for those in
 flight; a second aborts those in flight (recorded as Canceled, "may or
 may not have applied"); a third kills push at once.
+
+With --state (or CUSTSYNC_STATE), push remembers each record the vendor
+confirmed, in a SQLite file (created on first use) or a postgres://
+database, and skips a record whose update is the one last confirmed for
+that vendor, credential and customer: no request, counted as "unchanged".
+A record is recorded only after the vendor confirmed it, and counted only
+once that is on disk, so after a crash (even kill -9) the same command
+sends only what the state does not hold. --refresh-after sends again what
+was confirmed longer ago; --force sends everything and still records.
+Billbee updates whose values Billbee already holds cost their read and no
+write, and count as unchanged too, with or without a state.
+
+--dry-run sends no write: it counts the records that would be sent
+("succeeded" in --json, with "dryRun": true) and those unchanged (with a
+state, or after Billbee's read), and records nothing.
 
 Exit status: 0 if every record succeeded; 1 if some failed but every one
 was tried; 3 if the run halted, reached its --deadline or was
@@ -73,6 +90,8 @@ Flags:
 Examples:
   custsync push --sandbox --vendor billbee --file examples/customers.jsonl
   custsync push --vendor upwell --file export.jsonl --concurrency 8 --deadline 2h --json
+  custsync push --vendor billbee --file export.jsonl --state /var/lib/custsync/state.db   # nightly: only what changed
+  custsync push --vendor billbee --file export.jsonl --state /var/lib/custsync/state.db --dry-run
   custsync push --vendor upwell --file export.failures-upwell-20261201T100327Z.jsonl   # after fixing the failed lines
 `
 
@@ -89,6 +108,14 @@ type pushFlags struct {
 	file, failures string
 	json           bool
 	settings       pushSettings
+	// The sync state: --state (stateSet when given, even empty),
+	// --refresh-after, --force; and --dry-run.
+	state        string
+	stateSet     bool
+	refreshAfter time.Duration
+	force        bool
+	dryRun       bool
+	stateName    string // the store, for messages (no password)
 }
 
 func (f *pushFlags) register(fs *flag.FlagSet) {
@@ -99,6 +126,10 @@ func (f *pushFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.settings.haltAfter, "halt-after", adapter.DefaultHaltAfter, "halt once `N` records in a row failed retryably, reporting the rest as not sent;\n0 never halts for that (an unreachable vendor still halts the run)")
 	fs.DurationVar(&f.settings.deadline, "deadline", 0, "start no record after `DURATION` (such as 90m); the rest are reported as not sent")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
+	fs.StringVar(&f.state, "state", "", "remember what the vendor confirmed in the SQLite file `PATH` (created on first use)\nor the PostgreSQL database postgres://..., and skip records confirmed unchanged\n(default: $"+envState+"; --state '' turns it off)")
+	fs.DurationVar(&f.refreshAfter, "refresh-after", 0, "with --state, send again records last confirmed longer than `DURATION` ago (such as 168h)")
+	fs.BoolVar(&f.force, "force", false, "with --state, send every record whatever the state holds, and still record it")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "send no write: count what would be sent and what is unchanged (Billbee records\nare read, to tell); with --state, nothing is recorded")
 }
 
 func (f *pushFlags) check() error {
@@ -113,6 +144,8 @@ func (f *pushFlags) check() error {
 		return usagef("--halt-after %d: want 0 or more", f.settings.haltAfter)
 	case f.settings.deadline < 0:
 		return usagef("--deadline %s: want a positive duration", f.settings.deadline)
+	case f.refreshAfter < 0:
+		return usagef("--refresh-after %s: want a positive duration", f.refreshAfter)
 	}
 	return nil
 }
@@ -126,8 +159,13 @@ func (a *app) push(args []string) int {
 	if code, done := a.parse(fs, args); done {
 		return code
 	}
+	fs.Visit(func(f *flag.Flag) { pf.stateSet = pf.stateSet || f.Name == "state" })
 	if err := pf.check(); err != nil {
 		return a.fail("push", err)
+	}
+	spec := stateSpec(pf.state, pf.stateSet)
+	if spec == "" && (pf.refreshAfter > 0 || pf.force) {
+		return a.fail("push", usagef("--refresh-after and --force need a state store (--state or %s)", envState))
 	}
 	vendor, err := tf.check()
 	if err != nil {
@@ -147,6 +185,19 @@ func (a *app) push(args []string) int {
 		return a.fail("push", err)
 	}
 	defer t.close()
+	var updater adapter.Updater = t.client
+	if spec != "" {
+		store, name, err := openState(a.stop, spec)
+		if err != nil {
+			return a.fail("push", usagef("--state: %v", err))
+		}
+		defer store.Close()
+		pf.stateName = name
+		updater = adapter.NewSyncer(t.client, store, adapter.WithRefreshAfter(pf.refreshAfter), adapter.WithForce(pf.force))
+	}
+	if pf.dryRun {
+		pf.settings.callOptions = append(pf.settings.callOptions, adapter.WithDryRun(true))
+	}
 	for _, stale := range staleFailures(path, explicit) {
 		fmt.Fprintf(a.stderr, "custsync push: %s holds %d %s of an earlier push that did not finish (killed, or still running); once it is not running, push that file to retry them, then delete it\n",
 			stale.path, stale.lines, plural(stale.lines, "failure", "failures"))
@@ -158,7 +209,7 @@ func (a *app) push(args []string) int {
 
 	p := &pusher{
 		vendor:   t.vendor,
-		updater:  t.client,
+		updater:  updater,
 		settings: pf.settings,
 		lines:    newLineReader(in),
 		failures: failures,
@@ -208,7 +259,8 @@ func openInput(path string, stdin io.Reader) (in io.ReadCloser, info fs.FileInfo
 func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 	rate := 0.0
 	if s := r.elapsed.Seconds(); s > 0 {
-		rate = float64(r.ok+r.failed) / s // records not sent took no time
+		// Only records tried count: unchanged and not-sent ones took no request.
+		rate = float64(r.ok+r.failed) / s
 	}
 	notSentIn := "code Canceled in the failures file"
 	if r.failuresAt != "" {
@@ -235,9 +287,21 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 	}
 
 	if pf.json {
-		a.pushJSON(r, rate)
+		a.pushJSON(r, pf, rate)
 	} else {
-		fmt.Fprintf(a.stdout, "push: %d succeeded, %d failed, %d not sent in %s (%.1f records/s)\n", r.ok, r.failed, r.notSent, roundDuration(r.elapsed), rate)
+		switch {
+		case pf.dryRun:
+			fmt.Fprintf(a.stdout, "push: dry run, nothing written: %d would be sent, %d unchanged, %d failed, %d not sent in %s (%.1f records/s)\n",
+				r.ok, r.unchanged, r.failed, r.notSent, roundDuration(r.elapsed), rate)
+		case r.unchanged > 0 || pf.stateName != "":
+			fmt.Fprintf(a.stdout, "push: %d succeeded, %d unchanged, %d failed, %d not sent in %s (%.1f records/s)\n",
+				r.ok, r.unchanged, r.failed, r.notSent, roundDuration(r.elapsed), rate)
+		default:
+			fmt.Fprintf(a.stdout, "push: %d succeeded, %d failed, %d not sent in %s (%.1f records/s)\n", r.ok, r.failed, r.notSent, roundDuration(r.elapsed), rate)
+		}
+		if pf.stateName != "" && !pf.dryRun {
+			fmt.Fprintf(a.stdout, "push: state in %s\n", pf.stateName)
+		}
 		if len(stops) > 0 {
 			fmt.Fprintf(a.stdout, "push: %s: %d %s not sent (%s)\n", strings.Join(stops, "; "), r.notSent, plural(r.notSent, "record was", "records were"), notSentIn)
 		}
@@ -247,6 +311,13 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 				parts = append(parts, fmt.Sprintf("%s (%d)", f, r.dropped[f]))
 			}
 			fmt.Fprintf(a.stdout, "push: dropped in lenient mode (the vendor cannot store them): %s\n", strings.Join(parts, ", "))
+		}
+		if len(r.mismatched) > 0 {
+			var parts []string
+			for _, f := range slices.Sorted(maps.Keys(r.mismatched)) {
+				parts = append(parts, fmt.Sprintf("%s (%d)", f, r.mismatched[f]))
+			}
+			fmt.Fprintf(a.stdout, "push: stored otherwise than sent (succeeded, not recorded as synced): %s\n", strings.Join(parts, ", "))
 		}
 		if r.failed+r.notSent > 0 && r.writeErr == nil && r.failuresAt != "" {
 			fmt.Fprintf(a.stdout, "push: failed lines are in %s; fix them and push again: %s\n", r.failuresAt, pushAgain(tf, r.failuresAt))
@@ -280,22 +351,25 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 // pushSummaryJSON is push --json's output. Its keys are part of the
 // command's contract.
 type pushSummaryJSON struct {
-	Succeeded        int            `json:"succeeded"`
+	Succeeded        int            `json:"succeeded"` // with dryRun: would be sent
+	Unchanged        int            `json:"unchanged"` // succeeded without a write: confirmed in the state store, or Billbee already held it
+	DryRun           bool           `json:"dryRun"`
 	Failed           int            `json:"failed"`
 	NotSent          int            `json:"notSent"`
-	ByCode           map[string]int `json:"byCode"`  // every failures-file line, by portable code
-	Dropped          map[string]int `json:"dropped"` // fields dropped in lenient mode, by name
+	ByCode           map[string]int `json:"byCode"`     // every failures-file line, by portable code
+	Dropped          map[string]int `json:"dropped"`    // fields dropped in lenient mode, by name
+	Mismatched       map[string]int `json:"mismatched"` // fields the vendor stored otherwise than sent, by name
 	Halted           bool           `json:"halted"`
 	HaltReason       string         `json:"haltReason"`
 	FailuresFile     string         `json:"failuresFile"` // "" when nothing failed
 	ElapsedSeconds   float64        `json:"elapsedSeconds"`
-	RecordsPerSecond float64        `json:"recordsPerSecond"` // records tried, per second
+	RecordsPerSecond float64        `json:"recordsPerSecond"` // records tried (succeeded + failed), per second
 }
 
-func (a *app) pushJSON(r pushReport, rate float64) {
+func (a *app) pushJSON(r pushReport, pf pushFlags, rate float64) {
 	out := pushSummaryJSON{
-		Succeeded: r.ok, Failed: r.failed, NotSent: r.notSent,
-		ByCode: r.byCode, Dropped: r.dropped,
+		Succeeded: r.ok, Unchanged: r.unchanged, DryRun: pf.dryRun, Failed: r.failed, NotSent: r.notSent,
+		ByCode: r.byCode, Dropped: r.dropped, Mismatched: r.mismatched,
 		Halted: r.haltReason != "", HaltReason: r.haltReason,
 		FailuresFile:     r.failuresAt,
 		ElapsedSeconds:   math.Round(r.elapsed.Seconds()*1000) / 1000,
@@ -303,6 +377,9 @@ func (a *app) pushJSON(r pushReport, rate float64) {
 	}
 	if out.ByCode == nil {
 		out.ByCode = map[string]int{}
+	}
+	if out.Mismatched == nil {
+		out.Mismatched = map[string]int{}
 	}
 	if out.Dropped == nil {
 		out.Dropped = map[string]int{}

@@ -23,12 +23,21 @@ the vendor. Unknown keys are refused.
   {"id": "100000150176895", "name": "Max Mustermann GmbH", "vatId": null, "billbee": {"type": 1}}
 
 Prints one line saying what was done, or with --json one JSON object:
-  {"vendor", "id", "vendorId", "status", "requestId", "attempts", "sent", "dropped", "mismatches"}
+  {"vendor", "id", "vendorId", "status", "requestId", "attempts", "sent", "dropped", "mismatches",
+   "unchanged", "dryRun"}
 Upwell and Billbee answer with the record as stored: a field stored
 otherwise than sent is listed as a mismatch {"field", "sent", "stored"}
 (and warned about on stderr); --strict makes it a failure (exit 1; the
 update was applied). Case-only e-mail, format-only phone and spacing-only
 VAT id differences are normalisations, not mismatches.
+"unchanged" is true when the vendor already held every value and nothing
+was written (Billbee, after its read: one request instead of two).
+
+--dry-run sends no write. Billbee reads the customer and prints each field
+the update would change, with its current and new value; Upwell and
+BlueTape (which have no documented read) print the request body that would
+be sent. With --json, "dryRun" holds {"method", "path", "body", "changes":
+[{"field", "vendorField", "current", "new"}]}.
 On failure it prints the vendor, the portable error code and the vendor's
 message on stderr (and with --json an object {"vendor", "id", "error"} on
 stdout) and exits 1; invalid input exits 2 and nothing is sent.
@@ -38,6 +47,7 @@ Flags:
 Examples:
   custsync update --sandbox --vendor billbee --file examples/customer.json
   echo '{"id": "C-1001", "email": "ap@acme.example"}' | custsync update --vendor upwell --json
+  custsync update --sandbox --vendor billbee --file examples/customer.json --dry-run
 `
 
 // maxUpdateInput caps what update reads: a customer is a few KiB, so
@@ -50,6 +60,7 @@ func (a *app) update(args []string) int {
 	tf.register(fs)
 	file := fs.String("file", "-", "read the customer from `PATH`; - is standard input")
 	asJSON := fs.Bool("json", false, "print the result (or the error) as one JSON object on stdout")
+	dryRun := fs.Bool("dry-run", false, "send no write: Billbee reads the customer and prints what would change\n(field, current value, new value); Upwell and BlueTape print the request body")
 	if code, done := a.parse(fs, args); done {
 		return code
 	}
@@ -71,7 +82,7 @@ func (a *app) update(args []string) int {
 	if err != nil {
 		return a.updateFailed(t, "", withVendor(err, t.vendor), *asJSON)
 	}
-	res, err := t.client.Update(a.stop, u)
+	res, err := t.client.Update(a.stop, u, adapter.WithDryRun(*dryRun))
 	if err != nil {
 		return a.updateFailed(t, u.ID, err, *asJSON)
 	}
@@ -159,6 +170,11 @@ type updateOutput struct {
 	// Mismatches are the fields the vendor's answer shows stored otherwise
 	// than sent: {"field", "sent", "stored"}, the values as JSON.
 	Mismatches []adapter.Mismatch `json:"mismatches"`
+	// Unchanged: the vendor already held these values and nothing was
+	// written (Billbee, after its read).
+	Unchanged bool `json:"unchanged"`
+	// DryRun is what --dry-run would have written.
+	DryRun *adapter.DryRunReport `json:"dryRun,omitempty"`
 }
 
 func newUpdateOutput(r *adapter.Result) updateOutput {
@@ -166,6 +182,7 @@ func newUpdateOutput(r *adapter.Result) updateOutput {
 		Vendor: r.Vendor, ID: r.ID, VendorID: r.VendorID, Status: r.HTTPStatus,
 		RequestID: r.RequestID, Attempts: r.Attempts,
 		Sent: nonNil(r.Sent), Dropped: nonNil(r.Dropped), Mismatches: nonNilMismatches(r.Mismatches),
+		Unchanged: r.Unchanged, DryRun: r.DryRun,
 	}
 }
 
@@ -205,8 +222,15 @@ func mismatchesOf(err error) []adapter.Mismatch {
 // followed, when the vendor stored a field otherwise than sent, by
 // "; stored otherwise: name (sent "Maximilian", stored "Max")".
 func summarizeResult(r *adapter.Result) string {
+	if r.DryRun != nil {
+		return summarizeDryRun(r)
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: updated (", r.Vendor, r.ID)
+	verb := "updated"
+	if r.Unchanged {
+		verb = "unchanged, nothing written"
+	}
+	fmt.Fprintf(&b, "%s %s: %s (", r.Vendor, r.ID, verb)
 	if r.VendorID != "" {
 		fmt.Fprintf(&b, "vendor id %s, ", r.VendorID)
 	}
@@ -221,6 +245,41 @@ func summarizeResult(r *adapter.Result) string {
 			parts[i] = fmt.Sprintf("%s (sent %s, stored %s)", m.Field, m.Sent, m.Stored)
 		}
 		fmt.Fprintf(&b, "; stored otherwise: %s", strings.Join(parts, ", "))
+	}
+	return b.String()
+}
+
+// summarizeDryRun says what a dry run would have written:
+//
+//	billbee 100000150176895: dry run, nothing written; PUT /api/v1/customers/100000150176895 would change 2 fields:
+//	  name (Name): "Max" -> "Max Mustermann"
+//	  vatId (VatId): "1234" -> null
+//
+// and for vendors without a read, the body that would be sent.
+func summarizeDryRun(r *adapter.Result) string {
+	d := r.DryRun
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s: dry run, nothing written; ", r.Vendor, r.ID)
+	switch {
+	case r.Unchanged:
+		fmt.Fprintf(&b, "%s already holds these values: no write would be sent", r.Vendor)
+	case d.Changes != nil:
+		fmt.Fprintf(&b, "%s %s would change %d %s:", d.Method, d.Path, len(d.Changes), plural(len(d.Changes), "field", "fields"))
+		for _, c := range d.Changes {
+			name := c.VendorField
+			if c.Field != "" {
+				name = c.Field + " (" + c.VendorField + ")"
+			}
+			fmt.Fprintf(&b, "\n  %s: %s -> %s", name, c.Current, c.New)
+		}
+	default:
+		fmt.Fprintf(&b, "would send %s %s with the body\n", d.Method, d.Path)
+		var pretty bytes.Buffer
+		if json.Indent(&pretty, d.Body, "", "  ") != nil {
+			pretty.Reset()
+			pretty.Write(d.Body)
+		}
+		b.Write(pretty.Bytes())
 	}
 	return b.String()
 }

@@ -194,7 +194,7 @@ func TestPushJSONSummaryIsExact(t *testing.T) {
 	for k := range raw {
 		keys = append(keys, k)
 	}
-	assert.ElementsMatch(t, []string{"succeeded", "failed", "notSent", "byCode", "dropped", "halted", "haltReason", "failuresFile", "elapsedSeconds", "recordsPerSecond"}, keys)
+	assert.ElementsMatch(t, []string{"succeeded", "unchanged", "dryRun", "failed", "notSent", "byCode", "dropped", "halted", "haltReason", "failuresFile", "elapsedSeconds", "recordsPerSecond", "mismatched"}, keys)
 	var s pushSummaryJSON
 	require.NoError(t, json.Unmarshal([]byte(out.stdout), &s))
 	assert.Equal(t, 3, s.Succeeded)
@@ -245,4 +245,39 @@ func TestPushDeadlineReportsTheRestAsNotSent(t *testing.T) {
 		assert.NotEqual(t, fmt.Sprintf("Deadline %d", i), rec["name"], "%s is listed as not sent but was sent", id)
 	}
 	assert.Contains(t, out.stdout, fmt.Sprintf("push: %d succeeded, 0 failed, %d not sent in ", sent, 100-sent))
+}
+
+func TestPushHoldsBackACustomersLaterLinesOnceOneFails(t *testing.T) {
+	t.Parallel()
+	// Line 2 fails (Upwell cannot clear a name); line 3 for the same
+	// customer must not overtake it, or pushing the fixed failures file
+	// would put line 2's older values back over line 3's.
+	srv := newSandbox(t, sandbox.WithSyntheticCustomers(5))
+	dir := t.TempDir()
+	input := `{"id":"S-00001","name":"first"}` + "\n" + `{"id":"S-00001","name":null}` + "\n" +
+		`{"id":"S-00001","name":"third"}` + "\n" + `{"id":"S-00002","name":"other"}` + "\n"
+	out := pushTo(t, srv, specs.Upwell, dir, input, "--json")
+	require.Equal(t, exitFailed, out.code, out.stderr)
+
+	var summary struct {
+		Succeeded, Failed, NotSent int
+		ByCode                     map[string]int
+		FailuresFile               string
+	}
+	require.NoError(t, json.Unmarshal([]byte(out.stdout), &summary), out.stdout)
+	assert.Equal(t, 2, summary.Succeeded, "line 1 and the other customer")
+	assert.Equal(t, 2, summary.Failed)
+	assert.Zero(t, summary.NotSent, "every line was tried: exit 1, not 3")
+	assert.Equal(t, map[string]int{"InvalidArgument": 1, "FailedPrecondition": 1}, summary.ByCode)
+
+	stored, ok := srv.Customer(specs.Upwell, "S-00001")
+	require.True(t, ok)
+	assert.Equal(t, "first", stored["name"], "line 3 was held back")
+	failures, err := os.ReadFile(summary.FailuresFile)
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(failures)), "\n")
+	require.Len(t, lines, 2)
+	assert.Contains(t, lines[0], `"name":null`, "the failed line first")
+	assert.Contains(t, lines[1], `"third"`, "then the held-back one, in input order")
+	assert.Contains(t, lines[1], "earlier update of this customer")
 }

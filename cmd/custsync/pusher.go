@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -77,10 +78,13 @@ type pusher struct {
 	pending    map[int]pendingRecord
 	maxPending int // high-water mark of pending, for tests of flat memory
 	ok, failed int
+	unchanged  int            // succeeded without a write (Result.Unchanged)
 	notSent    int            // records never sent: an interrupt, the deadline, a halt, a failures-file error
 	read       int            // records read (lines that are not blank)
 	byCode     map[string]int // failures-file lines by code
 	dropped    map[string]int // fields dropped in lenient mode, by name
+	mismatched map[string]int // fields the vendor stored otherwise than sent, by name
+	mismatches int            // records with such fields, for the stderr notes
 	haltReason string         // why the run halted on its own; "" if it did not
 	blankBytes int64          // bytes of blank lines not yet shown as progress
 	notes      int
@@ -94,13 +98,17 @@ type pushSettings struct {
 	recordAttempts int
 	haltAfter      int
 	deadline       time.Duration // 0: none
+	// callOptions apply to every update (--dry-run).
+	callOptions []adapter.CallOption
 }
 
 // pushReport is the outcome of a whole push.
 type pushReport struct {
 	ok, failed, notSent int
+	unchanged           int // succeeded without a write: the state store, or Billbee's no-op
 	records             int
 	byCode, dropped     map[string]int
+	mismatched          map[string]int // fields stored otherwise than sent, by name
 	elapsed             time.Duration
 	readErr, writeErr   error
 	interrupted         bool
@@ -114,7 +122,7 @@ type pushReport struct {
 
 func (p *pusher) run() pushReport {
 	p.pending = make(map[int]pendingRecord)
-	p.byCode, p.dropped = map[string]int{}, map[string]int{}
+	p.byCode, p.dropped, p.mismatched = map[string]int{}, map[string]int{}, map[string]int{}
 	// A child of stop, so it ends in the same instant as stop (an
 	// AfterFunc would leave a gap in which a worker could start a record).
 	// Its cause is then stop's, context.Canceled from the signal handler,
@@ -141,21 +149,26 @@ func (p *pusher) run() pushReport {
 	// retrying of failed ones.
 	for out := range adapter.UpdateAll(p.abort, p.updater, p.records,
 		adapter.WithConcurrency(p.settings.concurrency), adapter.WithRecordAttempts(p.settings.recordAttempts),
-		adapter.WithHaltAfter(p.settings.haltAfter), adapter.WithStop(p.stopFeed)) {
+		adapter.WithHaltAfter(p.settings.haltAfter), adapter.WithStop(p.stopFeed),
+		adapter.WithCallOptions(p.settings.callOptions...)) {
 		p.mu.Lock()
 		rec := p.pending[out.Seq]
 		delete(p.pending, out.Seq)
 		p.noteHalt(out.Err)
 		switch {
+		case out.Err == nil && out.Result != nil && out.Result.Unchanged:
+			p.unchanged++
+			p.advance(rec.size)
 		case out.Err == nil:
 			p.ok++
 			if out.Result != nil {
 				for _, f := range out.Result.Dropped {
 					p.dropped[f]++
 				}
+				p.noteMismatches(rec, out.Result.Mismatches)
 			}
 			p.advance(rec.size)
-		case out.Calls == 0:
+		case out.Calls == 0 && !errors.Is(out.Err, adapter.ErrFailedPrecondition):
 			p.recordFailure(rec, notSentReason(out.Err))
 		default:
 			p.recordFailure(rec, outcomeError(out))
@@ -172,14 +185,39 @@ func (p *pusher) run() pushReport {
 	p.mu.Unlock()
 	p.progress.finish()
 	return pushReport{
-		ok: p.ok, failed: p.failed, notSent: p.notSent, records: p.read,
-		byCode: p.byCode, dropped: p.dropped,
+		ok: p.ok, failed: p.failed, notSent: p.notSent, unchanged: p.unchanged, records: p.read,
+		byCode: p.byCode, dropped: p.dropped, mismatched: p.mismatched,
 		elapsed:     time.Since(p.started),
 		readErr:     p.readErr,
 		writeErr:    p.writeErr,
 		interrupted: p.stop.Err() != nil,
 		deadlineHit: errors.Is(context.Cause(p.stopFeed), errDeadline),
 		haltReason:  p.haltReason,
+	}
+}
+
+// maxMismatchNotes bounds the stderr lines naming mismatched records: a
+// vendor that normalises one field of every record would fill a terminal.
+const maxMismatchNotes = 10
+
+// noteMismatches counts the fields a succeeded record's answer shows
+// stored otherwise than sent, and names the first few records on stderr:
+// a write the vendor did not take as sent is never silent. p.mu is held.
+func (p *pusher) noteMismatches(rec pendingRecord, list []adapter.Mismatch) {
+	if len(list) == 0 {
+		return
+	}
+	parts := make([]string, len(list))
+	for i, m := range list {
+		p.mismatched[m.Field]++
+		parts[i] = fmt.Sprintf("%s (sent %s, stored %s)", m.Field, m.Sent, m.Stored)
+	}
+	p.mismatches++
+	switch {
+	case p.mismatches <= maxMismatchNotes:
+		p.progress.note(fmt.Sprintf("push: line %d: %s stored otherwise than sent: %s (--strict makes this a failure)", rec.line, p.vendor, strings.Join(parts, "; ")))
+	case p.mismatches == maxMismatchNotes+1:
+		p.progress.note("push: more records were stored otherwise than sent; the summary counts them by field")
 	}
 }
 
@@ -329,7 +367,7 @@ func (p *pusher) snapshot() counts {
 }
 
 func (p *pusher) countsLocked() counts {
-	return counts{ok: p.ok, failed: p.failed, notSent: p.notSent, elapsed: time.Since(p.started)}
+	return counts{ok: p.ok + p.unchanged, failed: p.failed, notSent: p.notSent, elapsed: time.Since(p.started)}
 }
 
 // announceInterrupt tells the user what the first interrupt does, and

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -205,4 +206,38 @@ func redisCommand(t *testing.T, addr, command string) string {
 	reply, err := io.ReadAll(conn)
 	require.NoError(t, err)
 	return string(reply)
+}
+
+func TestAPushWhoseRedisIsLostSaysSoAndHalts(t *testing.T) {
+	t.Parallel()
+	rdb := redistest.Start(t)
+	srv := newSandbox(t, sandbox.WithSyntheticCustomers(200))
+	dir := t.TempDir()
+	var lines strings.Builder
+	for i := range 200 {
+		fmt.Fprintf(&lines, `{"id":%q,"name":"Lost Redis %d"}`+"\n", sandbox.SyntheticID(specs.Billbee, i+1), i)
+	}
+	input := writeFile(t, dir, "customers.jsonl", lines.String())
+	go func() {
+		time.Sleep(1500 * time.Millisecond) // a few records are through
+		rdb.Stop()
+	}()
+	out := runBinary(t, invocation{
+		args: []string{"push", "--vendor", "billbee", "--base-url", srv.URL(specs.Billbee), "--file", input, "--json", "--rate-limit", rdb.URL()},
+		env:  demoEnv(specs.Billbee), dir: dir,
+	})
+
+	require.Equal(t, exitIncomplete, out.code, out.stderr)
+	assert.Contains(t, out.stderr, "Redis unreachable", "the outage is said, without --verbose")
+	var summary struct {
+		Succeeded, Failed, NotSent int
+		Halted                     bool
+		HaltReason                 string
+	}
+	require.NoError(t, json.Unmarshal([]byte(out.stdout), &summary), out.stdout)
+	assert.True(t, summary.Halted)
+	assert.Contains(t, summary.HaltReason, "nothing could be sent for 20s (rate limiter: Redis at "+rdb.Addr())
+	assert.Equal(t, 200, summary.Succeeded+summary.Failed+summary.NotSent, "every record is accounted for")
+	assert.Positive(t, summary.NotSent)
+	assert.EqualValues(t, 2*summary.Succeeded, srv.Stats(specs.Billbee).Requests, "nothing went out unpaced: only the records that succeeded were sent")
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -129,12 +130,17 @@ func openRateLimit(f targetFlags, logger *slog.Logger, stderr io.Writer) (*redis
 		return nil, nil
 	}
 	// go-redis logs every failed dial on its own; the limiter reports
-	// outages itself (with --verbose), once.
+	// outages itself, once each.
 	quietRedisOnce.Do(func() { redis.SetLogger(quietRedis{}) })
-	opts := []redislimit.Option{}
-	if logger != nil {
-		opts = append(opts, redislimit.WithLogger(logger))
+	if logger == nil {
+		// An outage holds every request: say so, and when it ends, even
+		// without --verbose (the limiter logs each once, never per request).
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
+	// A push gives up on a lost Redis within about half a minute: each
+	// request waits this long for it, then the run's reachability rule
+	// (no request could go out for 20 s) halts it, reporting the rest.
+	opts := []redislimit.Option{redislimit.WithLogger(logger), redislimit.WithMaxOutage(cliMaxRedisOutage)}
 	limiter, err := redislimit.New(context.Background(), url, opts...)
 	if err != nil {
 		msg := err.Error()
@@ -147,6 +153,10 @@ func openRateLimit(f targetFlags, logger *slog.Logger, stderr io.Writer) (*redis
 	fmt.Fprintf(stderr, "custsync: sharing rate limits through Redis at %s\n", limiter.Addr())
 	return limiter, nil
 }
+
+// cliMaxRedisOutage is how long one request of the command waits for a
+// lost Redis before it fails Unavailable (the library's default is 30 s).
+const cliMaxRedisOutage = 5 * time.Second
 
 var quietRedisOnce sync.Once
 

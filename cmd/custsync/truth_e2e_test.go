@@ -167,6 +167,22 @@ func TestPushStrictFailsRecordsStoredOtherwise(t *testing.T) {
 	base := normalisingUpwell(t).URL
 	out := runBinary(t, invocation{args: []string{"push", "--vendor", "upwell", "--base-url", base, "--file", input, "--failures", failures}, env: demoEnv(specs.Upwell)})
 	assert.Equal(t, exitOK, out.code, "without --strict a mismatch is no failure: %s", out.stderr)
+	assert.Contains(t, out.stderr, "line 1: upwell stored otherwise than sent: name", "but it is never silent")
+	assert.Contains(t, out.stdout, "push: stored otherwise than sent (succeeded, not recorded as synced): name (1)")
+
+	state := dir + "/state.db"
+	for night := range 2 {
+		out = runBinary(t, invocation{args: []string{"push", "--vendor", "upwell", "--base-url", base, "--file", input, "--json", "--state", state}, env: demoEnv(specs.Upwell)})
+		require.Equal(t, exitOK, out.code, out.stderr)
+		var summary struct {
+			Succeeded, Unchanged int
+			Mismatched           map[string]int
+		}
+		require.NoError(t, json.Unmarshal([]byte(out.stdout), &summary), out.stdout)
+		assert.Equal(t, 1, summary.Succeeded, "night %d: a write the vendor stored otherwise is not recorded as synced, so it is sent again", night+1)
+		assert.Zero(t, summary.Unchanged)
+		assert.Equal(t, map[string]int{"name": 1}, summary.Mismatched)
+	}
 
 	out = runBinary(t, invocation{args: []string{"push", "--vendor", "upwell", "--base-url", base, "--file", input, "--failures", failures, "--strict"}, env: demoEnv(specs.Upwell)})
 	assert.Equal(t, exitFailed, out.code, out.stderr)

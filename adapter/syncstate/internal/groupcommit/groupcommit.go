@@ -1,0 +1,113 @@
+// Package groupcommit batches concurrent writes into one transaction:
+// the stores' Put waits for a durable commit, and a commit per record
+// would cap a bulk run at the disk's fsync rate. Writers that arrive
+// while a commit is running share the next one. No write waits for a
+// timer: a lone writer commits at once.
+package groupcommit
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/custsync/custsync/adapter/syncstate"
+)
+
+// CommitTimeout bounds one commit, so a Put never waits without end on a
+// store that stopped answering.
+const CommitTimeout = time.Minute
+
+// CommitFunc writes entries, in order, in one transaction and returns once
+// the transaction is durable.
+type CommitFunc func(ctx context.Context, entries []syncstate.Entry) error
+
+// Committer runs one writer goroutine that commits what Put hands it.
+type Committer struct {
+	commit   CommitFunc
+	maxBatch int
+	requests chan request
+	closing  chan struct{}
+	done     chan struct{}
+	close    sync.Once
+}
+
+type request struct {
+	entries []syncstate.Entry
+	result  chan error
+}
+
+// New starts a Committer that commits at most maxBatch entries per
+// transaction (a single Put larger than that is still one transaction).
+func New(commit CommitFunc, maxBatch int) *Committer {
+	c := &Committer{
+		commit:   commit,
+		maxBatch: max(maxBatch, 1),
+		requests: make(chan request), // unbuffered: a request is taken or refused, never stranded
+		closing:  make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+	go c.run()
+	return c
+}
+
+// Put hands entries to the writer and waits until they are committed. A
+// ctx that ends before the writer takes them returns ctx's error and
+// nothing is written; once taken, Put waits for the commit's outcome (the
+// commit itself is bounded), so a nil error always means durable and an
+// error means "maybe not": the caller treats the records as not synced.
+func (c *Committer) Put(ctx context.Context, entries []syncstate.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	req := request{entries: entries, result: make(chan error, 1)}
+	select {
+	case c.requests <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.closing:
+		return syncstate.ErrClosed
+	}
+	return <-req.result
+}
+
+// Close lets the writer finish the requests it took and stops it.
+func (c *Committer) Close() {
+	c.close.Do(func() { close(c.closing) })
+	<-c.done
+}
+
+func (c *Committer) run() {
+	defer close(c.done)
+	for {
+		var first request
+		select {
+		case first = <-c.requests:
+		case <-c.closing:
+			return
+		}
+		batch := []request{first}
+		n := len(first.entries)
+	gather:
+		for n < c.maxBatch {
+			select {
+			case r := <-c.requests:
+				batch = append(batch, r)
+				n += len(r.entries)
+			default:
+				break gather
+			}
+		}
+		entries := make([]syncstate.Entry, 0, n)
+		for _, r := range batch {
+			entries = append(entries, r.entries...)
+		}
+		// The commit runs on its own context: callers' contexts must not
+		// abort a transaction that also carries other callers' records.
+		ctx, cancel := context.WithTimeout(context.Background(), CommitTimeout)
+		err := c.commit(ctx, entries)
+		cancel()
+		for _, r := range batch {
+			r.result <- err
+		}
+	}
+}

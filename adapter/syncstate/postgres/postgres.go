@@ -1,0 +1,205 @@
+// Package postgres is the sync state store in a PostgreSQL database, for
+// runs with no persistent disk (containers, CI runners) and for several
+// machines sharing one sync. It uses pgx (v5) and writes each record with
+// INSERT ... ON CONFLICT, so concurrent pushes on one database stay
+// correct: the newest confirmation of a record wins, whatever the commit
+// order.
+//
+// Open creates the table on first use (custsync_sync_records, in the
+// connection's search_path) and records the schema version in
+// custsync_schema; concurrent first opens serialize on an advisory lock.
+// Concurrent Puts of one Store share one transaction.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync/atomic"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/custsync/custsync/adapter/syncstate"
+	"github.com/custsync/custsync/adapter/syncstate/internal/groupcommit"
+)
+
+// maxBatch bounds the records committed in one transaction.
+const maxBatch = 1000
+
+// migrationLock is the advisory lock key that serializes migrations.
+const migrationLock = 0x63757374 // "cust"
+
+// migrations build the schema; custsync_schema.version counts those
+// applied. Append, never edit.
+var migrations = []string{
+	// 1: the records, keyed by vendor, account and the vendor's key.
+	`CREATE TABLE custsync_sync_records (
+		vendor    text        NOT NULL,
+		account   text        NOT NULL,
+		key       text        NOT NULL,
+		digest    text        NOT NULL,
+		vendor_id text        NOT NULL,
+		synced_at timestamptz NOT NULL,
+		PRIMARY KEY (vendor, account, key)
+	)`,
+}
+
+// SchemaVersion is the schema this package writes.
+var SchemaVersion = len(migrations)
+
+// Store is a sync state store in a PostgreSQL database.
+type Store struct {
+	pool   *pgxpool.Pool
+	writer *groupcommit.Committer
+	closed atomic.Bool
+}
+
+var _ syncstate.Store = (*Store)(nil)
+
+// Open connects to the database at url (postgres://user@host/db?...,
+// or a key=value connection string), creating or migrating the schema. A
+// schema written by a newer custsync is refused. Errors never carry the
+// password.
+func Open(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		// pgx's parse errors can quote the URL, password included.
+		return nil, errors.New("postgres state: the connection URL is malformed (want postgres://user:password@host:port/database)")
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres state %s: %w", where(cfg), err)
+	}
+	s := &Store{pool: pool}
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres state %s: %w", where(cfg), err)
+	}
+	s.writer = groupcommit.New(s.commit, maxBatch)
+	return s, nil
+}
+
+// where names the database for messages: host and name, never the password.
+func where(cfg *pgxpool.Config) string {
+	return fmt.Sprintf("%s/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Database)
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "CREATE TABLE IF NOT EXISTS custsync_schema (version integer NOT NULL)"); err != nil {
+		return err
+	}
+	var version int
+	err = tx.QueryRow(ctx, "SELECT version FROM custsync_schema").Scan(&version)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		if _, err := tx.Exec(ctx, "INSERT INTO custsync_schema (version) VALUES (0)"); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("schema version %d was written by a newer custsync (this one knows up to %d); upgrade custsync", version, len(migrations))
+	}
+	for i := version; i < len(migrations); i++ {
+		if _, err := tx.Exec(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("migrating to schema %d: %w", i+1, err)
+		}
+	}
+	if _, err := tx.Exec(ctx, "UPDATE custsync_schema SET version = $1", len(migrations)); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}
+
+// Get returns the record stored for k.
+func (s *Store) Get(ctx context.Context, k syncstate.Key) (syncstate.Record, bool, error) {
+	if s.closed.Load() {
+		return syncstate.Record{}, false, syncstate.ErrClosed
+	}
+	var r syncstate.Record
+	err := s.pool.QueryRow(ctx,
+		`SELECT digest, vendor_id, synced_at FROM custsync_sync_records WHERE vendor = $1 AND account = $2 AND key = $3`,
+		k.Vendor, k.Account, k.Key).Scan(&r.Digest, &r.VendorID, &r.SyncedAt)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return syncstate.Record{}, false, nil
+	case err != nil:
+		if ctx.Err() != nil {
+			return syncstate.Record{}, false, ctx.Err()
+		}
+		return syncstate.Record{}, false, fmt.Errorf("postgres state: reading %s: %w", k, err)
+	}
+	r.SyncedAt = r.SyncedAt.UTC()
+	return r, true, nil
+}
+
+// Put stores entries durably; see syncstate.Store.
+func (s *Store) Put(ctx context.Context, entries ...syncstate.Entry) error {
+	for _, e := range entries {
+		if err := e.Check(); err != nil {
+			return err
+		}
+	}
+	return s.writer.Put(ctx, entries)
+}
+
+const upsert = `INSERT INTO custsync_sync_records AS r (vendor, account, key, digest, vendor_id, synced_at)
+VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (vendor, account, key) DO UPDATE SET
+	digest = excluded.digest, vendor_id = excluded.vendor_id, synced_at = excluded.synced_at
+WHERE excluded.synced_at >= r.synced_at`
+
+func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
+	// Rows are locked in key order, so two stores committing overlapping
+	// keys cannot deadlock. The sort is stable: entries for one key keep
+	// their order, and the later one wins.
+	sorted := append([]syncstate.Entry(nil), entries...)
+	sort.SliceStable(sorted, func(i, j int) bool { return less(sorted[i].Key, sorted[j].Key) })
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("postgres state: %w", err)
+	}
+	defer tx.Rollback(ctx)
+	var batch pgx.Batch
+	for _, e := range sorted {
+		batch.Queue(upsert, e.Vendor, e.Account, e.Key.Key, e.Digest, e.VendorID, syncstate.Normalize(e.SyncedAt))
+	}
+	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
+		return fmt.Errorf("postgres state: writing %d records: %w", len(sorted), err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres state: commit: %w", err)
+	}
+	return nil
+}
+
+func less(a, b syncstate.Key) bool {
+	if a.Vendor != b.Vendor {
+		return a.Vendor < b.Vendor
+	}
+	if a.Account != b.Account {
+		return a.Account < b.Account
+	}
+	return a.Key < b.Key
+}
+
+// Close waits for Puts in progress, then closes the connections.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.writer.Close()
+	s.pool.Close()
+	return nil
+}

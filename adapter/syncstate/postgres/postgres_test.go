@@ -1,0 +1,85 @@
+package postgres_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/custsync/custsync/adapter/syncstate"
+	"github.com/custsync/custsync/adapter/syncstate/postgres"
+	"github.com/custsync/custsync/adapter/syncstate/statetest"
+	"github.com/custsync/custsync/internal/pgtest"
+)
+
+var server *pgtest.Server
+
+// TestMain starts a throwaway PostgreSQL server for the package.
+func TestMain(m *testing.M) { pgtest.Main(m, func(s *pgtest.Server) { server = s }) }
+
+func newStorage(t testing.TB) func() (syncstate.Store, error) {
+	url := server.NewDatabase(t)
+	return func() (syncstate.Store, error) { return postgres.Open(context.Background(), url) }
+}
+
+func TestConformance(t *testing.T) {
+	statetest.Run(t, statetest.HarnessFunc(newStorage))
+}
+
+func BenchmarkStore(b *testing.B) {
+	statetest.Benchmark(b, statetest.HarnessFunc(newStorage))
+}
+
+func TestOpenRecordsTheSchemaVersionAndRefusesANewerOne(t *testing.T) {
+	ctx := context.Background()
+	url := server.NewDatabase(t)
+	s, err := postgres.Open(ctx, url)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer conn.Close(ctx)
+	var version int
+	require.NoError(t, conn.QueryRow(ctx, "SELECT version FROM custsync_schema").Scan(&version))
+	assert.Equal(t, postgres.SchemaVersion, version)
+
+	_, err = conn.Exec(ctx, "UPDATE custsync_schema SET version = version + 1")
+	require.NoError(t, err)
+	_, err = postgres.Open(ctx, url)
+	assert.ErrorContains(t, err, "newer custsync")
+}
+
+func TestConcurrentFirstOpensAgreeOnOneSchema(t *testing.T) {
+	url := server.NewDatabase(t)
+	errs := make(chan error, 8)
+	for range 8 {
+		go func() {
+			s, err := postgres.Open(context.Background(), url)
+			if err == nil {
+				err = s.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		assert.NoError(t, <-errs)
+	}
+}
+
+func TestOpenErrorsNeverShowThePassword(t *testing.T) {
+	for _, url := range []string{
+		"postgres://custsync:s3cret-pw@127.0.0.1:1/state?sslmode=disable&connect_timeout=1",
+		"postgres://custsync:s3cret-pw@[::1:bad/state",
+	} {
+		_, err := postgres.Open(context.Background(), url)
+		require.Error(t, err)
+		assert.NotContains(t, err.Error(), "s3cret-pw")
+	}
+}
+
+func BenchmarkSecondNight(b *testing.B) {
+	statetest.BenchmarkSecondNight(b, statetest.HarnessFunc(newStorage))
+}

@@ -1,0 +1,265 @@
+// Package sqlite is the embedded sync state store: one SQLite file,
+// created on first use, written through modernc.org/sqlite (pure Go, no
+// cgo, so `go install` works everywhere and cross-compiles).
+//
+// The file is in WAL mode with synchronous=FULL: a Put has reached the
+// disk when it returns, readers never wait for the writer, and several
+// processes can share the file (each write takes SQLite's write lock,
+// waiting up to BusyTimeout for another process's). One writer goroutine
+// per Store commits concurrent Puts together.
+//
+// # Inspecting the state
+//
+// The schema version is the file's user_version; the records are in one
+// table:
+//
+//	$ sqlite3 custsync-state.db 'SELECT vendor, key, vendor_id, synced_at FROM records ORDER BY synced_at DESC LIMIT 5'
+//	$ sqlite3 custsync-state.db 'SELECT vendor, count(*), max(synced_at) FROM records GROUP BY vendor'
+//	$ sqlite3 custsync-state.db "DELETE FROM records WHERE vendor = 'billbee' AND key = '100000150176895'"  # re-send one
+//
+// synced_at is UTC text ("2026-12-01T02:00:07.123456Z"), so text order is
+// time order. Deleting a row only makes the next push send that record
+// again.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	sqlitedriver "modernc.org/sqlite" // the database/sql driver "sqlite"
+
+	"github.com/custsync/custsync/adapter/syncstate"
+	"github.com/custsync/custsync/adapter/syncstate/internal/groupcommit"
+)
+
+// BusyTimeout is how long a write waits for another process's write lock.
+const BusyTimeout = 30 * time.Second
+
+// maxBatch bounds the records committed in one transaction.
+const maxBatch = 1000
+
+// migrations build the schema; the file's user_version counts those
+// applied. Append, never edit: a file written by an older custsync is
+// brought up to date by the migrations it has not had.
+var migrations = []string{
+	// 1: the records, keyed by vendor, account and the vendor's key.
+	`CREATE TABLE records (
+		vendor    TEXT NOT NULL,
+		account   TEXT NOT NULL,
+		key       TEXT NOT NULL,
+		digest    TEXT NOT NULL,
+		vendor_id TEXT NOT NULL,
+		synced_at TEXT NOT NULL, -- UTC, fixed width, to the microsecond
+		PRIMARY KEY (vendor, account, key)
+	) WITHOUT ROWID`,
+}
+
+// SchemaVersion is the schema this package writes.
+var SchemaVersion = len(migrations)
+
+// Store is a sync state store in one SQLite file.
+type Store struct {
+	db     *sql.DB
+	path   string
+	writer *groupcommit.Committer
+	closed atomic.Bool
+}
+
+var _ syncstate.Store = (*Store)(nil)
+
+// Open opens the state file at path, creating it (not its directory) and
+// its schema on first use and migrating an older schema. A file written
+// by a newer custsync, or that is not a custsync state file, is refused.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite state: the path is empty")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite state: %q: the path may not contain '?' or '#'", path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return nil, fmt.Errorf("sqlite state: the directory of %s: %w", path, err)
+		}
+	}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(ON)")
+	q.Set("_txlock", "immediate") // take the write lock at BEGIN: no upgrade deadlocks between processes
+	db, err := sql.Open("sqlite", path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite state %s: %w", path, err)
+	}
+	s := &Store{db: db, path: path}
+	if err := s.migrateInTurn(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.writer = groupcommit.New(s.commit, maxBatch)
+	return s, nil
+}
+
+// migrateInTurn runs migrate, and again while another process holds the
+// file. Pushes started together on one file meet here, and some of
+// SQLite's lock transitions (switching a new file to WAL, recovering the
+// WAL index, lock upgrades it refuses to avoid deadlock) answer
+// SQLITE_BUSY at once instead of consulting the busy timeout: seen as
+// "database is locked" failing one of two pushes started together. Open
+// waits its turn, up to BusyTimeout.
+func (s *Store) migrateInTurn(ctx context.Context) error {
+	deadline := time.Now().Add(BusyTimeout)
+	pause := 5 * time.Millisecond
+	for {
+		err := s.migrate(ctx)
+		if err == nil || !isBusy(err) || time.Now().Add(pause).After(deadline) {
+			return err
+		}
+		t := time.NewTimer(pause + rand.N(pause))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		pause = min(2*pause, 250*time.Millisecond)
+	}
+}
+
+// isBusy reports SQLITE_BUSY and SQLITE_LOCKED, with their extended codes.
+func isBusy(err error) bool {
+	var e *sqlitedriver.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	code := e.Code() & 0xff
+	return code == 5 || code == 6
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite state %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return fmt.Errorf("sqlite state %s: not a readable SQLite file: %w", s.path, err)
+	}
+	if version > len(migrations) {
+		return fmt.Errorf("sqlite state %s: schema version %d was written by a newer custsync (this one knows up to %d); upgrade custsync", s.path, version, len(migrations))
+	}
+	if version == 0 {
+		// A new file is empty; a file with tables but no version is someone else's.
+		var tables int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
+			return fmt.Errorf("sqlite state %s: %w", s.path, err)
+		}
+		if tables > 0 {
+			return fmt.Errorf("sqlite state %s: the file holds other tables and no custsync schema version; not a custsync state file", s.path)
+		}
+	}
+	for i := version; i < len(migrations); i++ {
+		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
+			return fmt.Errorf("sqlite state %s: migrating to schema %d: %w", s.path, i+1, err)
+		}
+	}
+	if version == len(migrations) {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(migrations))); err != nil {
+		return fmt.Errorf("sqlite state %s: %w", s.path, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite state %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Get returns the record stored for k.
+func (s *Store) Get(ctx context.Context, k syncstate.Key) (syncstate.Record, bool, error) {
+	if s.closed.Load() {
+		return syncstate.Record{}, false, syncstate.ErrClosed
+	}
+	var r syncstate.Record
+	var at string
+	err := s.db.QueryRowContext(ctx,
+		`SELECT digest, vendor_id, synced_at FROM records WHERE vendor = ? AND account = ? AND key = ?`,
+		k.Vendor, k.Account, k.Key).Scan(&r.Digest, &r.VendorID, &at)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return syncstate.Record{}, false, nil
+	case err != nil:
+		if ctx.Err() != nil {
+			return syncstate.Record{}, false, ctx.Err()
+		}
+		return syncstate.Record{}, false, fmt.Errorf("sqlite state %s: reading %s: %w", s.path, k, err)
+	}
+	t, err := time.Parse(syncstate.TimeLayout, at)
+	if err != nil {
+		return syncstate.Record{}, false, fmt.Errorf("sqlite state %s: %s has a malformed synced_at %q", s.path, k, at)
+	}
+	r.SyncedAt = t
+	return r, true, nil
+}
+
+// Put stores entries durably; see syncstate.Store.
+func (s *Store) Put(ctx context.Context, entries ...syncstate.Entry) error {
+	for _, e := range entries {
+		if err := e.Check(); err != nil {
+			return err
+		}
+	}
+	return s.writer.Put(ctx, entries)
+}
+
+const upsert = `INSERT INTO records (vendor, account, key, digest, vendor_id, synced_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (vendor, account, key) DO UPDATE SET
+	digest = excluded.digest, vendor_id = excluded.vendor_id, synced_at = excluded.synced_at
+WHERE excluded.synced_at >= records.synced_at`
+
+func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite state %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	stmt, err := tx.PrepareContext(ctx, upsert)
+	if err != nil {
+		return fmt.Errorf("sqlite state %s: %w", s.path, err)
+	}
+	defer stmt.Close()
+	for _, e := range entries {
+		at := syncstate.Normalize(e.SyncedAt).Format(syncstate.TimeLayout)
+		if _, err := stmt.ExecContext(ctx, e.Vendor, e.Account, e.Key.Key, e.Digest, e.VendorID, at); err != nil {
+			return fmt.Errorf("sqlite state %s: writing %s: %w", s.path, e.Key, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlite state %s: commit: %w", s.path, err)
+	}
+	return nil
+}
+
+// Close waits for Puts in progress, then closes the file.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.writer.Close()
+	return s.db.Close()
+}
+
+// Path is the state file's path.
+func (s *Store) Path() string { return s.path }

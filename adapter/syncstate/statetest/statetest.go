@@ -1,0 +1,331 @@
+// Package statetest is the conformance suite every syncstate.Store
+// passes, after gocloud's drivertest: one set of cases, run by the SQLite
+// and the PostgreSQL store against real storage.
+package statetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/custsync/custsync/adapter/syncstate"
+)
+
+// Harness gives the suite storage. NewStorage makes new, empty storage
+// (a file, a database) for one test and returns a function that opens a
+// handle onto it; the suite calls that function more than once to reopen
+// the store and to have several handles (as several processes would)
+// write it at the same time. The handles are the suite's to close.
+type Harness interface {
+	NewStorage(t testing.TB) (open func() (syncstate.Store, error))
+}
+
+// HarnessFunc adapts a function to Harness.
+type HarnessFunc func(t testing.TB) func() (syncstate.Store, error)
+
+// NewStorage calls f.
+func (f HarnessFunc) NewStorage(t testing.TB) func() (syncstate.Store, error) { return f(t) }
+
+// at is a fixed instant with microseconds, the precision stores keep.
+var at = time.Date(2026, 11, 30, 2, 0, 7, 123456000, time.UTC)
+
+func entry(vendor, account, key, digest string, syncedAt time.Time) syncstate.Entry {
+	return syncstate.Entry{
+		Key:    syncstate.Key{Vendor: vendor, Account: account, Key: key},
+		Record: syncstate.Record{Digest: digest, VendorID: "vid-" + key, SyncedAt: syncedAt},
+	}
+}
+
+// opened opens a handle and closes it when the test ends.
+func opened(t testing.TB, open func() (syncstate.Store, error)) syncstate.Store {
+	t.Helper()
+	s, err := open()
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func mustGet(t testing.TB, s syncstate.Store, k syncstate.Key) (syncstate.Record, bool) {
+	t.Helper()
+	r, ok, err := s.Get(context.Background(), k)
+	require.NoError(t, err)
+	return r, ok
+}
+
+// Run runs the suite.
+func Run(t *testing.T, h Harness) {
+	ctx := context.Background()
+
+	t.Run("a key never written is not found", func(t *testing.T) {
+		s := opened(t, h.NewStorage(t))
+		_, ok := mustGet(t, s, syncstate.Key{Vendor: "billbee", Account: "acct", Key: "1"})
+		assert.False(t, ok)
+	})
+
+	t.Run("a record reads back as written, in UTC to the microsecond", func(t *testing.T) {
+		s := opened(t, h.NewStorage(t))
+		local := time.Date(2026, 11, 30, 3, 0, 7, 123456789, time.FixedZone("CET", 3600))
+		e := entry("billbee", "acct", "100000150176895", "v1:abc", local)
+		require.NoError(t, s.Put(ctx, e))
+		got, ok := mustGet(t, s, e.Key)
+		require.True(t, ok)
+		assert.Equal(t, "v1:abc", got.Digest)
+		assert.Equal(t, "vid-100000150176895", got.VendorID)
+		assert.Equal(t, time.Date(2026, 11, 30, 2, 0, 7, 123456000, time.UTC), got.SyncedAt)
+		assert.Equal(t, time.UTC, got.SyncedAt.Location())
+	})
+
+	t.Run("vendor, account and key each tell records apart", func(t *testing.T) {
+		s := opened(t, h.NewStorage(t))
+		entries := []syncstate.Entry{
+			entry("upwell", "a", `["ACME","C-1"]`, "d1", at),
+			entry("bluetape", "a", `["ACME","C-1"]`, "d2", at),
+			entry("upwell", "b", `["ACME","C-1"]`, "d3", at),
+			entry("upwell", "a", `["ACME","C-2"]`, "d4", at),
+			entry("upwell", "a", `["ACME","C-1"] `, "d5", at),
+			entry("upwell", "a/b", "c", "d6", at), // no separator can make two keys collide
+			entry("upwell", "a", "b/c", "d7", at),
+			entry("upwell", "a", "Ärger ' \" ; -- 客户", "d8", at),
+			entry("upwell", "a", strings.Repeat("k", syncstate.MaxFieldBytes-len("vid-")), "d9", at),
+		}
+		require.NoError(t, s.Put(ctx, entries...))
+		for _, e := range entries {
+			got, ok := mustGet(t, s, e.Key)
+			if assert.True(t, ok, "%s", e.Key) {
+				assert.Equal(t, e.Digest, got.Digest, "%s", e.Key)
+			}
+		}
+		_, ok := mustGet(t, s, syncstate.Key{Vendor: "upwell", Account: "a", Key: `["ACME","C-3"]`})
+		assert.False(t, ok)
+	})
+
+	t.Run("a newer confirmation replaces the record", func(t *testing.T) {
+		s := opened(t, h.NewStorage(t))
+		require.NoError(t, s.Put(ctx, entry("billbee", "a", "1", "old", at)))
+		newer := entry("billbee", "a", "1", "new", at.Add(time.Second))
+		newer.VendorID = "changed"
+		require.NoError(t, s.Put(ctx, newer))
+		got, _ := mustGet(t, s, newer.Key)
+		assert.Equal(t, newer.Record, got)
+	})
+
+	t.Run("an equally recent confirmation replaces the record", func(t *testing.T) {
+		s := opened(t, h.NewStorage(t))
+		require.NoError(t, s.Put(ctx, entry("billbee", "a", "1", "first", at)))
+		require.NoError(t, s.Put(ctx, entry("billbee", "a", "1", "second", at)))
+		got, _ := mustGet(t, s, syncstate.Key{Vendor: "billbee", Account: "a", Key: "1"})
+		assert.Equal(t, "second", got.Digest)
+	})
+
+	t.Run("an older confirmation does not roll the record back", func(t *testing.T) {
+		s := opened(t, h.NewStorage(t))
+		require.NoError(t, s.Put(ctx, entry("billbee", "a", "1", "new", at)))
+		require.NoError(t, s.Put(ctx, entry("billbee", "a", "1", "old", at.Add(-time.Microsecond))))
+		got, _ := mustGet(t, s, syncstate.Key{Vendor: "billbee", Account: "a", Key: "1"})
+		assert.Equal(t, "new", got.Digest)
+	})
+
+	t.Run("one Put with a key twice keeps the later entry", func(t *testing.T) {
+		s := opened(t, h.NewStorage(t))
+		require.NoError(t, s.Put(ctx,
+			entry("billbee", "a", "1", "first", at),
+			entry("billbee", "a", "2", "other", at),
+			entry("billbee", "a", "1", "second", at),
+		))
+		got, _ := mustGet(t, s, syncstate.Key{Vendor: "billbee", Account: "a", Key: "1"})
+		assert.Equal(t, "second", got.Digest)
+	})
+
+	t.Run("records survive closing and reopening", func(t *testing.T) {
+		open := h.NewStorage(t)
+		s, err := open()
+		require.NoError(t, err)
+		var entries []syncstate.Entry
+		for i := range 50 {
+			entries = append(entries, entry("upwell", "a", fmt.Sprint("C-", i), fmt.Sprint("d", i), at))
+		}
+		require.NoError(t, s.Put(ctx, entries...))
+		require.NoError(t, s.Close())
+
+		again := opened(t, open)
+		for _, e := range entries {
+			got, ok := mustGet(t, again, e.Key)
+			require.True(t, ok, "%s", e.Key)
+			assert.Equal(t, e.Record, got)
+		}
+	})
+
+	t.Run("invalid entries are refused by name and nothing of the Put is written", func(t *testing.T) {
+		good := entry("billbee", "a", "1", "d", at)
+		tests := []struct {
+			name  string
+			edit  func(*syncstate.Entry)
+			field string
+		}{
+			{"an empty vendor", func(e *syncstate.Entry) { e.Vendor = "" }, "Vendor"},
+			{"an empty account", func(e *syncstate.Entry) { e.Account = " " }, "Account"},
+			{"an empty key", func(e *syncstate.Entry) { e.Key.Key = "" }, "Key"},
+			{"an empty digest", func(e *syncstate.Entry) { e.Digest = "" }, "Digest"},
+			{"a zero time", func(e *syncstate.Entry) { e.SyncedAt = time.Time{} }, "SyncedAt"},
+			{"a NUL in the key", func(e *syncstate.Entry) { e.Key.Key = "a\x00b" }, "Key"},
+			{"an oversized vendor id", func(e *syncstate.Entry) { e.VendorID = strings.Repeat("x", syncstate.MaxFieldBytes+1) }, "VendorID"},
+		}
+		s := opened(t, h.NewStorage(t))
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				bad := entry("billbee", "a", "2", "d", at)
+				tt.edit(&bad)
+				err := s.Put(ctx, good, bad)
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tt.field)
+				_, ok := mustGet(t, s, good.Key)
+				assert.False(t, ok, "the valid entry of the refused Put was not written")
+			})
+		}
+	})
+
+	t.Run("a Put with a canceled context writes nothing", func(t *testing.T) {
+		s := opened(t, h.NewStorage(t))
+		canceled, cancel := context.WithCancel(ctx)
+		cancel()
+		e := entry("billbee", "a", "1", "d", at)
+		err := s.Put(canceled, e)
+		if err == nil {
+			// A store may take the Put before it sees ctx; then it must be there.
+			_, ok := mustGet(t, s, e.Key)
+			assert.True(t, ok, "a Put that returned nil is stored")
+			return
+		}
+		assert.ErrorIs(t, err, context.Canceled)
+		_, ok := mustGet(t, s, e.Key)
+		assert.False(t, ok)
+	})
+
+	t.Run("a closed store says so", func(t *testing.T) {
+		s, err := h.NewStorage(t)()
+		require.NoError(t, err)
+		require.NoError(t, s.Close())
+		assert.ErrorIs(t, s.Put(ctx, entry("billbee", "a", "1", "d", at)), syncstate.ErrClosed)
+		_, _, err = s.Get(ctx, syncstate.Key{Vendor: "billbee", Account: "a", Key: "1"})
+		assert.ErrorIs(t, err, syncstate.ErrClosed)
+		assert.NoError(t, s.Close(), "closing twice is harmless")
+	})
+
+	t.Run("concurrent writers through several handles lose nothing", func(t *testing.T) {
+		open := h.NewStorage(t)
+		handles := []syncstate.Store{opened(t, open), opened(t, open), opened(t, open)}
+		const writers, perWriter = 12, 40
+		var wg sync.WaitGroup
+		var failed atomic.Int32
+		for w := range writers {
+			s := handles[w%len(handles)]
+			wg.Go(func() {
+				for i := range perWriter {
+					own := entry("upwell", "a", fmt.Sprintf("w%d-%d", w, i), fmt.Sprint("d", i), at)
+					// Every writer also confirms one shared key, each at its own time.
+					shared := entry("upwell", "a", "shared", fmt.Sprintf("w%d-%d", w, i), at.Add(time.Duration(w*perWriter+i)*time.Millisecond))
+					if err := s.Put(ctx, own, shared); err != nil {
+						failed.Add(1)
+						t.Errorf("writer %d: %v", w, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		require.Zero(t, failed.Load())
+		check := opened(t, open)
+		for w := range writers {
+			for i := range perWriter {
+				got, ok := mustGet(t, check, syncstate.Key{Vendor: "upwell", Account: "a", Key: fmt.Sprintf("w%d-%d", w, i)})
+				require.True(t, ok, "writer %d record %d", w, i)
+				assert.Equal(t, fmt.Sprint("d", i), got.Digest)
+			}
+		}
+		got, _ := mustGet(t, check, syncstate.Key{Vendor: "upwell", Account: "a", Key: "shared"})
+		assert.Equal(t, fmt.Sprintf("w%d-%d", writers-1, perWriter-1), got.Digest, "the newest confirmation of the shared key wins, whatever the commit order")
+	})
+
+	t.Run("readers see each write as soon as Put returns, while others write", func(t *testing.T) {
+		open := h.NewStorage(t)
+		writer, reader := opened(t, open), opened(t, open)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() { // background load on the same store
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if err := writer.Put(ctx, entry("bluetape", "a", fmt.Sprint("bg-", i%50), "d", at)); err != nil && !errors.Is(err, syncstate.ErrClosed) {
+					t.Error(err)
+					return
+				}
+			}
+		})
+		for i := range 30 {
+			e := entry("bluetape", "a", fmt.Sprint("fg-", i), "d", at)
+			require.NoError(t, writer.Put(ctx, e))
+			_, ok := mustGet(t, reader, e.Key)
+			assert.True(t, ok, "record %d", i)
+		}
+		close(stop)
+		wg.Wait()
+	})
+}
+
+// Benchmark measures records/s of Put from 1 and 16 concurrent writers
+// (a bulk run's workers), one record per Put, and of Get.
+func Benchmark(b *testing.B, h Harness) {
+	ctx := context.Background()
+	for _, writers := range []int{1, 16} {
+		b.Run(fmt.Sprintf("Put/writers=%d", writers), func(b *testing.B) {
+			s := opened(b, h.NewStorage(b))
+			var next atomic.Int64
+			b.ResetTimer()
+			start := time.Now()
+			var wg sync.WaitGroup
+			for range writers {
+				wg.Go(func() {
+					for {
+						i := next.Add(1)
+						if i > int64(b.N) {
+							return
+						}
+						if err := s.Put(ctx, entry("billbee", "acct", fmt.Sprint(i), "v1:0123456789abcdef", at)); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "records/s")
+		})
+	}
+	b.Run("Get", func(b *testing.B) {
+		s := opened(b, h.NewStorage(b))
+		var entries []syncstate.Entry
+		for i := range 1000 {
+			entries = append(entries, entry("billbee", "acct", fmt.Sprint(i), "v1:0123456789abcdef", at))
+		}
+		require.NoError(b, s.Put(ctx, entries...))
+		b.ResetTimer()
+		start := time.Now()
+		for i := range b.N {
+			if _, ok, err := s.Get(ctx, entries[i%len(entries)].Key); err != nil || !ok {
+				b.Fatal(ok, err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "records/s")
+	})
+}

@@ -1,0 +1,140 @@
+// Package syncstate remembers which updates each vendor confirmed, so a
+// nightly push sends only what changed and a killed push resumes where it
+// stopped.
+//
+// A Store maps a record's Key (vendor, account fingerprint, the vendor's
+// key for the customer) to the Record of the last update the vendor
+// confirmed for it: the update's digest ((*adapter.CustomerUpdate).Digest),
+// the vendor's id and when. A bulk run looks a record up before sending it
+// and skips it when the digest is unchanged; it writes the record only
+// after the vendor's success, and counts the success only once Put has
+// returned, so the store never claims a record the vendor did not confirm.
+//
+// Two implementations pass one conformance suite (package statetest):
+//
+//   - syncstate/sqlite: one local file, the embedded default; pure Go, so
+//     it cross-compiles; inspect it with the sqlite3 shell.
+//   - syncstate/postgres: a PostgreSQL database, for runs without a
+//     persistent disk (containers, CI runners) or several machines
+//     sharing one sync.
+//
+// Both batch concurrent Puts into one transaction (group commit), so many
+// workers share one durable commit, and both stay correct with several
+// processes writing one store: an older confirmation never replaces a
+// newer one.
+package syncstate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Key says which vendor record a Record is about.
+type Key struct {
+	// Vendor is the vendor's name, (*adapter.Client).Vendor(): "billbee".
+	Vendor string
+	// Account is the credential's fingerprint, (*adapter.Client).Account():
+	// never the credential itself.
+	Account string
+	// Key is the vendor's own key for the customer, (*adapter.Client).Key.
+	Key string
+}
+
+// String writes the key for messages, each part clipped to 64 bytes.
+func (k Key) String() string {
+	return fmt.Sprintf("%s/%s/%s", clip(k.Vendor), clip(k.Account), clip(k.Key))
+}
+
+func clip(s string) string {
+	const n = 64
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// Record is what a store holds for a Key: the last update the vendor
+// confirmed.
+type Record struct {
+	// Digest is the confirmed update's (*adapter.CustomerUpdate).Digest.
+	Digest string
+	// VendorID is the vendor's own id for the record (Result.VendorID).
+	VendorID string
+	// SyncedAt is when the vendor confirmed it. Stores keep it to the
+	// microsecond, in UTC.
+	SyncedAt time.Time
+}
+
+// Entry is one confirmed record, as Put takes it.
+type Entry struct {
+	Key
+	Record
+}
+
+// Store is the sync state. Implementations are safe for concurrent use,
+// also by several processes sharing one store.
+type Store interface {
+	// Get returns the record stored for k, and false when there is none.
+	Get(ctx context.Context, k Key) (Record, bool, error)
+	// Put stores entries, in order, and returns once they are durable:
+	// after a nil error they survive a crash of the process (and, for
+	// PostgreSQL, of the server). An entry whose SyncedAt is before the one
+	// stored for its key changes nothing, so concurrent writers cannot roll
+	// a record back. Invalid entries fail the whole call, naming the field,
+	// and nothing is written.
+	Put(ctx context.Context, entries ...Entry) error
+	// Close waits for Puts in progress and releases the store; later calls
+	// fail with ErrClosed.
+	Close() error
+}
+
+// ErrClosed is returned by a Store used after Close.
+var ErrClosed = errors.New("syncstate: the store is closed")
+
+// MaxFieldBytes bounds every text field of an entry: keys and digests are
+// short, and a bound keeps a bad caller from writing megabytes per row.
+const MaxFieldBytes = 4096
+
+// Check reports the first problem with e, naming the field, or nil. Stores
+// call it on every entry before writing any.
+func (e Entry) Check() error {
+	for _, f := range []struct{ name, value string }{
+		{"Vendor", e.Vendor}, {"Account", e.Account}, {"Key", e.Key.Key}, {"Digest", e.Digest},
+	} {
+		if strings.TrimSpace(f.value) == "" {
+			return fmt.Errorf("syncstate: entry %s: %s is empty", e.Key, f.name)
+		}
+	}
+	for _, f := range []struct{ name, value string }{
+		{"Vendor", e.Vendor}, {"Account", e.Account}, {"Key", e.Key.Key}, {"Digest", e.Digest}, {"VendorID", e.VendorID},
+	} {
+		if len(f.value) > MaxFieldBytes {
+			return fmt.Errorf("syncstate: entry %s: %s is %d bytes, more than %d", e.Key, f.name, len(f.value), MaxFieldBytes)
+		}
+		if strings.ContainsRune(f.value, 0) {
+			return fmt.Errorf("syncstate: entry %s: %s contains a NUL byte", e.Key, f.name)
+		}
+	}
+	if e.SyncedAt.IsZero() {
+		return fmt.Errorf("syncstate: entry %s: SyncedAt is the zero time", e.Key)
+	}
+	if y := e.SyncedAt.UTC().Year(); y < 1 || y > 9999 {
+		return fmt.Errorf("syncstate: entry %s: SyncedAt %s is outside years 1 to 9999", e.Key, e.SyncedAt)
+	}
+	return nil
+}
+
+// TimeLayout is how stores write SyncedAt as text: UTC, fixed width, to
+// the microsecond, so text order is time order.
+const TimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// Normalize returns t as stores keep it: UTC, to the microsecond.
+func Normalize(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }

@@ -1,0 +1,42 @@
+package syncstate_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/custsync/custsync/adapter/syncstate"
+)
+
+func TestEntryCheckNamesTheBadField(t *testing.T) {
+	good := syncstate.Entry{
+		Key:    syncstate.Key{Vendor: "billbee", Account: "acct", Key: "1"},
+		Record: syncstate.Record{Digest: "v1:x", SyncedAt: time.Now()},
+	}
+	assert.NoError(t, good.Check())
+	tests := []struct {
+		name  string
+		edit  func(*syncstate.Entry)
+		field string
+	}{
+		{"an empty vendor is refused", func(e *syncstate.Entry) { e.Vendor = "" }, "Vendor"},
+		{"a blank account is refused", func(e *syncstate.Entry) { e.Account = "  " }, "Account"},
+		{"an empty key is refused", func(e *syncstate.Entry) { e.Key.Key = "" }, "Key"},
+		{"an empty digest is refused", func(e *syncstate.Entry) { e.Digest = "" }, "Digest"},
+		{"a zero time is refused", func(e *syncstate.Entry) { e.SyncedAt = time.Time{} }, "SyncedAt"},
+		{"a time past year 9999 is refused", func(e *syncstate.Entry) { e.SyncedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, "SyncedAt"},
+		{"a NUL byte is refused", func(e *syncstate.Entry) { e.VendorID = "a\x00" }, "VendorID"},
+		{"an oversized key is refused", func(e *syncstate.Entry) { e.Key.Key = strings.Repeat("k", syncstate.MaxFieldBytes+1) }, "Key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := good
+			tt.edit(&e)
+			err := e.Check()
+			assert.ErrorContains(t, err, tt.field)
+			assert.Less(t, len(err.Error()), 400, "the message clips long values")
+		})
+	}
+}

@@ -2,6 +2,9 @@
 GO ?= go
 # oasdiff is run as a pinned tool, never imported into the library.
 OASDIFF ?= $(GO) run github.com/oasdiff/oasdiff@v1.35.0
+# benchstat, pinned the same way, compares benchmark runs for `make bench`.
+BENCHSTAT ?= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+BENCHCOUNT ?= 6
 # The revision spec-diff compares against: origin/main when it exists, else HEAD.
 BASE ?= $(shell git rev-parse --verify --quiet origin/main >/dev/null && echo origin/main || echo HEAD)
 VENDORS := upwell bluetape billbee
@@ -31,8 +34,18 @@ lint: ## gofmt (handwritten code only) and go vet.
 test: lint check-generated ## Lint, check gen/ is current, run every test with -race.
 	$(GO) test -race ./...
 
-bench: ## Benchmarks (e.g. the share of Billbee's allowed rate a throttled bulk reaches).
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./...
+bench: ## Benchmarks, through benchstat: custsync against hand-written floors, push, Billbee's share (see BENCHMARKS.md).
+	@out=$$(mktemp -d) && trap 'rm -rf "$$out"' EXIT && \
+	echo "== per update, in-process (client=custsync against client=floor, BENCHCOUNT=$(BENCHCOUNT) interleaved rounds)" && \
+	for i in $$(seq $(BENCHCOUNT)); do \
+		$(GO) test -run '^$$' -bench '^BenchmarkUpdate$$' -benchmem ./adapter/upwell ./adapter/bluetape ./adapter/billbee >>"$$out/update.txt" || exit 1; \
+	done && $(BENCHSTAT) -col /client "$$out/update.txt" && \
+	echo && echo "== push of 2000 Upwell records, concurrency 16, sandbox on loopback" && \
+	$(GO) test -run '^$$' -bench '^BenchmarkPush$$' -count $(BENCHCOUNT) ./adapter >"$$out/push.txt" && \
+	$(BENCHSTAT) -col /client "$$out/push.txt" && \
+	echo && echo "== Billbee bulk under the sandbox's throttles (40 updates, about 20 s)" && \
+	$(GO) test -run '^$$' -bench '^BenchmarkThrottledBulk$$' -benchtime 1x ./adapter/billbee | grep -E '^Benchmark'
+	@echo && echo "Other benchmarks: go test -run '^\$$' -bench . ./..."
 
 FUZZTIME ?= 30s
 fuzz: ## Run each fuzz target for FUZZTIME (their seed corpora run in every go test).

@@ -175,6 +175,9 @@ func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate]
 		o(&cfg)
 	}
 	return func(yield func(Outcome) bool) {
+		if pool, ok := u.(interface{ reserveConnections(int) func() }); ok {
+			defer pool.reserveConnections(cfg.concurrency)()
+		}
 		r := newBulkRun(ctx, u, cfg)
 		defer r.cancel()
 		go r.run(updates)

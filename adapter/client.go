@@ -138,6 +138,17 @@ type Client struct {
 	scrub     scrubber
 	supported map[string]bool
 	baseURL   string
+	pool      *pooledTransport // nil when the user gave a client or RoundTripper
+}
+
+// reserveConnections tells the client's own connection pool that n more
+// requests will be in flight (UpdateAll calls it with its concurrency);
+// the returned function gives them back.
+func (c *Client) reserveConnections(n int) (release func()) {
+	if c.pool == nil {
+		return func() {}
+	}
+	return c.pool.reserve(n)
 }
 
 var _ Updater = (*Client)(nil)
@@ -174,7 +185,9 @@ func NewClient(drv Driver, opts ...Option) (*Client, error) {
 		limits = rl.Limits
 	}
 	parsed, _ := url.Parse(c.baseURL) // checkBaseURL parsed it already
-	tr := newTransport(drv.Vendor(), parsed.Host, sendingClient(cfg.httpClient, cfg.roundTrip), cfg.logger, c.scrub, limiter, limits)
+	sending := sendingClient(cfg.httpClient, cfg.roundTrip, cfg.testTLS)
+	c.pool, _ = sending.Transport.(*pooledTransport)
+	tr := newTransport(drv.Vendor(), parsed.Host, sending, cfg.logger, c.scrub, limiter, limits)
 	if err := drv.Open(c.baseURL, tr); err != nil {
 		return nil, c.stamp(err, nil)
 	}
@@ -295,9 +308,9 @@ func mismatchError(res *Result) *Error {
 
 func (c *Client) unsupported(u *CustomerUpdate) []string {
 	var out []string
-	for _, name := range u.SetFields() {
-		if !c.supported[name] {
-			out = append(out, name)
+	for _, f := range updateFields {
+		if f.isSet(u) && !c.supported[f.name] {
+			out = append(out, f.name)
 		}
 	}
 	return out
@@ -306,8 +319,8 @@ func (c *Client) unsupported(u *CustomerUpdate) []string {
 // setsAnything reports whether u changes a field; sourceSystem is part of
 // Upwell's key, not a change.
 func setsAnything(u *CustomerUpdate) bool {
-	for _, name := range u.SetFields() {
-		if name != FieldSourceSystem {
+	for _, f := range updateFields {
+		if f.isSet(u) && f.name != FieldSourceSystem {
 			return true
 		}
 	}

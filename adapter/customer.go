@@ -245,7 +245,16 @@ func FieldNames() []string {
 
 // SetFields lists the fields u sets or clears (not "id"), in documentation order.
 func (u *CustomerUpdate) SetFields() []string {
-	var names []string
+	n := 0
+	for _, f := range updateFields {
+		if f.isSet(u) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	names := make([]string, 0, n) // one allocation: this runs for every update
 	for _, f := range updateFields {
 		if f.isSet(u) {
 			names = append(names, f.name)

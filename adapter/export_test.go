@@ -1,7 +1,16 @@
 package adapter
 
+import "crypto/tls"
+
 // WithoutOrdering runs UpdateAll without per-customer order, as it ran
 // before it had one: the baseline of BenchmarkUpdateAllOrdering.
 func WithoutOrdering() BulkOption {
 	return func(c *bulkConfig) { c.unordered = true }
+}
+
+// WithDefaultPoolTLS keeps the Client's own connection pool (no client or
+// RoundTripper of the user's) but with these TLS settings, so a test can
+// trust its server's certificate and still measure the default pool.
+func WithDefaultPoolTLS(c *tls.Config) Option {
+	return clientOption(func(cfg *clientConfig) { cfg.testTLS = c })
 }

@@ -1,6 +1,7 @@
 package adapter
 
 import (
+	"crypto/tls"
 	"log/slog"
 	"net/http"
 	"time"
@@ -35,6 +36,7 @@ type clientConfig struct {
 	logger     *slog.Logger
 	limiter    RateLimiter
 	limiterSet bool
+	testTLS    *tls.Config // tests only: the default pool's TLS settings
 	call       callConfig
 }
 
@@ -85,6 +87,15 @@ func WithBaseURL(u string) Option {
 // That is why this takes an *http.Client and not any Do method: only for
 // a client whose redirects the Client controls can it hold by construction
 // that credentials reach the base URL's host and no other.
+//
+// Without this option (or WithTransport) the Client has a pool of its own
+// over NewHTTPTransport, sized by UpdateAll to its concurrency. A client of
+// yours keeps full control, so give it what that pool has: a Transport
+// from NewHTTPTransport (HTTP/2 offered, MaxIdleConnsPerHost at least the
+// concurrency you run; net/http's default of 2 makes a bulk run dial a new
+// connection every few records, over TLS a handshake each time), and no
+// Timeout shorter than a call may take with its retries (WithAttemptTimeout
+// bounds each attempt already).
 func WithHTTPClient(c *http.Client) Option {
 	return clientOption(func(cfg *clientConfig) { cfg.httpClient = c })
 }

@@ -49,26 +49,41 @@ func CredentialID(parts ...string) string {
 	return hex.EncodeToString(sum[:6])
 }
 
-// SafetyFactor is the share of a documented rate the default limiter uses:
-// the vendor counts arrivals, we count departures, and the network moves
-// requests closer together on the way. 7% headroom keeps a 2/s limit
-// clear of 429s with up to ~75 ms of jitter.
-const SafetyFactor = 0.93
+// The pacing rule for documented limits, shared by NewRateLimiter and
+// adapter/redislimit. Requests start at SafetyFactor of the documented
+// rate: the vendor counts arrivals, we count departures, and the network
+// moves requests closer together on the way; at Billbee's 2/s that leaves
+// 20 ms of jitter per window and reaches 98% of the allowed rate. The
+// first 429 (a vendor stricter than documented, other processes sharing
+// the key, more jitter) slows the key to ThrottleBackoff of its pace, once
+// per second however many requests were refused together, never below
+// ThrottleMinShare of SafetyFactor; each quiet ThrottleRecovery then speeds
+// it up by ThrottleCreep, back to SafetyFactor. So a vendor whose window
+// is stricter than documented sees a 429 every few seconds at most, not a
+// storm, and one as documented sees none.
+const (
+	SafetyFactor     = 0.98
+	ThrottleBackoff  = 0.8
+	ThrottleMinShare = 0.5
+	ThrottleCreep    = 1.05
+	ThrottleRecovery = 2 * time.Second
+)
 
 // Adaptive pacing for vendors without published limits: multiplicative
 // decrease on a 429 (once per epoch, however many concurrent requests
 // were refused together), gradual increase while the vendor stays quiet.
 const (
-	adaptiveFloor    = 1.0             // requests/s never go below this
-	adaptiveEpoch    = time.Second     // 429s within this of a decrease are the same event
-	adaptiveRecovery = 2 * time.Second // quiet time before each speed-up
-	adaptiveIncrease = 1.2             // speed-up factor per quiet period
+	adaptiveFloor    = 1.0              // requests/s never go below this
+	adaptiveEpoch    = time.Second      // 429s within this of a decrease are the same event
+	adaptiveRecovery = ThrottleRecovery // quiet time before each speed-up
+	adaptiveIncrease = 1.2              // speed-up factor per quiet period
 )
 
 // NewRateLimiter returns the in-process limiter: a token bucket per key
 // (golang.org/x/time/rate, burst 1) at SafetyFactor of the documented
-// rate; for unpublished limits, unlimited until the first 429, then half
-// the rate observed, growing again while the vendor stays quiet.
+// rate, slowed after a 429 and sped up again as described above; for
+// unpublished limits, unlimited until the first 429, then half the rate
+// observed, growing again while the vendor stays quiet.
 func NewRateLimiter() RateLimiter {
 	return &localLimiter{keys: map[string]*keyLimiter{}}
 }
@@ -79,8 +94,13 @@ type localLimiter struct {
 }
 
 type keyLimiter struct {
-	limiter     *rate.Limiter
-	adaptive    bool
+	limiter  *rate.Limiter
+	adaptive bool
+	// pace is SafetyFactor of a documented rate; share the part of it in
+	// use (1 until a 429); slowedAt the last slow-down, which 429s within
+	// adaptiveEpoch of belong to.
+	pace, share float64
+	slowedAt    time.Time
 	pausedUntil time.Time
 	lastChange  time.Time
 	// Sends are counted in one-second windows (this one and the last) to
@@ -106,7 +126,8 @@ func (l *localLimiter) key(lim Limit) *keyLimiter {
 		if k.adaptive {
 			k.limiter = rate.NewLimiter(rate.Inf, 1)
 		} else {
-			k.limiter = rate.NewLimiter(rate.Limit(lim.PerSecond*SafetyFactor), 1)
+			k.pace, k.share = lim.PerSecond*SafetyFactor, 1
+			k.limiter = rate.NewLimiter(rate.Limit(k.pace), 1)
 		}
 		l.keys[lim.Key] = k
 	}
@@ -149,10 +170,18 @@ func (l *localLimiter) Wait(ctx context.Context, limits []Limit) error {
 // recover speeds an adaptive key up again after a quiet period. Called
 // with l.mu held.
 func (l *localLimiter) recover(k *keyLimiter) {
-	if !k.adaptive || k.limiter.Limit() == rate.Inf || time.Since(k.lastChange) < adaptiveRecovery {
+	if time.Since(k.lastChange) < adaptiveRecovery {
 		return
 	}
-	k.limiter.SetLimit(k.limiter.Limit() * adaptiveIncrease)
+	switch {
+	case !k.adaptive && k.share < 1:
+		k.share = min(k.share*ThrottleCreep, 1)
+		k.limiter.SetLimit(rate.Limit(k.pace * k.share))
+	case k.adaptive && k.limiter.Limit() != rate.Inf:
+		k.limiter.SetLimit(k.limiter.Limit() * adaptiveIncrease)
+	default:
+		return
+	}
 	k.lastChange = time.Now()
 }
 
@@ -171,6 +200,11 @@ func (l *localLimiter) Throttled(limits []Limit, retryAfter time.Duration) {
 		}
 		if until := now.Add(min(pause, MaxRetryAfter)); until.After(k.pausedUntil) {
 			k.pausedUntil = until
+		}
+		if !k.adaptive && now.Sub(k.slowedAt) >= adaptiveEpoch {
+			k.share = max(k.share*ThrottleBackoff, ThrottleMinShare)
+			k.limiter.SetLimit(rate.Limit(k.pace * k.share))
+			k.lastChange, k.slowedAt = now, now
 		}
 		if k.adaptive && (k.limiter.Limit() == rate.Inf || now.Sub(k.lastChange) >= adaptiveEpoch) {
 			current := math.Min(float64(k.limiter.Limit()), k.observedRate(now))

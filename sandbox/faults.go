@@ -99,6 +99,10 @@ type Faults struct {
 	// TruncateRate is the share that is processed (updates are applied)
 	// and then answered with a truncated body.
 	TruncateRate float64
+	// TooManyRequestsRate is the share answered 429 before processing, as
+	// a vendor throttling for reasons of its own (other tenants, a
+	// stricter window than documented) does.
+	TooManyRequestsRate float64
 }
 
 // rates lists the random faults in draw order.
@@ -116,6 +120,7 @@ func (f Faults) rates() []struct {
 		{FaultReset, f.ResetRate},
 		{FaultResetAfterApply, f.ResetAfterApplyRate},
 		{FaultTruncate, f.TruncateRate},
+		{FaultTooManyRequests, f.TooManyRequestsRate},
 	}
 }
 

@@ -1,8 +1,11 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -189,6 +192,10 @@ func New(opts ...Option) *Sandbox {
 // ServeHTTP serves every vendor under its BasePath: Upwell under /upwell,
 // BlueTape under /bluetape/genericBthubService, Billbee under /billbee.
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, InspectPath) {
+		s.inspect(w, r)
+		return
+	}
 	for v, prefix := range mountPaths {
 		if strings.HasPrefix(r.URL.Path, prefix+"/") {
 			s.mounted[v].ServeHTTP(w, r)
@@ -290,4 +297,51 @@ func (s *Sandbox) Stats(v specs.Vendor) Stats {
 // checked and never appear here.
 func (s *Sandbox) Violations() []string {
 	return s.violations.list()
+}
+
+// InspectPath is the root of the sandbox's read-only inspection endpoint,
+// off every vendor's paths (no vendor serves /_sandbox):
+//
+//	GET /_sandbox/{vendor}/customers/{id}   the customer as vendor stores it
+//	GET /_sandbox/{vendor}/stats            the requests served and their statuses
+//
+// {vendor} is upwell, bluetape or billbee; Upwell's id is
+// sourceSystem/sourceSystemId, as CustomerIDs lists them. It answers JSON,
+// needs no credentials (the sandbox's data is demo data) and changes
+// nothing: any other method is refused with 405.
+const InspectPath = "/_sandbox/"
+
+func (s *Sandbox) inspect(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		_, _ = io.WriteString(w, `{"error":"the inspection endpoint is read-only"}`+"\n")
+		return
+	}
+	vendorName, rest, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, InspectPath), "/")
+	v := specs.Vendor(vendorName)
+	if !slices.Contains(specs.Vendors, v) {
+		w.WriteHeader(http.StatusNotFound)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": fmt.Sprintf("no vendor %q; want one of %v", vendorName, specs.Vendors)})
+		return
+	}
+	var answer any
+	switch id, isCustomer := strings.CutPrefix(rest, "customers/"); {
+	case rest == "stats":
+		answer = s.Stats(v)
+	case isCustomer && id != "":
+		c, ok := s.Customer(v, id)
+		if !ok {
+			w.WriteHeader(http.StatusNotFound)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": fmt.Sprintf("%s holds no customer %q", v, id)})
+			return
+		}
+		answer = c
+	default:
+		w.WriteHeader(http.StatusNotFound)
+		_ = json.NewEncoder(w).Encode(map[string]string{"error": "want " + InspectPath + "{vendor}/customers/{id} or " + InspectPath + "{vendor}/stats"})
+		return
+	}
+	_ = json.NewEncoder(w).Encode(answer)
 }

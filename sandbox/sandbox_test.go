@@ -1,6 +1,7 @@
 package sandbox_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -195,4 +196,46 @@ func TestNewPanicsOnInvalidOptions(t *testing.T) {
 			assert.Panics(t, func() { sandbox.New(tt.opt) })
 		})
 	}
+}
+
+func TestTheInspectionEndpointShowsWhatAVendorHoldsAndChangesNothing(t *testing.T) {
+	srv := sandbox.NewServer()
+	defer srv.Close()
+	ids := srv.CustomerIDs(specs.Billbee)
+	require.NotEmpty(t, ids)
+	want, ok := srv.Customer(specs.Billbee, ids[0])
+	require.True(t, ok)
+
+	get := func(path string) (int, map[string]any) {
+		resp, err := srv.Client().Get(srv.RootURL() + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
+		var body map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+		return resp.StatusCode, body
+	}
+	status, got := get(sandbox.InspectPath + "billbee/customers/" + ids[0])
+	assert.Equal(t, http.StatusOK, status)
+	wantJSON, _ := json.Marshal(want)
+	gotJSON, _ := json.Marshal(got)
+	assert.JSONEq(t, string(wantJSON), string(gotJSON))
+
+	status, got = get(sandbox.InspectPath + "billbee/customers/999")
+	assert.Equal(t, http.StatusNotFound, status)
+	assert.Contains(t, got["error"], "no customer")
+	status, _ = get(sandbox.InspectPath + "nosuchvendor/stats")
+	assert.Equal(t, http.StatusNotFound, status)
+	status, stats := get(sandbox.InspectPath + "billbee/stats")
+	assert.Equal(t, http.StatusOK, status)
+	assert.Contains(t, stats, "Requests")
+	assert.Zero(t, srv.Stats(specs.Billbee).Requests, "inspection is not vendor traffic")
+
+	req, _ := http.NewRequest(http.MethodPut, srv.RootURL()+sandbox.InspectPath+"billbee/customers/"+ids[0], strings.NewReader(`{}`))
+	resp, err := srv.Client().Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, "read-only")
+	after, _ := srv.Customer(specs.Billbee, ids[0])
+	assert.Equal(t, want, after)
 }

@@ -172,8 +172,10 @@ type contactField struct {
 	absent, clear bool
 }
 
-func contactFields(u *adapter.CustomerUpdate) []contactField {
-	return []contactField{
+// contactFields is an array, not a slice: it stays on the stack of the
+// hot path.
+func contactFields(u *adapter.CustomerUpdate) [5]contactField {
+	return [5]contactField{
 		{adapter.FieldFirstName, u.FirstName.IsAbsent(), u.FirstName.IsNull()},
 		{adapter.FieldLastName, u.LastName.IsAbsent(), u.LastName.IsNull()},
 		{adapter.FieldEmail, u.Email.IsAbsent(), u.Email.IsNull()},
@@ -183,9 +185,10 @@ func contactFields(u *adapter.CustomerUpdate) []contactField {
 }
 
 func (d *driver) Validate(u *adapter.CustomerUpdate) error {
-	var first *contactField
+	fields := contactFields(u)
+	firstAt := -1
 	var missing, cleared []string
-	for _, f := range contactFields(u) {
+	for i, f := range fields {
 		switch {
 		case f.absent:
 			missing = append(missing, f.name)
@@ -194,13 +197,14 @@ func (d *driver) Validate(u *adapter.CustomerUpdate) error {
 		default:
 			continue
 		}
-		if first == nil {
-			first = &f
+		if firstAt < 0 {
+			firstAt = i
 		}
 	}
-	if first == nil {
+	if firstAt < 0 {
 		return nil
 	}
+	first := fields[firstAt]
 	why := "BlueTape requires all five contact fields on every update (it replaces the contact)"
 	if first.clear {
 		why = "BlueTape cannot clear it; every contact field is required"

@@ -23,6 +23,10 @@
 // that credential slows down to half the rate they were sending at
 // together, and all speed up together (by 1.2x per 2 s without a 429),
 // the in-process limiter's rules applied to the combined traffic.
+// Documented limits follow its rule too: a 429 reported by any process
+// slows the key for all to adapter.ThrottleBackoff of its pace (not below
+// adapter.ThrottleMinShare), and the share creeps back by
+// adapter.ThrottleCreep per quiet recovery period.
 //
 // The script is our own rather than github.com/go-redis/redis_rate/v10's
 // GCRA: redis_rate takes one key per call with an integer rate per
@@ -297,7 +301,7 @@ func (l *Limiter) Wait(ctx context.Context, limits []adapter.Limit) error {
 		}
 	}
 	keys := make([]string, len(limits))
-	args := make([]any, 0, len(limits)+4)
+	args := make([]any, 0, len(limits)+6)
 	for i, lim := range limits {
 		keys[i] = l.prefix + lim.Key
 		interval := int64(0)
@@ -306,7 +310,7 @@ func (l *Limiter) Wait(ctx context.Context, limits []adapter.Limit) error {
 		}
 		args = append(args, interval)
 	}
-	args = append(args, l.floor, l.recovery.Microseconds(), adaptiveIncrease, keyTTL.Milliseconds())
+	args = append(args, l.floor, l.recovery.Microseconds(), adaptiveIncrease, keyTTL.Milliseconds(), adapter.ThrottleCreep)
 
 	var outageStart time.Time
 	var lastErr error
@@ -381,7 +385,7 @@ func (l *Limiter) Throttled(limits []adapter.Limit, retryAfter time.Duration) {
 	pause = min(pause, adapter.MaxRetryAfter)
 	until := time.Now().Add(pause)
 	keys := make([]string, len(limits))
-	args := make([]any, 0, len(limits)+4)
+	args := make([]any, 0, len(limits)+6)
 	l.mu.Lock()
 	for i, lim := range limits {
 		keys[i] = l.prefix + lim.Key
@@ -395,7 +399,7 @@ func (l *Limiter) Throttled(limits []adapter.Limit, retryAfter time.Duration) {
 		args = append(args, adaptive)
 	}
 	l.mu.Unlock()
-	args = append(args, pause.Microseconds(), l.floor, l.epoch.Microseconds(), keyTTL.Milliseconds())
+	args = append(args, pause.Microseconds(), l.floor, l.epoch.Microseconds(), keyTTL.Milliseconds(), adapter.ThrottleBackoff, adapter.ThrottleMinShare)
 	ctx, cancel := context.WithTimeout(context.Background(), throttleTimeout)
 	defer cancel()
 	if err := throttleScript.Run(ctx, l.rdb, keys, args...).Err(); err != nil {

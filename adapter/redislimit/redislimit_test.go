@@ -197,6 +197,26 @@ func TestA429SeenByOneProcessPausesAll(t *testing.T) {
 	assert.GreaterOrEqual(t, time.Since(start), 250*time.Millisecond, "b waited out a's Retry-After")
 }
 
+func TestA429OnADocumentedLimitSlowsEveryProcessSharingIt(t *testing.T) {
+	srv := redistest.Start(t)
+	a, b := newLimiter(t, srv.URL()), newLimiter(t, srv.URL())
+	limits := []adapter.Limit{{Key: "test/" + t.Name(), PerSecond: 10}}
+	require.NoError(t, b.Wait(t.Context(), limits))
+
+	// The vendor refuses one of a's: the shared pace drops to
+	// ThrottleBackoff of SafetyFactor's, for b too (a lower bound: the
+	// test cannot be made to fail by a slow machine).
+	a.Throttled(limits, time.Millisecond)
+	time.Sleep(5 * time.Millisecond)
+	var got grants
+	for range 4 {
+		require.NoError(t, b.Wait(t.Context(), limits))
+		got.add(time.Now())
+	}
+	slowed := time.Duration(float64(intervalAt(10)) / adapter.ThrottleBackoff)
+	assert.GreaterOrEqual(t, span(got.times), 3*slowed-10*time.Millisecond, "b sends at the slowed pace (%v apart)", slowed)
+}
+
 func TestAnAdaptiveLimitLearnedByOneProcessSlowsAll(t *testing.T) {
 	srv := redistest.Start(t)
 	a, b := newLimiter(t, srv.URL()), newLimiter(t, srv.URL())

@@ -4,6 +4,8 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -81,4 +83,48 @@ banner:
 	assert.Contains(t, summary, "sandbox: upwell served 8 requests")
 	assert.Contains(t, summary, "sandbox: bluetape served 5 requests")
 	assert.Contains(t, summary, "sandbox: billbee served 4 requests (0 answered 429)")
+}
+
+func TestSandboxLoadTestFlagsAndInspection(t *testing.T) {
+	t.Parallel()
+	bad := runBinary(t, invocation{args: []string{"sandbox", "--addr", "127.0.0.1:0", "--fault-503", "2"}})
+	assert.Equal(t, exitUsage, bad.code, "a share above 1 is refused: %s", bad.stderr)
+
+	cmd := childCommand(t, t.Context(), invocation{args: []string{"sandbox", "--addr", "127.0.0.1:0", "--fault-503", "1", "--latency", "1ms"}})
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	sc := bufio.NewScanner(stdout)
+	var root string
+	for root == "" && sc.Scan() {
+		if after, ok := strings.CutPrefix(sc.Text(), "custsync sandbox listening on "); ok {
+			root, _, _ = strings.Cut(after, " ")
+		}
+	}
+	require.NotEmpty(t, root, "no banner")
+	go func() {
+		for sc.Scan() { // keep the pipe drained
+		}
+	}()
+
+	req, err := http.NewRequest(http.MethodPut, root+"/upwell/api/rest/customers", strings.NewReader(`{}`))
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "--fault-503 1 answers every request 503")
+
+	resp, err = http.Get(root + "/_sandbox/upwell/stats")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var stats struct {
+		Requests int64
+		ByStatus map[string]int64
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&stats))
+	assert.EqualValues(t, 1, stats.Requests)
+	assert.EqualValues(t, 1, stats.ByStatus["503"])
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	require.NoError(t, cmd.Wait())
 }

@@ -200,7 +200,10 @@ func openSandboxTarget(v specs.Vendor, opts []adapter.Option, stderr io.Writer) 
 		sandbox.WithSyntheticCustomers(sandboxSynthetic),
 		sandbox.WithThrottle(specs.Billbee, sandbox.BillbeeThrottle()),
 	)
-	opts = append(opts, adapter.WithBaseURL(srv.URL(v)), adapter.WithHTTPClient(srv.Client()))
+	// No client of our own: the adapter's default pool is what a push
+	// against a real vendor uses, and the sandbox's Close ends its
+	// connections.
+	opts = append(opts, adapter.WithBaseURL(srv.URL(v)))
 	creds := sandbox.DefaultCredentials()
 	var client *adapter.Client
 	var err error

@@ -1,0 +1,128 @@
+package adapter_test
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"iter"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/custsync/custsync/adapter"
+)
+
+// connCounter is an httptest server that counts the connections clients
+// open to it (ConnState StateNew) and the protocol of each request.
+type connCounter struct {
+	srv    *httptest.Server
+	conns  atomic.Int64
+	http2  atomic.Int64
+	closed atomic.Int64
+}
+
+func newConnCounter(t *testing.T, tlsMode string) *connCounter {
+	t.Helper()
+	c := &connCounter{}
+	c.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 2 {
+			c.http2.Add(1)
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	c.srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			c.conns.Add(1)
+		}
+		if s == http.StateClosed {
+			c.closed.Add(1)
+		}
+	}
+	switch tlsMode {
+	case "http":
+		c.srv.Start()
+	case "https/1.1":
+		c.srv.StartTLS()
+	case "https/2":
+		c.srv.EnableHTTP2 = true
+		c.srv.StartTLS()
+	}
+	t.Cleanup(c.srv.Close)
+	return c
+}
+
+// trusting keeps the Client's default pool and trusts the test server's
+// certificate: the settings under test are the default's.
+func trusting(srv *httptest.Server) adapter.Option {
+	return adapter.WithDefaultPoolTLS(&tls.Config{RootCAs: srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs})
+}
+
+func distinctUpdates(n int) iter.Seq[*adapter.CustomerUpdate] {
+	return func(yield func(*adapter.CustomerUpdate) bool) {
+		for i := range n {
+			if !yield(&adapter.CustomerUpdate{ID: fmt.Sprintf("C-%d", i), Name: adapter.Set("Acme")}) {
+				return
+			}
+		}
+	}
+}
+
+func TestABulkRunOpensNoMoreConnectionsThanItHasUpdatesInFlight(t *testing.T) {
+	const records, concurrency = 2000, 16
+	for _, mode := range []string{"http", "https/1.1", "https/2"} {
+		t.Run("over "+mode+" with the default transport", func(t *testing.T) {
+			t.Parallel()
+			cc := newConnCounter(t, mode)
+			opts := []adapter.Option{adapter.WithBaseURL(cc.srv.URL)}
+			if mode != "http" {
+				opts = append(opts, trusting(cc.srv))
+			}
+			c, err := adapter.NewClient(&fakeDriver{}, opts...)
+			require.NoError(t, err)
+			ok := 0
+			for out := range adapter.UpdateAll(context.Background(), c, distinctUpdates(records), adapter.WithConcurrency(concurrency)) {
+				require.NoError(t, out.Err)
+				ok++
+			}
+			require.Equal(t, records, ok)
+			assert.LessOrEqual(t, cc.conns.Load(), int64(concurrency+2),
+				"connections opened for %d updates, %d at once (net/http's default pool of 2 idle opens hundreds)", records, concurrency)
+			if mode == "https/2" {
+				assert.EqualValues(t, records, cc.http2.Load(), "HTTP/2 is offered and taken over TLS")
+			} else {
+				assert.Zero(t, cc.http2.Load())
+			}
+		})
+	}
+}
+
+func TestAClientOfTheUsersOwnKeepsItsTransport(t *testing.T) {
+	cc := newConnCounter(t, "http")
+	var used atomic.Int64
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		used.Add(1)
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	c, err := adapter.NewClient(&fakeDriver{}, adapter.WithBaseURL(cc.srv.URL), adapter.WithHTTPClient(&http.Client{Transport: rt}))
+	require.NoError(t, err)
+	_, err = c.Update(context.Background(), update("Acme"))
+	require.NoError(t, err)
+	assert.EqualValues(t, 1, used.Load(), "the request went through the user's transport")
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestTheDefaultTransportOffersHTTP2AndPoolsPerHost(t *testing.T) {
+	tr := adapter.NewHTTPTransport()
+	assert.True(t, tr.ForceAttemptHTTP2)
+	assert.Equal(t, adapter.DefaultIdleConnsPerHost, tr.MaxIdleConnsPerHost)
+	assert.NotNil(t, tr.Proxy, "proxies from the environment are honoured, as by http.DefaultTransport")
+	assert.NotZero(t, tr.TLSHandshakeTimeout)
+}

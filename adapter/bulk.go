@@ -368,21 +368,17 @@ func (r *bulkRun) noteFailure(job bulkJob, out Outcome) {
 	}
 }
 
-// drainOnceFed reports, the moment the feed ends, the updates that will
-// now never be sent: those queued for a worker and those parked behind a
-// customer in flight. Without it they would wait for the updates in
-// flight, and a kill in between would leave them unreported.
+// drainOnceFed reports, the moment the feed ends, the updates queued for
+// a worker that will now never be sent: without it they would wait for
+// the updates in flight, and a kill in between would leave them
+// unreported. Updates parked behind a customer in flight are not taken
+// here: they are reported right after it (runLane), so that each
+// customer's outcomes stay in input order, as a failures file needs.
 func (r *bulkRun) drainOnceFed(workersDone <-chan struct{}) {
 	select {
 	case <-r.feed.Done():
 	case <-workersDone:
 		return // every update was run or reported
-	}
-	for _, job := range r.lanes.takeParked() {
-		if r.gone.Load() {
-			return
-		}
-		r.outcomes <- r.notSent(job)
 	}
 	for {
 		select {

@@ -101,21 +101,3 @@ func (l *keyLanes) release(job bulkJob) {
 	defer l.mu.Unlock()
 	delete(l.lanes, job.key)
 }
-
-// takeParked removes and returns every parked update, freeing their
-// slots; the lanes stay open for the updates in flight. A run whose feed
-// has ended reports them at once instead of after the updates ahead of
-// them, so a kill that follows loses as little as possible.
-func (l *keyLanes) takeParked() []bulkJob {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []bulkJob
-	for _, ln := range l.lanes {
-		for range ln.parked {
-			<-l.slots
-		}
-		out = append(out, ln.parked...)
-		ln.parked = nil
-	}
-	return out
-}

@@ -248,7 +248,11 @@ func TestUpdateAllFinishesARecordsRetriesBeforeTheCustomersNextUpdate(t *testing
 	assert.Empty(t, u.overlaps)
 }
 
-func TestUpdateAllReportsParkedUpdatesAtOnceWhenStopped(t *testing.T) {
+func TestUpdateAllReportsParkedUpdatesInOrderWhenStopped(t *testing.T) {
+	// Stopped while each customer's first update is in flight: the later
+	// ones are not sent, and are reported after the one ahead of them, in
+	// input order, so that a failures file written from the outcomes
+	// keeps each customer's order (reported before, they overtook it).
 	stop, stopNow := context.WithCancelCause(context.Background())
 	defer stopNow(nil)
 	stopped := fmt.Errorf("operator said stop")
@@ -260,31 +264,29 @@ func TestUpdateAllReportsParkedUpdatesAtOnceWhenStopped(t *testing.T) {
 		return 0
 	}}
 	const records, ids = 100, 4
-	notSent := 0
-	var mu sync.Mutex
 	go func() {
-		// Stop once every customer's first update is in flight.
 		assert.Eventually(t, func() bool {
 			u.mu.Lock()
 			defer u.mu.Unlock()
 			return u.nowAll == ids
 		}, 10*time.Second, time.Millisecond)
 		stopNow(stopped)
+		time.Sleep(20 * time.Millisecond) // let the run see the stop first
+		close(release)
 	}()
+	yielded := map[string][]string{}
+	notSent := 0
 	for out := range adapter.UpdateAll(context.Background(), u, repeated(records, ids), adapter.WithConcurrency(ids), adapter.WithStop(stop)) {
+		yielded[out.Update.ID] = append(yielded[out.Update.ID], nameOf(out.Update))
 		if out.Calls > 0 {
 			require.NoError(t, out.Err)
 			continue
 		}
 		assert.ErrorIs(t, out.Err, stopped)
-		mu.Lock()
 		notSent++
-		if notSent == records-ids {
-			close(release) // the in-flight updates finish only after every other record was reported
-		}
-		mu.Unlock()
 	}
-	assert.Equal(t, records-ids, notSent, "the parked and queued updates were reported while the first ones were still in flight")
+	assert.Equal(t, records-ids, notSent)
+	assert.Equal(t, wantInOrder(records, ids), yielded, "each customer's outcomes, sent or not, in input order")
 }
 
 func TestUpdateAllHoldsBackACustomersLaterUpdatesOnceOneFails(t *testing.T) {

@@ -281,3 +281,36 @@ func TestPushHoldsBackACustomersLaterLinesOnceOneFails(t *testing.T) {
 	assert.Contains(t, lines[1], `"third"`, "then the held-back one, in input order")
 	assert.Contains(t, lines[1], "earlier update of this customer")
 }
+
+func TestPushHoldsBackACustomersLinesBehindOneThatIsNotAValidCustomer(t *testing.T) {
+	t.Parallel()
+	// A line with a typo in a key (found in review): before, its failure
+	// was written at once and the customer's next line was sent, so
+	// pushing the fixed failures file put the older name back.
+	srv := newSandbox(t, sandbox.WithSyntheticCustomers(5))
+	dir := t.TempDir()
+	input := `{"id":"S-00001","name":"OLD","nmae":"typo"}` + "\n" + `{"id":"S-00001","name":"NEW"}` + "\n" +
+		`{"id":"S-00002","name":5}` + "\n" + `{"id":"S-00003","name":"fine"}` + "\n"
+	out := pushTo(t, srv, specs.Upwell, dir, input, "--json")
+	require.Equal(t, exitFailed, out.code, out.stderr)
+	var summary struct {
+		Succeeded, Failed int
+		ByCode            map[string]int
+		FailuresFile      string
+	}
+	require.NoError(t, json.Unmarshal([]byte(out.stdout), &summary), out.stdout)
+	assert.Equal(t, 1, summary.Succeeded, "only S-00003")
+	assert.Equal(t, map[string]int{"InvalidArgument": 2, "FailedPrecondition": 1}, summary.ByCode)
+	assert.Zero(t, srv.Stats(specs.Upwell).Requests-1, "one request: S-00003's; the invalid lines and the held-back one sent nothing")
+
+	failures, err := os.ReadFile(summary.FailuresFile)
+	require.NoError(t, err)
+	assert.Contains(t, string(failures), `nmae: unknown field`, "the invalid line keeps its own error")
+	fixed := strings.Replace(string(failures), `,"nmae":"typo"`, "", 1)
+	fixed = strings.Replace(fixed, `"name":5`, `"name":"five"`, 1)
+	again := pushTo(t, srv, specs.Upwell, t.TempDir(), fixed)
+	require.Equal(t, exitOK, again.code, again.stderr)
+	stored, ok := srv.Customer(specs.Upwell, "S-00001")
+	require.True(t, ok)
+	assert.Equal(t, "NEW", stored["name"], "the fixed lines applied in input order")
+}

@@ -46,6 +46,10 @@ type pendingRecord struct {
 	line    int
 	size    int64 // input bytes, for the progress bar
 	payload payload
+	// invalid is why the line is not a valid customer, when it still names
+	// one: it goes through UpdateAll as a placeholder that sends nothing,
+	// so that it keeps its place among its customer's lines (see records).
+	invalid error
 }
 
 // pusher streams a JSONL input through adapter.UpdateAll. Two goroutines
@@ -156,6 +160,10 @@ func (p *pusher) run() pushReport {
 		delete(p.pending, out.Seq)
 		p.noteHalt(out.Err)
 		switch {
+		case rec.invalid != nil && out.Calls == 0 && !errors.Is(out.Err, adapter.ErrFailedPrecondition):
+			p.recordFailure(rec, notSentReason(out.Err)) // stopped before its turn
+		case rec.invalid != nil:
+			p.recordFailure(rec, rec.invalid) // its own fault, whatever became of the placeholder
 		case out.Err == nil && out.Result != nil && out.Result.Unchanged:
 			p.unchanged++
 			p.advance(rec.size)
@@ -284,10 +292,19 @@ func (p *pusher) records(yield func(*adapter.CustomerUpdate) bool) {
 			u, rec.payload, err = decodeLine(line.text)
 		}
 		if err != nil {
-			p.mu.Lock()
-			p.recordFailure(rec, withVendor(err, p.vendor))
-			p.mu.Unlock()
-			continue
+			placeholder, named := customerNamed(rec.payload)
+			if !named {
+				p.mu.Lock()
+				p.recordFailure(rec, withVendor(err, p.vendor))
+				p.mu.Unlock()
+				continue
+			}
+			// The line names a customer: its failure must not be overtaken
+			// by the customer's later lines, nor written before its earlier
+			// ones end. UpdateAll holds its place; the placeholder sets no
+			// field, so the client refuses it without a request.
+			rec.invalid = withVendor(err, p.vendor)
+			u = placeholder
 		}
 		p.mu.Lock()
 		p.pending[seq] = rec

@@ -182,3 +182,46 @@ func appendFailure(b []byte, p payload, info failureInfo) []byte {
 	b = append(b, errJSON...)
 	return append(b, '}', '\n')
 }
+
+// customerNamed returns, for a line that is not a valid customer update
+// but names one (a JSON object whose "id", and "sourceSystem" if given,
+// are strings), an update that addresses that customer and sets nothing:
+// a placeholder that every client refuses before sending anything.
+func customerNamed(p payload) (*adapter.CustomerUpdate, bool) {
+	if p.object == nil {
+		return nil, false
+	}
+	var named struct {
+		ID           *string `json:"id"`
+		SourceSystem *string `json:"sourceSystem"`
+	}
+	// Only these two keys are read; the line's other faults do not matter.
+	members, ok := objectMembers(p.object)
+	if !ok {
+		return nil, false
+	}
+	for _, m := range members {
+		var dst **string
+		switch m.key {
+		case "id":
+			dst = &named.ID
+		case "sourceSystem":
+			dst = &named.SourceSystem
+		default:
+			continue
+		}
+		var v string
+		if json.Unmarshal(m.value, &v) != nil {
+			return nil, false
+		}
+		*dst = &v
+	}
+	if named.ID == nil || *named.ID == "" {
+		return nil, false
+	}
+	u := &adapter.CustomerUpdate{ID: *named.ID}
+	if named.SourceSystem != nil {
+		u.SourceSystem = *named.SourceSystem
+	}
+	return u, true
+}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/url"
 	"strings"
 )
@@ -183,6 +184,9 @@ func NewClient(drv Driver, opts ...Option) (*Client, error) {
 	var limits func(string) []Limit
 	if rl, ok := drv.(RateLimited); ok {
 		limits = rl.Limits
+	}
+	if err := checkRoundTripper(cfg); err != nil {
+		return nil, c.stamp(err, nil)
 	}
 	parsed, _ := url.Parse(c.baseURL) // checkBaseURL parsed it already
 	sending := sendingClient(cfg.httpClient, cfg.roundTrip, cfg.testTLS)
@@ -421,4 +425,23 @@ func IsLoopback(host string) bool {
 // String describes the client without credentials.
 func (c *Client) String() string {
 	return fmt.Sprintf("custsync %s client (%s)", c.drv.Vendor(), c.baseURL)
+}
+
+// checkRoundTripper refuses a RoundTripper that may follow redirects: the
+// credentials would go with them (see SingleRoundTripper).
+func checkRoundTripper(cfg clientConfig) error {
+	check := func(option string, rt http.RoundTripper) error {
+		switch rt.(type) {
+		case nil, *http.Transport, SingleRoundTripper:
+			return nil
+		}
+		return invalidArgument(option, "%T is not an *http.Transport: a RoundTripper of another kind may follow redirects and carry the credentials to another host; pass an *http.Transport (NewHTTPTransport), or one that declares adapter.SingleRoundTripper", rt)
+	}
+	if cfg.roundTrip != nil {
+		return check("WithTransport", cfg.roundTrip)
+	}
+	if cfg.httpClient != nil {
+		return check("WithHTTPClient", cfg.httpClient.Transport)
+	}
+	return nil
 }

@@ -118,6 +118,7 @@ func TestAClientOfTheUsersOwnKeepsItsTransport(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+func (f roundTripFunc) SingleRoundTrip()                                  {}
 
 func TestTheDefaultTransportOffersHTTP2AndPoolsPerHost(t *testing.T) {
 	tr := adapter.NewHTTPTransport()

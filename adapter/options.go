@@ -100,12 +100,25 @@ func WithHTTPClient(c *http.Client) Option {
 	return clientOption(func(cfg *clientConfig) { cfg.httpClient = c })
 }
 
-// WithTransport sets the RoundTripper the requests go through, for
-// middleware, proxies and tracing; it replaces the Transport of the
-// WithHTTPClient client, if any. A RoundTripper makes exactly one round
-// trip (net/http's contract: it does not follow redirects), and the
-// client around it follows none, so credentials stay with the base URL's
-// host here too.
+// SingleRoundTripper is a RoundTripper that declares it makes exactly one
+// round trip, to the request's own host, and follows no redirect. That is
+// net/http's contract for every RoundTripper, but wrappers break it: one
+// with an http.Client inside (go-retryablehttp's RoundTripper, say)
+// follows redirects and copies the credential headers to wherever they
+// point. WithTransport and WithHTTPClient therefore take an
+// *http.Transport, or a RoundTripper that declares itself with this
+// interface; any other is refused when the Client is built.
+type SingleRoundTripper interface {
+	http.RoundTripper
+	// SingleRoundTrip is the declaration; it is never called.
+	SingleRoundTrip()
+}
+
+// WithTransport sets the RoundTripper the requests go through; it
+// replaces the Transport of the WithHTTPClient client, if any. It must be
+// an *http.Transport or a SingleRoundTripper (else the Client is not
+// built): the client around it follows no redirect, and neither may it,
+// so credentials stay with the base URL's host.
 func WithTransport(rt http.RoundTripper) Option {
 	return clientOption(func(cfg *clientConfig) { cfg.roundTrip = rt })
 }

@@ -109,3 +109,39 @@ func mustTime(t *testing.T, s string) time.Time {
 	require.NoError(t, err)
 	return v
 }
+
+// clientInside is a RoundTripper with an http.Client inside, as
+// go-retryablehttp's RoundTripper is: it follows redirects, headers and
+// all, which net/http's contract for a RoundTripper forbids.
+type clientInside struct{ c *http.Client }
+
+func (r clientInside) RoundTrip(req *http.Request) (*http.Response, error) {
+	return r.c.Do(req.Clone(req.Context()))
+}
+
+func TestARoundTripperThatMayFollowRedirectsIsRefused(t *testing.T) {
+	// Found in review: through WithTransport such a RoundTripper carried
+	// X-Billbee-Api-Key to the host a 307 named.
+	for _, opt := range []struct {
+		name, option string
+		opt          adapter.Option
+	}{
+		{"WithTransport", "WithTransport", adapter.WithTransport(clientInside{&http.Client{}})},
+		{"WithHTTPClient with it as Transport", "WithHTTPClient", adapter.WithHTTPClient(&http.Client{Transport: clientInside{&http.Client{}}})},
+	} {
+		t.Run(opt.name, func(t *testing.T) {
+			_, err := billbee.New(billbee.Config{APIKey: "k", Username: "u", APIPassword: "p"}, opt.opt)
+			require.Error(t, err)
+			assert.Equal(t, adapter.InvalidArgument, adapter.CodeOf(err))
+			var e *adapter.Error
+			require.ErrorAs(t, err, &e)
+			assert.Equal(t, opt.option, e.Field)
+			assert.Contains(t, e.Message, "may follow redirects")
+		})
+	}
+	t.Run("an *http.Transport is taken", func(t *testing.T) {
+		_, err := billbee.New(billbee.Config{APIKey: "k", Username: "u", APIPassword: "p"}, adapter.WithTransport(adapter.NewHTTPTransport()))
+		assert.NoError(t, err)
+	})
+}
+

@@ -28,6 +28,10 @@ type SentRequest struct {
 	Body        []byte
 }
 
+// SingleRoundTrip declares that Canned makes one round trip and follows
+// no redirect (adapter.SingleRoundTripper).
+func (c *Canned) SingleRoundTrip() {}
+
 // RoundTrip implements http.RoundTripper.
 func (c *Canned) RoundTrip(r *http.Request) (*http.Response, error) {
 	var body []byte

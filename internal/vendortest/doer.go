@@ -11,6 +11,10 @@ import (
 // driver quickly.
 type DoerFunc func(*http.Request) *http.Response
 
+// SingleRoundTrip declares that f answers once and follows no redirect
+// (adapter.SingleRoundTripper).
+func (f DoerFunc) SingleRoundTrip() {}
+
 // RoundTrip implements http.RoundTripper.
 func (f DoerFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f.Do(r) }
 

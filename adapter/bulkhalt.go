@@ -181,6 +181,9 @@ func unreachable(err error) (why string, ok bool) {
 		return e.Message, true
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused", true
+	case dialTimedOut(err):
+		// A firewall that drops packets: no connection, so nothing sent.
+		return "connecting timed out", true
 	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return "no route to the host", true
 	case errors.As(err, &dns):
@@ -194,6 +197,12 @@ func unreachable(err error) (why string, ok bool) {
 		return "the TLS handshake failed: " + alert.Error(), true
 	}
 	return "", false
+}
+
+// dialTimedOut reports a connection that could not be set up in time.
+func dialTimedOut(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial" && op.Timeout()
 }
 
 // beforeNetwork reports a call that could send nothing because something

@@ -52,8 +52,9 @@ leaves that file behind, and the next run reports it. The failures file
 may not be the input, not even as redirected standard input.
 
 The run halts, says why on stderr and in the summary, and reports the
-rest as not sent, when the vendor cannot be reached at all (refused
-connections, DNS or TLS failures) for 20 seconds, or when --halt-after
+rest as not sent, when the vendor cannot be reached at all (refused or
+timed-out connections, DNS or TLS failures, a shared rate limiter that
+is down) for 20 seconds, or when --halt-after
 records in a row fail with retryable errors.
 
 Progress goes to stderr (a bar on a terminal, a line every 5 seconds

@@ -151,7 +151,7 @@ func (s *Syncer) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 	if err != nil {
 		return nil, err
 	}
-	decision, rec, _, err := s.decide(ctx, key, digest)
+	decision, rec, found, err := s.decide(ctx, key, digest)
 	if err != nil {
 		reportNoAttempt(ctx)
 		return nil, err
@@ -190,7 +190,15 @@ func (s *Syncer) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 			Record: syncstate.Record{Digest: unconfirmed, VendorID: res.VendorID, SyncedAt: s.now()}})
 		return res, nil
 	}
-	entry := syncstate.Entry{Key: key, Record: syncstate.Record{Digest: digest, VendorID: res.VendorID, SyncedAt: s.now()}}
+	// Conditional on the record as read before sending: if another push
+	// confirmed this customer meanwhile, which write the vendor applied
+	// last is unknown, and the store marks the record for sending again.
+	seen := ""
+	if found {
+		seen = rec.Digest
+	}
+	entry := syncstate.Entry{Key: key, Record: syncstate.Record{Digest: digest, VendorID: res.VendorID, SyncedAt: s.now()},
+		IfDigest: &seen, Conflict: unconfirmed}
 	// WithoutCancel: the vendor has applied the update; a Ctrl-C arriving
 	// now must not keep the confirmation from the store.
 	if err := s.store.Put(context.WithoutCancel(ctx), entry); err != nil {

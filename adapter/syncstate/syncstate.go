@@ -77,6 +77,18 @@ type Record struct {
 type Entry struct {
 	Key
 	Record
+	// IfDigest makes the write conditional: when set, the record is
+	// written only if the digest stored for Key is still *IfDigest (""
+	// for "no record"), as the writer read it before sending. Otherwise
+	// another writer (a second push, another machine) confirmed another
+	// update of the same customer in between (the same update twice is no
+	// conflict), the vendor's order of the two is unknown, and the store
+	// writes Conflict as the digest instead, so the next run sends the
+	// customer again. Without IfDigest an entry whose
+	// SyncedAt is before the stored one changes nothing.
+	IfDigest *string
+	// Conflict is the digest written when IfDigest no longer holds.
+	Conflict string
 }
 
 // Store is the sync state. Implementations are safe for concurrent use,
@@ -86,9 +98,10 @@ type Store interface {
 	Get(ctx context.Context, k Key) (Record, bool, error)
 	// Put stores entries, in order, and returns once they are durable:
 	// after a nil error they survive a crash of the process (and, for
-	// PostgreSQL, of the server). An entry whose SyncedAt is before the one
-	// stored for its key changes nothing, so concurrent writers cannot roll
-	// a record back. Invalid entries fail the whole call, naming the field,
+	// PostgreSQL, of the server). A conditional entry (IfDigest) is
+	// checked against the stored record in the same transaction; an
+	// unconditional one whose SyncedAt is before the stored one changes
+	// nothing, so concurrent writers cannot roll a record back. Invalid entries fail the whole call, naming the field,
 	// and nothing is written.
 	Put(ctx context.Context, entries ...Entry) error
 	// Close waits for Puts in progress and releases the store; later calls
@@ -122,6 +135,9 @@ func (e Entry) Check() error {
 		if strings.ContainsRune(f.value, 0) {
 			return fmt.Errorf("syncstate: entry %s: %s contains a NUL byte", e.Key, f.name)
 		}
+	}
+	if e.IfDigest != nil && strings.TrimSpace(e.Conflict) == "" {
+		return fmt.Errorf("syncstate: entry %s: Conflict is empty; a conditional entry needs the digest to write when its condition fails", e.Key)
 	}
 	if e.SyncedAt.IsZero() {
 		return fmt.Errorf("syncstate: entry %s: SyncedAt is the zero time", e.Key)

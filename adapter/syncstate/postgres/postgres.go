@@ -2,8 +2,9 @@
 // runs with no persistent disk (containers, CI runners) and for several
 // machines sharing one sync. It uses pgx (v5) and writes each record with
 // INSERT ... ON CONFLICT, so concurrent pushes on one database stay
-// correct: the newest confirmation of a record wins, whatever the commit
-// order.
+// correct: a confirmation is written only if no other writer confirmed
+// the customer since it was read (else the record is marked for sending
+// again), whatever the commit order or the writers' clocks.
 //
 // Open creates the table on first use (custsync_sync_records, in the
 // connection's search_path) and records the schema version in
@@ -154,11 +155,15 @@ func (s *Store) Put(ctx context.Context, entries ...syncstate.Entry) error {
 	return s.writer.Put(ctx, entries)
 }
 
+// upsert writes one entry. $7 is true for a conditional entry, $8 the
+// digest it expects ("" for none, which never matches a stored row), $9
+// the digest written when that no longer holds.
 const upsert = `INSERT INTO custsync_sync_records AS r (vendor, account, key, digest, vendor_id, synced_at)
 VALUES ($1, $2, $3, $4, $5, $6)
 ON CONFLICT (vendor, account, key) DO UPDATE SET
-	digest = excluded.digest, vendor_id = excluded.vendor_id, synced_at = excluded.synced_at
-WHERE excluded.synced_at >= r.synced_at`
+	digest = CASE WHEN NOT $7::boolean OR r.digest IN ($8::text, excluded.digest) THEN excluded.digest ELSE $9::text END,
+	vendor_id = excluded.vendor_id, synced_at = excluded.synced_at
+WHERE $7::boolean OR excluded.synced_at >= r.synced_at`
 
 func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
 	// Rows are locked in key order, so two stores committing overlapping
@@ -173,7 +178,11 @@ func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
 	defer tx.Rollback(ctx)
 	var batch pgx.Batch
 	for _, e := range sorted {
-		batch.Queue(upsert, e.Vendor, e.Account, e.Key.Key, e.Digest, e.VendorID, syncstate.Normalize(e.SyncedAt))
+		conditional, expect := false, ""
+		if e.IfDigest != nil {
+			conditional, expect = true, *e.IfDigest
+		}
+		batch.Queue(upsert, e.Vendor, e.Account, e.Key.Key, e.Digest, e.VendorID, syncstate.Normalize(e.SyncedAt), conditional, expect, e.Conflict)
 	}
 	if err := tx.SendBatch(ctx, &batch).Close(); err != nil {
 		return fmt.Errorf("postgres state: writing %d records: %w", len(sorted), err)

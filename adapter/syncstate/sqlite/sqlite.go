@@ -223,11 +223,15 @@ func (s *Store) Put(ctx context.Context, entries ...syncstate.Entry) error {
 	return s.writer.Put(ctx, entries)
 }
 
+// upsert writes one entry. ?7 is 1 for a conditional entry, ?8 the
+// digest it expects ("" for none, which never matches a stored row), ?9
+// the digest written when that no longer holds.
 const upsert = `INSERT INTO records (vendor, account, key, digest, vendor_id, synced_at)
-VALUES (?, ?, ?, ?, ?, ?)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 ON CONFLICT (vendor, account, key) DO UPDATE SET
-	digest = excluded.digest, vendor_id = excluded.vendor_id, synced_at = excluded.synced_at
-WHERE excluded.synced_at >= records.synced_at`
+	digest = CASE WHEN ?7 = 0 OR records.digest IN (?8, excluded.digest) THEN excluded.digest ELSE ?9 END,
+	vendor_id = excluded.vendor_id, synced_at = excluded.synced_at
+WHERE ?7 = 1 OR excluded.synced_at >= records.synced_at`
 
 func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -242,7 +246,11 @@ func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
 	defer stmt.Close()
 	for _, e := range entries {
 		at := syncstate.Normalize(e.SyncedAt).Format(syncstate.TimeLayout)
-		if _, err := stmt.ExecContext(ctx, e.Vendor, e.Account, e.Key.Key, e.Digest, e.VendorID, at); err != nil {
+		conditional, expect := 0, ""
+		if e.IfDigest != nil {
+			conditional, expect = 1, *e.IfDigest
+		}
+		if _, err := stmt.ExecContext(ctx, e.Vendor, e.Account, e.Key.Key, e.Digest, e.VendorID, at, conditional, expect, e.Conflict); err != nil {
 			return fmt.Errorf("sqlite state %s: writing %s: %w", s.path, e.Key, err)
 		}
 	}

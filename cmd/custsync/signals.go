@@ -5,7 +5,11 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 )
+
+// hangupEcho is how soon a second SIGHUP is taken for the first again.
+const hangupEcho = time.Second
 
 // interrupts turns SIGINT, SIGTERM and SIGHUP into two contexts: Ctrl-C,
 // a service manager stopping the job and a dropped ssh session all wind a
@@ -15,6 +19,10 @@ import (
 // ends abort: work in flight is abandoned. A third signal gets Go's
 // default handling and kills the process, so a stuck run can always be
 // ended from the keyboard.
+//
+// One ssh drop often delivers SIGHUP twice (the shell forwards its own,
+// the kernel sends the session's), so a SIGHUP within hangupEcho of a
+// first SIGHUP counts as the same signal.
 func interrupts() (stop, abort context.Context, release func()) {
 	abort, cancelAbort := context.WithCancel(context.Background())
 	// stop derives from abort: whatever is aborted has also stopped.
@@ -28,12 +36,23 @@ func interrupts() (stop, abort context.Context, release func()) {
 	done := make(chan struct{})
 	go func() {
 		defer signal.Stop(ch)
+		var first os.Signal
+		var firstAt time.Time
 		for _, cancel := range []context.CancelFunc{cancelStop, cancelAbort} {
-			select {
-			case <-ch:
-				cancel()
-			case <-done:
-				return
+			for {
+				select {
+				case sig := <-ch:
+					if first == syscall.SIGHUP && sig == syscall.SIGHUP && time.Since(firstAt) < hangupEcho {
+						continue // the same hang-up, delivered twice
+					}
+					if first == nil {
+						first, firstAt = sig, time.Now()
+					}
+					cancel()
+				case <-done:
+					return
+				}
+				break
 			}
 		}
 	}()

@@ -38,7 +38,10 @@ func failuresPath(flagValue, input string, in fs.FileInfo, vendor string, starte
 	if !explicit {
 		path = defaultFailuresPath(input, vendor, started)
 	}
-	if in != nil {
+	// A default name that is the input's (pushing a failures file in the
+	// second it was written) is fine: publishing never replaces a file, it
+	// takes the next free name. Only a name the user gave is refused.
+	if in != nil && explicit {
 		if info, err := os.Stat(path); err == nil && os.SameFile(info, in) {
 			name := "the input file"
 			if input == "-" {

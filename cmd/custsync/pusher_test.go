@@ -329,6 +329,9 @@ func TestFailuresPath(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	input := writeFile(t, dir, "customers.jsonl", "")
+	sameSecond := writeFile(t, dir, "customers.failures-billbee-20261201T100327Z.jsonl", "{}\n")
+	sameSecondInfo, err := os.Stat(sameSecond)
+	require.NoError(t, err)
 	inputInfo, err := os.Stat(input)
 	require.NoError(t, err)
 	other := writeFile(t, dir, "other.jsonl", "")
@@ -357,6 +360,8 @@ func TestFailuresPath(t *testing.T) {
 		{name: "standard input redirected from the failures file is refused", flag: input, input: "-", in: inputInfo, wantErr: "is standard input"},
 		{name: "standard input redirected from another file is fine", flag: input, input: "-", in: otherInfo, want: input},
 		{name: "standard input that is not a file is fine", flag: input, input: "-", want: input},
+		{name: "a failures file pushed in the second it was written keeps the default name, published under the next free one",
+			input: sameSecond, in: sameSecondInfo, want: sameSecond},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, explicit, err := failuresPath(tc.flag, tc.input, tc.in, "billbee", started)

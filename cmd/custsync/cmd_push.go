@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"maps"
 	"math"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -321,7 +322,7 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 			fmt.Fprintf(a.stdout, "push: stored otherwise than sent (succeeded, not recorded as synced): %s\n", strings.Join(parts, ", "))
 		}
 		if r.failed+r.notSent > 0 && r.writeErr == nil && r.failuresAt != "" {
-			fmt.Fprintf(a.stdout, "push: failed lines are in %s; fix them and push again: %s\n", r.failuresAt, pushAgain(tf, r.failuresAt))
+			fmt.Fprintf(a.stdout, "push: failed lines are in %s; fix them and push again: %s\n", r.failuresAt, pushAgain(tf, pf.state, r.failuresAt))
 		}
 	}
 
@@ -406,7 +407,11 @@ func roundDuration(d time.Duration) time.Duration {
 
 // pushAgain is the command line that pushes the failures file with the
 // same target, for the summary.
-func pushAgain(tf targetFlags, failuresPath string) string {
+// The flags that shaped the run go again, so the retry runs as this run
+// did (found in review: a retry without --state re-sent and recorded
+// nothing). A --state or --rate-limit URL is shown without its password
+// (url.Redacted); from the environment they need no flag.
+func pushAgain(tf targetFlags, state, failuresPath string) string {
 	args := []string{"custsync", "push", "--vendor", tf.vendor}
 	switch {
 	case tf.sandbox:
@@ -416,6 +421,15 @@ func pushAgain(tf targetFlags, failuresPath string) string {
 	}
 	if tf.lenient {
 		args = append(args, "--lenient")
+	}
+	if tf.strict {
+		args = append(args, "--strict")
+	}
+	if state != "" {
+		args = append(args, "--state", redactedURL(state))
+	}
+	if tf.rateLimit != "" {
+		args = append(args, "--rate-limit", redactedURL(tf.rateLimit))
 	}
 	args = append(args, "--file", failuresPath)
 	for i, a := range args {
@@ -434,4 +448,14 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// redactedURL is a URL with its password replaced, or s as it is when it
+// is no URL with one (a state file path).
+func redactedURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	return u.Redacted()
 }

@@ -201,6 +201,10 @@ func (a *app) push(args []string) int {
 		pf.settings.callOptions = append(pf.settings.callOptions, adapter.WithDryRun(true))
 	}
 	for _, stale := range staleFailures(path, explicit) {
+		if stale.lines == 0 {
+			fmt.Fprintf(a.stderr, "custsync push: %s is left from an earlier push that did not finish (killed, or still running) and holds no failure; once it is not running, delete it\n", stale.path)
+			continue
+		}
 		fmt.Fprintf(a.stderr, "custsync push: %s holds %d %s of an earlier push that did not finish (killed, or still running); once it is not running, push that file to retry them, then delete it\n",
 			stale.path, stale.lines, plural(stale.lines, "failure", "failures"))
 	}

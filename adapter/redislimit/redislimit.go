@@ -87,11 +87,12 @@ const DefaultKeyPrefix = "custsync:{rl}:"
 const DefaultMaxOutage = 30 * time.Second
 
 // The adaptive rules, the same as the in-process limiter's
-// (adapter.NewRateLimiter).
+// (adapter.NewRateLimiter); the recovery period is its exported one, so
+// both limiters speed up on one clock.
 const (
 	adaptiveFloor    = 1.0
 	adaptiveEpoch    = time.Second
-	adaptiveRecovery = 2 * time.Second
+	adaptiveRecovery = adapter.ThrottleRecovery
 	adaptiveIncrease = 1.2
 	// keyTTL bounds how long a credential's state outlives its last use.
 	keyTTL = time.Hour

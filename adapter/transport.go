@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/custsync/custsync/internal/buildinfo"
 )
 
 // MaxResponseBytes caps how much of a response is read. A customer record
@@ -239,8 +241,18 @@ func sendingClient(c *http.Client, rt http.RoundTripper, tlsConfig *tls.Config) 
 	return &out
 }
 
+// userAgent is the User-Agent of every request: custsync/<version> (<go
+// version>), so a vendor can tell custsync's traffic, and which release,
+// from other clients. One slice for all requests: headers are only read
+// once built, and setting it costs no allocation.
+var userAgent = []string{buildinfo.UserAgent()}
+
 func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	req.Header["User-Agent"] = userAgent[:1:1]
 	state := callStateFrom(ctx)
 	op := operationFrom(ctx)
 	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && IsLoopback(req.URL.Hostname())) {

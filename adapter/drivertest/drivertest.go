@@ -10,6 +10,13 @@
 //
 // Every sandbox answer during the suite is checked against the vendor's
 // spec, and the suite fails on any violation or leaked goroutine.
+//
+// CheckFieldTable holds the field table in a driver's package doc to the
+// driver's Fields():
+//
+//	func TestThePackageDocFieldTableMatchesFields(t *testing.T) {
+//		drivertest.CheckFieldTable(t, ".", client.Fields())
+//	}
 package drivertest
 
 import (

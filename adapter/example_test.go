@@ -245,7 +245,7 @@ func ExampleUpdateAll_jsonLines() {
 func ExampleHalt() {
 	srv := sandbox.NewServer()
 	defer srv.Close()
-	client := sandboxUpwell(srv, adapter.WithMaxRetries(0)) // no retries within a record
+	client := sandboxUpwell(srv, adapter.WithMaxRetries(0))   // no retries within a record
 	srv.FailNext(specs.Upwell, 100, sandbox.FaultUnavailable) // Upwell is down
 
 	updates := func(yield func(*adapter.CustomerUpdate) bool) {

@@ -16,9 +16,9 @@ import (
 	"github.com/custsync/custsync/adapter"
 )
 
-// FieldTableHeading is the heading of the section of a driver's package
+// fieldTableHeading is the heading of the section of a driver's package
 // doc that holds its field table.
-const FieldTableHeading = "Field mapping"
+const fieldTableHeading = "Field mapping"
 
 // CheckFieldTable fails t unless the field table in the package doc of
 // the driver in dir (usually ".") says what fields, the driver's
@@ -38,20 +38,20 @@ const FieldTableHeading = "Field mapping"
 //	email       emailAddress
 func CheckFieldTable(t testing.TB, dir string, fields []adapter.FieldMapping) {
 	t.Helper()
-	documented, err := FieldTable(dir)
+	documented, err := fieldTable(dir)
 	if err != nil {
 		t.Fatalf("reading the field table of the package doc in %s: %v", dir, err)
 	}
-	if diff := FieldTableDiff(documented, fields); len(diff) > 0 {
+	if diff := fieldTableDiff(documented, fields); len(diff) > 0 {
 		t.Errorf("the package doc's %q table in %s does not match Fields():\n  %s\n\nits rows should read:\n%s",
-			FieldTableHeading, dir, strings.Join(diff, "\n  "), tableRows(fields))
+			fieldTableHeading, dir, strings.Join(diff, "\n  "), tableRows(fields))
 	}
 }
 
-// FieldTable returns the rows of the field table in the package doc of
+// fieldTable returns the rows of the field table in the package doc of
 // the Go package in dir (see CheckFieldTable for its form), Note holding
 // the note with its continuation lines joined by spaces.
-func FieldTable(dir string) ([]adapter.FieldMapping, error) {
+func fieldTable(dir string) ([]adapter.FieldMapping, error) {
 	doc, err := packageDoc(dir)
 	if err != nil {
 		return nil, err
@@ -60,19 +60,19 @@ func FieldTable(dir string) ([]adapter.FieldMapping, error) {
 	blocks := p.Parse(doc).Content
 	for i, b := range blocks {
 		h, ok := b.(*comment.Heading)
-		if !ok || headingText(h) != FieldTableHeading {
+		if !ok || headingText(h) != fieldTableHeading {
 			continue
 		}
 		if i+1 == len(blocks) {
-			return nil, fmt.Errorf("nothing follows the heading %q", FieldTableHeading)
+			return nil, fmt.Errorf("nothing follows the heading %q", fieldTableHeading)
 		}
 		code, ok := blocks[i+1].(*comment.Code)
 		if !ok {
-			return nil, fmt.Errorf("the heading %q is not followed by an indented table", FieldTableHeading)
+			return nil, fmt.Errorf("the heading %q is not followed by an indented table", fieldTableHeading)
 		}
 		return parseFieldTable(code.Text)
 	}
-	return nil, fmt.Errorf("the package doc has no heading %q", FieldTableHeading)
+	return nil, fmt.Errorf("the package doc has no heading %q", fieldTableHeading)
 }
 
 // packageDoc is the text of the package doc comment of the package in
@@ -156,10 +156,10 @@ func parseFieldTable(text string) ([]adapter.FieldMapping, error) {
 	return rows, nil
 }
 
-// FieldTableDiff lists how the documented rows differ from fields, in
+// fieldTableDiff lists how the documented rows differ from fields, in
 // portable field and vendor field (notes are free to differ), one line
 // per difference; nil when they agree.
-func FieldTableDiff(documented, fields []adapter.FieldMapping) []string {
+func fieldTableDiff(documented, fields []adapter.FieldMapping) []string {
 	want := map[string]string{}
 	for _, f := range fields {
 		want[f.Field] = f.VendorField

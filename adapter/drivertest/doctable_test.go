@@ -1,4 +1,4 @@
-package drivertest_test
+package drivertest
 
 import (
 	"fmt"
@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
-	"github.com/custsync/custsync/adapter/drivertest"
 )
 
 // writePackage writes a Go package whose package doc is doc (without
@@ -53,7 +52,7 @@ var vendorFields = []adapter.FieldMapping{
 
 func TestFieldTableReadsThePackageDoc(t *testing.T) {
 	t.Parallel()
-	rows, err := drivertest.FieldTable(writePackage(t, goodDoc))
+	rows, err := fieldTable(writePackage(t, goodDoc))
 	require.NoError(t, err)
 	assert.Equal(t, []adapter.FieldMapping{
 		{Field: "id", VendorField: "{id} (path), Id", Note: "a positive int64, written as a decimal string"},
@@ -77,7 +76,7 @@ func TestFieldTableRefusesADocItCannotRead(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := drivertest.FieldTable(writePackage(t, tt.doc))
+			_, err := fieldTable(writePackage(t, tt.doc))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tt.wantErr)
 		})
@@ -87,7 +86,7 @@ func TestFieldTableRefusesADocItCannotRead(t *testing.T) {
 		t.Parallel()
 		dir := writePackage(t, goodDoc)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "doc.go"), []byte("// Package vendor again.\npackage vendor\n"), 0o644))
-		_, err := drivertest.FieldTable(dir)
+		_, err := fieldTable(dir)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "2 files have a package doc comment")
 	})
@@ -134,7 +133,7 @@ func TestFieldTableDiffNamesEveryDifference(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			assert.Equal(t, tt.want, drivertest.FieldTableDiff(tt.documented, vendorFields))
+			assert.Equal(t, tt.want, fieldTableDiff(tt.documented, vendorFields))
 		})
 	}
 }
@@ -157,13 +156,13 @@ func TestCheckFieldTableFailsWithTheRowsToWrite(t *testing.T) {
 	dir := writePackage(t, goodDoc)
 
 	ok := &recorder{TB: t}
-	drivertest.CheckFieldTable(ok, dir, vendorFields)
+	CheckFieldTable(ok, dir, vendorFields)
 	assert.False(t, ok.failed, ok.msg)
 
 	changed := append([]adapter.FieldMapping{}, vendorFields...)
 	changed[1] = adapter.FieldMapping{Field: "email", VendorField: "contact.email", Note: "lower-cased"}
 	bad := &recorder{TB: t}
-	drivertest.CheckFieldTable(bad, dir, changed)
+	CheckFieldTable(bad, dir, changed)
 	assert.True(t, bad.failed)
 	assert.Contains(t, bad.msg, `email: documented as "emailAddress", the driver stores it in "contact.email"`)
 	assert.Contains(t, bad.msg, "\tid          {id} (path), Id\n\temail       contact.email    lower-cased\n\tmodifiedAt  updated_at\n")

@@ -156,15 +156,15 @@ var _ Updater = (*Client)(nil)
 
 // NewClient wraps a driver; vendor packages call it from their constructors.
 func NewClient(drv Driver, opts ...Option) (*Client, error) {
-	cfg := defaultClientConfig()
-	for _, o := range opts {
-		o.applyClient(&cfg)
-	}
+	cfg, cfgErr := newClientConfig(opts)
 	c := &Client{
 		drv:       drv,
 		cfg:       cfg,
 		scrub:     newScrubber(drv.Secrets()),
 		supported: map[string]bool{},
+	}
+	if cfgErr != nil {
+		return nil, c.stamp(cfgErr, nil)
 	}
 	for _, m := range drv.Fields() {
 		c.supported[m.Field] = true
@@ -230,9 +230,9 @@ func (c *Client) Key(u *CustomerUpdate) string {
 // failures are *Error with the portable code; a canceled or expired ctx
 // returns ctx's error as it is.
 func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOption) (*Result, error) {
-	call := c.cfg.call
-	for _, o := range opts {
-		o.applyCall(&call)
+	call, err := c.cfg.call.with(opts)
+	if err != nil {
+		return nil, c.stamp(err, nil) // nothing sent
 	}
 	if u == nil {
 		return nil, c.stamp(invalidArgument("", "no update given"), nil)
@@ -393,7 +393,7 @@ func plural(list []string, one, many string) string {
 func checkBaseURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return invalidArgument("baseURL", "%q is not an absolute URL", raw)
+		return invalidArgument("baseURL", "%s is not an absolute URL", redactedURL(raw))
 	}
 	if u.User != nil {
 		return invalidArgument("baseURL", "must not carry credentials; they come from the config")

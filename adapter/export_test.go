@@ -12,5 +12,5 @@ func WithoutOrdering() BulkOption {
 // RoundTripper of the user's) but with these TLS settings, so a test can
 // trust its server's certificate and still measure the default pool.
 func WithDefaultPoolTLS(c *tls.Config) Option {
-	return clientOption(func(cfg *clientConfig) { cfg.testTLS = c })
+	return clientOption(func(cfg *clientConfig) error { cfg.testTLS = c; return nil })
 }

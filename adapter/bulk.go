@@ -1,7 +1,10 @@
 package adapter
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"iter"
 	"time"
 )
@@ -49,35 +52,56 @@ type bulkConfig struct {
 	unordered        bool // benchmarks only: the run as it was before per-key order
 }
 
-// BulkOption configures UpdateAll.
-type BulkOption func(*bulkConfig)
+// BulkOption configures UpdateAll. An option given a value outside its
+// documented range makes UpdateAll send nothing and yield every update as
+// a failure carrying the InvalidArgument *Error that names the option and
+// the value: a run never goes on with settings other than those given,
+// and its failures file holds every record, to push again once fixed.
+type BulkOption func(*bulkConfig) error
 
-// WithConcurrency bounds the updates in flight (default DefaultConcurrency).
-// The vendor's rate limit still paces them.
+// maxConcurrency bounds WithConcurrency: each worker holds a goroutine, a
+// connection and up to 64 parked updates, and no vendor's rate limit is
+// anywhere near needing more.
+const maxConcurrency = 1024
+
+// WithConcurrency bounds the updates in flight, from 1 to 1024 (default
+// DefaultConcurrency). The vendor's rate limit still paces them.
 func WithConcurrency(n int) BulkOption {
-	return func(c *bulkConfig) {
-		if n > 0 {
-			c.concurrency = n
+	return func(c *bulkConfig) error {
+		if n < 1 || n > maxConcurrency {
+			return invalidOption(fmt.Sprintf("WithConcurrency(%d)", n), "must be from 1 to %d", maxConcurrency)
 		}
+		c.concurrency = n
+		return nil
 	}
 }
 
 // WithRecordAttempts sets how many Update calls a record may take in all:
 // a record whose update failed with a retryable error (after the client's
 // own retries) is tried again as a whole, with growing pauses, until it has
-// had n calls; 1 disables it. Default DefaultRecordAttempts.
+// had n calls; 1 disables it. n must be at least 1. Default
+// DefaultRecordAttempts.
 func WithRecordAttempts(n int) BulkOption {
-	return func(c *bulkConfig) {
-		if n > 0 {
-			c.recordAttempts = n
+	return func(c *bulkConfig) error {
+		if n < 1 {
+			return invalidOption(fmt.Sprintf("WithRecordAttempts(%d)", n), "must be at least 1 (1 tries each record once)")
 		}
+		c.recordAttempts = n
+		return nil
 	}
 }
 
 // WithRecordPause sets the first pause before a record is tried again
-// (default 2s, doubling).
+// (default 2s, doubling). 0 tries it again at once (the client's own
+// retries still back off); a negative d is refused.
 func WithRecordPause(d time.Duration) BulkOption {
-	return func(c *bulkConfig) { c.recordPause = d }
+	return func(c *bulkConfig) error {
+		if d < 0 {
+			return invalidOption(fmt.Sprintf("WithRecordPause(%v)", d), "must be 0 or more")
+		}
+		c.recordPause = d
+		return nil
+	}
 }
 
 // WithHaltAfter stops a run from starting new records once n records in a
@@ -85,12 +109,14 @@ func WithRecordPause(d time.Duration) BulkOption {
 // rest are reported as not sent, with an Unavailable *Error wrapping a
 // *Halt that says why. A success or a non-retryable failure (the vendor
 // answered) resets the count. 0 never halts this way (WithUnreachableAfter
-// still applies). Default DefaultHaltAfter.
+// still applies); a negative n is refused. Default DefaultHaltAfter.
 func WithHaltAfter(n int) BulkOption {
-	return func(c *bulkConfig) {
-		if n >= 0 {
-			c.haltAfter = n
+	return func(c *bulkConfig) error {
+		if n < 0 {
+			return invalidOption(fmt.Sprintf("WithHaltAfter(%d)", n), "must be 0 (never halt on a streak) or more")
 		}
+		c.haltAfter = n
+		return nil
 	}
 }
 
@@ -100,14 +126,35 @@ func WithHaltAfter(n int) BulkOption {
 // Every record not sent is reported with Calls 0 and stop's cause
 // (context.Cause) as its error. A deadline for starting records is a stop
 // context with a deadline. The custsync command wires its first
-// Ctrl-C to stop and its second to ctx.
+// Ctrl-C to stop and its second to ctx. nil is refused (leave the option
+// out for a run that stops only with ctx).
 func WithStop(stop context.Context) BulkOption {
-	return func(c *bulkConfig) { c.stop = stop }
+	return func(c *bulkConfig) error {
+		if stop == nil {
+			return invalidOption("WithStop(nil)", "no context given; leave the option out for a run that stops only with ctx")
+		}
+		c.stop = stop
+		return nil
+	}
 }
 
-// WithCallOptions applies options to every Update call of the run.
+// WithCallOptions applies options to every Update call of the run. Each
+// is checked when the run starts: one that refuses its value fails the
+// run as any BulkOption does, before anything is sent.
 func WithCallOptions(opts ...CallOption) BulkOption {
-	return func(c *bulkConfig) { c.callOptions = append(c.callOptions, opts...) }
+	return func(c *bulkConfig) error {
+		if _, err := defaultCallConfig().with(opts); err != nil {
+			var e *Error
+			if errors.As(err, &e) { // always: options fail with *Error
+				inner := *e
+				inner.Message = "WithCallOptions: " + e.Message
+				return &inner
+			}
+			return err
+		}
+		c.callOptions = append(c.callOptions, opts...)
+		return nil
+	}
 }
 
 // WithUnreachableAfter halts a run once the vendor could not be reached
@@ -115,15 +162,38 @@ func WithCallOptions(opts ...CallOption) BulkOption {
 // refused, found no host, or failed TLS, and none was answered (any HTTP
 // status is an answer). Updates in flight are then cut short, since none
 // of them can reach the vendor, and the rest are reported as not sent,
-// wrapping a *Halt that says why. 0 turns it off. Default
-// DefaultUnreachableAfter: with the client's default retries, a run
-// against a closed port ends within half a minute.
+// wrapping a *Halt that says why. 0 turns it off; a negative d is
+// refused. Default DefaultUnreachableAfter: with the client's default
+// retries, a run against a closed port ends within half a minute.
 func WithUnreachableAfter(d time.Duration) BulkOption {
-	return func(c *bulkConfig) {
-		if d >= 0 {
-			c.unreachableAfter = d
+	return func(c *bulkConfig) error {
+		if d < 0 {
+			return invalidOption(fmt.Sprintf("WithUnreachableAfter(%v)", d), "must be 0 (never halt on it) or more")
+		}
+		c.unreachableAfter = d
+		return nil
+	}
+}
+
+// newBulkConfig applies opts over the defaults for a run through u; the
+// first option that refuses its value (or a nil option, or no Updater)
+// is the error.
+func newBulkConfig(u Updater, opts []BulkOption) (bulkConfig, error) {
+	cfg := bulkConfig{concurrency: DefaultConcurrency, recordAttempts: DefaultRecordAttempts,
+		recordPause: recordRetryPause, haltAfter: DefaultHaltAfter, unreachableAfter: DefaultUnreachableAfter}
+	if isNil(u) {
+		return cfg, &Error{Code: InvalidArgument, Message: "UpdateAll: no Updater given"}
+	}
+	cfg.keyOf = keyFunc(u)
+	for i, o := range opts {
+		if o == nil {
+			return cfg, nilOption("UpdateAll", i)
+		}
+		if err := o(&cfg); err != nil {
+			return cfg, err
 		}
 	}
+	return cfg, nil
 }
 
 // UpdateAll sends a stream of updates through u with bounded concurrency
@@ -155,12 +225,15 @@ func WithUnreachableAfter(d time.Duration) BulkOption {
 // its own (WithHaltAfter, WithUnreachableAfter): records not sent then
 // fail with an Unavailable *Error wrapping a *Halt. Stopping the
 // iteration early (break) cancels the run and waits for its goroutines.
+//
+// An invalid option (a value outside its range, a nil option or
+// Updater) sends nothing: every update is still read, lazily, and
+// yielded in input order as a failure carrying the InvalidArgument
+// *Error that names the option and the value.
 func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate], opts ...BulkOption) iter.Seq[Outcome] {
-	cfg := bulkConfig{concurrency: DefaultConcurrency, recordAttempts: DefaultRecordAttempts,
-		recordPause: recordRetryPause, haltAfter: DefaultHaltAfter, unreachableAfter: DefaultUnreachableAfter,
-		keyOf: keyFunc(u)}
-	for _, o := range opts {
-		o(&cfg)
+	cfg, err := newBulkConfig(u, opts)
+	if err != nil {
+		return refuseAll(u, updates, err)
 	}
 	return func(yield func(Outcome) bool) {
 		if pool, ok := u.(interface{ reserveConnections(int) func() }); ok {
@@ -170,6 +243,32 @@ func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate]
 		defer r.cancel()
 		go r.run(updates)
 		r.deliver(yield)
+	}
+}
+
+// refuseAll is the run of an UpdateAll whose options are invalid: it
+// sends nothing and yields every update, read as lazily as a run reads
+// them, as a failure carrying err, so that a failures file holds every
+// line and can be pushed again once the options are fixed.
+func refuseAll(u Updater, updates iter.Seq[*CustomerUpdate], err error) iter.Seq[Outcome] {
+	vendor := ""
+	if v, ok := u.(interface{ Vendor() string }); ok && !isNil(u) {
+		vendor = v.Vendor()
+	}
+	return func(yield func(Outcome) bool) {
+		seq := 0
+		for update := range updates {
+			out := Outcome{Seq: seq, Update: update, Err: err}
+			if e, ok := err.(*Error); ok { // each its own copy: a consumer may change one
+				own := *e
+				own.Vendor = cmp.Or(own.Vendor, vendor)
+				out.Err = &own
+			}
+			if !yield(out) {
+				return
+			}
+			seq++
+		}
 	}
 }
 

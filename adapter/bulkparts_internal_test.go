@@ -144,6 +144,28 @@ func TestJobOfKeysAnUpdateByItsCustomerUnlessItHasNone(t *testing.T) {
 	assert.False(t, r.jobOf(4, &CustomerUpdate{ID: "C-1"}).keyed, "a run without order keys nothing")
 }
 
+func TestNewBulkConfigKeepsTheDefaultsAndTheValuesGiven(t *testing.T) {
+	noop := updaterFunc(func(context.Context, *CustomerUpdate, ...CallOption) (*Result, error) { return &Result{}, nil })
+	cfg, err := newBulkConfig(noop, nil)
+	require.NoError(t, err)
+	assert.Equal(t, DefaultConcurrency, cfg.concurrency)
+	assert.Equal(t, DefaultRecordAttempts, cfg.recordAttempts)
+	assert.Equal(t, recordRetryPause, cfg.recordPause)
+	assert.Equal(t, DefaultHaltAfter, cfg.haltAfter)
+	assert.Equal(t, DefaultUnreachableAfter, cfg.unreachableAfter)
+	assert.Equal(t, "C-1", cfg.keyOf(&CustomerUpdate{ID: "C-1"}), "an Updater without Key is keyed by the id")
+
+	cfg, err = newBulkConfig(noop, []BulkOption{WithConcurrency(7), WithRecordAttempts(1), WithRecordPause(0),
+		WithHaltAfter(0), WithUnreachableAfter(0), WithCallOptions(WithMaxRetries(0)), WithCallOptions(WithLenient(true))})
+	require.NoError(t, err)
+	assert.Equal(t, bulkConfig{concurrency: 7, recordAttempts: 1}, bulkConfig{concurrency: cfg.concurrency, recordAttempts: cfg.recordAttempts,
+		recordPause: cfg.recordPause, haltAfter: cfg.haltAfter, unreachableAfter: cfg.unreachableAfter}, "zeros given are kept, not defaulted")
+	assert.Len(t, cfg.callOptions, 2, "call options accumulate")
+
+	_, err = newBulkConfig(noop, []BulkOption{WithConcurrency(2), WithConcurrency(0), WithRecordAttempts(0)})
+	assert.ErrorContains(t, err, "WithConcurrency(0)", "the first refused option is the error")
+}
+
 // updaterFunc is an Updater from a function.
 type updaterFunc func(context.Context, *CustomerUpdate, ...CallOption) (*Result, error)
 

@@ -5,7 +5,7 @@ import "crypto/tls"
 // WithoutOrdering runs UpdateAll without per-customer order, as it ran
 // before it had one: the baseline of BenchmarkUpdateAllOrdering.
 func WithoutOrdering() BulkOption {
-	return func(c *bulkConfig) { c.unordered = true }
+	return func(c *bulkConfig) error { c.unordered = true; return nil }
 }
 
 // WithDefaultPoolTLS keeps the Client's own connection pool (no client or

@@ -251,25 +251,36 @@ func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate]
 // them, as a failure carrying err, so that a failures file holds every
 // line and can be pushed again once the options are fixed.
 func refuseAll(u Updater, updates iter.Seq[*CustomerUpdate], err error) iter.Seq[Outcome] {
-	vendor := ""
-	if v, ok := u.(interface{ Vendor() string }); ok && !isNil(u) {
-		vendor = v.Vendor()
-	}
+	vendor := vendorOf(u)
 	return func(yield func(Outcome) bool) {
 		seq := 0
 		for update := range updates {
-			out := Outcome{Seq: seq, Update: update, Err: err}
-			if e, ok := err.(*Error); ok { // each its own copy: a consumer may change one
-				own := *e
-				own.Vendor = cmp.Or(own.Vendor, vendor)
-				out.Err = &own
-			}
-			if !yield(out) {
+			if !yield(Outcome{Seq: seq, Update: update, Err: ownCopy(err, vendor)}) {
 				return
 			}
 			seq++
 		}
 	}
+}
+
+// vendorOf names the vendor u updates, when it says.
+func vendorOf(u Updater) string {
+	if v, ok := u.(interface{ Vendor() string }); ok && !isNil(u) {
+		return v.Vendor()
+	}
+	return ""
+}
+
+// ownCopy gives each refused outcome its own *Error, stamped with the
+// vendor, since a consumer may change the one it holds.
+func ownCopy(err error, vendor string) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return err
+	}
+	own := *e
+	own.Vendor = cmp.Or(own.Vendor, vendor)
+	return &own
 }
 
 // keyFunc returns how a run keys the updates it sends through u.

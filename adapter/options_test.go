@@ -194,32 +194,42 @@ func TestEveryBulkOptionRefusesAnInvalidValueFailingEveryUpdateUnsent(t *testing
 	for _, tt := range bulkOptionCases() {
 		t.Run(tt.name, func(t *testing.T) {
 			u := &scriptedUpdater{}
-			var pulled atomic.Int64
 			var outs []adapter.Outcome
-			for out := range adapter.UpdateAll(context.Background(), u, stream(5, &pulled), tt.opt) {
+			for out := range adapter.UpdateAll(context.Background(), u, stream(5, nil), tt.opt) {
 				outs = append(outs, out)
 			}
 			require.Len(t, outs, 5, "every update comes back")
-			// A refused run yields in input order; a run, in completion order.
-			if tt.want != "" {
-				assert.True(t, slices.IsSortedFunc(outs, func(a, b adapter.Outcome) int { return a.Seq - b.Seq }), "in input order")
+			if tt.want == "" {
+				assertSucceeded(t, outs)
+				return
 			}
-			slices.SortFunc(outs, func(a, b adapter.Outcome) int { return a.Seq - b.Seq })
-			for i, out := range outs {
-				assert.Equal(t, i, out.Seq)
-				assert.Equal(t, itoa(i), out.Update.ID, "the update as given")
-				if tt.want == "" {
-					assert.NoError(t, out.Err)
-					continue
-				}
-				requireInvalidOption(t, out.Err, tt.want)
-				assert.Zero(t, out.Calls)
-				assert.False(t, out.Attempted)
-			}
-			if tt.want != "" {
-				assert.Zero(t, u.done.Load(), "nothing was sent")
-			}
+			assertRefused(t, outs, tt.want)
+			assert.Zero(t, u.done.Load(), "nothing was sent")
 		})
+	}
+}
+
+// assertSucceeded checks a run's outcomes: each update of stream, in
+// completion order, succeeded.
+func assertSucceeded(t *testing.T, outs []adapter.Outcome) {
+	t.Helper()
+	slices.SortFunc(outs, func(a, b adapter.Outcome) int { return a.Seq - b.Seq })
+	for i, out := range outs {
+		assert.Equal(t, i, out.Seq)
+		assert.NoError(t, out.Err)
+	}
+}
+
+// assertRefused checks a refused run's outcomes: each update of stream,
+// in input order, as given, failed with the option's error, unsent.
+func assertRefused(t *testing.T, outs []adapter.Outcome, want string) {
+	t.Helper()
+	for i, out := range outs {
+		assert.Equal(t, i, out.Seq, "in input order")
+		assert.Equal(t, itoa(i), out.Update.ID, "the update as given")
+		requireInvalidOption(t, out.Err, want)
+		assert.Zero(t, out.Calls)
+		assert.False(t, out.Attempted)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"strings"
 	"time"
 )
 
@@ -143,10 +144,10 @@ func WithStop(stop context.Context) BulkOption {
 // run as any BulkOption does, before anything is sent.
 func WithCallOptions(opts ...CallOption) BulkOption {
 	return func(c *bulkConfig) error {
-		if _, err := defaultCallConfig().with(opts); err != nil {
+		if _, err := defaultCallConfig().with("WithCallOptions", opts); err != nil {
 			var e *Error
-			if errors.As(err, &e) { // always: options fail with *Error
-				inner := *e
+			if errors.As(err, &e) && !strings.HasPrefix(e.Message, "WithCallOptions: ") {
+				inner := *e // an option's own error: say where it was given
 				inner.Message = "WithCallOptions: " + e.Message
 				return &inner
 			}

@@ -230,7 +230,7 @@ func (c *Client) Key(u *CustomerUpdate) string {
 // failures are *Error with the portable code; a canceled or expired ctx
 // returns ctx's error as it is.
 func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOption) (*Result, error) {
-	call, err := c.cfg.call.with(opts)
+	call, err := c.cfg.call.with("Update", opts)
 	if err != nil {
 		return nil, c.stamp(err, nil) // nothing sent
 	}

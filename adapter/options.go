@@ -89,12 +89,12 @@ func newClientConfig(opts []Option) (clientConfig, error) {
 	return cfg, nil
 }
 
-// with returns c with the per-call options applied, or the error of the
-// first one that refuses its value.
-func (c callConfig) with(opts []CallOption) (callConfig, error) {
+// with returns c with the per-call options given to where applied, or
+// the error of the first one that refuses its value.
+func (c callConfig) with(where string, opts []CallOption) (callConfig, error) {
 	for i, o := range opts {
 		if o == nil {
-			return c, nilOption("call", i)
+			return c, nilOption(where, i)
 		}
 		if err := o.applyCall(&c); err != nil {
 			return c, err

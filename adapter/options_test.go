@@ -123,7 +123,7 @@ func callOptionCases() []optionCase[adapter.CallOption] {
 		{"WithLenient accepts true", adapter.WithLenient(true), ""},
 		{"WithStrict accepts true", adapter.WithStrict(true), ""},
 		{"WithDryRun accepts false", adapter.WithDryRun(false), ""},
-		{"a nil call option is refused", nil, "call: option 1 of the list is nil"},
+		{"a nil call option is refused", nil, "Update: option 1 of the list is nil"},
 	}
 }
 
@@ -182,7 +182,7 @@ func bulkOptionCases() []optionCase[adapter.BulkOption] {
 		{"WithStop refuses nil", adapter.WithStop(nil), "WithStop(nil): no context given"}, //nolint:staticcheck // the nil is the case under test
 		{"WithStop accepts a context", adapter.WithStop(context.Background()), ""},
 		{"WithCallOptions refuses an invalid call option", adapter.WithCallOptions(adapter.WithMaxRetries(1), adapter.WithAttemptTimeout(-time.Second)), "WithCallOptions: WithAttemptTimeout(-1s): must be positive"},
-		{"WithCallOptions refuses a nil call option", adapter.WithCallOptions(nil), "WithCallOptions: call: option 1 of the list is nil"},
+		{"WithCallOptions refuses a nil call option", adapter.WithCallOptions(nil), "WithCallOptions: option 1 of the list is nil"},
 		{"WithCallOptions accepts valid call options", adapter.WithCallOptions(adapter.WithMaxRetries(0), adapter.WithAttemptTimeout(time.Nanosecond)), ""},
 		{"WithUnreachableAfter refuses a negative duration", adapter.WithUnreachableAfter(-time.Second), "WithUnreachableAfter(-1s): must be 0 (never halt on it) or more"},
 		{"WithUnreachableAfter accepts 0", adapter.WithUnreachableAfter(0), ""},

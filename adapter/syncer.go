@@ -167,7 +167,7 @@ func (s *Syncer) keyOf(u *CustomerUpdate) (syncstate.Key, string, error) {
 // Update sends u unless the store holds it as confirmed; see Syncer. A
 // dry run (WithDryRun) reads the store and writes nothing to it.
 func (s *Syncer) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOption) (*Result, error) {
-	call, err := s.client.cfg.call.with(opts)
+	call, err := s.client.cfg.call.with("Update", opts)
 	if err != nil {
 		return nil, s.client.stamp(err, nil) // nothing read or sent
 	}

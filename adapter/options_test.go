@@ -13,6 +13,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/billbee"
+	"github.com/custsync/custsync/adapter/bluetape"
+	"github.com/custsync/custsync/adapter/upwell"
+	"github.com/custsync/custsync/sandbox"
 )
 
 // optionCase is one value given to an option: refused when want names
@@ -336,4 +340,30 @@ func TestASyncerRefusesAnInvalidCallOptionBeforeReadingTheStore(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, adapter.Send, decision, "nothing was recorded")
 	assert.False(t, found)
+}
+
+func TestEveryVendorConstructorRefusesAnInvalidOption(t *testing.T) {
+	creds := sandbox.DefaultCredentials()
+	constructors := map[string]func(...adapter.Option) (*adapter.Client, error){
+		"upwell": func(opts ...adapter.Option) (*adapter.Client, error) {
+			return upwell.New(upwell.Config{APIKey: sandbox.UpwellAPIKey, SourceSystem: sandbox.UpwellSourceSystem}, opts...)
+		},
+		"bluetape": func(opts ...adapter.Option) (*adapter.Client, error) {
+			return bluetape.New(bluetape.Config{APIKey: adapter.Secret(creds.BlueTapeAPIKey), AccountID: adapter.Secret(creds.BlueTapeAccountID)}, opts...)
+		},
+		"billbee": func(opts ...adapter.Option) (*adapter.Client, error) {
+			return billbee.New(billbee.Config{APIKey: adapter.Secret(creds.BillbeeAPIKey), Username: creds.BillbeeUsername, APIPassword: adapter.Secret(creds.BillbeeAPIPassword)}, opts...)
+		},
+	}
+	for vendor, newClient := range constructors {
+		t.Run(vendor+" fails naming the option, the value and itself", func(t *testing.T) {
+			_, err := newClient(adapter.WithMaxRetries(1), adapter.WithAttemptTimeout(-time.Second))
+			e := requireInvalidOption(t, err, "WithAttemptTimeout(-1s): must be positive")
+			assert.Equal(t, vendor, e.Vendor)
+
+			c, err := newClient(adapter.WithAttemptTimeout(time.Nanosecond))
+			require.NoError(t, err, "the edge of the range is accepted")
+			assert.Equal(t, vendor, c.Vendor())
+		})
+	}
 }

@@ -27,15 +27,15 @@ type Outcome struct {
 
 // Bulk defaults.
 const (
-	DefaultConcurrency    = 4
-	DefaultRecordAttempts = 5
-	// DefaultHaltAfter is how many records in a row may fail retryably
+	defaultConcurrency    = 4
+	defaultRecordAttempts = 5
+	// defaultHaltAfter is how many records in a row may fail retryably
 	// before a run stops starting new ones: the vendor is down, and a
 	// nightly batch should say so within minutes, not crawl for days.
-	DefaultHaltAfter = 50
-	// DefaultUnreachableAfter is how long a vendor may be unreachable at
+	defaultHaltAfter = 50
+	// defaultUnreachableAfter is how long a vendor may be unreachable at
 	// all (refused, no such host, TLS failing) before a run halts.
-	DefaultUnreachableAfter = 20 * time.Second
+	defaultUnreachableAfter = 20 * time.Second
 	// recordRetryPause is the first pause before a record whose call failed
 	// retryably is tried again; it doubles with each further call.
 	recordRetryPause = 2 * time.Second
@@ -66,7 +66,7 @@ type BulkOption func(*bulkConfig) error
 const maxConcurrency = 1024
 
 // WithConcurrency bounds the updates in flight, from 1 to 1024 (default
-// DefaultConcurrency). The vendor's rate limit still paces them.
+// 4). The vendor's rate limit still paces them.
 func WithConcurrency(n int) BulkOption {
 	return func(c *bulkConfig) error {
 		if n < 1 || n > maxConcurrency {
@@ -80,8 +80,7 @@ func WithConcurrency(n int) BulkOption {
 // WithRecordAttempts sets how many Update calls a record may take in all:
 // a record whose update failed with a retryable error (after the client's
 // own retries) is tried again as a whole, with growing pauses, until it has
-// had n calls; 1 disables it. n must be at least 1. Default
-// DefaultRecordAttempts.
+// had n calls; 1 disables it. n must be at least 1. Default 5.
 func WithRecordAttempts(n int) BulkOption {
 	return func(c *bulkConfig) error {
 		if n < 1 {
@@ -110,7 +109,7 @@ func WithRecordPause(d time.Duration) BulkOption {
 // rest are reported as not sent, with an Unavailable *Error wrapping a
 // *Halt that says why. A success or a non-retryable failure (the vendor
 // answered) resets the count. 0 never halts this way (WithUnreachableAfter
-// still applies); a negative n is refused. Default DefaultHaltAfter.
+// still applies); a negative n is refused. Default 50.
 func WithHaltAfter(n int) BulkOption {
 	return func(c *bulkConfig) error {
 		if n < 0 {
@@ -164,7 +163,7 @@ func WithCallOptions(opts ...CallOption) BulkOption {
 // status is an answer). Updates in flight are then cut short, since none
 // of them can reach the vendor, and the rest are reported as not sent,
 // wrapping a *Halt that says why. 0 turns it off; a negative d is
-// refused. Default DefaultUnreachableAfter: with the client's default
+// refused. Default 20s: with the client's default
 // retries, a run against a closed port ends within half a minute.
 func WithUnreachableAfter(d time.Duration) BulkOption {
 	return func(c *bulkConfig) error {
@@ -180,8 +179,8 @@ func WithUnreachableAfter(d time.Duration) BulkOption {
 // first option that refuses its value (or a nil option, or no Updater)
 // is the error.
 func newBulkConfig(u Updater, opts []BulkOption) (bulkConfig, error) {
-	cfg := bulkConfig{concurrency: DefaultConcurrency, recordAttempts: DefaultRecordAttempts,
-		recordPause: recordRetryPause, haltAfter: DefaultHaltAfter, unreachableAfter: DefaultUnreachableAfter}
+	cfg := bulkConfig{concurrency: defaultConcurrency, recordAttempts: defaultRecordAttempts,
+		recordPause: recordRetryPause, haltAfter: defaultHaltAfter, unreachableAfter: defaultUnreachableAfter}
 	if isNil(u) {
 		return cfg, &Error{Code: InvalidArgument, Message: "UpdateAll: no Updater given"}
 	}

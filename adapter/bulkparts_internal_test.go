@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/custsync/custsync/adapter/internal/fieldname"
 )
 
 func TestFailedCustomersHoldBackTheLaterUpdatesOfACustomerThatFailed(t *testing.T) {
@@ -38,7 +40,7 @@ func TestFailedCustomersHoldBackTheLaterUpdatesOfACustomerThatFailed(t *testing.
 		var e *Error
 		require.ErrorAs(t, out.Err, &e)
 		assert.Equal(t, FailedPrecondition, e.Code)
-		assert.Equal(t, FieldID, e.Field)
+		assert.Equal(t, fieldname.ID, e.Field)
 		assert.Contains(t, e.Message, "(input record 4)")
 	})
 	t.Run("a later failure does not move the first", func(t *testing.T) {
@@ -148,11 +150,11 @@ func TestNewBulkConfigKeepsTheDefaultsAndTheValuesGiven(t *testing.T) {
 	noop := updaterFunc(func(context.Context, *CustomerUpdate, ...CallOption) (*Result, error) { return &Result{}, nil })
 	cfg, err := newBulkConfig(noop, nil)
 	require.NoError(t, err)
-	assert.Equal(t, DefaultConcurrency, cfg.concurrency)
-	assert.Equal(t, DefaultRecordAttempts, cfg.recordAttempts)
+	assert.Equal(t, defaultConcurrency, cfg.concurrency)
+	assert.Equal(t, defaultRecordAttempts, cfg.recordAttempts)
 	assert.Equal(t, recordRetryPause, cfg.recordPause)
-	assert.Equal(t, DefaultHaltAfter, cfg.haltAfter)
-	assert.Equal(t, DefaultUnreachableAfter, cfg.unreachableAfter)
+	assert.Equal(t, defaultHaltAfter, cfg.haltAfter)
+	assert.Equal(t, defaultUnreachableAfter, cfg.unreachableAfter)
 	assert.Equal(t, "C-1", cfg.keyOf(&CustomerUpdate{ID: "C-1"}), "an Updater without Key is keyed by the id")
 
 	cfg, err = newBulkConfig(noop, []BulkOption{WithConcurrency(7), WithRecordAttempts(1), WithRecordPause(0),

@@ -6,6 +6,8 @@ import (
 	"iter"
 	"sync"
 	"sync/atomic"
+
+	"github.com/custsync/custsync/adapter/internal/fieldname"
 )
 
 // bulkRun is one run of UpdateAll, in parts with one job each:
@@ -262,7 +264,7 @@ func (f *failedCustomers) holdBack(job bulkJob) (Outcome, bool) {
 	if !failed {
 		return Outcome{}, false
 	}
-	return Outcome{Seq: job.seq, Update: job.update, Err: &Error{Code: FailedPrecondition, Field: FieldID,
+	return Outcome{Seq: job.seq, Update: job.update, Err: &Error{Code: FailedPrecondition, Field: fieldname.ID,
 		Message: fmt.Sprintf("not sent: an earlier update of this customer (input record %d) failed, and this one must not overtake it; push both again in order", first+1)}}, true
 }
 

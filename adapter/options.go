@@ -13,14 +13,6 @@ import (
 	"time"
 )
 
-// HTTPDoer sends HTTP requests; *http.Client is one. It has the shape of
-// the generated clients' HttpRequestDoer: the Client hands drivers one
-// (its transport) in Driver.Open. Users configure sending with
-// WithHTTPClient or WithTransport instead, which never follow redirects.
-type HTTPDoer interface {
-	Do(*http.Request) (*http.Response, error)
-}
-
 // Option configures a Client. Every CallOption is also an Option, setting
 // the client's default for each call. An option given a value outside its
 // documented range makes the constructor fail with an InvalidArgument
@@ -36,9 +28,9 @@ type CallOption interface {
 	applyCall(*callConfig) error
 }
 
-// DefaultAttemptTimeout bounds each HTTP attempt when no
+// defaultAttemptTimeout bounds each HTTP attempt when no
 // WithAttemptTimeout is given: no request is ever unbounded.
-const DefaultAttemptTimeout = 30 * time.Second
+const defaultAttemptTimeout = 30 * time.Second
 
 type clientConfig struct {
 	baseURL    string
@@ -67,10 +59,10 @@ func defaultClientConfig() clientConfig {
 
 func defaultCallConfig() callConfig {
 	return callConfig{
-		attemptTimeout: DefaultAttemptTimeout,
-		maxRetries:     DefaultMaxRetries,
-		minBackoff:     DefaultMinBackoff,
-		maxBackoff:     DefaultMaxBackoff,
+		attemptTimeout: defaultAttemptTimeout,
+		maxRetries:     defaultMaxRetries,
+		minBackoff:     defaultMinBackoff,
+		maxBackoff:     defaultMaxBackoff,
 	}
 }
 
@@ -271,7 +263,7 @@ func WithStrict(strict bool) CallOption {
 	return callOption(func(c *callConfig) error { c.strict = strict; return nil })
 }
 
-// WithAttemptTimeout bounds each HTTP attempt (default DefaultAttemptTimeout).
+// WithAttemptTimeout bounds each HTTP attempt (default 30s).
 // The ctx deadline, when sooner, still wins. d must be positive: no
 // attempt is ever unbounded.
 func WithAttemptTimeout(d time.Duration) CallOption {
@@ -285,7 +277,7 @@ func WithAttemptTimeout(d time.Duration) CallOption {
 }
 
 // WithMaxRetries sets how many times a failed attempt is retried (default
-// DefaultMaxRetries; 0 disables retries). Retried for any request: 408,
+// 2; 0 disables retries). Retried for any request: 408,
 // 429, and a connection that could not be made. Retried only for
 // idempotent requests (every call custsync makes is a GET or PUT): 500,
 // 502, 503, 504, broken connections and attempt timeouts, since the vendor
@@ -304,7 +296,7 @@ func WithMaxRetries(n int) CallOption {
 // WithRetryBackoff sets the exponential backoff between retries: the first
 // wait is about min, doubling up to max, with up to 25% jitter. When the
 // vendor sends Retry-After, that wait is used instead (at least min, at
-// most MaxRetryAfter). min must be positive and max at least min (equal
+// most a minute). min must be positive and max at least min (equal
 // for a constant wait).
 func WithRetryBackoff(min, max time.Duration) CallOption {
 	return callOption(func(c *callConfig) error {

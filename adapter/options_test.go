@@ -15,6 +15,7 @@ import (
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/billbee"
 	"github.com/custsync/custsync/adapter/bluetape"
+	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/adapter/upwell"
 	"github.com/custsync/custsync/sandbox"
 )
@@ -34,7 +35,7 @@ func requireInvalidOption(t *testing.T, err error, want string) *adapter.Error {
 	var e *adapter.Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, adapter.InvalidArgument, e.Code)
-	assert.ErrorIs(t, err, adapter.ErrInvalidArgument)
+	assert.ErrorIs(t, err, adapter.InvalidArgument)
 	assert.Contains(t, e.Message, want)
 	return e
 }
@@ -88,7 +89,7 @@ func clientOptionCases() []optionCase[adapter.Option] {
 func TestEveryClientOptionRefusesAnInvalidValueFromTheConstructor(t *testing.T) {
 	for _, tt := range clientOptionCases() {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := adapter.NewClient(&fakeDriver{}, tt.opt)
+			c, err := newFakeClient(&fakeDriver{}, tt.opt)
 			if tt.want == "" {
 				require.NoError(t, err)
 				assert.NotNil(t, c)
@@ -104,7 +105,7 @@ func TestEveryClientOptionRefusesAnInvalidValueFromTheConstructor(t *testing.T) 
 func TestABaseURLWithCredentialsIsRefusedWithoutShowingThem(t *testing.T) {
 	for _, raw := range []string{"https://user:hunter2@fake.example", "user:hunter2@fake.example", "https://us er:hunter2@fake.example"} {
 		t.Run(raw, func(t *testing.T) {
-			_, err := adapter.NewClient(&fakeDriver{}, adapter.WithBaseURL(raw))
+			_, err := newFakeClient(&fakeDriver{}, adapter.WithBaseURL(raw))
 			e := requireInvalidOption(t, err, "WithBaseURL(")
 			assert.NotContains(t, err.Error(), "hunter2")
 			assert.Equal(t, "baseURL", e.Field)
@@ -139,7 +140,7 @@ func TestAnInvalidCallOptionFailsTheCallAndSendsNothing(t *testing.T) {
 			res, err := c.Update(context.Background(), update("Acme"), tt.opt)
 			if tt.want == "" {
 				require.NoError(t, err)
-				assert.Equal(t, []string{adapter.FieldName}, res.Sent)
+				assert.Equal(t, []string{driver.FieldName}, res.Sent)
 				return
 			}
 			e := requireInvalidOption(t, err, tt.want)
@@ -158,7 +159,7 @@ func TestAnInvalidCallOptionAsAClientDefaultFailsTheConstructor(t *testing.T) {
 			continue // a nil CallOption is a nil Option: the client case covers it
 		}
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := adapter.NewClient(&fakeDriver{}, tt.opt)
+			_, err := newFakeClient(&fakeDriver{}, tt.opt)
 			if tt.want == "" {
 				require.NoError(t, err)
 				return
@@ -297,8 +298,6 @@ func TestEverySyncOptionRefusesAnInvalidValueFromNewSyncer(t *testing.T) {
 	tests := []optionCase[adapter.SyncOption]{
 		{"WithRefreshAfter refuses a negative duration", adapter.WithRefreshAfter(-time.Hour), "WithRefreshAfter(-1h0m0s): must be 0 (never refresh) or more"},
 		{"WithRefreshAfter accepts 0", adapter.WithRefreshAfter(0), ""},
-		{"WithClock refuses nil", adapter.WithClock(nil), "WithClock(nil): no clock given"},
-		{"WithClock accepts a clock", adapter.WithClock(time.Now), ""},
 		// WithForce takes a bool: no value is invalid.
 		{"WithForce accepts true", adapter.WithForce(true), ""},
 		{"WithForce accepts false", adapter.WithForce(false), ""},

@@ -58,18 +58,6 @@ func WithForce(force bool) SyncOption {
 	return func(s *Syncer) error { s.force = force; return nil }
 }
 
-// WithClock sets what SyncedAt is read from (default time.Now); for
-// tests. nil is refused.
-func WithClock(now func() time.Time) SyncOption {
-	return func(s *Syncer) error {
-		if now == nil {
-			return invalidOption("WithClock(nil)", "no clock given; leave the option out for time.Now")
-		}
-		s.now = now
-		return nil
-	}
-}
-
 // unconfirmed is the digest of a record whose last update may or may not
 // have reached the vendor: it equals no update's digest.
 const unconfirmed = "unconfirmed"

@@ -263,10 +263,19 @@ func refuseAll(u Updater, updates iter.Seq[*CustomerUpdate], err error) iter.Seq
 	}
 }
 
-// vendorOf names the vendor u updates, when it says.
+// vendorOf names the vendor u updates, when it says (a *Client, or a
+// *Syncer through its client).
 func vendorOf(u Updater) string {
-	if v, ok := u.(interface{ Vendor() string }); ok && !isNil(u) {
-		return v.Vendor()
+	if isNil(u) {
+		return ""
+	}
+	switch u := u.(type) {
+	case interface{ Vendor() string }:
+		return u.Vendor()
+	case interface{ Client() *Client }:
+		if c := u.Client(); c != nil {
+			return c.Vendor()
+		}
 	}
 	return ""
 }

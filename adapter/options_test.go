@@ -252,17 +252,21 @@ func TestARefusedRunReadsItsInputLazily(t *testing.T) {
 	assert.EqualValues(t, 3, pulled.Load())
 }
 
-func TestARefusedRunThroughAClientNamesTheVendor(t *testing.T) {
+func TestARefusedRunThroughAClientOrSyncerNamesTheVendor(t *testing.T) {
 	var requests atomic.Int32
 	c, _ := newFake(t, func(w http.ResponseWriter, r *http.Request) { requests.Add(1); ok(w, r) })
-	n := 0
-	for out := range adapter.UpdateAll(context.Background(), c, stream(3, nil), adapter.WithRecordAttempts(0)) {
-		e := requireInvalidOption(t, out.Err, "WithRecordAttempts(0)")
-		assert.Equal(t, "fake", e.Vendor)
-		assert.Equal(t, "fake: InvalidArgument: WithRecordAttempts(0): must be at least 1 (1 tries each record once)", out.Err.Error())
-		n++
+	for name, u := range map[string]adapter.Updater{"a client": c, "a syncer": newSyncer(t, c, newStore(t))} {
+		t.Run(name, func(t *testing.T) {
+			n := 0
+			for out := range adapter.UpdateAll(context.Background(), u, stream(3, nil), adapter.WithRecordAttempts(0)) {
+				e := requireInvalidOption(t, out.Err, "WithRecordAttempts(0)")
+				assert.Equal(t, "fake", e.Vendor)
+				assert.Equal(t, "fake: InvalidArgument: WithRecordAttempts(0): must be at least 1 (1 tries each record once)", out.Err.Error())
+				n++
+			}
+			assert.Equal(t, 3, n)
+		})
 	}
-	assert.Equal(t, 3, n)
 	assert.Zero(t, requests.Load())
 }
 

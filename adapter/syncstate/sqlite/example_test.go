@@ -32,7 +32,10 @@ func Example_nightlySync() {
 		panic(err)
 	}
 	defer store.Close()
-	syncer := adapter.NewSyncer(client, store)
+	syncer, err := adapter.NewSyncer(client, store)
+	if err != nil {
+		panic(err)
+	}
 
 	export := []*adapter.CustomerUpdate{
 		{ID: "C-1001", Email: adapter.Set("ap@acme.example")},

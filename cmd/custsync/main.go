@@ -21,7 +21,7 @@ func main() {
 		abort:     abort,
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	}
-	code := a.run(os.Args[1:])
+	code := a.runChecked(os.Args[1:])
 	release()
 	os.Exit(code)
 }

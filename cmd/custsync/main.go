@@ -12,7 +12,6 @@ import (
 
 func main() {
 	stop, abort, release := interrupts()
-	defer release()
 	a := &app{
 		stdin:     os.Stdin,
 		stdout:    os.Stdout,

@@ -6,19 +6,20 @@ import (
 	"sort"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 )
 
 // portableNames maps the Billbee fields an update can write to their
 // portable names; Fields() lists the same pairs.
 var portableNames = map[string]string{
-	"Name":         adapter.FieldName,
-	"Email":        adapter.FieldEmail,
-	"Tel1":         adapter.FieldPhone,
-	"VatId":        adapter.FieldVATID,
-	"PriceGroupId": adapter.FieldBillbeePriceGroupID,
-	"LanguageId":   adapter.FieldBillbeeLanguageID,
-	"Type":         adapter.FieldBillbeeType,
-	"Number":       adapter.FieldBillbeeNumber,
+	"Name":         driver.FieldName,
+	"Email":        driver.FieldEmail,
+	"Tel1":         driver.FieldPhone,
+	"VatId":        driver.FieldVATID,
+	"PriceGroupId": driver.FieldBillbeePriceGroupID,
+	"LanguageId":   driver.FieldBillbeeLanguageID,
+	"Type":         driver.FieldBillbeeType,
+	"Number":       driver.FieldBillbeeNumber,
 }
 
 // changesFrom compares body, the write an update would send, with the
@@ -55,7 +56,7 @@ func changesFrom(read customer, id int64, body []byte) ([]adapter.Change, error)
 		changes = append(changes, adapter.Change{Field: portableNames[k], VendorField: k, Current: orNull(old), New: orNull(cur)})
 	}
 	order := map[string]int{}
-	for i, f := range (&driver{}).Fields() {
+	for i, f := range fields {
 		order[f.Field] = i
 	}
 	sort.Slice(changes, func(i, j int) bool {

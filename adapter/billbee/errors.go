@@ -14,6 +14,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 	gen "github.com/custsync/custsync/gen/billbee"
 )
 
@@ -107,7 +108,7 @@ func envelopeError(ctx context.Context, resp *http.Response, raw []byte, s envel
 	if msg == "" {
 		msg = fmt.Sprintf("Billbee reported error %s in the envelope of an HTTP %d answer", code, resp.StatusCode)
 	}
-	e := adapter.ResponseError(ctx, resp, raw, code, msg)
+	e := driver.ResponseError(ctx, resp, raw, code, msg)
 	e.Code = adapter.Unknown
 	if s.code != nil {
 		if c, ok := envelopeCodes[*s.code]; ok {
@@ -127,7 +128,7 @@ var envelopeKeys = []string{"ErrorMessage", "ErrorCode", "ErrorDescription", "Da
 func decodeEnvelope(ctx context.Context, resp *http.Response, raw []byte) (gen.CustomerEnvelope, map[string]json.RawMessage, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &top); err != nil {
-		return gen.CustomerEnvelope{}, nil, adapter.DecodeError(ctx, resp, raw, err)
+		return gen.CustomerEnvelope{}, nil, driver.DecodeError(ctx, resp, raw, err)
 	}
 	isEnvelope := false
 	for _, k := range envelopeKeys {
@@ -136,12 +137,12 @@ func decodeEnvelope(ctx context.Context, resp *http.Response, raw []byte) (gen.C
 		}
 	}
 	if !isEnvelope {
-		return gen.CustomerEnvelope{}, nil, adapter.DecodeError(ctx, resp, raw,
+		return gen.CustomerEnvelope{}, nil, driver.DecodeError(ctx, resp, raw,
 			errors.New("no ErrorCode, ErrorMessage or Data: not Billbee's envelope"))
 	}
 	var env gen.CustomerEnvelope
 	if err := json.Unmarshal(raw, &env); err != nil {
-		return gen.CustomerEnvelope{}, nil, adapter.DecodeError(ctx, resp, raw, err)
+		return gen.CustomerEnvelope{}, nil, driver.DecodeError(ctx, resp, raw, err)
 	}
 	var data map[string]json.RawMessage
 	if d, ok := top["Data"]; ok {
@@ -162,7 +163,7 @@ func decodeEnvelope(ctx context.Context, resp *http.Response, raw []byte) (gen.C
 // as missing would send a user hunting for records that exist.
 func responseError(ctx context.Context, resp *http.Response, raw []byte, id int64) *adapter.Error {
 	code, msg := errorDetail(raw)
-	e := adapter.ResponseError(ctx, resp, raw, code, msg)
+	e := driver.ResponseError(ctx, resp, raw, code, msg)
 	if resp.StatusCode != http.StatusNotFound {
 		return e
 	}

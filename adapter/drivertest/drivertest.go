@@ -24,6 +24,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/sandbox"
 	"github.com/custsync/custsync/specs"
 )
@@ -157,7 +158,7 @@ var cases = []testCase{
 		sent := f.requests()
 		_, err := f.client.Update(context.Background(), u)
 		if f.h.ClearRefused {
-			assert.ErrorIs(t, err, adapter.ErrInvalidArgument)
+			assert.ErrorIs(t, err, adapter.InvalidArgument)
 			assert.Equal(t, sent, f.requests(), "nothing was sent")
 			assert.Equal(t, before, f.record(t, f.seed))
 			return
@@ -195,7 +196,7 @@ var cases = []testCase{
 	}},
 	{"an unknown customer is NotFound", func(t *testing.T, f *fixture) {
 		_, err := f.client.Update(context.Background(), f.h.PartialUpdate(f.h.MissingID))
-		assert.ErrorIs(t, err, adapter.ErrNotFound)
+		assert.ErrorIs(t, err, adapter.NotFound)
 		var e *adapter.Error
 		require.ErrorAs(t, err, &e)
 		assert.Equal(t, string(f.h.Vendor), e.Vendor)
@@ -208,12 +209,12 @@ var cases = []testCase{
 		}
 		c := f.newClient(t, wrong)
 		_, err := c.Update(context.Background(), f.h.PartialUpdate(f.seed))
-		assert.ErrorIs(t, err, adapter.ErrPermissionDenied)
+		assert.ErrorIs(t, err, adapter.PermissionDenied)
 	}},
 	{"a throttled request is ResourceExhausted without retries and succeeds with them", func(t *testing.T, f *fixture) {
 		f.srv.FailNext(f.h.Vendor, 1, sandbox.FaultTooManyRequests)
 		_, err := f.client.Update(context.Background(), f.h.PartialUpdate(f.seed), adapter.WithMaxRetries(0))
-		assert.ErrorIs(t, err, adapter.ErrResourceExhausted)
+		assert.ErrorIs(t, err, adapter.ResourceExhausted)
 
 		f.srv.FailNext(f.h.Vendor, 2, sandbox.FaultTooManyRequests)
 		res, err := f.client.Update(context.Background(), f.h.PartialUpdate(f.seed))
@@ -356,7 +357,7 @@ func assertStored(t *testing.T, f *fixture, id string, u *adapter.CustomerUpdate
 	t.Helper()
 	rec := f.record(t, id)
 	for _, field := range u.SetFields() {
-		if field == adapter.FieldSourceSystem {
+		if field == driver.FieldSourceSystem {
 			continue
 		}
 		want := canonicalValue(t, u, field)
@@ -372,7 +373,7 @@ func unsupportedField(c *adapter.Client) string {
 		supported[m.Field] = true
 	}
 	for _, name := range adapter.FieldNames() {
-		if !supported[name] && name != adapter.FieldSourceSystem {
+		if !supported[name] && name != driver.FieldSourceSystem {
 			return name
 		}
 	}

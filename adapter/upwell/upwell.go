@@ -64,6 +64,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 	gen "github.com/custsync/custsync/gen/upwell"
 )
 
@@ -88,25 +89,42 @@ type Config struct {
 
 // New returns a client for Upwell.
 func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
-	if err := adapter.CheckCredential("upwell", "APIKey", cfg.APIKey.Reveal()); err != nil {
+	if err := driver.CheckCredential(vendor, "APIKey", cfg.APIKey.Reveal()); err != nil {
 		return nil, err
 	}
 	if err := checkSourceSystem("SourceSystem", cfg.SourceSystem); err != nil {
 		return nil, err
 	}
-	d := &driver{cfg: cfg}
-	d.limits = []adapter.Limit{{Key: "upwell/" + adapter.CredentialID(cfg.APIKey.Reveal())}}
-	return adapter.NewClient(d, opts...)
+	account := driver.CredentialID(cfg.APIKey.Reveal())
+	limits := []adapter.Limit{{Key: "upwell/" + account}}
+	v := driver.Vendor{
+		Name:           vendor,
+		DefaultBaseURL: DefaultBaseURL,
+		Fields:         fields,
+		Header:         http.Header{"Authorization": {cfg.APIKey.Reveal()}, "Accept": {"application/json"}},
+		Secrets:        []string{cfg.APIKey.Reveal()},
+		Account:        account,
+		Limits:         func(string) []adapter.Limit { return limits },
+	}
+	return driver.NewClient(v, func(conn driver.Conn) (driver.Driver, error) {
+		return &upwellDriver{cfg: cfg, client: &gen.Client{Server: conn.Server(), Client: conn.Doer}}, nil
+	}, opts...)
 }
 
 // FromEnv returns a client configured from UPWELL_API_KEY and, optionally,
 // UPWELL_SOURCE_SYSTEM.
 func FromEnv(opts ...adapter.Option) (*adapter.Client, error) {
-	env, err := adapter.Env(EnvAPIKey)
+	return FromLookup(os.LookupEnv, opts...)
+}
+
+// FromLookup is FromEnv reading the variables through lookup instead of
+// the environment (os.LookupEnv has its shape).
+func FromLookup(lookup func(string) (string, bool), opts ...adapter.Option) (*adapter.Client, error) {
+	env, err := driver.Env(lookup, EnvAPIKey)
 	if err != nil {
 		return nil, err
 	}
-	source := os.Getenv(EnvSourceSystem)
+	source, _ := lookup(EnvSourceSystem)
 	if err := checkSourceSystem(EnvSourceSystem, source); err != nil {
 		return nil, err
 	}
@@ -122,90 +140,71 @@ func checkSourceSystem(name, v string) error {
 		return nil
 	}
 	if v != strings.TrimSpace(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 || !utf8.ValidString(v) {
-		return &adapter.Error{Vendor: "upwell", Code: adapter.InvalidArgument, Field: name,
+		return &adapter.Error{Vendor: vendor, Code: adapter.InvalidArgument, Field: name,
 			Message: fmt.Sprintf("%s %q has surrounding whitespace or a character that is not text; it is part of Upwell's key", name, v)}
 	}
 	return nil
 }
 
-type driver struct {
+// vendor is Upwell's name in errors and results.
+const vendor = "upwell"
+
+type upwellDriver struct {
 	cfg    Config
 	client *gen.Client
-	limits []adapter.Limit // computed once: CredentialID hashes
 }
 
-var _ adapter.Driver = (*driver)(nil)
-
-func (d *driver) Vendor() string         { return "upwell" }
-func (d *driver) DefaultBaseURL() string { return DefaultBaseURL }
-func (d *driver) Secrets() []string      { return []string{d.cfg.APIKey.Reveal()} }
-func (d *driver) Account() string        { return adapter.CredentialID(d.cfg.APIKey.Reveal()) }
+var _ driver.Driver = (*upwellDriver)(nil)
 
 // Key is sourceSystem + id, as a JSON array: unambiguous whatever either holds.
-func (d *driver) Key(u *adapter.CustomerUpdate) string {
+func (d *upwellDriver) Key(u *adapter.CustomerUpdate) string {
 	key, _ := json.Marshal([2]string{d.sourceSystem(u), u.ID})
 	return string(key)
 }
 
-func (d *driver) Fields() []adapter.FieldMapping {
-	return []adapter.FieldMapping{
-		{Field: adapter.FieldID, VendorField: "sourceSystemId"},
-		{Field: adapter.FieldSourceSystem, VendorField: "sourceSystem", Note: "defaults to UPWELL_SOURCE_SYSTEM"},
-		{Field: adapter.FieldName, VendorField: "input.name", Note: "cannot be cleared"},
-		{Field: adapter.FieldEmail, VendorField: "input.emailAddress"},
-		{Field: adapter.FieldCCEmails, VendorField: "input.ccEmailAddresses"},
-		{Field: adapter.FieldMetadata, VendorField: "input.metadata"},
-		{Field: adapter.FieldUpwellBillToCustomerID, VendorField: "input.billToCustomerId"},
-		{Field: adapter.FieldUpwellDueOption, VendorField: "customerRulesInput.dueOption"},
-	}
-}
-
-func (d *driver) Open(baseURL string, doer adapter.HTTPDoer) error {
-	c, err := gen.NewClient(baseURL, gen.WithHTTPClient(doer), gen.WithRequestEditorFn(d.authorize))
-	if err != nil {
-		return err
-	}
-	d.client = c
-	return nil
-}
-
-func (d *driver) authorize(_ context.Context, req *http.Request) error {
-	req.Header.Set("Authorization", d.cfg.APIKey.Reveal())
-	req.Header.Set("Accept", "application/json")
-	return nil
+// fields is the mapping the package doc's table shows.
+var fields = []adapter.FieldMapping{
+	{Field: driver.FieldID, VendorField: "sourceSystemId"},
+	{Field: driver.FieldSourceSystem, VendorField: "sourceSystem", Note: "defaults to UPWELL_SOURCE_SYSTEM"},
+	{Field: driver.FieldName, VendorField: "input.name", Note: "cannot be cleared"},
+	{Field: driver.FieldEmail, VendorField: "input.emailAddress"},
+	{Field: driver.FieldCCEmails, VendorField: "input.ccEmailAddresses"},
+	{Field: driver.FieldMetadata, VendorField: "input.metadata"},
+	{Field: driver.FieldUpwellBillToCustomerID, VendorField: "input.billToCustomerId"},
+	{Field: driver.FieldUpwellDueOption, VendorField: "customerRulesInput.dueOption"},
 }
 
 // sourceSystem is the update's, or the default. Neither is trimmed: both
 // were checked to have no surrounding whitespace.
-func (d *driver) sourceSystem(u *adapter.CustomerUpdate) string {
+func (d *upwellDriver) sourceSystem(u *adapter.CustomerUpdate) string {
 	if u.SourceSystem != "" {
 		return u.SourceSystem
 	}
 	return d.cfg.SourceSystem
 }
 
-func (d *driver) Validate(u *adapter.CustomerUpdate) error {
+func (d *upwellDriver) Validate(u *adapter.CustomerUpdate) error {
 	if d.sourceSystem(u) == "" {
-		return adapter.InvalidField(adapter.FieldSourceSystem, "is empty and no default is configured (%s); Upwell's key is sourceSystem + id", EnvSourceSystem)
+		return driver.InvalidField(driver.FieldSourceSystem, "is empty and no default is configured (%s); Upwell's key is sourceSystem + id", EnvSourceSystem)
 	}
 	if u.Name.IsNull() {
-		return adapter.InvalidField(adapter.FieldName, "Upwell cannot clear a customer's name")
+		return driver.InvalidField(driver.FieldName, "Upwell cannot clear a customer's name")
 	}
 	return nil
 }
 
-func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
-	ctx = adapter.WithOperation(ctx, operation)
+func (d *upwellDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
+	ctx = driver.WithOperation(ctx, operation)
 	body, hasInput := request(u, d.sourceSystem(u))
 	// Checked again here, right before the wire, whatever path led here:
 	// an empty identifier can rewrite every customer.
 	if strings.TrimSpace(*body.SourceSystem) == "" || strings.TrimSpace(*body.SourceSystemId) == "" {
-		return nil, adapter.InvalidField(adapter.FieldID, "refusing to send an update without both sourceSystem and sourceSystemId")
+		return nil, driver.InvalidField(driver.FieldID, "refusing to send an update without both sourceSystem and sourceSystemId")
 	}
 	if !hasInput && body.CustomerRulesInput == nil {
-		return nil, adapter.InvalidField("", "refusing to send an empty update")
+		return nil, driver.InvalidField("", "refusing to send an empty update")
 	}
-	if adapter.IsDryRun(ctx) {
+	if driver.IsDryRun(ctx) {
 		// The generated client writes the body with encoding/json too.
 		b, err := json.Marshal(body)
 		if err != nil {
@@ -217,13 +216,13 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	if err != nil {
 		return nil, err
 	}
-	raw := adapter.ReadBody(resp)
+	raw := driver.ReadBody(resp)
 	if resp.StatusCode != http.StatusOK {
 		return nil, responseError(ctx, resp, raw)
 	}
 	out, err := decodeResponse(raw)
 	if err != nil {
-		return nil, adapter.DecodeError(ctx, resp, raw, err)
+		return nil, driver.DecodeError(ctx, resp, raw, err)
 	}
 	return result(ctx, resp, raw, out, u, hasInput, *body.SourceSystem, *body.SourceSystemId)
 }
@@ -234,7 +233,7 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 // endpoint, so it is a configuration error naming the URL.
 func responseError(ctx context.Context, resp *http.Response, raw []byte) *adapter.Error {
 	code, msg := decodeError(raw)
-	e := adapter.ResponseError(ctx, resp, raw, code, msg)
+	e := driver.ResponseError(ctx, resp, raw, code, msg)
 	if resp.StatusCode == http.StatusNotFound {
 		e.Code = adapter.FailedPrecondition
 		what := msg
@@ -374,7 +373,7 @@ func nullableOf[T any](f adapter.Field[T]) *nullable.Nullable[T] {
 
 func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u *adapter.CustomerUpdate, hasInput bool, sourceSystem, id string) (*adapter.Result, error) {
 	notFound := func(why string) error {
-		e := adapter.ResponseError(ctx, resp, raw, "", fmt.Sprintf("no customer with sourceSystem %q and sourceSystemId %q (%s)", sourceSystem, id, why))
+		e := driver.ResponseError(ctx, resp, raw, "", fmt.Sprintf("no customer with sourceSystem %q and sourceSystemId %q (%s)", sourceSystem, id, why))
 		e.Code = adapter.NotFound
 		return e
 	}
@@ -388,12 +387,12 @@ func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u
 			return nil, notFound("no customer rule matched; the customer may not exist or has no rules")
 		}
 	case out.rows > 1:
-		e := adapter.ResponseError(ctx, resp, raw, "", fmt.Sprintf("Upwell changed %d customers for one key (sourceSystem %q, sourceSystemId %q)", out.rows, sourceSystem, id))
+		e := driver.ResponseError(ctx, resp, raw, "", fmt.Sprintf("Upwell changed %d customers for one key (sourceSystem %q, sourceSystemId %q)", out.rows, sourceSystem, id))
 		e.Code = adapter.Internal
 		return nil, e
 	}
 	res := &adapter.Result{HTTPStatus: resp.StatusCode}
-	if vid, ok := adapter.StoredString(out.stored["id"]); ok {
+	if vid, ok := driver.StoredString(out.stored["id"]); ok {
 		res.VendorID = vid
 	}
 	if hasInput && out.stored != nil {
@@ -407,13 +406,13 @@ func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u
 // updateCustomerRules after updateCustomer's returning was read, so the
 // answer shows the rule as it was.
 func verify(u *adapter.CustomerUpdate, stored map[string]json.RawMessage) []adapter.Mismatch {
-	var v adapter.Verifier
-	adapter.VerifyField(&v, adapter.FieldName, u.Name, stored, "name")
-	adapter.VerifyField(&v, adapter.FieldEmail, u.Email, stored, "emailAddress")
-	adapter.VerifyField(&v, adapter.FieldCCEmails, u.CCEmails, stored, "ccEmailAddresses")
-	adapter.VerifyField(&v, adapter.FieldMetadata, u.Metadata, stored, "metadata")
+	var v driver.Verifier
+	driver.VerifyField(&v, driver.FieldName, u.Name, stored, "name")
+	driver.VerifyField(&v, driver.FieldEmail, u.Email, stored, "emailAddress")
+	driver.VerifyField(&v, driver.FieldCCEmails, u.CCEmails, stored, "ccEmailAddresses")
+	driver.VerifyField(&v, driver.FieldMetadata, u.Metadata, stored, "metadata")
 	if u.Upwell != nil {
-		adapter.VerifyField(&v, adapter.FieldUpwellBillToCustomerID, u.Upwell.BillToCustomerID, stored, "billToCustomerId")
+		driver.VerifyField(&v, driver.FieldUpwellBillToCustomerID, u.Upwell.BillToCustomerID, stored, "billToCustomerId")
 	}
 	return v.Mismatches()
 }
@@ -441,18 +440,18 @@ func decodeError(raw []byte) (code, message string) {
 	if json.Unmarshal(raw, &e) != nil {
 		return "", ""
 	}
-	code, _ = adapter.StoredString(e.Code)
-	if text, ok := adapter.StoredString(e.Error); ok {
+	code, _ = driver.StoredString(e.Code)
+	if text, ok := driver.StoredString(e.Error); ok {
 		return code, text
 	}
 	var d errorDetail
 	if json.Unmarshal(e.Error, &d) != nil {
 		return code, ""
 	}
-	if c, ok := adapter.StoredString(d.Code); ok && code == "" {
+	if c, ok := driver.StoredString(d.Code); ok && code == "" {
 		code = c
 	}
-	message, _ = adapter.StoredString(d.Message)
+	message, _ = driver.StoredString(d.Message)
 	if details := detailsText(d.Details); details != "" {
 		if message == "" {
 			message = details
@@ -489,10 +488,10 @@ func detailsText(raw json.RawMessage) string {
 			parts = append(parts, fmt.Sprintf("and %d more", len(items)-i))
 			break
 		}
-		field, _ := adapter.StoredString(it.Field)
-		text, ok := adapter.StoredString(it.Message)
+		field, _ := driver.StoredString(it.Field)
+		text, ok := driver.StoredString(it.Message)
 		if !ok {
-			text, _ = adapter.StoredString(it.Issue)
+			text, _ = driver.StoredString(it.Issue)
 		}
 		switch {
 		case field != "" && text != "":
@@ -506,4 +505,3 @@ func detailsText(raw json.RawMessage) string {
 
 // Limits implements adapter.RateLimited. Upwell publishes no numbers, so
 // the key is paced adaptively: unlimited until a 429, slower after.
-func (d *driver) Limits(string) []adapter.Limit { return d.limits }

@@ -58,7 +58,7 @@ func newPushRun(t *testing.T, input string, u adapter.Updater, concurrency int, 
 	stderr := &syncBuffer{}
 	p := &pusher{
 		vendor: specs.Upwell, updater: u,
-		settings: pushSettings{concurrency: concurrency, recordAttempts: adapter.DefaultRecordAttempts, haltAfter: adapter.DefaultHaltAfter},
+		settings: pushSettings{concurrency: concurrency, recordAttempts: defaultRecordAttempts, haltAfter: defaultHaltAfter},
 		lines:    newLineReader(strings.NewReader(input)), failures: log,
 		stop: stop, abort: abort,
 		newProgress: func(snapshot func() counts) progress {

@@ -431,7 +431,7 @@ func (r *bulkRun) runRecord(job bulkJob) Outcome {
 		}
 		if err != nil && r.ctx.Err() == nil && r.calls.Err() != nil {
 			// Cut short because the vendor is unreachable, not by the caller.
-			if h, ok := context.Cause(r.calls).(*Halt); ok {
+			if h := (*Halt)(nil); errors.As(context.Cause(r.calls), &h) {
 				out.Err = haltedError(h, true)
 			}
 		}

@@ -161,13 +161,13 @@ func WithMaxRetries(n int) CallOption {
 }
 
 // WithRetryBackoff sets the exponential backoff between retries: the first
-// wait is about min, doubling up to max, with up to 25% jitter. When the
-// vendor sends Retry-After, that wait is used instead (at least min, at
-// most a minute).
-func WithRetryBackoff(min, max time.Duration) CallOption {
+// wait is about initial, doubling up to limit, with up to 25% jitter. When
+// the vendor sends Retry-After, that wait is used instead (at least
+// initial, at most a minute).
+func WithRetryBackoff(initial, limit time.Duration) CallOption {
 	return callOption(func(c *callConfig) {
-		if min > 0 && max >= min {
-			c.minBackoff, c.maxBackoff = min, max
+		if initial > 0 && limit >= initial {
+			c.minBackoff, c.maxBackoff = initial, limit
 		}
 	})
 }

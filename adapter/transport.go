@@ -18,6 +18,7 @@ import (
 
 	"github.com/custsync/custsync/adapter/internal/bridge"
 	"github.com/custsync/custsync/adapter/internal/pacing"
+	"github.com/custsync/custsync/internal/buildinfo"
 )
 
 // maxResponseBytes caps how much of a response is read. A customer record
@@ -222,8 +223,18 @@ func sendingClient(c *http.Client, rt http.RoundTripper, tlsConfig *tls.Config) 
 	return &out
 }
 
+// userAgent is the User-Agent of every request: custsync/<version> (<go
+// version>), so a vendor can tell custsync's traffic, and which release,
+// from other clients. One slice for all requests: headers are only read
+// once built, and setting it costs no allocation.
+var userAgent = []string{buildinfo.UserAgent()}
+
 func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	req.Header["User-Agent"] = userAgent[:1:1]
 	state := callStateFrom(ctx)
 	op := bridge.Operation(ctx)
 	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && bridge.IsLoopback(req.URL.Hostname())) {

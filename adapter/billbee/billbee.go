@@ -3,16 +3,21 @@
 //
 // # Field mapping
 //
-//	portable              Billbee
-//	id                    {id} (path) and Id (body); int64, written as a decimal string
+//	portable              Billbee          note
+//	id                    {id} (path), Id  in the path and the body; an
+//	                                       int64, written as a decimal
+//	                                       string
 //	name                  Name
 //	email                 Email
 //	phone                 Tel1
 //	vatId                 VatId
-//	billbee.priceGroupId  PriceGroupId (> 0)
-//	billbee.languageId    LanguageId (> 0)
-//	billbee.type          Type (0 = end customer, 1 = business customer)
-//	billbee.number        Number (>= 0)
+//	billbee.priceGroupId  PriceGroupId     > 0
+//	billbee.languageId    LanguageId       > 0
+//	billbee.type          Type             0 = end customer, 1 = business
+//	                                       customer
+//	billbee.number        Number           >= 0
+//
+// Client.Fields returns the same mapping; a test keeps the two in step.
 //
 // Every other portable field has no place at Billbee: InvalidArgument, or
 // dropped in lenient mode.

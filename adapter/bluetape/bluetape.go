@@ -3,15 +3,19 @@
 //
 // # Field mapping
 //
-//	portable    BlueTape
-//	id          {id} in the path: the integrator's own customer id (the id
-//	            sent when the customer was created), not the blueTapeId
+//	portable    BlueTape            note
+//	id          {id} (path)         the integrator's own customer id (the
+//	                                id sent when the customer was
+//	                                created), not the blueTapeId
 //	firstName   firstName
 //	lastName    lastName
 //	email       emailAddress
 //	phone       cellPhoneNumber
-//	modifiedAt  sourceModifiedDate, sent in UTC with milliseconds
-//	            ("2023-01-04T09:47:57.477Z", as BlueTape's docs show it)
+//	modifiedAt  sourceModifiedDate  sent in UTC with milliseconds
+//	                                ("2023-01-04T09:47:57.477Z", as
+//	                                BlueTape's docs show it)
+//
+// Client.Fields returns the same mapping; a test keeps the two in step.
 //
 // name, ccEmails, vatId, metadata, sourceSystem and the upwell and billbee
 // fields have no place at BlueTape: InvalidArgument, or dropped in lenient

@@ -10,6 +10,13 @@
 //
 // Every sandbox answer during the suite is checked against the vendor's
 // spec, and the suite fails on any violation or leaked goroutine.
+//
+// CheckFieldTable holds the field table in a driver's package doc to the
+// driver's Fields():
+//
+//	func TestThePackageDocFieldTableMatchesFields(t *testing.T) {
+//		drivertest.CheckFieldTable(t, ".", client.Fields())
+//	}
 package drivertest
 
 import (
@@ -305,7 +312,15 @@ var cases = []testCase{
 			assertBulkSucceeds(t, fresh, min(f.h.BulkSize, 60), adapter.WithConcurrency(8))
 			if f.h.Vendor == specs.Billbee {
 				// Its limits are documented, so the client paces below them.
-				assert.Zero(t, fresh.srv.Stats(f.h.Vendor).TooManyRequests, "no 429 with Billbee's documented limits paced")
+				// Real sockets on a loaded machine (and -race) can delay one
+				// request and hurry the next past the 2% margin the pacing
+				// keeps; the limiter then slows down. So here a 429 is
+				// allowed per 20 requests (two were seen at load 9), where a
+				// client that did not pace is refused most of its requests.
+				// The exact claim, none at 97% of the rate, is asserted on a
+				// test clock in adapter/billbee's throttle_test.go.
+				stats := fresh.srv.Stats(f.h.Vendor)
+				assert.LessOrEqual(t, stats.TooManyRequests, stats.Requests/20, "Billbee's documented limits are paced: %d of %d requests answered 429", stats.TooManyRequests, stats.Requests)
 			}
 			assert.Empty(t, fresh.srv.Violations())
 			fresh.srv.Close()

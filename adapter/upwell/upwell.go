@@ -3,15 +3,19 @@
 //
 // # Field mapping
 //
-//	portable                 Upwell
-//	id                       sourceSystemId (body)
-//	sourceSystem             sourceSystem (body); Config.SourceSystem when absent
-//	name                     input.name (cannot be cleared)
+//	portable                 Upwell                        note
+//	id                       sourceSystemId                in the body
+//	sourceSystem             sourceSystem                  in the body;
+//	                                                       Config.SourceSystem
+//	                                                       when absent
+//	name                     input.name                    cannot be cleared
 //	email                    input.emailAddress
 //	ccEmails                 input.ccEmailAddresses
-//	metadata                 input.metadata (jsonb)
+//	metadata                 input.metadata                jsonb
 //	upwell.billToCustomerId  input.billToCustomerId
 //	upwell.dueOption         customerRulesInput.dueOption
+//
+// Client.Fields returns the same mapping; a test keeps the two in step.
 //
 // firstName, lastName, phone, vatId, modifiedAt and the billbee fields have
 // no place at Upwell: InvalidArgument, or dropped in lenient mode.

@@ -208,7 +208,11 @@ func (a *app) push(args []string) int {
 			}
 		}()
 		pf.stateName = name
-		updater = adapter.NewSyncer(t.client, store, adapter.WithRefreshAfter(pf.refreshAfter), adapter.WithForce(pf.force))
+		syncer, err := adapter.NewSyncer(t.client, store, adapter.WithRefreshAfter(pf.refreshAfter), adapter.WithForce(pf.force))
+		if err != nil {
+			return a.fail("push", err) // not the flags': check refused those already
+		}
+		updater = syncer
 	}
 	if pf.dryRun {
 		pf.settings.callOptions = append(pf.settings.callOptions, adapter.WithDryRun(true))

@@ -227,11 +227,16 @@ func sandboxEnv() func(string) (string, bool) {
 // plain message: "environment variable BILLBEE_API_KEY is not set", and,
 // for a missing variable, a pointer to --sandbox.
 func configError(err error) error {
+	var e *adapter.Error
+	if errors.As(err, &e) && e.Field == "baseURL" {
+		// The library names its option, WithBaseURL("..."): name the flag.
+		_, why, _ := strings.Cut(e.Message, "): ")
+		return usagef("--base-url: %s", why)
+	}
 	if !errors.Is(err, driver.ErrEnvNotSet) {
 		return usagef("%v", err)
 	}
 	msg := err.Error()
-	var e *adapter.Error
 	if errors.As(err, &e) && e.Message != "" {
 		msg = e.Message
 	}

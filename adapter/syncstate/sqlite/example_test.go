@@ -37,7 +37,10 @@ func Example_nightlySync() {
 			fmt.Println(err)
 		}
 	}()
-	syncer := adapter.NewSyncer(client, store)
+	syncer, err := adapter.NewSyncer(client, store)
+	if err != nil {
+		panic(err)
+	}
 
 	export := []*adapter.CustomerUpdate{
 		{ID: "C-1001", Email: adapter.Set("ap@acme.example")},

@@ -283,8 +283,8 @@ func vendorOf(u Updater) string {
 // ownCopy gives each refused outcome its own *Error, stamped with the
 // vendor, since a consumer may change the one it holds.
 func ownCopy(err error, vendor string) error {
-	e, ok := err.(*Error)
-	if !ok {
+	var e *Error
+	if !errors.As(err, &e) {
 		return err
 	}
 	own := *e

@@ -63,7 +63,7 @@ func judgeCall(probe *attemptProbe, err error) callVerdict {
 // error, which says why. Any other error is returned as it is.
 func (r *bulkRun) haltedInFlight(err error) error {
 	if err != nil && r.ctx.Err() == nil && r.calls.Err() != nil {
-		if h, ok := context.Cause(r.calls).(*Halt); ok {
+		if h := (*Halt)(nil); errors.As(context.Cause(r.calls), &h) {
 			return haltedError(h, true)
 		}
 	}

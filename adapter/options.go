@@ -298,6 +298,8 @@ func WithMaxRetries(n int) CallOption {
 // vendor sends Retry-After, that wait is used instead (at least min, at
 // most a minute). min must be positive and max at least min (equal
 // for a constant wait).
+//
+//nolint:revive // redefines-builtin-id: min and max name the two bounds; the builtins are not used here
 func WithRetryBackoff(min, max time.Duration) CallOption {
 	return callOption(func(c *callConfig) error {
 		call := fmt.Sprintf("WithRetryBackoff(%v, %v)", min, max)

@@ -30,7 +30,13 @@ type optionCase[O any] struct {
 
 // requireInvalidOption checks that err is the InvalidArgument *Error of a
 // refused option, its message starting with want.
-func requireInvalidOption(t *testing.T, err error, want string) *adapter.Error {
+func requireInvalidOption(t *testing.T, err error, want string) {
+	t.Helper()
+	_ = invalidOptionError(t, err, want)
+}
+
+// invalidOptionError is requireInvalidOption that also returns the *Error.
+func invalidOptionError(t *testing.T, err error, want string) *adapter.Error {
 	t.Helper()
 	var e *adapter.Error
 	require.ErrorAs(t, err, &e)
@@ -95,7 +101,7 @@ func TestEveryClientOptionRefusesAnInvalidValueFromTheConstructor(t *testing.T) 
 				assert.NotNil(t, c)
 				return
 			}
-			e := requireInvalidOption(t, err, tt.want)
+			e := invalidOptionError(t, err, tt.want)
 			assert.Nil(t, c)
 			assert.Equal(t, "fake", e.Vendor, "the vendor constructor's error names the vendor")
 		})
@@ -106,7 +112,7 @@ func TestABaseURLWithCredentialsIsRefusedWithoutShowingThem(t *testing.T) {
 	for _, raw := range []string{"https://user:hunter2@fake.example", "user:hunter2@fake.example", "https://us er:hunter2@fake.example"} {
 		t.Run(raw, func(t *testing.T) {
 			_, err := newFakeClient(&fakeDriver{}, adapter.WithBaseURL(raw))
-			e := requireInvalidOption(t, err, "WithBaseURL(")
+			e := invalidOptionError(t, err, "WithBaseURL(")
 			assert.NotContains(t, err.Error(), "hunter2")
 			assert.Equal(t, "baseURL", e.Field)
 		})
@@ -143,7 +149,7 @@ func TestAnInvalidCallOptionFailsTheCallAndSendsNothing(t *testing.T) {
 				assert.Equal(t, []string{driver.FieldName}, res.Sent)
 				return
 			}
-			e := requireInvalidOption(t, err, tt.want)
+			e := invalidOptionError(t, err, tt.want)
 			assert.Nil(t, res)
 			assert.Equal(t, "fake", e.Vendor)
 			assert.Zero(t, e.Attempts)
@@ -259,7 +265,7 @@ func TestARefusedRunThroughAClientOrSyncerNamesTheVendor(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			n := 0
 			for out := range adapter.UpdateAll(context.Background(), u, stream(3, nil), adapter.WithRecordAttempts(0)) {
-				e := requireInvalidOption(t, out.Err, "WithRecordAttempts(0)")
+				e := invalidOptionError(t, out.Err, "WithRecordAttempts(0)")
 				assert.Equal(t, "fake", e.Vendor)
 				assert.Equal(t, "fake: InvalidArgument: WithRecordAttempts(0): must be at least 1 (1 tries each record once)", out.Err.Error())
 				n++
@@ -317,7 +323,7 @@ func TestEverySyncOptionRefusesAnInvalidValueFromNewSyncer(t *testing.T) {
 				assert.Same(t, c, s.Client())
 				return
 			}
-			e := requireInvalidOption(t, err, tt.want)
+			e := invalidOptionError(t, err, tt.want)
 			assert.Equal(t, "fake", e.Vendor)
 			assert.Nil(t, s)
 		})
@@ -361,7 +367,7 @@ func TestEveryVendorConstructorRefusesAnInvalidOption(t *testing.T) {
 	for vendor, newClient := range constructors {
 		t.Run(vendor+" fails naming the option, the value and itself", func(t *testing.T) {
 			_, err := newClient(adapter.WithMaxRetries(1), adapter.WithAttemptTimeout(-time.Second))
-			e := requireInvalidOption(t, err, "WithAttemptTimeout(-1s): must be positive")
+			e := invalidOptionError(t, err, "WithAttemptTimeout(-1s): must be positive")
 			assert.Equal(t, vendor, e.Vendor)
 
 			c, err := newClient(adapter.WithAttemptTimeout(time.Nanosecond))

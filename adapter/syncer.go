@@ -93,13 +93,13 @@ func (s *Syncer) Client() *Client { return s.client }
 type Decision int
 
 const (
-	// Send: the store holds no confirmation of this update.
+	// Send means the store holds no confirmation of this update.
 	Send Decision = iota
-	// Skip: the store holds this update as confirmed.
+	// Skip means the store holds this update as confirmed.
 	Skip
-	// Refresh: confirmed, but longer ago than WithRefreshAfter.
+	// Refresh means confirmed, but longer ago than WithRefreshAfter.
 	Refresh
-	// Force: WithForce sends it whatever the store holds.
+	// Force means WithForce sends it whatever the store holds.
 	Force
 )
 

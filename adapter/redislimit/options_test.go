@@ -40,7 +40,7 @@ func TestEveryOptionRefusesAnInvalidValueBeforeConnecting(t *testing.T) {
 				l, err := redislimit.New(t.Context(), srv.URL(), tt.opt)
 				require.NoError(t, err)
 				require.NoError(t, l.Wait(t.Context(), []adapter.Limit{{Key: "options-test", PerSecond: 1000}}))
-				l.Close()
+				require.NoError(t, l.Close())
 				return
 			}
 			for _, open := range []func() error{

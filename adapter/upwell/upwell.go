@@ -216,7 +216,7 @@ func (d *upwellDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*
 		}
 		return &adapter.Result{DryRun: &adapter.DryRunReport{Method: http.MethodPut, Path: "/api/rest/customers", Body: b}}, nil
 	}
-	resp, err := d.client.UpdateCustomerBySourceSystemId(ctx, nil, body)
+	resp, err := d.client.UpdateCustomerBySourceSystemId(ctx, nil, body) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the copy
 	if err != nil {
 		return nil, err
 	}

@@ -107,13 +107,14 @@ func openTarget(v specs.Vendor, f targetFlags, stderr io.Writer) (*target, error
 	t, err := openClient(v, f, opts, limiter, stderr)
 	if err != nil {
 		if limiter != nil {
-			limiter.Close()
+			_ = limiter.Close() // the error that matters is err
 		}
 		return nil, err
 	}
 	if limiter != nil {
 		closeClient := t.close
-		t.close = func() { closeClient(); limiter.Close() }
+		// Closing the Redis connections at exit: nothing is pending on them.
+		t.close = func() { closeClient(); _ = limiter.Close() }
 	}
 	return t, nil
 }

@@ -25,13 +25,18 @@ func Example_nightlySync() {
 		panic(err)
 	}
 	dir, _ := os.MkdirTemp("", "custsync-example-")
-	defer os.RemoveAll(dir)
+	defer os.RemoveAll(dir) //nolint:errcheck // a temporary directory
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(dir, "custsync-state.db"))
 	if err != nil {
 		panic(err)
 	}
-	defer store.Close()
+	defer func() {
+		// Close waits for the last writes: its error is worth checking.
+		if err := store.Close(); err != nil {
+			fmt.Println(err)
+		}
+	}()
 	syncer, err := adapter.NewSyncer(client, store)
 	if err != nil {
 		panic(err)

@@ -189,7 +189,11 @@ func (r *bulkRun) settle(job bulkJob) Outcome {
 	if stop := r.cfg.stop; stop != nil && stop.Err() != nil {
 		r.halt(context.Cause(stop)) // AfterFunc may not have run yet
 	}
-	if r.feed.Err() != nil {
+	// runCtx too: its children (feed, calls) are canceled one by one, so a
+	// record failed by the canceled calls can be noted before feed reads
+	// as ended, and its customer's next update would be held back as
+	// FailedPrecondition instead of reported as not sent.
+	if r.feed.Err() != nil || r.runCtx.Err() != nil {
 		return r.notSent(job)
 	}
 	if held, ok := r.failed.holdBack(job); ok {

@@ -231,6 +231,14 @@ func newBulkConfig(u Updater, opts []BulkOption) (bulkConfig, error) {
 // yielded in input order as a failure carrying the InvalidArgument
 // *Error that names the option and the value.
 func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate], opts ...BulkOption) iter.Seq[Outcome] {
+	if updates == nil {
+		// Nothing to read, so nothing to report record by record: one
+		// Outcome says so, on the caller's goroutine, instead of a panic on
+		// the run's own where no recover could reach it.
+		return func(yield func(Outcome) bool) {
+			yield(Outcome{Err: invalidArgument("", "UpdateAll: no updates given (a nil sequence)")})
+		}
+	}
 	cfg, err := newBulkConfig(u, opts)
 	if err != nil {
 		return refuseAll(u, updates, err)

@@ -8,7 +8,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/custsync/custsync/adapter/internal/bridge"
 	"github.com/custsync/custsync/adapter/internal/fieldname"
@@ -160,10 +162,16 @@ func (c *Client) Account() string { return c.account }
 // not: a bulk run holds a customer's later updates back behind a failed
 // one, an invalid one included.
 func (c *Client) Key(u *CustomerUpdate) string {
-	if u == nil {
+	if u == nil || c == nil || c.drv == nil {
 		return ""
 	}
 	return c.drv.Key(u)
+}
+
+// errNotBuilt is what a Client that no vendor package built answers: a
+// zero Client has no driver, no transport and no credentials.
+func errNotBuilt() *Error {
+	return invalidArgument("", "this Client was not built by a vendor package (upwell.New, adapter/vendors.FromEnv, ...); a zero Client cannot send")
 }
 
 // Update sends one customer update. Input problems fail with an
@@ -171,6 +179,9 @@ func (c *Client) Key(u *CustomerUpdate) string {
 // failures are *Error with the portable code; a canceled or expired ctx
 // returns ctx's error as it is.
 func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOption) (*Result, error) {
+	if c == nil || c.drv == nil {
+		return nil, errNotBuilt()
+	}
 	call, err := c.cfg.call.with("Update", opts)
 	if err != nil {
 		return nil, c.stamp(err, nil) // nothing sent
@@ -332,6 +343,9 @@ func plural(list []string, one, many string) string {
 // checkBaseURL refuses anything but https, except plain http to a loopback
 // host (the sandbox, tests), and refuses credentials in the URL.
 func checkBaseURL(raw string) error {
+	if strings.IndexFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return invalidArgument("baseURL", "%s holds a space or a control character", redactedURL(strings.TrimSpace(raw)))
+	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return invalidArgument("baseURL", "%s is not an absolute URL", redactedURL(raw))
@@ -339,8 +353,18 @@ func checkBaseURL(raw string) error {
 	if u.User != nil {
 		return invalidArgument("baseURL", "must not carry credentials; they come from the config")
 	}
-	if u.RawQuery != "" || u.Fragment != "" {
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.Contains(raw, "#") {
 		return invalidArgument("baseURL", "must not have a query or fragment")
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return invalidArgument("baseURL", "port %q is not from 1 to 65535", port)
+		}
+	}
+	for _, seg := range strings.Split(u.EscapedPath(), "/") {
+		if seg == "." || seg == ".." {
+			return invalidArgument("baseURL", "path %q has a . or .. segment; write the path it means", u.EscapedPath())
+		}
 	}
 	switch u.Scheme {
 	case "https":

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -332,6 +333,15 @@ func TestBaseURLsMustBeHTTPSExceptOnLoopback(t *testing.T) {
 		{"https://user:pw@api.example.com", false},
 		{"api.example.com", false},
 		{"https://api.example.com?x=1", false},
+		{"https://api.example.com/?", false},
+		{"https://api.example.com/#", false},
+		{"https://api.example.com:99999", false},
+		{"https://api.example.com:0", false},
+		{"https://api.example.com:443/base", true},
+		{"http://127.0.0.1:18901/base/ ", false},
+		{"https://api.example.com/a/../b", false},
+		{"https://api.example.com/a/./b", false},
+		{"https://api.example.com/v1.0/b", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
@@ -434,4 +444,37 @@ func TestKeyComesFromTheDriverForValidAndInvalidUpdates(t *testing.T) {
 	assert.Equal(t, "fake:C-1", c.Key(&adapter.CustomerUpdate{ID: "C-1", Email: adapter.Set("not an e-mail")}), "an invalid update addresses the same record")
 	assert.Equal(t, "", c.Key(nil))
 	assert.Equal(t, driver.CredentialID(sentinelSecret), c.Account())
+}
+
+func TestAZeroClientRefusesToSend(t *testing.T) {
+	var zero adapter.Client
+	_, err := zero.Update(context.Background(), update("Acme"))
+	assert.ErrorIs(t, err, adapter.InvalidArgument)
+	assert.Contains(t, err.Error(), "not built by a vendor package")
+	assert.Empty(t, zero.Key(update("Acme")))
+	var outs []adapter.Outcome
+	for out := range adapter.UpdateAll(context.Background(), &zero, slices.Values([]*adapter.CustomerUpdate{update("A"), update("B")})) {
+		outs = append(outs, out)
+	}
+	require.Len(t, outs, 2)
+	assert.ErrorIs(t, outs[0].Err, adapter.InvalidArgument)
+	assert.Error(t, outs[1].Err, "nothing is sent through a zero Client")
+}
+
+func TestUpdateAllWithNoSequenceSaysSo(t *testing.T) {
+	c, _ := newFake(t, ok)
+	var outs []adapter.Outcome
+	for out := range adapter.UpdateAll(context.Background(), c, nil) {
+		outs = append(outs, out)
+	}
+	require.Len(t, outs, 1)
+	assert.ErrorIs(t, outs[0].Err, adapter.InvalidArgument)
+}
+
+func TestCodeOfAgreesWithErrorsIs(t *testing.T) {
+	bare := fmt.Errorf("fake: %w", adapter.NotFound)
+	assert.True(t, errors.Is(bare, adapter.NotFound))
+	assert.Equal(t, adapter.NotFound, adapter.CodeOf(bare), "a bare Code, as a fake returns it")
+	var typedNil *adapter.Error
+	assert.Equal(t, adapter.Unknown, adapter.CodeOf(fmt.Errorf("w: %w", typedNil)), "a typed nil does not panic")
 }

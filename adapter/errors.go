@@ -10,8 +10,11 @@ import (
 // Code is a portable error code, named after gRPC's (as gocloud.dev's
 // gcerrors). Use [CodeOf] to get the code of any error, or errors.Is:
 // Code implements error, so errors.Is(err, adapter.NotFound) holds for
-// any *Error whose Code is NotFound. The names are frozen, and JSON and
-// logs carry the names, never the numbers.
+// any *Error whose Code is NotFound (and for NotFound itself, as a fake
+// Updater may return it). A context error is the exception: it is
+// returned as it is, so errors.Is(err, context.Canceled) holds, and only
+// CodeOf maps it to Canceled or DeadlineExceeded. The names are frozen,
+// and JSON and logs carry the names, never the numbers.
 type Code int
 
 // The portable error codes.
@@ -148,15 +151,21 @@ func (e *Error) Is(target error) bool {
 }
 
 // CodeOf returns the portable code of err: OK for nil, the Code of an
-// *Error, Canceled or DeadlineExceeded for context errors, Unknown
-// otherwise.
+// *Error or of a bare Code in err's chain, Canceled or DeadlineExceeded
+// for context errors, Unknown otherwise.
 func CodeOf(err error) Code {
 	var e *Error
+	var c Code
 	switch {
 	case err == nil:
 		return OK
 	case errors.As(err, &e):
+		if e == nil {
+			return Unknown // a typed nil *Error: a bug of whoever returned it
+		}
 		return e.Code
+	case errors.As(err, &c):
+		return c // a bare Code, as a fake Updater may return
 	case errors.Is(err, context.Canceled):
 		return Canceled
 	case errors.Is(err, context.DeadlineExceeded):

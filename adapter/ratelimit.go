@@ -53,7 +53,7 @@ const (
 
 // NewRateLimiter returns the in-process limiter: a token bucket per key
 // (golang.org/x/time/rate, burst 1) at 98% of the documented
-// rate, slowed after a 429 and sped up again as described above; for
+// rate, slowed after a 429 and sped up again by 5% per quiet 2 s, back to 98%; for
 // unpublished limits, unlimited until the first 429, then half the rate
 // observed, growing again while the vendor stays quiet.
 func NewRateLimiter() RateLimiter {

@@ -123,7 +123,7 @@ const dialTimeout = 10 * time.Second
 // NewHTTPTransport returns the transport a Client sends through when it is
 // given no client and no RoundTripper: a clone of http.DefaultTransport
 // (proxy from the environment, dial, TLS-handshake and idle timeouts,
-// HTTP/2 offered over TLS) whose idle pool keeps defaultIdleConnsPerHost
+// HTTP/2 offered over TLS) whose idle pool keeps 256
 // connections per host, so every request in flight finds a connection to
 // reuse. Start from it to build your own, for example with another
 // TLSClientConfig, and pass it with WithTransport:

@@ -65,9 +65,9 @@ func Env(lookup func(string) (string, bool), names ...string) (map[string]string
 	values := make(map[string]string, len(names))
 	var missing []string
 	for _, name := range names {
-		v, _ := lookup(name)
+		v, found := lookup(name)
 		v = strings.TrimSpace(v)
-		if v == "" {
+		if !found || v == "" {
 			missing = append(missing, name)
 			continue
 		}

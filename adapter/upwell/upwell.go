@@ -128,7 +128,10 @@ func FromLookup(lookup func(string) (string, bool), opts ...adapter.Option) (*ad
 	if err != nil {
 		return nil, err
 	}
-	source, _ := lookup(EnvSourceSystem)
+	source, found := lookup(EnvSourceSystem)
+	if !found {
+		source = ""
+	}
 	if err := checkSourceSystem(EnvSourceSystem, source); err != nil {
 		return nil, err
 	}

@@ -4,14 +4,17 @@
 //	name, err := vendors.Parse(cfg.Vendor) // "billbee"
 //	client, err := vendors.FromEnv(name)
 //
-// Where the vendor is known when the program is written, the typed names
-// make a misspelling a compile error: vendors.FromEnv(vendors.Billbee).
+// Where the vendor is known when the program is written, use the typed
+// constants: a misspelt one (vendors.Bilbee) is a compile error. A string
+// converts to a Name too (vendors.FromEnv("billbee") compiles), so names
+// read at run time go through Parse, which refuses a misspelling.
 // Each vendor's own package (adapter/upwell, adapter/bluetape,
 // adapter/billbee) documents the variables its FromEnv reads; this
 // package imports all three.
 package vendors
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -19,6 +22,7 @@ import (
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/billbee"
 	"github.com/custsync/custsync/adapter/bluetape"
+	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/adapter/upwell"
 )
 
@@ -75,11 +79,21 @@ func FromEnv(n Name, opts ...adapter.Option) (*adapter.Client, error) {
 func FromLookup(n Name, lookup func(string) (string, bool), opts ...adapter.Option) (*adapter.Client, error) {
 	for _, v := range fromLookup {
 		if v.name == n {
-			return v.open(lookup, opts...)
+			c, err := v.open(lookup, opts...)
+			var e *adapter.Error
+			if errors.As(err, &e) && e.Vendor == "" {
+				e.Vendor = string(n)
+			}
+			return c, err
 		}
 	}
 	return nil, unknown(string(n))
 }
+
+// ErrEnvNotSet is wrapped by the error FromEnv and FromLookup return when
+// a variable the vendor needs is not set, so a program can tell a missing
+// setting (a usage error) from other failures.
+var ErrEnvNotSet = driver.ErrEnvNotSet
 
 func unknown(s string) *adapter.Error {
 	names := make([]string, len(fromLookup))

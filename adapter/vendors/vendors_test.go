@@ -82,3 +82,13 @@ func TestTheNamesAreTheSpecsVendors(t *testing.T) {
 	}
 	assert.Equal(t, names, vendors.Names(), "the command converts between the two")
 }
+
+func TestAVariableTheLookupDoesNotFindIsMissingWhateverItReturns(t *testing.T) {
+	notFound := func(string) (string, bool) { return "x", false }
+	_, err := vendors.FromLookup(vendors.Billbee, notFound)
+	require.Error(t, err)
+	assert.ErrorIs(t, err, vendors.ErrEnvNotSet)
+	var e *adapter.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, "billbee", e.Vendor, "the error names the vendor")
+}

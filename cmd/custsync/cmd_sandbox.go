@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -65,8 +66,29 @@ func (a *app) sandbox(args []string) int {
 	if err := faults.Validate(); err != nil {
 		return a.fail("sandbox", usagef("%s", strings.TrimPrefix(err.Error(), "sandbox: ")))
 	}
-	if err := billbee.Validate(); err != nil || billbee.PerEndpoint < 1 || billbee.Window <= 0 {
-		return a.fail("sandbox", usagef("--billbee-per-endpoint wants 1 or more and --billbee-window a positive duration"))
+	switch {
+	case billbee.PerEndpoint < 1:
+		return a.fail("sandbox", usagef("--billbee-per-endpoint %d: want 1 or more", billbee.PerEndpoint))
+	case billbee.Window <= 0:
+		return a.fail("sandbox", usagef("--billbee-window %s: want a positive duration", billbee.Window))
+	case billbee.RetryAfter < 0:
+		return a.fail("sandbox", usagef("--billbee-retry-after %s: want 0 or more", billbee.RetryAfter))
+	}
+	if err := billbee.Validate(); err != nil {
+		return a.fail("sandbox", usagef("%s", strings.TrimPrefix(err.Error(), "sandbox: ")))
+	}
+	if !*throttle {
+		// Setting the throttle and turning it off is a contradiction to
+		// say, not to settle by ignoring one of them.
+		var given []string
+		fs.Visit(func(f *flag.Flag) {
+			if strings.HasPrefix(f.Name, "billbee-") && f.Name != "billbee-throttle" {
+				given = append(given, "--"+f.Name)
+			}
+		})
+		if len(given) > 0 {
+			return a.fail("sandbox", usagef("%s set with --billbee-throttle=false, which turns the throttle off", strings.Join(given, ", ")))
+		}
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/custsync/custsync/sandbox"
 	"github.com/custsync/custsync/specs"
 )
 
@@ -29,6 +33,9 @@ func TestABadFlagValueGetsTheCommandsOwnMessage(t *testing.T) {
 		{"a base URL in plain http to a remote host is refused", []string{"update", "--vendor", "upwell", "--base-url", "http://example.com"}, "--base-url: plain http is refused for example.com"},
 		{"a base URL with a password is refused without showing it", []string{"update", "--vendor", "upwell", "--base-url", "https://u:hunter2@example.com"}, "--base-url: must not carry credentials"},
 		{"a rate limit URL that is not Redis is refused", []string{"push", "--vendor", "upwell", "--file", "-", "--rate-limit", "ftp://example.com"}, `--rate-limit: rate limiter URL: scheme "ftp" is not redis`},
+		{"an empty base URL is refused, not read as the vendor's own server", []string{"update", "--vendor", "upwell", "--base-url", ""}, "--base-url is empty; leave the flag out"},
+		{"a negative Billbee Retry-After is named by its flag", []string{"sandbox", "--billbee-retry-after", "-2s"}, "--billbee-retry-after -2s: want 0 or more"},
+		{"a throttle setting with the throttle off is refused", []string{"sandbox", "--billbee-per-endpoint", "5", "--billbee-throttle=false"}, "--billbee-per-endpoint set with --billbee-throttle=false"},
 		{"a negative sandbox population is refused", []string{"sandbox", "--synthetic", "-1"}, "--synthetic -1: want 0 or more"},
 	}
 	for _, tt := range tests {
@@ -43,4 +50,14 @@ func TestABadFlagValueGetsTheCommandsOwnMessage(t *testing.T) {
 			assert.NotContains(t, stderr, "hunter2")
 		})
 	}
+}
+
+func TestAnEmptyRateLimitFlagTurnsTheEnvironmentsRedisOff(t *testing.T) {
+	t.Setenv(envRateLimit, "redis://127.0.0.1:9/0") // nothing listens there
+	dir := t.TempDir()
+	input := filepath.Join(dir, "one.jsonl")
+	require.NoError(t, os.WriteFile(input, []byte(`{"id":"`+sandbox.SyntheticID(specs.Billbee, 1)+`","name":"N"}`+"\n"), 0o600))
+	code, _, stderr := runInProcess("push", "--sandbox", "--vendor", "billbee", "--file", input, "--rate-limit", "")
+	assert.Equal(t, exitOK, code, stderr)
+	assert.NotContains(t, stderr, "Redis")
 }

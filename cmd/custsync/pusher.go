@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/custsync/custsync/adapter"
-	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/specs"
 )
 
@@ -288,7 +287,7 @@ func (p *pusher) records(yield func(*adapter.CustomerUpdate) bool) {
 		var u *adapter.CustomerUpdate
 		if line.tooLong() {
 			rec.payload = tooLongPayload(line.text)
-			err = driver.InvalidField("", "the line is %d bytes, over the limit of %d; only its start is kept in %s", line.length, maxLineBytes, rawKey)
+			err = &adapter.Error{Code: adapter.InvalidArgument, Message: fmt.Sprintf("the line is %d bytes, over the limit of %d; only its start is kept in %s", line.length, maxLineBytes, rawKey)}
 		} else {
 			u, rec.payload, err = decodeLine(line.text)
 		}

@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/custsync/custsync/adapter"
-	"github.com/custsync/custsync/adapter/driver"
 )
 
 // The reserved keys of the failures file. A failed line is written back as
@@ -38,7 +37,7 @@ func decodeLine(text []byte) (*adapter.CustomerUpdate, payload, error) {
 	if !ok {
 		_, err := adapter.ParseCustomerUpdate(text)
 		if err == nil { // cannot happen: ParseCustomerUpdate wants an object too
-			err = driver.InvalidField("", "want one JSON object")
+			err = &adapter.Error{Code: adapter.InvalidArgument, Message: "want one JSON object"}
 		}
 		return nil, payload{raw: bytes.Clone(text)}, err
 	}

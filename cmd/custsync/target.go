@@ -17,7 +17,6 @@ import (
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/billbee"
 	"github.com/custsync/custsync/adapter/bluetape"
-	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/adapter/redislimit"
 	"github.com/custsync/custsync/adapter/upwell"
 	"github.com/custsync/custsync/adapter/vendors"
@@ -36,11 +35,13 @@ const sandboxSynthetic = 1000
 type targetFlags struct {
 	vendor    string
 	baseURL   string
+	baseSet   bool // --base-url was given, perhaps empty
 	lenient   bool
 	strict    bool
 	sandbox   bool
 	verbose   bool
 	rateLimit string // a Redis URL; a secret when it carries a password
+	rateSet   bool   // --rate-limit was given: '' turns $CUSTSYNC_RATE_LIMIT off
 }
 
 // envRateLimit is the environment's default for --rate-limit.
@@ -48,14 +49,16 @@ const envRateLimit = "CUSTSYNC_RATE_LIMIT"
 
 func (f *targetFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.vendor, "vendor", "", "the vendor to update: upwell, bluetape or billbee (required)")
-	fs.StringVar(&f.baseURL, "base-url", "", "replace the vendor's server `URL`, exactly as in the vendor's spec servers\n(BlueTape's includes /genericBthubService); https, or http for loopback hosts only")
+	fs.Func("base-url", "replace the vendor's server `URL`, exactly as in the vendor's spec servers\n(BlueTape's includes /genericBthubService); https, or http for loopback hosts only",
+		func(s string) error { f.baseURL, f.baseSet = s, true; return nil })
 	fs.BoolVar(&f.lenient, "lenient", false, "drop fields the vendor cannot store instead of failing (the result lists them)")
 	fs.BoolVar(&f.strict, "strict", false, "fail an update whose answer shows a field stored otherwise than sent\n(Upwell and Billbee answer with the stored record; case-only e-mail and format-only phone\ndifferences do not count); without it such fields are listed as mismatches")
 	fs.BoolVar(&f.sandbox, "sandbox", false, fmt.Sprintf("run against an in-process sandbox with its demo credentials (no environment needed);\nit holds the seed customers and %d synthetic ones per vendor, and its changes vanish on exit", sandboxSynthetic))
 	fs.BoolVar(&f.verbose, "verbose", false, "log every HTTP attempt to stderr (never credentials or bodies)")
 	// No default from the environment here: --help prints defaults, and
 	// the URL may carry a password.
-	fs.StringVar(&f.rateLimit, "rate-limit", "", "share the vendor's rate limits with every process using the same credential,\nthrough the Redis at `URL` (redis://HOST:PORT/DB, rediss:// for TLS; default $"+envRateLimit+")")
+	fs.Func("rate-limit", "share the vendor's rate limits with every process using the same credential,\nthrough the Redis at `URL` (redis://HOST:PORT/DB, rediss:// for TLS; default $"+envRateLimit+";\n--rate-limit '' turns it off)",
+		func(s string) error { f.rateLimit, f.rateSet = s, true; return nil })
 }
 
 // vendorNames lists the vendors custsync speaks, for messages.
@@ -74,6 +77,11 @@ func (f *targetFlags) check() (specs.Vendor, error) {
 	v, err := vendors.Parse(f.vendor)
 	if err != nil {
 		return "", usagef("unknown vendor %q (want one of %s)", f.vendor, vendorNames())
+	}
+	if f.baseSet && strings.TrimSpace(f.baseURL) == "" {
+		// An unset variable in a script ("--base-url $SANDBOX_URL") must
+		// not turn into the vendor's production server.
+		return "", usagef("--base-url is empty; leave the flag out to use the vendor's own server")
 	}
 	if f.sandbox && f.baseURL != "" {
 		return "", usagef("--sandbox and --base-url exclude each other: --sandbox serves its own URL")
@@ -125,7 +133,7 @@ func openTarget(v specs.Vendor, f targetFlags, stderr io.Writer) (*target, error
 // vendor request; the URL itself is never printed.
 func openRateLimit(f targetFlags, logger *slog.Logger, stderr io.Writer) (*redislimit.Limiter, error) {
 	url := f.rateLimit
-	if url == "" {
+	if url == "" && !f.rateSet {
 		url = strings.TrimSpace(os.Getenv(envRateLimit))
 	}
 	if url == "" {
@@ -233,7 +241,7 @@ func configError(err error) error {
 		_, why, _ := strings.Cut(e.Message, "): ")
 		return usagef("--base-url: %s", why)
 	}
-	if !errors.Is(err, driver.ErrEnvNotSet) {
+	if !errors.Is(err, vendors.ErrEnvNotSet) {
 		return usagef("%v", err)
 	}
 	msg := err.Error()

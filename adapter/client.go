@@ -281,7 +281,9 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 	if res.RequestID == "" {
 		res.RequestID = state.requestID
 	}
-	res.RequestID = excerpt([]byte(c.scrub.scrub(res.RequestID)), maxCodeBytes)
+	if res.RequestID != "" {
+		res.RequestID = excerpt([]byte(c.scrub.scrub(res.RequestID)), maxCodeBytes)
+	}
 	if call.strict && len(res.Mismatches) > 0 {
 		err := c.stamp(mismatchError(res), state)
 		c.log(ctx, u, nil, err)
@@ -360,7 +362,11 @@ func (c *Client) stamp(err error, state *callState) error {
 }
 
 func (c *Client) log(ctx context.Context, u *CustomerUpdate, res *Result, err error) {
-	if c.cfg.logger == nil {
+	level := slog.LevelInfo
+	if err != nil {
+		level = slog.LevelWarn
+	}
+	if c.cfg.logger == nil || !c.cfg.logger.Enabled(ctx, level) {
 		return
 	}
 	attrs := []slog.Attr{slog.String("vendor", c.drv.Vendor()), slog.String("id", u.ID)}

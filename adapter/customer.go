@@ -685,6 +685,9 @@ func checkIdentifier(name, v string) error {
 // invalidUTF8Value finds a string or key in a decoded JSON value that is
 // not valid UTF-8 (possible in values built in Go, not read from JSON).
 func invalidUTF8Value(path string, v any) (string, bool) {
+	if validUTF8Value(v) {
+		return "", false // the common case, without building a path per key
+	}
 	switch v := v.(type) {
 	case string:
 		return path, !utf8.ValidString(v)
@@ -705,6 +708,27 @@ func invalidUTF8Value(path string, v any) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// validUTF8Value reports whether every string and key in v is valid UTF-8.
+func validUTF8Value(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return utf8.ValidString(v)
+	case map[string]any:
+		for k, e := range v {
+			if !utf8.ValidString(k) || !validUTF8Value(e) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if !validUTF8Value(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // checkText refuses empty and control-character strings: an empty string

@@ -370,10 +370,30 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 			Message: fmt.Sprintf("the vendor redirected to %q; redirects are not followed so credentials stay with the configured host (check the base URL)",
 				resp.Header.Get("Location"))}
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.Body = newReadBody(body)
 	resp.ContentLength = int64(len(body))
 	return resp, nil
 }
+
+// readBody is a response body the transport has read whole: drivers get
+// its bytes from ReadBody without a copy, and anything else can still
+// read it as a stream.
+type readBody struct {
+	r bytes.Reader
+	b []byte
+}
+
+func newReadBody(b []byte) *readBody {
+	rb := &readBody{b: b}
+	rb.r.Reset(b)
+	return rb
+}
+
+func (rb *readBody) Read(p []byte) (int, error) { return rb.r.Read(p) }
+func (rb *readBody) Close() error               { return nil }
+
+// Bytes returns what has not been read yet, without copying.
+func (rb *readBody) Bytes() []byte { return rb.b[len(rb.b)-rb.r.Len():] }
 
 // networkError classifies a failure to get a whole response. The caller's
 // own cancellation is returned as the context error. A broken connection
@@ -509,6 +529,11 @@ func DecodeError(ctx context.Context, resp *http.Response, body []byte, err erro
 // ReadBody returns the body the transport already read; drivers call it
 // instead of io.ReadAll so they never see a stream.
 func ReadBody(resp *http.Response) []byte {
+	// The transport's body hands over its bytes (no copy); the method,
+	// not the type, is asked for, so this works wherever ReadBody lives.
+	if rb, ok := resp.Body.(interface{ Bytes() []byte }); ok {
+		return rb.Bytes()
+	}
 	b, _ := io.ReadAll(resp.Body)
 	return b
 }

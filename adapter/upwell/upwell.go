@@ -52,12 +52,15 @@ package upwell
 
 import (
 	"context"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -132,6 +135,14 @@ type driver struct {
 	cfg    Config
 	client *gen.Client
 	limits []adapter.Limit // computed once: CredentialID hashes
+
+	// The update's request as the generated builder makes it, with the
+	// client's request editors applied (credentials, Accept), built on
+	// first use: Upwell's URL has no parameter, so parsing it and setting
+	// the headers is per client, not per update.
+	template     *http.Request
+	templateErr  error
+	templateOnce sync.Once
 }
 
 var _ adapter.Driver = (*driver)(nil)
@@ -196,7 +207,11 @@ func (d *driver) Validate(u *adapter.CustomerUpdate) error {
 
 func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
 	ctx = adapter.WithOperation(ctx, operation)
-	body, hasInput := request(u, d.sourceSystem(u))
+	w, hasInput, err := request(u, d.sourceSystem(u))
+	if err != nil {
+		return nil, err
+	}
+	body := &w.body
 	// Checked again here, right before the wire, whatever path led here:
 	// an empty identifier can rewrite every customer.
 	if strings.TrimSpace(*body.SourceSystem) == "" || strings.TrimSpace(*body.SourceSystemId) == "" {
@@ -205,15 +220,20 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	if !hasInput && body.CustomerRulesInput == nil {
 		return nil, adapter.InvalidField("", "refusing to send an empty update")
 	}
+	// Encoded as the generated client would (encoding/json on the
+	// generated type), once, for the wire and the dry run alike.
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
 	if adapter.IsDryRun(ctx) {
-		// The generated client writes the body with encoding/json too.
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
 		return &adapter.Result{DryRun: &adapter.DryRunReport{Method: http.MethodPut, Path: "/api/rest/customers", Body: b}}, nil
 	}
-	resp, err := d.client.UpdateCustomerBySourceSystemId(ctx, nil, body)
+	req, err := d.newRequest(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := d.client.Client.Do(req)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +245,35 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	if err != nil {
 		return nil, adapter.DecodeError(ctx, resp, raw, err)
 	}
-	return result(ctx, resp, raw, out, u, hasInput, *body.SourceSystem, *body.SourceSystemId)
+	return result(ctx, resp, raw, out, u, w, hasInput)
+}
+
+// newRequest returns the update's request carrying body: a copy of the
+// template the generated builder made, with its own URL and headers.
+func (d *driver) newRequest(ctx context.Context, body []byte) (*http.Request, error) {
+	d.templateOnce.Do(func() {
+		req, err := gen.NewUpdateCustomerBySourceSystemIdRequestWithBody(d.client.Server, nil, "application/json", nil)
+		for _, edit := range d.client.RequestEditors {
+			if err != nil {
+				break
+			}
+			err = edit(context.Background(), req)
+		}
+		d.template, d.templateErr = req, err
+	})
+	if d.templateErr != nil {
+		return nil, d.templateErr
+	}
+	req := d.template.WithContext(ctx)
+	u := *req.URL
+	req.URL = &u
+	req.Header = req.Header.Clone()
+	// What http.NewRequest does for a body in memory: a known length, and
+	// a way to send it again on a retry.
+	req.ContentLength = int64(len(body))
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return req, nil
 }
 
 // responseError builds the error for a status that is not 200. A 404 is
@@ -257,26 +305,39 @@ func requestURL(resp *http.Response) string {
 }
 
 // answer is what an update needs from a 200 body, and nothing more: the
-// counts, and the first returned record's columns kept as raw JSON. It is
-// decoded in one pass, and a value it does not need can have any shape or
-// size: a number beyond float64 in metadata, an enum value added
-// tomorrow or a new column must never turn an update Upwell confirmed
-// into a failure.
+// counts, and the columns of the first returned record that an update
+// can write, kept as raw JSON. It is decoded in one pass, and a value it
+// does not need can have any shape or size: a number beyond float64 in
+// metadata, an enum value added tomorrow or a new column must never turn
+// an update Upwell confirmed into a failure.
 type answer struct {
 	UpdateCustomer *struct {
-		AffectedRows *json.Number                 `json:"affectedRows"`
-		Returning    []map[string]json.RawMessage `json:"returning"`
+		AffectedRows *json.Number     `json:"affectedRows"`
+		Returning    []storedCustomer `json:"returning"`
 	} `json:"updateCustomer"`
 	UpdateCustomerRules *struct {
 		AffectedRows *json.Number `json:"affectedRows"`
 	} `json:"updateCustomerRules"`
 }
 
+// storedCustomer is a returned record: the columns an update writes, as
+// raw JSON (nil when the record does not show one), and the id. Every
+// other column is skipped unread. (encoding/json matches the names
+// without regard to letter case; Hasura's columns are unique regardless.)
+type storedCustomer struct {
+	ID               json.RawMessage `json:"id"`
+	Name             json.RawMessage `json:"name"`
+	EmailAddress     json.RawMessage `json:"emailAddress"`
+	CcEmailAddresses json.RawMessage `json:"ccEmailAddresses"`
+	Metadata         json.RawMessage `json:"metadata"`
+	BillToCustomerID json.RawMessage `json:"billToCustomerId"`
+}
+
 // decoded is an answer with its counts read.
 type decoded struct {
 	rows, rulesRows int64
 	hasRules        bool
-	stored          map[string]json.RawMessage // the first returned record, nil when none
+	stored          *storedCustomer // the first returned record, nil when none
 }
 
 // decodeResponse reads a 200 body, which must carry an updateCustomer
@@ -303,7 +364,7 @@ func decodeResponse(raw []byte) (decoded, error) {
 		out.hasRules = true
 	}
 	if len(a.UpdateCustomer.Returning) > 0 {
-		out.stored = a.UpdateCustomer.Returning[0]
+		out.stored = &a.UpdateCustomer.Returning[0]
 	}
 	return out, nil
 }
@@ -321,58 +382,79 @@ func count(n json.Number) (int64, error) {
 	return int64(f), nil
 }
 
+// wireRequest holds the body and everything it points to, so building
+// it costs one allocation instead of one per pointer.
+type wireRequest struct {
+	body             gen.UpdateCustomerRequest
+	input            gen.CustomersSetInput
+	rules            gen.CustomerRulesSetInput
+	sourceSystem, id string
+	name             string
+	// metadata is the metadata as sent, encoded once for the body and
+	// for verifying the write; nil when the update does not set it.
+	metadata json.RawMessage
+}
+
 // request builds the body; hasInput reports whether input sets anything.
-func request(u *adapter.CustomerUpdate, sourceSystem string) (gen.UpdateCustomerRequest, bool) {
-	id := u.ID
-	var in gen.CustomersSetInput
+func request(u *adapter.CustomerUpdate, sourceSystem string) (*wireRequest, bool, error) {
+	w := &wireRequest{sourceSystem: sourceSystem, id: u.ID}
+	in := &w.input
 	hasInput := false
 	if v, ok := u.Name.Value(); ok {
-		in.Name, hasInput = &v, true
+		w.name = v
+		in.Name, hasInput = &w.name, true
 	}
-	if f := nullableOf(u.Email); f != nil {
-		in.EmailAddress, hasInput = *f, true
+	if n, ok := nullableOf(u.Email); ok {
+		in.EmailAddress, hasInput = n, true
 	}
-	if f := nullableOf(u.CCEmails); f != nil {
-		in.CcEmailAddresses, hasInput = *f, true
+	if n, ok := nullableOf(u.CCEmails); ok {
+		in.CcEmailAddresses, hasInput = n, true
 	}
 	if !u.Metadata.IsAbsent() {
 		hasInput = true
 		if m, ok := u.Metadata.Value(); ok {
-			in.Metadata = nullable.NewNullableWithValue[any](map[string]any(m))
+			b, err := json.Marshal(map[string]any(m))
+			if err != nil {
+				return nil, false, err
+			}
+			// Sent as encoded here: encoding/json copies a RawMessage
+			// into the body as it would have written the map.
+			w.metadata = b
+			in.Metadata = nullable.NewNullableWithValue[any](json.RawMessage(b))
 		} else {
 			in.Metadata = nullable.NewNullNullable[any]()
 		}
 	}
-	var rules *gen.CustomerRulesSetInput
+	body := &w.body
+	body.SourceSystem, body.SourceSystemId = &w.sourceSystem, &w.id
 	if u.Upwell != nil {
-		if f := nullableOf(u.Upwell.BillToCustomerID); f != nil {
-			in.BillToCustomerId, hasInput = *f, true
+		if n, ok := nullableOf(u.Upwell.BillToCustomerID); ok {
+			in.BillToCustomerId, hasInput = n, true
 		}
-		if f := nullableOf(u.Upwell.DueOption); f != nil {
-			rules = &gen.CustomerRulesSetInput{DueOption: *f}
+		if n, ok := nullableOf(u.Upwell.DueOption); ok {
+			w.rules.DueOption = n
+			body.CustomerRulesInput = &w.rules
 		}
 	}
-	body := gen.UpdateCustomerRequest{SourceSystem: &sourceSystem, SourceSystemId: &id, CustomerRulesInput: rules}
 	if hasInput {
-		body.Input = &in
+		body.Input = in
 	}
-	return body, hasInput
+	return w, hasInput, nil
 }
 
-// nullableOf translates a set or cleared Field; nil when absent.
-func nullableOf[T any](f adapter.Field[T]) *nullable.Nullable[T] {
+// nullableOf translates a set or cleared Field; false when absent.
+func nullableOf[T any](f adapter.Field[T]) (nullable.Nullable[T], bool) {
 	if f.IsAbsent() {
-		return nil
+		return nil, false
 	}
 	if v, ok := f.Value(); ok {
-		n := nullable.NewNullableWithValue(v)
-		return &n
+		return nullable.NewNullableWithValue(v), true
 	}
-	n := nullable.NewNullNullable[T]()
-	return &n
+	return nullable.NewNullNullable[T](), true
 }
 
-func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u *adapter.CustomerUpdate, hasInput bool, sourceSystem, id string) (*adapter.Result, error) {
+func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u *adapter.CustomerUpdate, sent *wireRequest, hasInput bool) (*adapter.Result, error) {
+	sourceSystem, id := sent.sourceSystem, sent.id
 	notFound := func(why string) error {
 		e := adapter.ResponseError(ctx, resp, raw, "", fmt.Sprintf("no customer with sourceSystem %q and sourceSystemId %q (%s)", sourceSystem, id, why))
 		e.Code = adapter.NotFound
@@ -393,11 +475,14 @@ func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u
 		return nil, e
 	}
 	res := &adapter.Result{HTTPStatus: resp.StatusCode}
-	if vid, ok := adapter.StoredString(out.stored["id"]); ok {
+	if out.stored == nil {
+		return res, nil
+	}
+	if vid, ok := adapter.StoredString(out.stored.ID); ok {
 		res.VendorID = vid
 	}
-	if hasInput && out.stored != nil {
-		res.Mismatches = verify(u, out.stored)
+	if hasInput {
+		res.Mismatches = verify(u, sent, out.stored)
 	}
 	return res, nil
 }
@@ -406,14 +491,18 @@ func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u
 // as stored. customerRulesInput.dueOption cannot be checked: Hasura runs
 // updateCustomerRules after updateCustomer's returning was read, so the
 // answer shows the rule as it was.
-func verify(u *adapter.CustomerUpdate, stored map[string]json.RawMessage) []adapter.Mismatch {
+func verify(u *adapter.CustomerUpdate, sent *wireRequest, stored *storedCustomer) []adapter.Mismatch {
 	var v adapter.Verifier
-	adapter.VerifyField(&v, adapter.FieldName, u.Name, stored, "name")
-	adapter.VerifyField(&v, adapter.FieldEmail, u.Email, stored, "emailAddress")
-	adapter.VerifyField(&v, adapter.FieldCCEmails, u.CCEmails, stored, "ccEmailAddresses")
-	adapter.VerifyField(&v, adapter.FieldMetadata, u.Metadata, stored, "metadata")
+	adapter.VerifyStored(&v, adapter.FieldName, u.Name, stored.Name)
+	adapter.VerifyStored(&v, adapter.FieldEmail, u.Email, stored.EmailAddress)
+	adapter.VerifyStored(&v, adapter.FieldCCEmails, u.CCEmails, stored.CcEmailAddresses)
+	if sent.metadata != nil {
+		v.Compare(adapter.FieldMetadata, sent.metadata, stored.Metadata)
+	} else {
+		adapter.VerifyStored(&v, adapter.FieldMetadata, u.Metadata, stored.Metadata) // cleared
+	}
 	if u.Upwell != nil {
-		adapter.VerifyField(&v, adapter.FieldUpwellBillToCustomerID, u.Upwell.BillToCustomerID, stored, "billToCustomerId")
+		adapter.VerifyStored(&v, adapter.FieldUpwellBillToCustomerID, u.Upwell.BillToCustomerID, stored.BillToCustomerID)
 	}
 	return v.Mismatches()
 }

@@ -751,11 +751,38 @@ func checkText(name, v string) error {
 }
 
 func checkEmail(name, v string) error {
+	if plainAddress(v) {
+		return nil // what mail.ParseAddress accepts as it is, without parsing
+	}
 	addr, err := mail.ParseAddress(v)
 	if err != nil || addr.Address != v {
 		return invalidArgument(name, "%q is not a plain e-mail address", v)
 	}
 	return nil
+}
+
+// plainAddress reports whether v is local@domain, each a dot-atom of
+// letters, digits and "+-_" (no leading, trailing or double dot): a subset
+// of RFC 5322's addr-spec that mail.ParseAddress accepts with Address ==
+// v, so checkEmail need not parse it. Anything else is parsed.
+func plainAddress(v string) bool {
+	local, domain, ok := strings.Cut(v, "@")
+	return ok && plainDotAtom(local) && plainDotAtom(domain)
+}
+
+func plainDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '.', c == '+', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // excerpt returns at most n bytes of b as a printable string.

@@ -426,21 +426,22 @@ var errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", MaxRespon
 
 func readCapped(r io.Reader, contentLength int64) ([]byte, error) {
 	if contentLength >= 0 && contentLength <= MaxResponseBytes {
-		// One allocation of the announced size, then a check that the
-		// body ends there.
-		body := make([]byte, contentLength)
+		// One allocation of the announced size (and one byte more)
+		// first, then a check that the body ends there, reading into the
+		// spare byte (a separate one would escape to the heap).
+		body := make([]byte, contentLength, contentLength+1)
 		if _, err := io.ReadFull(r, body); err != nil {
 			return nil, err
 		}
-		var extra [1]byte
-		if n, _ := r.Read(extra[:]); n == 0 {
+		if n, _ := r.Read(body[contentLength : contentLength+1]); n == 0 {
 			return body, nil
 		}
+		body = body[:contentLength+1]
 		rest, err := readCapped(r, -1)
 		if err != nil {
 			return nil, err
 		}
-		if body = append(append(body, extra[0]), rest...); len(body) > MaxResponseBytes {
+		if body = append(body, rest...); len(body) > MaxResponseBytes {
 			return nil, errBodyTooLarge
 		}
 		return body, nil

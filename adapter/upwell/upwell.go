@@ -311,13 +311,37 @@ func requestURL(resp *http.Response) string {
 // metadata, an enum value added tomorrow or a new column must never turn
 // an update Upwell confirmed into a failure.
 type answer struct {
-	UpdateCustomer *struct {
-		AffectedRows *json.Number     `json:"affectedRows"`
+	UpdateCustomer struct {
+		AffectedRows rowCount         `json:"affectedRows"`
 		Returning    []storedCustomer `json:"returning"`
 	} `json:"updateCustomer"`
-	UpdateCustomerRules *struct {
-		AffectedRows *json.Number `json:"affectedRows"`
+	UpdateCustomerRules struct {
+		AffectedRows rowCount `json:"affectedRows"`
 	} `json:"updateCustomerRules"`
+}
+
+// rowCount is an affectedRows as sent, and whether the answer had one
+// (null or missing: not). It decodes as a *json.Number would, without the
+// pointer: a number, or a string holding one.
+type rowCount struct {
+	json.Number
+	present bool
+}
+
+func (c *rowCount) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	if b[0] == '-' || '0' <= b[0] && b[0] <= '9' {
+		// A number literal, already checked by the decoder calling here.
+		c.Number, c.present = json.Number(b), true
+		return nil
+	}
+	if err := json.Unmarshal(b, &c.Number); err != nil { // a string holding one, or an error
+		return err
+	}
+	c.present = true
+	return nil
 }
 
 // storedCustomer is a returned record: the columns an update writes, as
@@ -349,16 +373,16 @@ func decodeResponse(raw []byte) (decoded, error) {
 	if err := json.Unmarshal(raw, &a); err != nil {
 		return decoded{}, err
 	}
-	if a.UpdateCustomer == nil || a.UpdateCustomer.AffectedRows == nil {
+	if !a.UpdateCustomer.AffectedRows.present {
 		return decoded{}, errors.New("no updateCustomer.affectedRows in the answer")
 	}
 	var out decoded
 	var err error
-	if out.rows, err = count(*a.UpdateCustomer.AffectedRows); err != nil {
+	if out.rows, err = count(a.UpdateCustomer.AffectedRows.Number); err != nil {
 		return decoded{}, fmt.Errorf("updateCustomer.affectedRows: %w", err)
 	}
-	if r := a.UpdateCustomerRules; r != nil && r.AffectedRows != nil {
-		if out.rulesRows, err = count(*r.AffectedRows); err != nil {
+	if r := a.UpdateCustomerRules; r.AffectedRows.present {
+		if out.rulesRows, err = count(r.AffectedRows.Number); err != nil {
 			return decoded{}, fmt.Errorf("updateCustomerRules.affectedRows: %w", err)
 		}
 		out.hasRules = true

@@ -21,7 +21,10 @@ import (
 // raw JSON fields of Data, so fields the spec does not know survive the
 // write.
 type customer struct {
-	typed  gen.Customer
+	typed gen.Customer
+	// raw is Data as read when it holds what the typed form cannot carry
+	// (a field or contact entry field our spec does not know, a null in
+	// MetaData), nil when the typed form carries all of it.
 	raw    map[string]json.RawMessage
 	status int // HTTP status of the read
 }
@@ -66,7 +69,11 @@ func (d *driver) get(ctx context.Context, id int64) (customer, error) {
 		e.Code = adapter.FailedPrecondition
 		return customer{}, e
 	}
-	return customer{typed: c, raw: data, status: resp.StatusCode}, nil
+	read := customer{typed: c, status: resp.StatusCode}
+	if !carriedByTyped(data) {
+		_ = json.Unmarshal(data, &read.raw) // an object: the typed decode read it
+	}
+	return read, nil
 }
 
 // put writes the whole record back, and compares what the answer shows
@@ -285,6 +292,48 @@ var readOnlyEntryFields = map[string]bool{"TypeName": true}
 var contactEntryFields = []string{
 	"DefaultMailAddress", "DefaultCommercialMailAddress", "DefaultStatusUpdatesMailAddress",
 	"DefaultPhone1", "DefaultPhone2", "DefaultFax",
+}
+
+// skipValue accepts any JSON value and keeps nothing of it.
+type skipValue struct{}
+
+func (*skipValue) UnmarshalJSON([]byte) error { return nil }
+
+// knownEntry and knownCustomer name every field the typed write carries
+// or deliberately leaves out (ArchivedAt, RestoredAt, TypeName): decoding
+// Data into knownCustomer with unknown fields disallowed tells whether the
+// typed write is the whole record, without keeping any value.
+// TestKnownFieldsAreTheGeneratedOnes holds them to the generated types.
+type knownEntry struct {
+	Id, SubType, TypeId, TypeName, Value skipValue
+}
+
+type knownCustomer struct {
+	ArchivedAt, Email, Id, LanguageId, Name, Number, PriceGroupId, RestoredAt, Tel1, Tel2, Type, VatId skipValue
+
+	DefaultCommercialMailAddress, DefaultFax, DefaultMailAddress, DefaultPhone1, DefaultPhone2, DefaultStatusUpdatesMailAddress knownEntry
+
+	MetaData []*knownEntry
+}
+
+// carriedByTyped reports whether the typed write carries every field of
+// data (Data as read, which the typed decode accepted): no field or entry
+// field that is not in the spec, and no null item in MetaData, which the
+// typed form would turn into {}. encoding/json matches field names
+// regardless of letter case, as Billbee's ASP.NET API does.
+func carriedByTyped(data json.RawMessage) bool {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var known knownCustomer
+	if dec.Decode(&known) != nil {
+		return false
+	}
+	for _, e := range known.MetaData {
+		if e == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // withUnknownFields adds to the typed body every field of the customer as

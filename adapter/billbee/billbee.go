@@ -92,6 +92,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/custsync/custsync/adapter"
 	gen "github.com/custsync/custsync/gen/billbee"
@@ -169,6 +170,13 @@ type driver struct {
 	client *gen.Client
 	// Rate-limit keys, computed once: CredentialID hashes.
 	userKey, keyKey string
+
+	// Per client, not per request: the Authorization header value
+	// (what Request.SetBasicAuth writes) and the limits of each operation.
+	headersOnce   sync.Once
+	authorization string
+	limitsOnce    sync.Once
+	limits        map[string][]adapter.Limit
 }
 
 var _ adapter.Driver = (*driver)(nil)
@@ -215,8 +223,11 @@ func (d *driver) Open(baseURL string, doer adapter.HTTPDoer) error {
 // authorize adds both credentials Billbee wants on every request, and asks
 // for JSON: Billbee answers XML to clients that do not say.
 func (d *driver) authorize(_ context.Context, req *http.Request) error {
+	d.headersOnce.Do(func() {
+		d.authorization = "Basic " + adapter.BasicAuthSecret(d.cfg.Username, d.cfg.APIPassword)
+	})
 	req.Header.Set("X-Billbee-Api-Key", d.cfg.APIKey.Reveal())
-	req.SetBasicAuth(d.cfg.Username, d.cfg.APIPassword.Reveal())
+	req.Header.Set("Authorization", d.authorization)
 	req.Header.Set("Accept", "application/json")
 	return nil
 }
@@ -305,6 +316,19 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 // user, 50/s per key. A read-modify-write touches two endpoints, so
 // updates run at up to 2/s per credential.
 func (d *driver) Limits(operationID string) []adapter.Limit {
+	d.limitsOnce.Do(func() {
+		d.limits = map[string][]adapter.Limit{}
+		for _, op := range []string{opGet, opPut} {
+			d.limits[op] = d.limitsOf(op)
+		}
+	})
+	if l, ok := d.limits[operationID]; ok {
+		return l
+	}
+	return d.limitsOf(operationID)
+}
+
+func (d *driver) limitsOf(operationID string) []adapter.Limit {
 	return []adapter.Limit{
 		{Key: d.userKey + "/" + operationID, PerSecond: 2},
 		{Key: d.userKey, PerSecond: 10},

@@ -102,7 +102,7 @@ func (d *driver) put(ctx context.Context, id int64, body []byte, u *adapter.Cust
 		return nil, e
 	}
 	if answer.data != nil {
-		if n, ok := storedID(answer.data["Id"]); ok {
+		if n, ok := storedID(answer.data.Id); ok {
 			res.VendorID = n
 		}
 		res.Mismatches = verify(u, answer.data)
@@ -115,7 +115,14 @@ func (d *driver) put(ctx context.Context, id int64, body []byte, u *adapter.Cust
 // null or not an object).
 type putAnswer struct {
 	status envelopeStatus
-	data   map[string]json.RawMessage
+	data   *storedCustomer
+}
+
+// storedCustomer is what the write's answer shows stored of the fields an
+// update can write, and the id, as raw JSON (nil when not shown); every
+// other field is skipped unread.
+type storedCustomer struct {
+	Id, Name, Email, Tel1, VatId, PriceGroupId, LanguageId, Type, Number json.RawMessage
 }
 
 // decodeAnswer reads the write's 2xx answer in one pass, leniently: the
@@ -168,7 +175,14 @@ func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnsw
 			a.status.description = nullable.NewNullableWithValue(d)
 		}
 	}
-	_ = json.Unmarshal(env.Data, &a.data) // null, or not an object: nothing to verify
+	if d := bytes.TrimSpace(env.Data); len(d) > 0 && d[0] == '{' {
+		// Only an object shows what was stored; null or anything else
+		// leaves nothing to verify.
+		var stored storedCustomer
+		if json.Unmarshal(d, &stored) == nil {
+			a.data = &stored
+		}
+	}
 	return a, nil
 }
 
@@ -186,17 +200,17 @@ func storedID(raw json.RawMessage) (string, bool) {
 
 // verify compares each field the update set or cleared with the customer
 // as Billbee's answer shows it stored.
-func verify(u *adapter.CustomerUpdate, stored map[string]json.RawMessage) []adapter.Mismatch {
+func verify(u *adapter.CustomerUpdate, stored *storedCustomer) []adapter.Mismatch {
 	var v adapter.Verifier
-	adapter.VerifyField(&v, adapter.FieldName, u.Name, stored, "Name")
-	adapter.VerifyField(&v, adapter.FieldEmail, u.Email, stored, "Email")
-	adapter.VerifyField(&v, adapter.FieldPhone, u.Phone, stored, "Tel1")
-	adapter.VerifyField(&v, adapter.FieldVATID, u.VATID, stored, "VatId")
+	adapter.VerifyStored(&v, adapter.FieldName, u.Name, stored.Name)
+	adapter.VerifyStored(&v, adapter.FieldEmail, u.Email, stored.Email)
+	adapter.VerifyStored(&v, adapter.FieldPhone, u.Phone, stored.Tel1)
+	adapter.VerifyStored(&v, adapter.FieldVATID, u.VATID, stored.VatId)
 	if b := u.Billbee; b != nil {
-		adapter.VerifyField(&v, adapter.FieldBillbeePriceGroupID, b.PriceGroupID, stored, "PriceGroupId")
-		adapter.VerifyField(&v, adapter.FieldBillbeeLanguageID, b.LanguageID, stored, "LanguageId")
-		adapter.VerifyField(&v, adapter.FieldBillbeeType, b.Type, stored, "Type")
-		adapter.VerifyField(&v, adapter.FieldBillbeeNumber, b.Number, stored, "Number")
+		adapter.VerifyStored(&v, adapter.FieldBillbeePriceGroupID, b.PriceGroupID, stored.PriceGroupId)
+		adapter.VerifyStored(&v, adapter.FieldBillbeeLanguageID, b.LanguageID, stored.LanguageId)
+		adapter.VerifyStored(&v, adapter.FieldBillbeeType, b.Type, stored.Type)
+		adapter.VerifyStored(&v, adapter.FieldBillbeeNumber, b.Number, stored.Number)
 	}
 	return v.Mismatches()
 }

@@ -257,8 +257,8 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 		return nil, c.stamp(err, nil)
 	}
 
-	state := &callState{config: call}
-	res, err := c.drv.Update(withCallState(ctx, state), u)
+	callCtx, state := withCallState(ctx, call)
+	res, err := c.drv.Update(callCtx, u)
 	if probe, ok := ctx.Value(attemptProbeKey{}).(*attemptProbe); ok {
 		probe.attempts, probe.reported = state.attempts, true
 	}

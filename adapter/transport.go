@@ -38,8 +38,25 @@ type callState struct {
 
 type callStateKey struct{}
 
-func withCallState(ctx context.Context, s *callState) context.Context {
-	return context.WithValue(ctx, callStateKey{}, s)
+// callContext carries a call's state: a context.WithValue and the state
+// in one allocation instead of two, on the path of every update.
+type callContext struct {
+	context.Context
+	state callState
+}
+
+func (c *callContext) Value(key any) any {
+	if key == (callStateKey{}) {
+		return &c.state
+	}
+	return c.Context.Value(key)
+}
+
+// withCallState returns ctx carrying a new call state with the call's
+// settings, and that state.
+func withCallState(ctx context.Context, config callConfig) (context.Context, *callState) {
+	c := &callContext{Context: ctx, state: callState{config: config}}
+	return c, &c.state
 }
 
 func callStateFrom(ctx context.Context) *callState {

@@ -159,9 +159,17 @@ func (d *driver) Open(baseURL string, doer adapter.HTTPDoer) error {
 	return nil
 }
 
+// The credential headers in the form Header.Set would store them, worked
+// out once: BlueTape's spelling is not canonical, and canonicalising it
+// costs an allocation per request.
+var (
+	canonicalHeaderKey     = http.CanonicalHeaderKey(headerKey)
+	canonicalHeaderAccount = http.CanonicalHeaderKey(headerAccount)
+)
+
 func (d *driver) authorize(_ context.Context, req *http.Request) error {
-	req.Header.Set(headerKey, d.cfg.APIKey.Reveal())
-	req.Header.Set(headerAccount, d.cfg.AccountID.Reveal())
+	req.Header[canonicalHeaderKey] = []string{d.cfg.APIKey.Reveal()}
+	req.Header[canonicalHeaderAccount] = []string{d.cfg.AccountID.Reveal()}
 	req.Header.Set("Accept", "application/json")
 	return nil
 }
@@ -278,15 +286,22 @@ func request(u *adapter.CustomerUpdate) wireCustomer {
 // Internal ("may or may not have been applied") instead. A retry is safe:
 // the update replaces the whole contact.
 func result(ctx context.Context, resp *http.Response, raw []byte) (*adapter.Result, error) {
-	res := &adapter.Result{HTTPStatus: resp.StatusCode}
+	// The result and the decoded answer in one allocation.
+	a := &struct {
+		res adapter.Result
+		out gen.UpdateResult
+	}{res: adapter.Result{HTTPStatus: resp.StatusCode}}
+	res, out := &a.res, &a.out
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return res, nil
 	}
-	if !json.Valid(raw) {
+	// One pass: encoding/json checks the whole body is JSON before it
+	// decodes anything, and says so with a *SyntaxError.
+	err := json.Unmarshal(raw, out)
+	switch _, syntax := err.(*json.SyntaxError); {
+	case syntax:
 		return nil, adapter.DecodeError(ctx, resp, raw, errors.New("the body is not JSON"))
-	}
-	var out gen.UpdateResult
-	if err := json.Unmarshal(raw, &out); err == nil {
+	case err == nil:
 		res.VendorID = out.BlueTapeId // JSON of another shape: no receipt
 	}
 	return res, nil

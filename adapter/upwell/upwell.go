@@ -211,6 +211,7 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	if err != nil {
 		return nil, err
 	}
+	defer w.release()
 	body := &w.body
 	// Checked again here, right before the wire, whatever path led here:
 	// an empty identifier can rewrite every customer.
@@ -241,11 +242,16 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	if resp.StatusCode != http.StatusOK {
 		return nil, responseError(ctx, resp, raw)
 	}
-	out, err := decodeResponse(raw)
+	// The result and the decoded answer in one allocation.
+	box := &struct {
+		res adapter.Result
+		a   answer
+	}{}
+	out, err := decodeResponse(raw, &box.a)
 	if err != nil {
 		return nil, adapter.DecodeError(ctx, resp, raw, err)
 	}
-	return result(ctx, resp, raw, out, u, w, hasInput)
+	return result(ctx, resp, raw, out, u, w, hasInput, &box.res)
 }
 
 // newRequest returns the update's request carrying body: a copy of the
@@ -312,8 +318,12 @@ func requestURL(resp *http.Response) string {
 // an update Upwell confirmed into a failure.
 type answer struct {
 	UpdateCustomer struct {
-		AffectedRows rowCount         `json:"affectedRows"`
-		Returning    []storedCustomer `json:"returning"`
+		AffectedRows rowCount `json:"affectedRows"`
+		// Only the first record is verified: an array of one keeps
+		// it without allocating a slice (the rest are skipped). No
+		// record, or one without the columns below, leaves it zero, with
+		// nothing to verify either way.
+		Returning [1]storedCustomer `json:"returning"`
 	} `json:"updateCustomer"`
 	UpdateCustomerRules struct {
 		AffectedRows rowCount `json:"affectedRows"`
@@ -361,16 +371,15 @@ type storedCustomer struct {
 type decoded struct {
 	rows, rulesRows int64
 	hasRules        bool
-	stored          *storedCustomer // the first returned record, nil when none
+	stored          *storedCustomer // the first returned record; zero when none
 }
 
 // decodeResponse reads a 200 body, which must carry an updateCustomer
 // object with affectedRows: without one, affectedRows would read as 0 and
 // an answer that breaks the contract (a proxy's {}, a null) would pass
 // for NotFound.
-func decodeResponse(raw []byte) (decoded, error) {
-	var a answer
-	if err := json.Unmarshal(raw, &a); err != nil {
+func decodeResponse(raw []byte, a *answer) (decoded, error) {
+	if err := json.Unmarshal(raw, a); err != nil {
 		return decoded{}, err
 	}
 	if !a.UpdateCustomer.AffectedRows.present {
@@ -387,9 +396,7 @@ func decodeResponse(raw []byte) (decoded, error) {
 		}
 		out.hasRules = true
 	}
-	if len(a.UpdateCustomer.Returning) > 0 {
-		out.stored = &a.UpdateCustomer.Returning[0]
-	}
+	out.stored = &a.UpdateCustomer.Returning[0]
 	return out, nil
 }
 
@@ -407,7 +414,8 @@ func count(n json.Number) (int64, error) {
 }
 
 // wireRequest holds the body and everything it points to, so building
-// it costs one allocation instead of one per pointer.
+// it costs no allocation per pointer. wireRequests are pooled with the
+// maps of their nullable fields (a Nullable is a map), which are reused.
 type wireRequest struct {
 	body             gen.UpdateCustomerRequest
 	input            gen.CustomersSetInput
@@ -417,46 +425,70 @@ type wireRequest struct {
 	// metadata is the metadata as sent, encoded once for the body and
 	// for verifying the write; nil when the update does not set it.
 	metadata json.RawMessage
+
+	// The maps the nullable fields above were last built in.
+	email    nullable.Nullable[string]
+	ccEmails nullable.Nullable[[]string]
+	meta     nullable.Nullable[any]
+	billTo   nullable.Nullable[string]
+	due      nullable.Nullable[int32]
+}
+
+var wireRequests = sync.Pool{New: func() any { return new(wireRequest) }}
+
+// release returns w to the pool once nothing refers to it any more: the
+// body has been encoded and the answer verified.
+func (w *wireRequest) release() {
+	spare := wireRequest{email: w.email, ccEmails: w.ccEmails, meta: w.meta, billTo: w.billTo, due: w.due}
+	clear(spare.email)
+	clear(spare.ccEmails)
+	clear(spare.meta)
+	clear(spare.billTo)
+	clear(spare.due)
+	*w = spare // nothing of the update or its answer stays reachable
+	wireRequests.Put(w)
 }
 
 // request builds the body; hasInput reports whether input sets anything.
+// The caller releases the wireRequest.
 func request(u *adapter.CustomerUpdate, sourceSystem string) (*wireRequest, bool, error) {
-	w := &wireRequest{sourceSystem: sourceSystem, id: u.ID}
+	w := wireRequests.Get().(*wireRequest)
+	w.sourceSystem, w.id = sourceSystem, u.ID
 	in := &w.input
 	hasInput := false
 	if v, ok := u.Name.Value(); ok {
 		w.name = v
 		in.Name, hasInput = &w.name, true
 	}
-	if n, ok := nullableOf(u.Email); ok {
-		in.EmailAddress, hasInput = n, true
+	if nullableOf(&w.email, u.Email) {
+		in.EmailAddress, hasInput = w.email, true
 	}
-	if n, ok := nullableOf(u.CCEmails); ok {
-		in.CcEmailAddresses, hasInput = n, true
+	if nullableOf(&w.ccEmails, u.CCEmails) {
+		in.CcEmailAddresses, hasInput = w.ccEmails, true
 	}
-	if !u.Metadata.IsAbsent() {
-		hasInput = true
-		if m, ok := u.Metadata.Value(); ok {
-			b, err := json.Marshal(map[string]any(m))
-			if err != nil {
-				return nil, false, err
-			}
-			// Sent as encoded here: encoding/json copies a RawMessage
-			// into the body as it would have written the map.
-			w.metadata = b
-			in.Metadata = nullable.NewNullableWithValue[any](json.RawMessage(b))
-		} else {
-			in.Metadata = nullable.NewNullNullable[any]()
+	if m, ok := u.Metadata.Value(); ok {
+		b, err := json.Marshal(map[string]any(m))
+		if err != nil {
+			w.release()
+			return nil, false, err
 		}
+		// Sent as encoded here: encoding/json copies a RawMessage
+		// into the body as it would have written the map.
+		w.metadata = b
+		nullableOf(&w.meta, adapter.Set[any](json.RawMessage(b)))
+		in.Metadata, hasInput = w.meta, true
+	} else if u.Metadata.IsNull() {
+		nullableOf(&w.meta, adapter.Clear[any]())
+		in.Metadata, hasInput = w.meta, true
 	}
 	body := &w.body
 	body.SourceSystem, body.SourceSystemId = &w.sourceSystem, &w.id
 	if u.Upwell != nil {
-		if n, ok := nullableOf(u.Upwell.BillToCustomerID); ok {
-			in.BillToCustomerId, hasInput = n, true
+		if nullableOf(&w.billTo, u.Upwell.BillToCustomerID) {
+			in.BillToCustomerId, hasInput = w.billTo, true
 		}
-		if n, ok := nullableOf(u.Upwell.DueOption); ok {
-			w.rules.DueOption = n
+		if nullableOf(&w.due, u.Upwell.DueOption) {
+			w.rules.DueOption = w.due
 			body.CustomerRulesInput = &w.rules
 		}
 	}
@@ -466,18 +498,30 @@ func request(u *adapter.CustomerUpdate, sourceSystem string) (*wireRequest, bool
 	return w, hasInput, nil
 }
 
-// nullableOf translates a set or cleared Field; false when absent.
-func nullableOf[T any](f adapter.Field[T]) (nullable.Nullable[T], bool) {
+// nullableOf translates a set or cleared Field into *n, reusing the map
+// *n holds, and reports whether f is set or cleared (false: absent, *n
+// untouched). It writes what Nullable.Set and SetNull would, the entry
+// true: value or false: zero (the representation nullable documents);
+// TestAReusedNullableIsANewOne holds it to them.
+func nullableOf[T any](n *nullable.Nullable[T], f adapter.Field[T]) bool {
 	if f.IsAbsent() {
-		return nil, false
+		return false
+	}
+	if *n == nil {
+		*n = make(nullable.Nullable[T], 1)
+	} else {
+		clear(*n)
 	}
 	if v, ok := f.Value(); ok {
-		return nullable.NewNullableWithValue(v), true
+		(*n)[true] = v
+	} else {
+		var zero T
+		(*n)[false] = zero
 	}
-	return nullable.NewNullNullable[T](), true
+	return true
 }
 
-func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u *adapter.CustomerUpdate, sent *wireRequest, hasInput bool) (*adapter.Result, error) {
+func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u *adapter.CustomerUpdate, sent *wireRequest, hasInput bool, res *adapter.Result) (*adapter.Result, error) {
 	sourceSystem, id := sent.sourceSystem, sent.id
 	notFound := func(why string) error {
 		e := adapter.ResponseError(ctx, resp, raw, "", fmt.Sprintf("no customer with sourceSystem %q and sourceSystemId %q (%s)", sourceSystem, id, why))
@@ -498,10 +542,7 @@ func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u
 		e.Code = adapter.Internal
 		return nil, e
 	}
-	res := &adapter.Result{HTTPStatus: resp.StatusCode}
-	if out.stored == nil {
-		return res, nil
-	}
+	res.HTTPStatus = resp.StatusCode
 	if vid, ok := adapter.StoredString(out.stored.ID); ok {
 		res.VendorID = vid
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 )
 
 // Driver is what a vendor package implements; users never call it. The
@@ -138,8 +139,11 @@ type Client struct {
 	cfg       clientConfig
 	scrub     scrubber
 	supported map[string]bool
-	baseURL   string
-	pool      *pooledTransport // nil when the user gave a client or RoundTripper
+	// supportedBits is supported as a fieldMask, for the hot path.
+	supportedOnce sync.Once
+	supportedBits fieldMask
+	baseURL       string
+	pool          *pooledTransport // nil when the user gave a client or RoundTripper
 }
 
 // reserveConnections tells the client's own connection pool that n more
@@ -241,7 +245,9 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 		return nil, c.stamp(err, nil)
 	}
 	var dropped []string
-	if unsupported := c.unsupported(u); len(unsupported) > 0 {
+	set := u.setMask() // one pass over the fields for every check below and Result.Sent
+	if bad := set &^ c.supportedMask(); bad != 0 {
+		unsupported := fieldNames(bad)
 		if !call.lenient {
 			return nil, c.stamp(invalidArgument(unsupported[0],
 				"%s cannot store %s; remove %s or update leniently to drop %s",
@@ -249,8 +255,9 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 		}
 		u = u.without(unsupported)
 		dropped = unsupported
+		set &^= bad
 	}
-	if !setsAnything(u) {
+	if set&^sourceSystemBit == 0 { // sourceSystem is part of Upwell's key, not a change
 		return nil, c.stamp(invalidArgument("", "the update sets no field %s can store; nothing to send", c.drv.Vendor()), nil)
 	}
 	if err := c.drv.Validate(u); err != nil {
@@ -270,7 +277,7 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 	res.Vendor = c.drv.Vendor()
 	res.ID = u.ID
 	res.Attempts = state.attempts
-	res.Sent = u.SetFields()
+	res.Sent = fieldNames(set)
 	res.Dropped = dropped
 	if res.Dropped == nil {
 		res.Dropped = []string{}
@@ -312,25 +319,17 @@ func mismatchError(res *Result) *Error {
 	}
 }
 
-func (c *Client) unsupported(u *CustomerUpdate) []string {
-	var out []string
-	for _, f := range updateFields {
-		if f.isSet(u) && !c.supported[f.name] {
-			out = append(out, f.name)
+// supportedMask is the set of fields (bits by updateFields index) the
+// vendor stores, worked out on first use.
+func (c *Client) supportedMask() fieldMask {
+	c.supportedOnce.Do(func() {
+		for i, f := range updateFields {
+			if c.supported[f.name] {
+				c.supportedBits |= 1 << i
+			}
 		}
-	}
-	return out
-}
-
-// setsAnything reports whether u changes a field; sourceSystem is part of
-// Upwell's key, not a change.
-func setsAnything(u *CustomerUpdate) bool {
-	for _, f := range updateFields {
-		if f.isSet(u) && f.name != FieldSourceSystem {
-			return true
-		}
-	}
-	return false
+	})
+	return c.supportedBits
 }
 
 // stamp turns any failure into what Update returns: context errors as

@@ -25,7 +25,8 @@ const MaxResponseBytes = 4 << 20
 const bodyExcerptBytes = 512
 
 // requestIDHeaders are the headers vendors and their proxies use for a
-// request id, most specific first.
+// request id, most specific first, in canonical form
+// (TestRequestIDHeadersAreCanonical).
 var requestIDHeaders = []string{"X-Request-Id", "Request-Id", "X-Correlation-Id", "X-Amzn-Requestid", "Cf-Ray"}
 
 // callState follows one Update through the transport: the settings of the
@@ -488,8 +489,10 @@ func idempotent(req *http.Request) bool {
 // and clips it before anyone sees it.
 func requestID(h http.Header) string {
 	for _, name := range requestIDHeaders {
-		if v := h.Get(name); v != "" {
-			return v
+		// The names are canonical: looked up as they are, without
+		// Header.Get canonicalising each one on every answer.
+		if v := h[name]; len(v) > 0 && v[0] != "" {
+			return v[0]
 		}
 	}
 	return ""

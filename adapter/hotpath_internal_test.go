@@ -2,6 +2,7 @@ package adapter
 
 import (
 	"math/rand/v2"
+	"net/http"
 	"net/mail"
 	"testing"
 
@@ -54,4 +55,20 @@ func TestCheckEmailStillParsesWhatIsNotPlain(t *testing.T) {
 			assert.Equal(t, tc.ok, err == nil, "%v", err)
 		})
 	}
+}
+
+// requestID looks the names up without canonicalising them.
+func TestRequestIDHeadersAreCanonical(t *testing.T) {
+	for _, name := range requestIDHeaders {
+		assert.Equal(t, http.CanonicalHeaderKey(name), name)
+	}
+}
+
+func TestAFieldMaskHoldsEveryField(t *testing.T) {
+	require.LessOrEqual(t, len(updateFields), 32, "fieldMask has 32 bits")
+	assert.Equal(t, FieldSourceSystem, updateFields[0].name, "sourceSystemBit is bit 0")
+	u := &CustomerUpdate{ID: "1", SourceSystem: "ACME", Name: Set("Acme"), Phone: Clear[string](),
+		Billbee: &BillbeeFields{Number: Set[int32](7)}}
+	assert.Equal(t, []string{FieldSourceSystem, FieldName, FieldPhone, FieldBillbeeNumber}, u.SetFields())
+	assert.Nil(t, (&CustomerUpdate{ID: "1"}).SetFields())
 }

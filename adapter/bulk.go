@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/custsync/custsync/adapter/internal/fieldname"
 )
 
 // Outcome is what became of one update of a bulk run. Every update handed
@@ -27,15 +29,15 @@ type Outcome struct {
 
 // Bulk defaults.
 const (
-	DefaultConcurrency    = 4
-	DefaultRecordAttempts = 5
-	// DefaultHaltAfter is how many records in a row may fail retryably
+	defaultConcurrency    = 4
+	defaultRecordAttempts = 5
+	// defaultHaltAfter is how many records in a row may fail retryably
 	// before a run stops starting new ones: the vendor is down, and a
 	// nightly batch should say so within minutes, not crawl for days.
-	DefaultHaltAfter = 50
-	// DefaultUnreachableAfter is how long a vendor may be unreachable at
+	defaultHaltAfter = 50
+	// defaultUnreachableAfter is how long a vendor may be unreachable at
 	// all (refused, no such host, TLS failing) before a run halts.
-	DefaultUnreachableAfter = 20 * time.Second
+	defaultUnreachableAfter = 20 * time.Second
 	// recordRetryPause is the first pause before a record whose call failed
 	// retryably is tried again; it doubles with each further call.
 	recordRetryPause = 2 * time.Second
@@ -56,7 +58,7 @@ type bulkConfig struct {
 // BulkOption configures UpdateAll.
 type BulkOption func(*bulkConfig)
 
-// WithConcurrency bounds the updates in flight (default DefaultConcurrency).
+// WithConcurrency bounds the updates in flight (default defaultConcurrency).
 // The vendor's rate limit still paces them.
 func WithConcurrency(n int) BulkOption {
 	return func(c *bulkConfig) {
@@ -69,7 +71,7 @@ func WithConcurrency(n int) BulkOption {
 // WithRecordAttempts sets how many Update calls a record may take in all:
 // a record whose update failed with a retryable error (after the client's
 // own retries) is tried again as a whole, with growing pauses, until it has
-// had n calls; 1 disables it. Default DefaultRecordAttempts.
+// had n calls; 1 disables it. Default defaultRecordAttempts.
 func WithRecordAttempts(n int) BulkOption {
 	return func(c *bulkConfig) {
 		if n > 0 {
@@ -89,7 +91,7 @@ func WithRecordPause(d time.Duration) BulkOption {
 // rest are reported as not sent, with an Unavailable *Error wrapping a
 // *Halt that says why. A success or a non-retryable failure (the vendor
 // answered) resets the count. 0 never halts this way (WithUnreachableAfter
-// still applies). Default DefaultHaltAfter.
+// still applies). Default defaultHaltAfter.
 func WithHaltAfter(n int) BulkOption {
 	return func(c *bulkConfig) {
 		if n >= 0 {
@@ -120,7 +122,7 @@ func WithCallOptions(opts ...CallOption) BulkOption {
 // status is an answer). Updates in flight are then cut short, since none
 // of them can reach the vendor, and the rest are reported as not sent,
 // wrapping a *Halt that says why. 0 turns it off. Default
-// DefaultUnreachableAfter: with the client's default retries, a run
+// defaultUnreachableAfter: with the client's default retries, a run
 // against a closed port ends within half a minute.
 func WithUnreachableAfter(d time.Duration) BulkOption {
 	return func(c *bulkConfig) {
@@ -168,8 +170,8 @@ type bulkJob struct {
 // fail with an Unavailable *Error wrapping a *Halt. Stopping the
 // iteration early (break) cancels the run and waits for its goroutines.
 func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate], opts ...BulkOption) iter.Seq[Outcome] {
-	cfg := bulkConfig{concurrency: DefaultConcurrency, recordAttempts: DefaultRecordAttempts,
-		recordPause: recordRetryPause, haltAfter: DefaultHaltAfter, unreachableAfter: DefaultUnreachableAfter,
+	cfg := bulkConfig{concurrency: defaultConcurrency, recordAttempts: defaultRecordAttempts,
+		recordPause: recordRetryPause, haltAfter: defaultHaltAfter, unreachableAfter: defaultUnreachableAfter,
 		keyOf: keyFunc(u)}
 	for _, o := range opts {
 		o(&cfg)
@@ -351,7 +353,7 @@ func (r *bulkRun) heldBack(job bulkJob) (Outcome, bool) {
 	if !failed {
 		return Outcome{}, false
 	}
-	return Outcome{Seq: job.seq, Update: job.update, Err: &Error{Code: FailedPrecondition, Field: FieldID,
+	return Outcome{Seq: job.seq, Update: job.update, Err: &Error{Code: FailedPrecondition, Field: fieldname.ID,
 		Message: fmt.Sprintf("not sent: an earlier update of this customer (input record %d) failed, and this one must not overtake it; push both again in order", first+1)}}, true
 }
 

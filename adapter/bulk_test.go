@@ -135,7 +135,7 @@ func TestUpdateAllTriesRetryableFailuresAgainAsAWhole(t *testing.T) {
 		return &adapter.Error{Code: adapter.Unavailable, Retryable: true, Attempts: 3}
 	}}
 	for out := range adapter.UpdateAll(context.Background(), u, stream(3, nil), adapter.WithRecordPause(time.Millisecond), adapter.WithRecordAttempts(2)) {
-		assert.ErrorIs(t, out.Err, adapter.ErrUnavailable)
+		assert.ErrorIs(t, out.Err, adapter.Unavailable)
 		assert.Equal(t, 2, out.Calls)
 		assert.True(t, out.Attempted)
 	}

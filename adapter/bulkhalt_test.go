@@ -50,7 +50,7 @@ func TestUpdateAllHaltsWhenTheVendorCannotBeReached(t *testing.T) {
 		adapter.WithConcurrency(4), adapter.WithRecordAttempts(50), adapter.WithRecordPause(time.Millisecond),
 		adapter.WithHaltAfter(0), adapter.WithUnreachableAfter(200*time.Millisecond)) {
 		require.Error(t, out.Err)
-		assert.ErrorIs(t, out.Err, adapter.ErrUnavailable)
+		assert.ErrorIs(t, out.Err, adapter.Unavailable)
 		if out.Calls > 0 && !errors.As(out.Err, new(*adapter.Halt)) {
 			// In flight at the halt, it ended on its own: its last real error.
 			assert.ErrorIs(t, out.Err, syscall.ECONNREFUSED)

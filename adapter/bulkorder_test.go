@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 )
 
 // orderUpdater records, per customer, the order in which updates reach it
@@ -294,7 +295,7 @@ func TestUpdateAllHoldsBackACustomersLaterUpdatesOnceOneFails(t *testing.T) {
 	// the fixed failure again would apply the older update last. C-1 flows.
 	u := &orderUpdater{fail: func(cu *adapter.CustomerUpdate, _ int) error {
 		if nameOf(cu) == "C-0 #2" {
-			return &adapter.Error{Code: adapter.InvalidArgument, Field: adapter.FieldEmail, Message: "refused"}
+			return &adapter.Error{Code: adapter.InvalidArgument, Field: driver.FieldEmail, Message: "refused"}
 		}
 		return nil
 	}}

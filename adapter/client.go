@@ -2,112 +2,25 @@ package adapter
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
+
+	"github.com/custsync/custsync/adapter/internal/bridge"
 )
 
-// Driver is what a vendor package implements; users never call it. The
-// Client wraps a Driver with everything the vendors share: input
-// validation, the field-support check and lenient mode, the HTTP transport
-// (timeouts, redirects, body caps, logging), error stamping and scrubbing.
-// Drivers translate between the portable model and the vendor's generated
-// client, and nothing else.
-type Driver interface {
-	// Vendor names the vendor: "upwell", "bluetape" or "billbee".
-	Vendor() string
-	// DefaultBaseURL is the server URL of the vendor's spec.
-	DefaultBaseURL() string
-	// Fields lists the portable fields the vendor stores and where.
-	Fields() []FieldMapping
-	// Secrets lists every credential value (and encoded form) to scrub
-	// from errors and logs.
-	Secrets() []string
-	// Open prepares the generated client to send through doer to baseURL.
-	Open(baseURL string, doer HTTPDoer) error
-	// Validate checks vendor rules before any request: it returns an
-	// InvalidArgument *Error (see InvalidField) naming the field, or nil.
+// backend is a driver as the Client uses it: package adapter/driver
+// declares the same methods as driver.Driver, and the vendor's static
+// facts (name, fields, secrets) come with it in a bridge.Spec.
+type backend interface {
 	Validate(u *CustomerUpdate) error
-	// Update performs the update. It returns *Error on failure, built with
-	// the helpers in this package, or a context error.
 	Update(ctx context.Context, u *CustomerUpdate) (*Result, error)
-	// Account is a fingerprint of the credential (CredentialID of its
-	// parts, never the credential): updates through equal accounts reach
-	// the same vendor records.
-	Account() string
-	// Key is the vendor's own key for the record u addresses, after
-	// defaults (Upwell: sourceSystem + id; the others: the id). Equal keys
-	// address the same record. u may be invalid: Key must not fail.
 	Key(u *CustomerUpdate) string
-}
-
-// RateLimited is implemented by drivers whose requests are subject to
-// rate limits: Limits lists those that apply to one operation. Keys must
-// identify the credential by CredentialID, never by the credential.
-type RateLimited interface {
-	Limits(operationID string) []Limit
-}
-
-// FieldMapping says where a vendor stores one portable field.
-type FieldMapping struct {
-	Field       string // portable name, e.g. "email"
-	VendorField string // e.g. "input.emailAddress"
-	Note        string // what the vendor does with it, when not obvious
-}
-
-// Result says what an update did.
-type Result struct {
-	Vendor     string   `json:"vendor"`
-	ID         string   `json:"id"`        // the portable id the update addressed
-	VendorID   string   `json:"vendorId"`  // the vendor's own id for the record
-	HTTPStatus int      `json:"status"`    // status of the final request
-	RequestID  string   `json:"requestId"` // vendor request id of the final request, if any
-	Attempts   int      `json:"attempts"`  // HTTP attempts, retries included (Billbee: GET + PUT)
-	Sent       []string `json:"sent"`      // portable fields sent
-	Dropped    []string `json:"dropped"`   // fields dropped in lenient mode
-	// Mismatches are the fields the vendor's answer shows stored otherwise
-	// than sent (see Mismatch for which differences count); empty when
-	// everything matched or the vendor does not answer with the record.
-	Mismatches []Mismatch `json:"mismatches"`
-	// Unchanged is true when the vendor already held every value the
-	// update sets, so no write was sent (Billbee, after its read: one
-	// request instead of two).
-	Unchanged bool `json:"unchanged"`
-	// Skipped is true when a Syncer's state store holds this very update
-	// as confirmed, so no request was sent at all (Unchanged is true too).
-	Skipped bool `json:"skipped"`
-	// DryRun is set by a dry run (WithDryRun): what the write would have
-	// been. Nothing was written.
-	DryRun *DryRunReport `json:"dryRun,omitempty"`
-}
-
-// DryRunReport is what a dry run found.
-type DryRunReport struct {
-	// Method and Path are the write that would have been sent
-	// ("PUT", "/api/v1/customers/42").
-	Method string `json:"method"`
-	Path   string `json:"path"`
-	// Body is the request body that would have been sent, as JSON.
-	Body json.RawMessage `json:"body"`
-	// Changes is the field-level difference between the record as read
-	// and what the write would store, for vendors that can be read
-	// (Billbee); nil where there is no read (Upwell, BlueTape). Empty when
-	// nothing would change (Result.Unchanged is then true too).
-	Changes []Change `json:"changes,omitempty"`
-}
-
-// Change is one field a write would change.
-type Change struct {
-	Field       string          `json:"field"`       // portable name, "name"
-	VendorField string          `json:"vendorField"` // the vendor's, "Name"
-	Current     json.RawMessage `json:"current"`     // as read; null when null or not sent
-	New         json.RawMessage `json:"new"`         // as it would be written
 }
 
 // attemptProbe lets UpdateAll learn how many HTTP attempts a call made
@@ -132,10 +45,14 @@ type Updater interface {
 }
 
 // Client updates customers at one vendor. It is safe for concurrent use.
-// Get one from a vendor package: upwell.New, bluetape.New, billbee.New, or
-// their FromEnv.
+// Get one from a vendor package (upwell.New, bluetape.New, billbee.New,
+// or their FromEnv), or by the vendor's name from package
+// adapter/vendors.
 type Client struct {
-	drv       Driver
+	drv       backend
+	vendor    string
+	fields    []FieldMapping
+	account   string
 	cfg       clientConfig
 	scrub     scrubber
 	supported map[string]bool
@@ -158,24 +75,40 @@ func (c *Client) reserveConnections(n int) (release func()) {
 
 var _ Updater = (*Client)(nil)
 
-// NewClient wraps a driver; vendor packages call it from their constructors.
-func NewClient(drv Driver, opts ...Option) (*Client, error) {
+func init() {
+	bridge.NewClient = func(spec bridge.Spec, open func(bridge.Conn) (any, error), opts []any) (any, error) {
+		options := make([]Option, len(opts))
+		for i, o := range opts {
+			options[i] = o.(Option)
+		}
+		return newClient(spec, open, options)
+	}
+	bridge.DryRun = func(ctx context.Context) bool { return callStateFrom(ctx).config.dryRun }
+}
+
+// newClient is driver.NewClient: it checks the options, builds the
+// transport, then has the driver open its generated client on it, so a
+// driver exists only complete.
+func newClient(spec bridge.Spec, open func(bridge.Conn) (any, error), opts []Option) (*Client, error) {
 	cfg := defaultClientConfig()
 	for _, o := range opts {
 		o.applyClient(&cfg)
 	}
+	fields, _ := spec.Fields.([]FieldMapping)
 	c := &Client{
-		drv:       drv,
+		vendor:    spec.Vendor,
+		fields:    fields,
+		account:   spec.Account,
 		cfg:       cfg,
-		scrub:     newScrubber(drv.Secrets()),
+		scrub:     newScrubber(spec.Secrets),
 		supported: map[string]bool{},
 	}
-	for _, m := range drv.Fields() {
+	for _, m := range fields {
 		c.supported[m.Field] = true
 	}
 	base := cfg.baseURL
 	if base == "" {
-		base = drv.DefaultBaseURL()
+		base = spec.DefaultBaseURL
 	}
 	if err := checkBaseURL(base); err != nil {
 		return nil, c.stamp(err, nil)
@@ -185,36 +118,43 @@ func NewClient(drv Driver, opts ...Option) (*Client, error) {
 	if !cfg.limiterSet {
 		limiter = NewRateLimiter()
 	}
-	var limits func(string) []Limit
-	if rl, ok := drv.(RateLimited); ok {
-		limits = rl.Limits
-	}
+	limits, _ := spec.Limits.(func(string) []Limit)
 	if err := checkRoundTripper(cfg); err != nil {
 		return nil, c.stamp(err, nil)
 	}
 	parsed, _ := url.Parse(c.baseURL) // checkBaseURL parsed it already
 	sending := sendingClient(cfg.httpClient, cfg.roundTrip, cfg.testTLS)
 	c.pool, _ = sending.Transport.(*pooledTransport)
-	tr := newTransport(drv.Vendor(), parsed.Host, sending, cfg.logger, c.scrub, limiter, limits)
-	if err := drv.Open(c.baseURL, tr); err != nil {
+	header := make(http.Header, len(spec.Header))
+	for name, values := range spec.Header {
+		header[http.CanonicalHeaderKey(name)] = values
+	}
+	tr := newTransport(spec.Vendor, parsed.Host, sending, cfg.logger, c.scrub, limiter, limits, header)
+	drv, err := open(bridge.Conn{BaseURL: c.baseURL, Doer: tr})
+	if err != nil {
 		return nil, c.stamp(err, nil)
 	}
+	b, ok := drv.(backend)
+	if !ok {
+		return nil, c.stamp(&Error{Code: Internal, Message: fmt.Sprintf("%T does not implement driver.Driver", drv)}, nil)
+	}
+	c.drv = b
 	return c, nil
 }
 
 // Vendor names the vendor this client updates.
-func (c *Client) Vendor() string { return c.drv.Vendor() }
+func (c *Client) Vendor() string { return c.vendor }
 
 // BaseURL is the server URL requests go to.
 func (c *Client) BaseURL() string { return c.baseURL }
 
 // Fields lists the portable fields this vendor stores, and where.
-func (c *Client) Fields() []FieldMapping { return c.drv.Fields() }
+func (c *Client) Fields() []FieldMapping { return slices.Clone(c.fields) }
 
 // Account is a fingerprint of the client's credential, never the
 // credential: clients with equal credentials have equal accounts. It is
 // what a sync state store keys records by, with Vendor and Key.
-func (c *Client) Account() string { return c.drv.Account() }
+func (c *Client) Account() string { return c.account }
 
 // Key returns the vendor's own key for the record u addresses, after the
 // client's defaults: Upwell's is sourceSystem + id (as a JSON array,
@@ -251,14 +191,14 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 		if !call.lenient {
 			return nil, c.stamp(invalidArgument(unsupported[0],
 				"%s cannot store %s; remove %s or update leniently to drop %s",
-				c.drv.Vendor(), strings.Join(unsupported, ", "), plural(unsupported, "it", "them"), plural(unsupported, "it", "them")), nil)
+				c.vendor, strings.Join(unsupported, ", "), plural(unsupported, "it", "them"), plural(unsupported, "it", "them")), nil)
 		}
 		u = u.without(unsupported)
 		dropped = unsupported
 		set &^= bad
 	}
 	if set&^sourceSystemBit == 0 { // sourceSystem is part of Upwell's key, not a change
-		return nil, c.stamp(invalidArgument("", "the update sets no field %s can store; nothing to send", c.drv.Vendor()), nil)
+		return nil, c.stamp(invalidArgument("", "the update sets no field %s can store; nothing to send", c.vendor), nil)
 	}
 	if err := c.drv.Validate(u); err != nil {
 		return nil, c.stamp(err, nil)
@@ -274,7 +214,7 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 		c.log(ctx, u, nil, err)
 		return nil, err
 	}
-	res.Vendor = c.drv.Vendor()
+	res.Vendor = c.vendor
 	res.ID = u.ID
 	res.Attempts = state.attempts
 	res.Sent = fieldNames(set)
@@ -349,7 +289,7 @@ func (c *Client) stamp(err error, state *callState) error {
 	if !errors.As(err, &e) {
 		e = &Error{Code: Unknown, Err: err}
 	}
-	e.Vendor = c.drv.Vendor()
+	e.Vendor = c.vendor
 	if state != nil {
 		e.Attempts = state.attempts
 		if e.RequestID == "" {
@@ -368,7 +308,7 @@ func (c *Client) log(ctx context.Context, u *CustomerUpdate, res *Result, err er
 	if c.cfg.logger == nil || !c.cfg.logger.Enabled(ctx, level) {
 		return
 	}
-	attrs := []slog.Attr{slog.String("vendor", c.drv.Vendor()), slog.String("id", u.ID)}
+	attrs := []slog.Attr{slog.String("vendor", c.vendor), slog.String("id", u.ID)}
 	if err != nil {
 		// Fields, not err.Error(): that may carry a body excerpt, and logs
 		// hold no bodies.
@@ -410,7 +350,7 @@ func checkBaseURL(raw string) error {
 	case "https":
 		return nil
 	case "http":
-		if IsLoopback(u.Hostname()) {
+		if bridge.IsLoopback(u.Hostname()) {
 			return nil
 		}
 		return invalidArgument("baseURL", "plain http is refused for %s; use https (http is allowed only for loopback hosts)", u.Hostname())
@@ -418,18 +358,9 @@ func checkBaseURL(raw string) error {
 	return invalidArgument("baseURL", "scheme %q is not https", u.Scheme)
 }
 
-// IsLoopback reports whether host (no port) is localhost or a loopback IP.
-func IsLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // String describes the client without credentials.
 func (c *Client) String() string {
-	return fmt.Sprintf("custsync %s client (%s)", c.drv.Vendor(), c.baseURL)
+	return fmt.Sprintf("custsync %s client (%s)", c.vendor, c.baseURL)
 }
 
 // checkRoundTripper refuses a RoundTripper that may follow redirects: the

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 )
 
 const sentinelSecret = "sentinel-secret-7f3a9c"
@@ -28,25 +29,38 @@ const sentinelSecret = "sentinel-secret-7f3a9c"
 type fakeDriver struct {
 	method   string // default PUT
 	base     string
-	doer     adapter.HTTPDoer
+	doer     driver.HTTPDoer
 	validate func(*adapter.CustomerUpdate) error
 	updates  atomic.Int32
 }
 
-func (d *fakeDriver) Vendor() string         { return "fake" }
-func (d *fakeDriver) DefaultBaseURL() string { return "https://fake.example" }
-func (d *fakeDriver) Secrets() []string      { return []string{sentinelSecret} }
-func (d *fakeDriver) Account() string        { return adapter.CredentialID(sentinelSecret) }
 func (d *fakeDriver) Key(u *adapter.CustomerUpdate) string {
 	return "fake:" + u.ID
 }
-func (d *fakeDriver) Fields() []adapter.FieldMapping {
-	return []adapter.FieldMapping{{Field: adapter.FieldName, VendorField: "Name"}, {Field: adapter.FieldEmail, VendorField: "Mail"}}
+
+// newFakeClient builds the Client around a fake driver (*fakeDriver, or
+// one embedding it), with the limits of one that has a Limits method.
+func newFakeClient(d interface {
+	driver.Driver
+	fake() *fakeDriver
+}, opts ...adapter.Option) (*adapter.Client, error) {
+	v := driver.Vendor{
+		Name:           "fake",
+		DefaultBaseURL: "https://fake.example",
+		Fields:         []adapter.FieldMapping{{Field: driver.FieldName, VendorField: "Name"}, {Field: driver.FieldEmail, VendorField: "Mail"}},
+		Secrets:        []string{sentinelSecret},
+		Account:        driver.CredentialID(sentinelSecret),
+	}
+	if l, ok := d.(interface{ Limits(string) []adapter.Limit }); ok {
+		v.Limits = l.Limits
+	}
+	return driver.NewClient(v, func(conn driver.Conn) (driver.Driver, error) {
+		d.fake().base, d.fake().doer = conn.BaseURL, conn.Doer
+		return d, nil
+	}, opts...)
 }
-func (d *fakeDriver) Open(base string, doer adapter.HTTPDoer) error {
-	d.base, d.doer = base, doer
-	return nil
-}
+
+func (d *fakeDriver) fake() *fakeDriver { return d }
 func (d *fakeDriver) Validate(u *adapter.CustomerUpdate) error {
 	if d.validate != nil {
 		return d.validate(u)
@@ -56,7 +70,7 @@ func (d *fakeDriver) Validate(u *adapter.CustomerUpdate) error {
 
 func (d *fakeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
 	d.updates.Add(1)
-	ctx = adapter.WithOperation(ctx, "fakeUpdate")
+	ctx = driver.WithOperation(ctx, "fakeUpdate")
 	name, _ := u.Name.Value()
 	method := d.method
 	if method == "" {
@@ -71,9 +85,9 @@ func (d *fakeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*ad
 	if err != nil {
 		return nil, err
 	}
-	body := adapter.ReadBody(resp)
+	body := driver.ReadBody(resp)
 	if resp.StatusCode != http.StatusOK {
-		return nil, adapter.ResponseError(ctx, resp, body, "E"+fmt.Sprint(resp.StatusCode), strings.TrimSpace(string(body)))
+		return nil, driver.ResponseError(ctx, resp, body, "E"+fmt.Sprint(resp.StatusCode), strings.TrimSpace(string(body)))
 	}
 	return &adapter.Result{VendorID: "v-" + u.ID, HTTPStatus: resp.StatusCode}, nil
 }
@@ -83,7 +97,7 @@ func newFake(t *testing.T, handler http.HandlerFunc, opts ...adapter.Option) (*a
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	d := &fakeDriver{}
-	c, err := adapter.NewClient(d, append([]adapter.Option{adapter.WithBaseURL(srv.URL), adapter.WithMaxRetries(0)}, opts...)...)
+	c, err := newFakeClient(d, append([]adapter.Option{adapter.WithBaseURL(srv.URL), adapter.WithMaxRetries(0)}, opts...)...)
 	require.NoError(t, err)
 	return c, d
 }
@@ -114,7 +128,7 @@ func TestUnsupportedFieldsFailBeforeAnyRequestUnlessLenient(t *testing.T) {
 
 	_, err := c.Update(context.Background(), u)
 	require.Error(t, err)
-	assert.ErrorIs(t, err, adapter.ErrInvalidArgument)
+	assert.ErrorIs(t, err, adapter.InvalidArgument)
 	var e *adapter.Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, "phone", e.Field, "the first unsupported field in documentation order")
@@ -145,7 +159,7 @@ func TestAnUpdateThatSetsNothingIsRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := c.Update(context.Background(), tt.u, tt.opts...)
-			assert.ErrorIs(t, err, adapter.ErrInvalidArgument)
+			assert.ErrorIs(t, err, adapter.InvalidArgument)
 		})
 	}
 	assert.Zero(t, d.updates.Load())
@@ -184,7 +198,7 @@ func TestBadInputIsRefusedNamingTheField(t *testing.T) {
 
 func TestDriverValidationIsStampedWithTheVendor(t *testing.T) {
 	c, d := newFake(t, ok)
-	d.validate = func(*adapter.CustomerUpdate) error { return adapter.InvalidField("name", "too long") }
+	d.validate = func(*adapter.CustomerUpdate) error { return driver.InvalidField("name", "too long") }
 	_, err := c.Update(context.Background(), update("Acme"))
 	var e *adapter.Error
 	require.ErrorAs(t, err, &e)
@@ -200,20 +214,20 @@ func TestStatusesMapToPortableCodes(t *testing.T) {
 		sentinel  error
 		retryable bool
 	}{
-		{400, adapter.InvalidArgument, adapter.ErrInvalidArgument, false},
-		{401, adapter.PermissionDenied, adapter.ErrPermissionDenied, false},
-		{403, adapter.PermissionDenied, adapter.ErrPermissionDenied, false},
-		{404, adapter.NotFound, adapter.ErrNotFound, false},
-		{408, adapter.Unavailable, adapter.ErrUnavailable, true},
-		{409, adapter.FailedPrecondition, adapter.ErrFailedPrecondition, false},
-		{422, adapter.InvalidArgument, adapter.ErrInvalidArgument, false},
-		{429, adapter.ResourceExhausted, adapter.ErrResourceExhausted, true},
-		{500, adapter.Internal, adapter.ErrInternal, true}, // PUT is idempotent
-		{502, adapter.Unavailable, adapter.ErrUnavailable, true},
-		{503, adapter.Unavailable, adapter.ErrUnavailable, true},
-		{504, adapter.Unavailable, adapter.ErrUnavailable, true},
-		{418, adapter.InvalidArgument, adapter.ErrInvalidArgument, false},
-		{599, adapter.Unknown, adapter.ErrUnknown, false},
+		{400, adapter.InvalidArgument, adapter.InvalidArgument, false},
+		{401, adapter.PermissionDenied, adapter.PermissionDenied, false},
+		{403, adapter.PermissionDenied, adapter.PermissionDenied, false},
+		{404, adapter.NotFound, adapter.NotFound, false},
+		{408, adapter.Unavailable, adapter.Unavailable, true},
+		{409, adapter.FailedPrecondition, adapter.FailedPrecondition, false},
+		{422, adapter.InvalidArgument, adapter.InvalidArgument, false},
+		{429, adapter.ResourceExhausted, adapter.ResourceExhausted, true},
+		{500, adapter.Internal, adapter.Internal, true}, // PUT is idempotent
+		{502, adapter.Unavailable, adapter.Unavailable, true},
+		{503, adapter.Unavailable, adapter.Unavailable, true},
+		{504, adapter.Unavailable, adapter.Unavailable, true},
+		{418, adapter.InvalidArgument, adapter.InvalidArgument, false},
+		{599, adapter.Unknown, adapter.Unknown, false},
 	}
 	for _, tt := range tests {
 		t.Run(fmt.Sprintf("HTTP %d is %s", tt.status, tt.code), func(t *testing.T) {
@@ -276,10 +290,10 @@ func TestEachAttemptIsBoundedByTheAttemptTimeout(t *testing.T) {
 
 func TestResponsesLargerThanTheCapAreRefused(t *testing.T) {
 	c, _ := newFake(t, func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write(bytes.Repeat([]byte("x"), adapter.MaxResponseBytes+10))
+		_, _ = w.Write(bytes.Repeat([]byte("x"), 4<<20+10))
 	})
 	_, err := c.Update(context.Background(), update("Acme"))
-	assert.ErrorIs(t, err, adapter.ErrInternal)
+	assert.ErrorIs(t, err, adapter.Internal)
 }
 
 func TestRedirectsAreNotFollowed(t *testing.T) {
@@ -321,12 +335,12 @@ func TestBaseURLsMustBeHTTPSExceptOnLoopback(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
-			_, err := adapter.NewClient(&fakeDriver{}, adapter.WithBaseURL(tt.url))
+			_, err := newFakeClient(&fakeDriver{}, adapter.WithBaseURL(tt.url))
 			if tt.ok {
 				assert.NoError(t, err)
 				return
 			}
-			assert.ErrorIs(t, err, adapter.ErrInvalidArgument)
+			assert.ErrorIs(t, err, adapter.InvalidArgument)
 			assert.NotContains(t, fmt.Sprint(err), "pw")
 		})
 	}
@@ -359,7 +373,7 @@ func TestSecretsNeverAppearInErrorsOrLogs(t *testing.T) {
 
 func TestCodesHaveStableNames(t *testing.T) {
 	names := map[adapter.Code]string{
-		adapter.Unknown: "Unknown", adapter.NotFound: "NotFound", adapter.InvalidArgument: "InvalidArgument",
+		adapter.OK: "OK", adapter.Unknown: "Unknown", adapter.NotFound: "NotFound", adapter.InvalidArgument: "InvalidArgument",
 		adapter.PermissionDenied: "PermissionDenied", adapter.FailedPrecondition: "FailedPrecondition",
 		adapter.ResourceExhausted: "ResourceExhausted", adapter.Unavailable: "Unavailable",
 		adapter.DeadlineExceeded: "DeadlineExceeded", adapter.Canceled: "Canceled", adapter.Internal: "Internal",
@@ -371,16 +385,27 @@ func TestCodesHaveStableNames(t *testing.T) {
 	}
 	assert.Equal(t, "Code(42)", adapter.Code(42).String())
 	assert.Equal(t, adapter.Unknown, adapter.CodeOf(errors.New("plain")))
-	assert.False(t, errors.Is(&adapter.Error{Code: adapter.NotFound}, adapter.ErrInternal))
+	assert.False(t, errors.Is(&adapter.Error{Code: adapter.NotFound}, adapter.Internal))
+	for code, name := range names {
+		assert.Equal(t, name, code.Error(), "a Code reads as its name, as an error too")
+		wrapped := fmt.Errorf("push: %w", &adapter.Error{Code: code})
+		assert.True(t, errors.Is(wrapped, code), "errors.Is finds the code %s through wrapping", name)
+		assert.Equal(t, code, adapter.CodeOf(wrapped))
+	}
+}
+
+func TestCodeOfNilIsOK(t *testing.T) {
+	assert.Equal(t, adapter.OK, adapter.CodeOf(nil))
+	assert.False(t, errors.Is(nil, adapter.OK), "no error is no error, not an OK error")
 }
 
 func TestEnvNamesEveryMissingVariable(t *testing.T) {
 	t.Setenv("CUSTSYNC_TEST_A", "a")
 	t.Setenv("CUSTSYNC_TEST_B", " ")
-	_, err := adapter.Env("CUSTSYNC_TEST_A", "CUSTSYNC_TEST_B", "CUSTSYNC_TEST_C")
+	_, err := driver.Env(nil, "CUSTSYNC_TEST_A", "CUSTSYNC_TEST_B", "CUSTSYNC_TEST_C")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "environment variables CUSTSYNC_TEST_B, CUSTSYNC_TEST_C are not set")
-	v, err := adapter.Env("CUSTSYNC_TEST_A")
+	v, err := driver.Env(nil, "CUSTSYNC_TEST_A")
 	require.NoError(t, err)
 	assert.Equal(t, "a", v["CUSTSYNC_TEST_A"])
 }
@@ -408,5 +433,5 @@ func TestKeyComesFromTheDriverForValidAndInvalidUpdates(t *testing.T) {
 	assert.Equal(t, "fake:C-1", c.Key(&adapter.CustomerUpdate{ID: "C-1", Name: adapter.Set("x")}))
 	assert.Equal(t, "fake:C-1", c.Key(&adapter.CustomerUpdate{ID: "C-1", Email: adapter.Set("not an e-mail")}), "an invalid update addresses the same record")
 	assert.Equal(t, "", c.Key(nil))
-	assert.Equal(t, adapter.CredentialID(sentinelSecret), c.Account())
+	assert.Equal(t, driver.CredentialID(sentinelSecret), c.Account())
 }

@@ -82,7 +82,7 @@ func TestABulkRunOpensNoMoreConnectionsThanItHasUpdatesInFlight(t *testing.T) {
 			if mode != "http" {
 				opts = append(opts, trusting(cc.srv))
 			}
-			c, err := adapter.NewClient(&fakeDriver{}, opts...)
+			c, err := newFakeClient(&fakeDriver{}, opts...)
 			require.NoError(t, err)
 			ok := 0
 			for out := range adapter.UpdateAll(context.Background(), c, distinctUpdates(records), adapter.WithConcurrency(concurrency)) {
@@ -108,7 +108,7 @@ func TestAClientOfTheUsersOwnKeepsItsTransport(t *testing.T) {
 		used.Add(1)
 		return http.DefaultTransport.RoundTrip(r)
 	})
-	c, err := adapter.NewClient(&fakeDriver{}, adapter.WithBaseURL(cc.srv.URL), adapter.WithHTTPClient(&http.Client{Transport: rt}))
+	c, err := newFakeClient(&fakeDriver{}, adapter.WithBaseURL(cc.srv.URL), adapter.WithHTTPClient(&http.Client{Transport: rt}))
 	require.NoError(t, err)
 	_, err = c.Update(context.Background(), update("Acme"))
 	require.NoError(t, err)
@@ -123,7 +123,7 @@ func (f roundTripFunc) SingleRoundTrip()                                  {}
 func TestTheDefaultTransportOffersHTTP2AndPoolsPerHost(t *testing.T) {
 	tr := adapter.NewHTTPTransport()
 	assert.True(t, tr.ForceAttemptHTTP2)
-	assert.Equal(t, adapter.DefaultIdleConnsPerHost, tr.MaxIdleConnsPerHost)
+	assert.Equal(t, 256, tr.MaxIdleConnsPerHost)
 	assert.NotNil(t, tr.Proxy, "proxies from the environment are honoured, as by http.DefaultTransport")
 	assert.NotZero(t, tr.TLSHandshakeTimeout)
 }

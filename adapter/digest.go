@@ -5,15 +5,15 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"math/big"
-	"strings"
+
+	"github.com/custsync/custsync/adapter/internal/canonical"
+	"github.com/custsync/custsync/adapter/internal/fieldname"
 )
 
-// DigestVersion prefixes every digest. It changes whenever the canonical
+// digestVersion prefixes every digest. It changes whenever the canonical
 // form does, so a state store written by an older form never matches by
 // accident: it only costs one re-send of each record.
-const DigestVersion = "v1"
+const digestVersion = "v1"
 
 // Digest is a fingerprint of the update as the caller gave it, in its
 // canonical form (see CanonicalJSON): "v1:" and the hex SHA-256 of it.
@@ -29,7 +29,7 @@ func (u *CustomerUpdate) Digest() (string, error) {
 		return "", err
 	}
 	sum := sha256.Sum256(canon)
-	return DigestVersion + ":" + hex.EncodeToString(sum[:]), nil
+	return digestVersion + ":" + hex.EncodeToString(sum[:]), nil
 }
 
 // CanonicalJSON is the update's JSON form written one way only, so two
@@ -70,8 +70,8 @@ func (u *CustomerUpdate) CanonicalJSON() ([]byte, error) {
 	// Only metadata holds numbers as the caller spelled them; the typed
 	// fields are Go integers, which encoding/json writes one way already
 	// (and the canonical form must still parse into them).
-	if err := canonicalNumbers(tree[FieldMetadata]); err != nil {
-		return nil, invalidArgument(FieldMetadata, "%v", err)
+	if err := canonicalNumbers(tree[fieldname.Metadata]); err != nil {
+		return nil, invalidArgument(fieldname.Metadata, "%v", err)
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -89,7 +89,7 @@ func canonicalNumbers(v any) error {
 	case map[string]any:
 		for k, x := range v {
 			if n, ok := x.(json.Number); ok {
-				c, err := canonicalNumber(string(n))
+				c, err := canonical.Number(string(n))
 				if err != nil {
 					return err
 				}
@@ -103,7 +103,7 @@ func canonicalNumbers(v any) error {
 	case []any:
 		for i, x := range v {
 			if n, ok := x.(json.Number); ok {
-				c, err := canonicalNumber(string(n))
+				c, err := canonical.Number(string(n))
 				if err != nil {
 					return err
 				}
@@ -116,45 +116,4 @@ func canonicalNumbers(v any) error {
 		}
 	}
 	return nil
-}
-
-// canonicalNumber writes the exact value of a JSON number one way: an
-// optional minus, the significant digits without leading or trailing
-// zeros, and "e" with the exponent when it is not 0 ("1.50" -> "15e-1",
-// "1200" -> "12e2", "-0.0" -> "0"). It works on the digits, never
-// through float64 (which would merge distinct large integers) nor through
-// big.Rat (which 1e100000000 would make allocate without bound).
-func canonicalNumber(s string) (string, error) {
-	in := s
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	mant, exp, _ := strings.Cut(strings.ToLower(s), "e")
-	intPart, frac, _ := strings.Cut(mant, ".")
-	digits := intPart + frac
-	if digits == "" || strings.Trim(digits, "0123456789") != "" {
-		return "", fmt.Errorf("%q is not a JSON number", in)
-	}
-	e := new(big.Int)
-	if exp != "" {
-		if _, ok := e.SetString(strings.TrimPrefix(exp, "+"), 10); !ok {
-			return "", fmt.Errorf("%q is not a JSON number", in)
-		}
-	}
-	e.Sub(e, big.NewInt(int64(len(frac))))
-	digits = strings.TrimLeft(digits, "0")
-	if digits == "" {
-		return "0", nil
-	}
-	trimmed := strings.TrimRight(digits, "0")
-	e.Add(e, big.NewInt(int64(len(digits)-len(trimmed))))
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	b.WriteString(trimmed)
-	if e.Sign() != 0 {
-		b.WriteByte('e')
-		b.WriteString(e.String())
-	}
-	return b.String(), nil
 }

@@ -2,12 +2,16 @@
 // one client type over the Upwell, BlueTape and Billbee drivers in its
 // subpackages. Drivers translate; this package owns what every vendor
 // shares: validation, the field-support check, errors, retries, rate
-// limits, timeouts and logging.
+// limits, timeouts and logging. Application code uses this package and
+// the vendor packages; what a driver needs to plug in a vendor is in
+// adapter/driver, for driver authors only.
 //
 // # Updating a customer
 //
 // Get a *Client from a vendor package (upwell.New, bluetape.New,
-// billbee.New, or their FromEnv) and send a CustomerUpdate:
+// billbee.New, or their FromEnv), or for a vendor named at run time from
+// package adapter/vendors (vendors.FromEnv(vendors.Billbee)), and send a
+// CustomerUpdate:
 //
 //	client, err := billbee.FromEnv()
 //	res, err := client.Update(ctx, &adapter.CustomerUpdate{
@@ -36,11 +40,13 @@
 // vendor's own code and message, the request id, whether a retry may
 // succeed, the attempts made and a capped body excerpt:
 //
-//	if errors.Is(err, adapter.ErrNotFound) { ... }
+//	if errors.Is(err, adapter.NotFound) { ... } // a Code is an errors.Is target
 //	var e *adapter.Error
 //	if errors.As(err, &e) && e.Retryable { ... }
+//	switch adapter.CodeOf(err) { case adapter.OK: ... } // CodeOf(nil) is OK
 //
-// A canceled or expired ctx returns ctx's own error. No error, log record
+// A canceled or expired ctx returns ctx's own error (errors.Is(err,
+// context.Canceled); CodeOf says Canceled or DeadlineExceeded). No error, log record
 // or printed config ever holds a credential (see Secret).
 //
 // # Retries, timeouts and rate limits

@@ -4,23 +4,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 )
 
-// Code is a portable error code. The set is frozen: codes are named after
-// gRPC's and never renumbered, so callers may switch on them and store
-// them. Use [CodeOf] to get the code of any error.
+// Code is a portable error code, named after gRPC's (as gocloud.dev's
+// gcerrors). Use [CodeOf] to get the code of any error, or errors.Is:
+// Code implements error, so errors.Is(err, adapter.NotFound) holds for
+// any *Error whose Code is NotFound. The names are frozen, and JSON and
+// logs carry the names, never the numbers.
 type Code int
 
 // The portable error codes.
 const (
+	// OK: no error; CodeOf(nil) is OK.
+	OK Code = iota
 	// Unknown: the failure could not be classified.
-	Unknown Code = iota
+	Unknown
 	// NotFound: the vendor has no customer with this id.
 	NotFound
-	// InvalidArgument: the update is invalid; nothing was sent, or the
-	// vendor refused the request as malformed (HTTP 400/422).
+	// InvalidArgument: the update or an option is invalid and nothing was
+	// sent, or the vendor refused the request as malformed (HTTP 400/422).
 	InvalidArgument
 	// PermissionDenied: the credentials are missing, wrong, or not allowed
 	// to do this (HTTP 401/403).
@@ -44,6 +47,7 @@ const (
 )
 
 var codeNames = [...]string{
+	OK:                 "OK",
 	Unknown:            "Unknown",
 	NotFound:           "NotFound",
 	InvalidArgument:    "InvalidArgument",
@@ -63,28 +67,12 @@ func (c Code) String() string {
 	return fmt.Sprintf("Code(%d)", int(c))
 }
 
+// Error returns the code's name, as String does: a Code is an error only
+// to be the target of errors.Is.
+func (c Code) Error() string { return c.String() }
+
 // MarshalText writes the code's name, so JSON output is readable and stable.
 func (c Code) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
-
-// codeSentinel is the type of the Err* sentinels: errors.Is(err, ErrNotFound)
-// holds for any *Error whose Code is NotFound.
-type codeSentinel Code
-
-func (s codeSentinel) Error() string { return "custsync: " + Code(s).String() }
-
-// Sentinels for errors.Is, one per code.
-var (
-	ErrUnknown            error = codeSentinel(Unknown)
-	ErrNotFound           error = codeSentinel(NotFound)
-	ErrInvalidArgument    error = codeSentinel(InvalidArgument)
-	ErrPermissionDenied   error = codeSentinel(PermissionDenied)
-	ErrFailedPrecondition error = codeSentinel(FailedPrecondition)
-	ErrResourceExhausted  error = codeSentinel(ResourceExhausted)
-	ErrUnavailable        error = codeSentinel(Unavailable)
-	ErrDeadlineExceeded   error = codeSentinel(DeadlineExceeded)
-	ErrCanceled           error = codeSentinel(Canceled)
-	ErrInternal           error = codeSentinel(Internal)
-)
 
 // Error is the one error type of custsync: every failure of an update,
 // before or after the network, is an *Error, except context errors, which
@@ -108,11 +96,6 @@ type Error struct {
 	// Mismatches are the fields stored otherwise than sent, when WithStrict
 	// failed an update the vendor applied (Code Internal).
 	Mismatches []Mismatch
-
-	// rawBody holds the response body until the Client scrubs it of
-	// credentials and cuts the excerpt: cutting first could split a
-	// credential so the scrubber no longer recognises it.
-	rawBody []byte
 }
 
 func (e *Error) Error() string {
@@ -157,18 +140,21 @@ func (e *Error) Error() string {
 // Unwrap returns the underlying cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is makes errors.Is(err, ErrNotFound) and the other sentinels work.
+// Is makes errors.Is(err, NotFound) hold when e's Code is NotFound, and
+// so for every Code.
 func (e *Error) Is(target error) bool {
-	s, ok := target.(codeSentinel)
-	return ok && Code(s) == e.Code
+	c, ok := target.(Code)
+	return ok && c == e.Code
 }
 
-// CodeOf returns the portable code of err: the Code of an *Error, Canceled
-// or DeadlineExceeded for context errors, Unknown otherwise. CodeOf(nil)
-// is Unknown; check for nil first.
+// CodeOf returns the portable code of err: OK for nil, the Code of an
+// *Error, Canceled or DeadlineExceeded for context errors, Unknown
+// otherwise.
 func CodeOf(err error) Code {
 	var e *Error
 	switch {
+	case err == nil:
+		return OK
 	case errors.As(err, &e):
 		return e.Code
 	case errors.Is(err, context.Canceled):
@@ -179,49 +165,6 @@ func CodeOf(err error) Code {
 	return Unknown
 }
 
-// CodeForStatus maps an HTTP status to a portable code; drivers refine it
-// where the vendor says more (Upwell's affectedRows 0 is NotFound on 200).
-func CodeForStatus(status int) Code {
-	switch {
-	case status == http.StatusBadRequest, status == http.StatusUnprocessableEntity:
-		return InvalidArgument
-	case status == http.StatusUnauthorized, status == http.StatusForbidden:
-		return PermissionDenied
-	case status == http.StatusNotFound:
-		return NotFound
-	case status == http.StatusConflict, status == http.StatusPreconditionFailed:
-		return FailedPrecondition
-	case status == http.StatusTooManyRequests:
-		return ResourceExhausted
-	case status == http.StatusRequestTimeout, status == http.StatusBadGateway,
-		status == http.StatusServiceUnavailable, status == http.StatusGatewayTimeout:
-		return Unavailable
-	case status == http.StatusInternalServerError:
-		return Internal
-	case status >= 300 && status < 400:
-		return FailedPrecondition // redirects are refused, see Transport
-	case status >= 400 && status < 500:
-		return InvalidArgument
-	}
-	return Unknown
-}
-
-// RetryableStatus reports whether a request that got this status may be
-// sent again. 408 and 429 mean the request was not processed. 500, 502,
-// 503 and 504 may come after the change was made (a gateway may time out
-// on a vendor that went on working), so they are retried only for
-// idempotent requests, as database/sql retries only what cannot apply twice.
-func RetryableStatus(status int, idempotent bool) bool {
-	switch status {
-	case http.StatusRequestTimeout, http.StatusTooManyRequests:
-		return true
-	case http.StatusInternalServerError, http.StatusBadGateway,
-		http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-		return idempotent
-	}
-	return false
-}
-
 // invalidArgument builds the error for bad input caught before any request.
 func invalidArgument(field, format string, args ...any) *Error {
 	msg := fmt.Sprintf(format, args...)
@@ -229,10 +172,4 @@ func invalidArgument(field, format string, args ...any) *Error {
 		msg = field + ": " + msg
 	}
 	return &Error{Code: InvalidArgument, Field: field, Message: msg}
-}
-
-// InvalidField returns the InvalidArgument error a driver reports for a
-// field it cannot accept; the Client adds the vendor. Nothing is sent.
-func InvalidField(field, format string, args ...any) *Error {
-	return invalidArgument(field, format, args...)
 }

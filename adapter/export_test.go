@@ -1,6 +1,9 @@
 package adapter
 
-import "crypto/tls"
+import (
+	"crypto/tls"
+	"time"
+)
 
 // WithoutOrdering runs UpdateAll without per-customer order, as it ran
 // before it had one: the baseline of BenchmarkUpdateAllOrdering.
@@ -13,4 +16,9 @@ func WithoutOrdering() BulkOption {
 // trust its server's certificate and still measure the default pool.
 func WithDefaultPoolTLS(c *tls.Config) Option {
 	return clientOption(func(cfg *clientConfig) { cfg.testTLS = c })
+}
+
+// WithClock sets what a Syncer reads SyncedAt from (default time.Now).
+func WithClock(now func() time.Time) SyncOption {
+	return func(s *Syncer) { s.now = now }
 }

@@ -2,12 +2,13 @@ package adapter
 
 import (
 	"math/rand/v2"
-	"net/http"
 	"net/mail"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/custsync/custsync/adapter/internal/fieldname"
 )
 
 // The shortcut in checkEmail must never accept what mail.ParseAddress
@@ -51,24 +52,17 @@ func TestCheckEmailStillParsesWhatIsNotPlain(t *testing.T) {
 		{" ap@acme.example", false},
 	} {
 		t.Run(tc.v, func(t *testing.T) {
-			err := checkEmail(FieldEmail, tc.v)
+			err := checkEmail(fieldname.Email, tc.v)
 			assert.Equal(t, tc.ok, err == nil, "%v", err)
 		})
 	}
 }
 
-// requestID looks the names up without canonicalising them.
-func TestRequestIDHeadersAreCanonical(t *testing.T) {
-	for _, name := range requestIDHeaders {
-		assert.Equal(t, http.CanonicalHeaderKey(name), name)
-	}
-}
-
 func TestAFieldMaskHoldsEveryField(t *testing.T) {
 	require.LessOrEqual(t, len(updateFields), 32, "fieldMask has 32 bits")
-	assert.Equal(t, FieldSourceSystem, updateFields[0].name, "sourceSystemBit is bit 0")
+	assert.Equal(t, fieldname.SourceSystem, updateFields[0].name, "sourceSystemBit is bit 0")
 	u := &CustomerUpdate{ID: "1", SourceSystem: "ACME", Name: Set("Acme"), Phone: Clear[string](),
 		Billbee: &BillbeeFields{Number: Set[int32](7)}}
-	assert.Equal(t, []string{FieldSourceSystem, FieldName, FieldPhone, FieldBillbeeNumber}, u.SetFields())
+	assert.Equal(t, []string{fieldname.SourceSystem, fieldname.Name, fieldname.Phone, fieldname.BillbeeNumber}, u.SetFields())
 	assert.Nil(t, (&CustomerUpdate{ID: "1"}).SetFields())
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 )
 
 // Input that encoding/json would change without a word is refused,
@@ -99,7 +100,7 @@ func TestIdentifiersAndTextFollowOneRule(t *testing.T) {
 		require.NoError(t, err)
 		c, _ := newFake(t, ok)
 		_, err = c.Update(context.Background(), u)
-		assert.Equal(t, adapter.FieldModifiedAt, fieldOf(err), "refused only as unsupported by the fake: %v", err)
+		assert.Equal(t, driver.FieldModifiedAt, fieldOf(err), "refused only as unsupported by the fake: %v", err)
 		assert.Contains(t, err.Error(), "cannot store")
 	})
 }
@@ -114,13 +115,13 @@ func fieldOf(err error) string {
 
 func TestEnvNamesTheVariableOfACredentialThatCannotBeSent(t *testing.T) {
 	t.Setenv("CUSTSYNC_TEST_KEY", "abc\r\nX-Injected: 1")
-	_, err := adapter.Env("CUSTSYNC_TEST_KEY")
+	_, err := driver.Env(nil, "CUSTSYNC_TEST_KEY")
 	var e *adapter.Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, "CUSTSYNC_TEST_KEY", e.Field)
 	assert.Contains(t, e.Message, "CUSTSYNC_TEST_KEY")
 	assert.NotContains(t, e.Message, "abc", "never the value")
-	assert.False(t, errors.Is(err, adapter.ErrEnvNotSet), "it is set, just unusable")
+	assert.False(t, errors.Is(err, driver.ErrEnvNotSet), "it is set, just unusable")
 }
 
 func TestEscapedCharactersThatAreValidStayAccepted(t *testing.T) {

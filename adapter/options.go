@@ -7,14 +7,6 @@ import (
 	"time"
 )
 
-// HTTPDoer sends HTTP requests; *http.Client is one. It has the shape of
-// the generated clients' HttpRequestDoer: the Client hands drivers one
-// (its transport) in Driver.Open. Users configure sending with
-// WithHTTPClient or WithTransport instead, which never follow redirects.
-type HTTPDoer interface {
-	Do(*http.Request) (*http.Response, error)
-}
-
 // Option configures a Client. Every CallOption is also an Option, setting
 // the client's default for each call.
 type Option interface{ applyClient(*clientConfig) }
@@ -25,9 +17,9 @@ type CallOption interface {
 	applyCall(*callConfig)
 }
 
-// DefaultAttemptTimeout bounds each HTTP attempt when no
+// defaultAttemptTimeout bounds each HTTP attempt when no
 // WithAttemptTimeout is given: no request is ever unbounded.
-const DefaultAttemptTimeout = 30 * time.Second
+const defaultAttemptTimeout = 30 * time.Second
 
 type clientConfig struct {
 	baseURL    string
@@ -56,10 +48,10 @@ func defaultClientConfig() clientConfig {
 
 func defaultCallConfig() callConfig {
 	return callConfig{
-		attemptTimeout: DefaultAttemptTimeout,
-		maxRetries:     DefaultMaxRetries,
-		minBackoff:     DefaultMinBackoff,
-		maxBackoff:     DefaultMaxBackoff,
+		attemptTimeout: defaultAttemptTimeout,
+		maxRetries:     defaultMaxRetries,
+		minBackoff:     defaultMinBackoff,
+		maxBackoff:     defaultMaxBackoff,
 	}
 }
 
@@ -144,7 +136,7 @@ func WithStrict(strict bool) CallOption {
 	return callOption(func(c *callConfig) { c.strict = strict })
 }
 
-// WithAttemptTimeout bounds each HTTP attempt (default DefaultAttemptTimeout).
+// WithAttemptTimeout bounds each HTTP attempt (default defaultAttemptTimeout).
 // The ctx deadline, when sooner, still wins.
 func WithAttemptTimeout(d time.Duration) CallOption {
 	return callOption(func(c *callConfig) {
@@ -155,7 +147,7 @@ func WithAttemptTimeout(d time.Duration) CallOption {
 }
 
 // WithMaxRetries sets how many times a failed attempt is retried (default
-// DefaultMaxRetries; 0 disables retries). Retried for any request: 408,
+// defaultMaxRetries; 0 disables retries). Retried for any request: 408,
 // 429, and a connection that could not be made. Retried only for
 // idempotent requests (every call custsync makes is a GET or PUT): 500,
 // 502, 503, 504, broken connections and attempt timeouts, since the vendor
@@ -171,7 +163,7 @@ func WithMaxRetries(n int) CallOption {
 // WithRetryBackoff sets the exponential backoff between retries: the first
 // wait is about min, doubling up to max, with up to 25% jitter. When the
 // vendor sends Retry-After, that wait is used instead (at least min, at
-// most MaxRetryAfter).
+// most a minute).
 func WithRetryBackoff(min, max time.Duration) CallOption {
 	return callOption(func(c *callConfig) {
 		if min > 0 && max >= min {

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/internal/pacing"
 )
 
 // slidingWindow is a vendor's throttle as Billbee documents it: at most
@@ -88,20 +89,20 @@ func TestA429SlowsADocumentedKeyAndQuietSpeedsItBack(t *testing.T) {
 			return time.Since(start)
 		}
 		documented := 10.0
-		pace := time.Duration(float64(time.Second) / (documented * adapter.SafetyFactor))
+		pace := time.Duration(float64(time.Second) / (documented * pacing.SafetyFactor))
 		assert.InDelta(t, float64(pace), float64(interval()), float64(time.Millisecond), "SafetyFactor of the documented rate")
 
 		for range 5 { // five refused together: one slow-down
 			l.Throttled(limits, 0)
 		}
-		slowed := time.Duration(float64(pace) / adapter.ThrottleBackoff)
+		slowed := time.Duration(float64(pace) / pacing.ThrottleBackoff)
 		assert.InDelta(t, float64(slowed), float64(interval()), float64(time.Millisecond), "slowed once by ThrottleBackoff")
 
 		for range 30 { // 429 after 429, a second apart: down to the floor, no further
 			time.Sleep(time.Second)
 			l.Throttled(limits, time.Millisecond)
 		}
-		floor := time.Duration(float64(pace) / adapter.ThrottleMinShare)
+		floor := time.Duration(float64(pace) / pacing.ThrottleMinShare)
 		assert.InDelta(t, float64(floor), float64(interval()), float64(time.Millisecond), "never below ThrottleMinShare")
 
 		// Quiet while sending: ThrottleCreep per ThrottleRecovery, from

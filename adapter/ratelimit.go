@@ -2,14 +2,13 @@ package adapter
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"math"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/custsync/custsync/adapter/internal/pacing"
 )
 
 // Limit is one rate a request is subject to. A vendor may impose several
@@ -42,45 +41,18 @@ type RateLimiter interface {
 	Throttled(limits []Limit, retryAfter time.Duration)
 }
 
-// CredentialID returns a short stable hash of credential parts, for Limit
-// keys: equal credentials share limits, and no credential is exposed.
-func CredentialID(parts ...string) string {
-	sum := sha256.Sum256([]byte(strings.Join(parts, "\x00")))
-	return hex.EncodeToString(sum[:6])
-}
-
-// The pacing rule for documented limits, shared by NewRateLimiter and
-// adapter/redislimit. Requests start at SafetyFactor of the documented
-// rate: the vendor counts arrivals, we count departures, and the network
-// moves requests closer together on the way; at Billbee's 2/s that leaves
-// 20 ms of jitter per window and reaches 98% of the allowed rate. The
-// first 429 (a vendor stricter than documented, other processes sharing
-// the key, more jitter) slows the key to ThrottleBackoff of its pace, once
-// per second however many requests were refused together, never below
-// ThrottleMinShare of SafetyFactor; each quiet ThrottleRecovery then speeds
-// it up by ThrottleCreep, back to SafetyFactor. So a vendor whose window
-// is stricter than documented sees a 429 every few seconds at most, not a
-// storm, and one as documented sees none.
-const (
-	SafetyFactor     = 0.98
-	ThrottleBackoff  = 0.8
-	ThrottleMinShare = 0.5
-	ThrottleCreep    = 1.05
-	ThrottleRecovery = 2 * time.Second
-)
-
 // Adaptive pacing for vendors without published limits: multiplicative
 // decrease on a 429 (once per epoch, however many concurrent requests
 // were refused together), gradual increase while the vendor stays quiet.
 const (
-	adaptiveFloor    = 1.0              // requests/s never go below this
-	adaptiveEpoch    = time.Second      // 429s within this of a decrease are the same event
-	adaptiveRecovery = ThrottleRecovery // quiet time before each speed-up
-	adaptiveIncrease = 1.2              // speed-up factor per quiet period
+	adaptiveFloor    = 1.0                     // requests/s never go below this
+	adaptiveEpoch    = time.Second             // 429s within this of a decrease are the same event
+	adaptiveRecovery = pacing.ThrottleRecovery // quiet time before each speed-up
+	adaptiveIncrease = 1.2                     // speed-up factor per quiet period
 )
 
 // NewRateLimiter returns the in-process limiter: a token bucket per key
-// (golang.org/x/time/rate, burst 1) at SafetyFactor of the documented
+// (golang.org/x/time/rate, burst 1) at 98% of the documented
 // rate, slowed after a 429 and sped up again as described above; for
 // unpublished limits, unlimited until the first 429, then half the rate
 // observed, growing again while the vendor stays quiet.
@@ -96,7 +68,7 @@ type localLimiter struct {
 type keyLimiter struct {
 	limiter  *rate.Limiter
 	adaptive bool
-	// pace is SafetyFactor of a documented rate; share the part of it in
+	// pace is pacing.SafetyFactor of a documented rate; share the part of it in
 	// use (1 until a 429); slowedAt the last slow-down, which 429s within
 	// adaptiveEpoch of belong to.
 	pace, share float64
@@ -126,7 +98,7 @@ func (l *localLimiter) key(lim Limit) *keyLimiter {
 		if k.adaptive {
 			k.limiter = rate.NewLimiter(rate.Inf, 1)
 		} else {
-			k.pace, k.share = lim.PerSecond*SafetyFactor, 1
+			k.pace, k.share = lim.PerSecond*pacing.SafetyFactor, 1
 			k.limiter = rate.NewLimiter(rate.Limit(k.pace), 1)
 		}
 		l.keys[lim.Key] = k
@@ -175,7 +147,7 @@ func (l *localLimiter) recover(k *keyLimiter) {
 	}
 	switch {
 	case !k.adaptive && k.share < 1:
-		k.share = min(k.share*ThrottleCreep, 1)
+		k.share = min(k.share*pacing.ThrottleCreep, 1)
 		k.limiter.SetLimit(rate.Limit(k.pace * k.share))
 	case k.adaptive && k.limiter.Limit() != rate.Inf:
 		k.limiter.SetLimit(k.limiter.Limit() * adaptiveIncrease)
@@ -198,11 +170,11 @@ func (l *localLimiter) Throttled(limits []Limit, retryAfter time.Duration) {
 		if pause <= 0 {
 			pause = time.Second
 		}
-		if until := now.Add(min(pause, MaxRetryAfter)); until.After(k.pausedUntil) {
+		if until := now.Add(min(pause, pacing.MaxRetryAfter)); until.After(k.pausedUntil) {
 			k.pausedUntil = until
 		}
 		if !k.adaptive && now.Sub(k.slowedAt) >= adaptiveEpoch {
-			k.share = max(k.share*ThrottleBackoff, ThrottleMinShare)
+			k.share = max(k.share*pacing.ThrottleBackoff, pacing.ThrottleMinShare)
 			k.limiter.SetLimit(rate.Limit(k.pace * k.share))
 			k.lastChange, k.slowedAt = now, now
 		}

@@ -11,6 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
+	"github.com/custsync/custsync/adapter/internal/pacing"
 )
 
 func TestTheLimiterPacesADocumentedRate(t *testing.T) {
@@ -23,7 +25,7 @@ func TestTheLimiterPacesADocumentedRate(t *testing.T) {
 		}
 		// 10 intervals at 20/s × SafetyFactor: about 538 ms of the bubble's
 		// fake clock, so exact whatever the machine's load.
-		perRequest := float64(time.Second) / (20 * adapter.SafetyFactor)
+		perRequest := float64(time.Second) / (20 * pacing.SafetyFactor)
 		assert.InDelta(t, 10*perRequest, float64(time.Since(start)), float64(time.Millisecond))
 	})
 }
@@ -98,9 +100,9 @@ func TestTheLimiterIsSafeForConcurrentUse(t *testing.T) {
 }
 
 func TestCredentialIDsAreStableAndHideTheCredential(t *testing.T) {
-	a := adapter.CredentialID("key-123", "user")
-	assert.Equal(t, a, adapter.CredentialID("key-123", "user"))
-	assert.NotEqual(t, a, adapter.CredentialID("key-123", "other"))
+	a := driver.CredentialID("key-123", "user")
+	assert.Equal(t, a, driver.CredentialID("key-123", "user"))
+	assert.NotEqual(t, a, driver.CredentialID("key-123", "other"))
 	assert.NotContains(t, a, "key-123")
 	assert.Len(t, a, 12)
 }

@@ -13,11 +13,9 @@ import (
 // Retry defaults, after openai-go: two retries, exponential backoff from
 // half a second with up to 25% jitter, capped at 8 seconds.
 const (
-	DefaultMaxRetries = 2
-	DefaultMinBackoff = 500 * time.Millisecond
-	DefaultMaxBackoff = 8 * time.Second
-	// MaxRetryAfter caps how long a vendor's Retry-After may hold a call.
-	MaxRetryAfter = 60 * time.Second
+	defaultMaxRetries = 2
+	defaultMinBackoff = 500 * time.Millisecond
+	defaultMaxBackoff = 8 * time.Second
 )
 
 // Retries are written here rather than taken from hashicorp/go-retryablehttp

@@ -40,7 +40,7 @@ func newRetrying(t *testing.T, h http.HandlerFunc, method string, opts ...adapte
 	t.Helper()
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	c, err := adapter.NewClient(&fakeDriver{method: method}, append([]adapter.Option{adapter.WithBaseURL(srv.URL), fastRetries}, opts...)...)
+	c, err := newFakeClient(&fakeDriver{method: method}, append([]adapter.Option{adapter.WithBaseURL(srv.URL), fastRetries}, opts...)...)
 	require.NoError(t, err)
 	return c
 }
@@ -63,7 +63,7 @@ func TestRetriesStopAfterTheLimitAndKeepTheLastError(t *testing.T) {
 	var e *adapter.Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, 502, e.HTTPStatus, "the last answer")
-	assert.Equal(t, 3, e.Attempts, "one try and DefaultMaxRetries retries")
+	assert.Equal(t, 3, e.Attempts, "one try and defaultMaxRetries retries")
 	assert.True(t, e.Retryable)
 	assert.Equal(t, int32(3), n.Load())
 
@@ -122,7 +122,7 @@ func TestABrokenConnectionIsRetriedOnlyForIdempotentRequests(t *testing.T) {
 
 	var post atomic.Int32
 	_, err = newRetrying(t, reset(&post), http.MethodPost).Update(context.Background(), update("Acme"))
-	assert.ErrorIs(t, err, adapter.ErrUnavailable)
+	assert.ErrorIs(t, err, adapter.Unavailable)
 	assert.Equal(t, int32(1), post.Load(), "the POST may have been applied: not sent again")
 }
 
@@ -131,7 +131,7 @@ func TestAConnectionNeverMadeIsRetriedEvenForAPost(t *testing.T) {
 	require.NoError(t, err)
 	addr := l.Addr().String()
 	require.NoError(t, l.Close()) // nothing listens: every dial is refused
-	c, err := adapter.NewClient(&fakeDriver{method: http.MethodPost}, adapter.WithBaseURL("http://"+addr), fastRetries)
+	c, err := newFakeClient(&fakeDriver{method: http.MethodPost}, adapter.WithBaseURL("http://"+addr), fastRetries)
 	require.NoError(t, err)
 	_, err = c.Update(context.Background(), update("Acme"))
 	var e *adapter.Error
@@ -167,7 +167,7 @@ func TestRetryAfterIsHonouredAndCappedByTheDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err = late.Update(ctx, update("Acme"))
-	assert.ErrorIs(t, err, adapter.ErrResourceExhausted, "the 429 is reported, not a wait that cannot finish")
+	assert.ErrorIs(t, err, adapter.ResourceExhausted, "the 429 is reported, not a wait that cannot finish")
 	assert.NotErrorIs(t, err, context.DeadlineExceeded, "it did not wait for the deadline")
 	assert.Equal(t, int32(1), m.Load(), "one attempt, no retry after a wait it could not finish")
 }
@@ -195,7 +195,7 @@ func TestTheLimiterIsConsultedBeforeEveryAttemptAndToldOf429s(t *testing.T) {
 	srv := httptest.NewServer(answers(t, &n, 429))
 	defer srv.Close()
 	lim := &recordingLimiter{}
-	c, err := adapter.NewClient(&limitedDriver{}, adapter.WithBaseURL(srv.URL), adapter.WithRateLimiter(lim), fastRetries)
+	c, err := newFakeClient(&limitedDriver{}, adapter.WithBaseURL(srv.URL), adapter.WithRateLimiter(lim), fastRetries)
 	require.NoError(t, err)
 	_, err = c.Update(context.Background(), update("Acme"))
 	require.NoError(t, err)
@@ -216,7 +216,7 @@ func TestRecordsCanceledWhileWaitingForTheLimiterWereNotSent(t *testing.T) {
 	var n atomic.Int32
 	srv := httptest.NewServer(answers(t, &n))
 	defer srv.Close()
-	c, err := adapter.NewClient(&limitedDriver{}, adapter.WithBaseURL(srv.URL), adapter.WithRateLimiter(closedLimiter{}))
+	c, err := newFakeClient(&limitedDriver{}, adapter.WithBaseURL(srv.URL), adapter.WithRateLimiter(closedLimiter{}))
 	require.NoError(t, err)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
 	defer cancel()
@@ -249,7 +249,7 @@ func TestALimitersOwnFailureKeepsItsCodeAndNothingIsSent(t *testing.T) {
 	var n atomic.Int32
 	srv := httptest.NewServer(answers(t, &n))
 	defer srv.Close()
-	c, err := adapter.NewClient(&limitedDriver{}, adapter.WithBaseURL(srv.URL), adapter.WithRateLimiter(downLimiter{}))
+	c, err := newFakeClient(&limitedDriver{}, adapter.WithBaseURL(srv.URL), adapter.WithRateLimiter(downLimiter{}))
 	require.NoError(t, err)
 
 	_, err = c.Update(context.Background(), update("Acme"))

@@ -13,7 +13,7 @@ import (
 func TestBackoffGrowsExponentiallyWithJitterAndACap(t *testing.T) {
 	for retry, want := range map[int]time.Duration{1: 500 * time.Millisecond, 2: time.Second, 3: 2 * time.Second, 4: 4 * time.Second, 5: 8 * time.Second, 9: 8 * time.Second} {
 		for range 50 {
-			got := backoff(retry, DefaultMinBackoff, DefaultMaxBackoff)
+			got := backoff(retry, defaultMinBackoff, defaultMaxBackoff)
 			assert.LessOrEqual(t, got, want, "retry %d", retry)
 			assert.GreaterOrEqual(t, got, want*3/4, "retry %d: at most 25%% jitter", retry)
 		}

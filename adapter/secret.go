@@ -8,7 +8,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"unicode"
 	"unicode/utf16"
 )
 
@@ -39,28 +38,6 @@ func (s Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 // LogValue implements slog.LogValuer.
 func (s Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
-
-// BasicAuthSecret returns the forms in which HTTP Basic credentials travel
-// (the base64 "user:password" token), for scrubbing.
-func BasicAuthSecret(user string, password Secret) string {
-	return base64.StdEncoding.EncodeToString([]byte(user + ":" + password.Reveal()))
-}
-
-// CheckCredential refuses a credential that is empty, or that net/http
-// would refuse to send as a header (a trailing newline read from a file,
-// say), so the mistake surfaces at construction and not as a "network
-// error" on every call. field names the config field; the error never
-// holds the value.
-func CheckCredential(vendor, field, value string) error {
-	switch {
-	case strings.TrimSpace(value) == "":
-		return &Error{Vendor: vendor, Code: InvalidArgument, Field: field, Message: field + " is empty"}
-	case value != strings.TrimSpace(value) || strings.IndexFunc(value, unicode.IsControl) >= 0:
-		return &Error{Vendor: vendor, Code: InvalidArgument, Field: field,
-			Message: field + " has surrounding whitespace or a control character; it cannot be sent in a header"}
-	}
-	return nil
-}
 
 // scrubber replaces every known secret in a string with [REDACTED]; it
 // guards error messages and body excerpts against a vendor that echoes a
@@ -191,10 +168,6 @@ const (
 )
 
 func (s scrubber) scrubError(e *Error) {
-	if e.rawBody != nil {
-		e.Body = string(e.rawBody)
-		e.rawBody = nil
-	}
 	e.Body = excerpt([]byte(s.scrub(e.Body)), bodyExcerptBytes)
 	e.Message = excerpt([]byte(s.scrub(e.Message)), maxMessageBytes)
 	e.RequestID = excerpt([]byte(s.scrub(e.RequestID)), maxCodeBytes)

@@ -50,11 +50,6 @@ func WithForce(force bool) SyncOption {
 	return func(s *Syncer) { s.force = force }
 }
 
-// WithClock sets what SyncedAt is read from (default time.Now); for tests.
-func WithClock(now func() time.Time) SyncOption {
-	return func(s *Syncer) { s.now = now }
-}
-
 // unconfirmed is the digest of a record whose last update may or may not
 // have reached the vendor: it equals no update's digest.
 const unconfirmed = "unconfirmed"

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/adapter/syncstate"
 	"github.com/custsync/custsync/adapter/syncstate/sqlite"
 )
@@ -140,7 +141,7 @@ func TestSyncerLeavesTheStoreAloneForARecordThatWasNeverSent(t *testing.T) {
 	c, d := newFake(t, vendor.handle)
 	d.validate = func(u *adapter.CustomerUpdate) error {
 		if n, _ := u.Name.Value(); n == "bad" {
-			return adapter.InvalidField(adapter.FieldName, "is bad")
+			return driver.InvalidField(driver.FieldName, "is bad")
 		}
 		return nil
 	}
@@ -149,9 +150,9 @@ func TestSyncerLeavesTheStoreAloneForARecordThatWasNeverSent(t *testing.T) {
 	push(t, s, named("C-1", "Acme"))
 
 	_, err := s.Update(context.Background(), named("C-1", "bad"))
-	assert.ErrorIs(t, err, adapter.ErrInvalidArgument)
+	assert.ErrorIs(t, err, adapter.InvalidArgument)
 	_, err = s.Update(context.Background(), &adapter.CustomerUpdate{ID: "", Name: adapter.Set("x")})
-	assert.ErrorIs(t, err, adapter.ErrInvalidArgument)
+	assert.ErrorIs(t, err, adapter.InvalidArgument)
 
 	vendor.reset()
 	results := push(t, s, named("C-1", "Acme"))

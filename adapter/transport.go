@@ -15,19 +15,18 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/custsync/custsync/adapter/internal/bridge"
+	"github.com/custsync/custsync/adapter/internal/pacing"
+	"github.com/custsync/custsync/internal/buildinfo"
 )
 
-// MaxResponseBytes caps how much of a response is read. A customer record
+// maxResponseBytes caps how much of a response is read. A customer record
 // is a few KiB; anything near this is not an answer we can use.
-const MaxResponseBytes = 4 << 20
+const maxResponseBytes = bridge.MaxResponseBytes
 
 // bodyExcerptBytes caps the body excerpt kept in an *Error.
 const bodyExcerptBytes = 512
-
-// requestIDHeaders are the headers vendors and their proxies use for a
-// request id, most specific first, in canonical form
-// (TestRequestIDHeadersAreCanonical).
-var requestIDHeaders = []string{"X-Request-Id", "Request-Id", "X-Correlation-Id", "X-Amzn-Requestid", "Cf-Ray"}
 
 // callState follows one Update through the transport: the settings of the
 // call and what its attempts did.
@@ -67,24 +66,6 @@ func callStateFrom(ctx context.Context) *callState {
 	return &callState{config: defaultClientConfig().call}
 }
 
-// IsDryRun reports whether the call ctx belongs to is a dry run (see
-// WithDryRun). Drivers check it before their write and return what they
-// would send in Result.DryRun instead.
-func IsDryRun(ctx context.Context) bool { return callStateFrom(ctx).config.dryRun }
-
-type operationKey struct{}
-
-// WithOperation names the spec operation a driver is about to call, for
-// errors and logs.
-func WithOperation(ctx context.Context, operationID string) context.Context {
-	return context.WithValue(ctx, operationKey{}, operationID)
-}
-
-func operationFrom(ctx context.Context) string {
-	op, _ := ctx.Value(operationKey{}).(string)
-	return op
-}
-
 // transport is the HTTPDoer the generated clients send through. For each
 // request it waits for the rate limiter, then makes attempts: each with its
 // own timeout, its body read whole (capped) and closed before the next
@@ -94,15 +75,17 @@ func operationFrom(ctx context.Context) string {
 type transport struct {
 	vendor  string
 	host    string // the base URL's host: the only one credentials go to
-	next    HTTPDoer
+	next    bridge.Doer
 	logger  *slog.Logger
 	scrub   scrubber
 	limiter RateLimiter
 	limits  func(operationID string) []Limit
+	// header is set on every request: the driver's credentials and Accept.
+	header http.Header
 }
 
-func newTransport(vendor, host string, next *http.Client, logger *slog.Logger, scrub scrubber, limiter RateLimiter, limits func(string) []Limit) *transport {
-	t := &transport{vendor: vendor, host: host, next: next, logger: logger, scrub: scrub, limiter: limiter, limits: limits}
+func newTransport(vendor, host string, next *http.Client, logger *slog.Logger, scrub scrubber, limiter RateLimiter, limits func(string) []Limit, header http.Header) *transport {
+	t := &transport{vendor: vendor, host: host, next: next, logger: logger, scrub: scrub, limiter: limiter, limits: limits, header: header}
 	if next.Jar == nil && next.Timeout == 0 && next.Transport != nil {
 		// Nothing of the client's own is left to do: no cookies, no
 		// timeout, and redirects are never followed. Its Do would still
@@ -143,18 +126,18 @@ func urlErrorOp(method string) string {
 	return method[:1] + strings.ToLower(method[1:])
 }
 
-// DefaultIdleConnsPerHost is how many idle connections per host the
+// defaultIdleConnsPerHost is how many idle connections per host the
 // default transport keeps. net/http keeps 2, so a bulk run with 16 updates
 // in flight closed a connection after nearly every answer and dialed a new
 // one (over TLS, a handshake per few records). This covers the largest
 // concurrency a vendor's limits make useful; above it, pass a client whose
 // transport keeps as many idle connections as you run updates at once.
-const DefaultIdleConnsPerHost = 256
+const defaultIdleConnsPerHost = 256
 
 // NewHTTPTransport returns the transport a Client sends through when it is
 // given no client and no RoundTripper: a clone of http.DefaultTransport
 // (proxy from the environment, dial, TLS-handshake and idle timeouts,
-// HTTP/2 offered over TLS) whose idle pool keeps DefaultIdleConnsPerHost
+// HTTP/2 offered over TLS) whose idle pool keeps defaultIdleConnsPerHost
 // connections per host, so every request in flight finds a connection to
 // reuse. Start from it to build your own, for example with another
 // TLSClientConfig, and pass it with WithTransport:
@@ -175,7 +158,7 @@ func NewHTTPTransport() *http.Transport {
 	// minute (WithUnreachableAfter).
 	tr.DialContext = (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext
 	tr.MaxIdleConns = 0 // no limit across hosts; MaxIdleConnsPerHost bounds each
-	tr.MaxIdleConnsPerHost = DefaultIdleConnsPerHost
+	tr.MaxIdleConnsPerHost = defaultIdleConnsPerHost
 	tr.ForceAttemptHTTP2 = true
 	return tr
 }
@@ -257,11 +240,21 @@ func sendingClient(c *http.Client, rt http.RoundTripper, tlsConfig *tls.Config) 
 	return &out
 }
 
+// userAgent is the User-Agent of every request: custsync/<version> (<go
+// version>), so a vendor can tell custsync's traffic, and which release,
+// from other clients. One slice for all requests: headers are only read
+// once built, and setting it costs no allocation.
+var userAgent = []string{buildinfo.UserAgent()}
+
 func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
+	if req.Header == nil {
+		req.Header = http.Header{}
+	}
+	req.Header["User-Agent"] = userAgent[:1:1]
 	state := callStateFrom(ctx)
-	op := operationFrom(ctx)
-	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && IsLoopback(req.URL.Hostname())) {
+	op := bridge.Operation(ctx)
+	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && bridge.IsLoopback(req.URL.Hostname())) {
 		return nil, &Error{Operation: op, Code: InvalidArgument,
 			Message: fmt.Sprintf("refusing to send credentials over %s to %s", req.URL.Scheme, req.URL.Hostname())}
 	}
@@ -272,6 +265,9 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	if state.config.dryRun && req.Method != http.MethodGet {
 		return nil, &Error{Operation: op, Code: Internal,
 			Message: fmt.Sprintf("dry run: refusing to send %s %s; nothing was written", req.Method, req.URL.Path)}
+	}
+	for name, values := range t.header {
+		req.Header[name] = values
 	}
 	var limits []Limit
 	if t.limits != nil && t.limiter != nil {
@@ -323,7 +319,7 @@ func rewind(req *http.Request, retry int) (*http.Request, error) {
 		return req, nil
 	}
 	if req.GetBody == nil {
-		return nil, &Error{Operation: operationFrom(req.Context()), Code: Internal, Message: "cannot retry: the request body cannot be replayed"}
+		return nil, &Error{Operation: bridge.Operation(req.Context()), Code: Internal, Message: "cannot retry: the request body cannot be replayed"}
 	}
 	body, err := req.GetBody()
 	if err != nil {
@@ -341,7 +337,7 @@ func (t *transport) retryDecision(req *http.Request, resp *http.Response, err er
 		var e *Error
 		return 0, errors.As(err, &e) && e.Retryable
 	}
-	if !RetryableStatus(resp.StatusCode, idempotent(req)) {
+	if !bridge.RetryableStatus(resp.StatusCode, bridge.Idempotent(req)) {
 		return 0, false
 	}
 	wait, ok := retryAfter(resp.Header, time.Now())
@@ -351,7 +347,7 @@ func (t *transport) retryDecision(req *http.Request, resp *http.Response, err er
 	if !ok {
 		return 0, true
 	}
-	return max(min(wait, MaxRetryAfter), cfg.minBackoff), true
+	return max(min(wait, pacing.MaxRetryAfter), cfg.minBackoff), true
 }
 
 // attempt makes one HTTP attempt under the attempt timeout and returns the
@@ -372,7 +368,7 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 	}
 	body, readErr := readCapped(resp.Body, resp.ContentLength)
 	resp.Body.Close()
-	state.requestID = requestID(resp.Header)
+	state.requestID = bridge.RequestID(resp.Header)
 	t.logAttempt(ctx, req, op, state.attempts, resp.StatusCode, started, readErr)
 	if readErr != nil {
 		e := t.networkError(ctx, attemptCtx, req, op, readErr)
@@ -384,7 +380,7 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		return nil, &Error{Operation: op, Code: FailedPrecondition, HTTPStatus: resp.StatusCode,
-			RequestID: state.requestID, rawBody: body,
+			RequestID: state.requestID, Body: string(body),
 			Message: fmt.Sprintf("the vendor redirected to %q; redirects are not followed so credentials stay with the configured host (check the base URL)",
 				resp.Header.Get("Location"))}
 	}
@@ -422,7 +418,7 @@ func (t *transport) networkError(ctx, attemptCtx context.Context, req *http.Requ
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}
-	e := &Error{Operation: op, Code: Unavailable, Err: err, Retryable: idempotent(req) || neverConnected(err)}
+	e := &Error{Operation: op, Code: Unavailable, Err: err, Retryable: bridge.Idempotent(req) || neverConnected(err)}
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		e.Code, e.Retryable = Internal, false
@@ -440,10 +436,10 @@ func neverConnected(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
-var errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", MaxResponseBytes)
+var errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", maxResponseBytes)
 
 func readCapped(r io.Reader, contentLength int64) ([]byte, error) {
-	if contentLength >= 0 && contentLength <= MaxResponseBytes {
+	if contentLength >= 0 && contentLength <= maxResponseBytes {
 		// One allocation of the announced size (and one byte more)
 		// first, then a check that the body ends there, reading into the
 		// spare byte (a separate one would escape to the heap).
@@ -459,43 +455,19 @@ func readCapped(r io.Reader, contentLength int64) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if body = append(body, rest...); len(body) > MaxResponseBytes {
+		if body = append(body, rest...); len(body) > maxResponseBytes {
 			return nil, errBodyTooLarge
 		}
 		return body, nil
 	}
-	body, err := io.ReadAll(io.LimitReader(r, MaxResponseBytes+1))
+	body, err := io.ReadAll(io.LimitReader(r, maxResponseBytes+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(body) > MaxResponseBytes {
+	if len(body) > maxResponseBytes {
 		return nil, errBodyTooLarge
 	}
 	return body, nil
-}
-
-// idempotent reports whether sending req twice has the same effect as
-// once. Every call custsync makes is a GET or a PUT of a whole or partial
-// record, which is; a future POST would not be.
-func idempotent(req *http.Request) bool {
-	switch req.Method {
-	case http.MethodGet, http.MethodHead, http.MethodPut, http.MethodDelete, http.MethodOptions:
-		return true
-	}
-	return false
-}
-
-// requestID returns the vendor's request id as sent; the Client scrubs
-// and clips it before anyone sees it.
-func requestID(h http.Header) string {
-	for _, name := range requestIDHeaders {
-		// The names are canonical: looked up as they are, without
-		// Header.Get canonicalising each one on every answer.
-		if v := h[name]; len(v) > 0 && v[0] != "" {
-			return v[0]
-		}
-	}
-	return ""
 }
 
 func (t *transport) logAttempt(ctx context.Context, req *http.Request, op string, attempt, status int, started time.Time, err error) {
@@ -512,49 +484,4 @@ func (t *transport) logAttempt(ctx context.Context, req *http.Request, op string
 		attrs = append(attrs, slog.String("error", t.scrub.scrub(err.Error())))
 	}
 	t.logger.LogAttrs(ctx, slog.LevelDebug, "custsync attempt", attrs...)
-}
-
-// ResponseError builds the *Error for a response that is not a success.
-// Drivers pass what they could decode from the vendor's error body
-// (vendorCode, message; empty when the body was HTML, empty or garbled);
-// the code comes from the status.
-func ResponseError(ctx context.Context, resp *http.Response, body []byte, vendorCode, message string) *Error {
-	idem := resp.Request == nil || idempotent(resp.Request)
-	return &Error{
-		Operation:  operationFrom(ctx),
-		Code:       CodeForStatus(resp.StatusCode),
-		HTTPStatus: resp.StatusCode,
-		VendorCode: vendorCode,
-		Message:    message,
-		RequestID:  requestID(resp.Header),
-		Retryable:  RetryableStatus(resp.StatusCode, idem),
-		rawBody:    body,
-	}
-}
-
-// DecodeError builds the *Error for a success status whose body does not
-// decode as the spec says: the vendor broke its contract, and whether the
-// update took effect is unknown.
-func DecodeError(ctx context.Context, resp *http.Response, body []byte, err error) *Error {
-	return &Error{
-		Operation:  operationFrom(ctx),
-		Code:       Internal,
-		HTTPStatus: resp.StatusCode,
-		RequestID:  requestID(resp.Header),
-		Message:    fmt.Sprintf("the vendor answered HTTP %d with a body that does not match its spec; the update may or may not have been applied", resp.StatusCode),
-		rawBody:    body,
-		Err:        err,
-	}
-}
-
-// ReadBody returns the body the transport already read; drivers call it
-// instead of io.ReadAll so they never see a stream.
-func ReadBody(resp *http.Response) []byte {
-	// The transport's body hands over its bytes (no copy); the method,
-	// not the type, is asked for, so this works wherever ReadBody lives.
-	if rb, ok := resp.Body.(interface{ Bytes() []byte }); ok {
-		return rb.Bytes()
-	}
-	b, _ := io.ReadAll(resp.Body)
-	return b
 }

@@ -3,16 +3,21 @@
 //
 // # Field mapping
 //
-//	portable              Billbee
-//	id                    {id} (path) and Id (body); int64, written as a decimal string
+//	portable              Billbee          note
+//	id                    {id} (path), Id  in the path and the body; an
+//	                                       int64, written as a decimal
+//	                                       string
 //	name                  Name
 //	email                 Email
 //	phone                 Tel1
 //	vatId                 VatId
-//	billbee.priceGroupId  PriceGroupId (> 0)
-//	billbee.languageId    LanguageId (> 0)
-//	billbee.type          Type (0 = end customer, 1 = business customer)
-//	billbee.number        Number (>= 0)
+//	billbee.priceGroupId  PriceGroupId     > 0
+//	billbee.languageId    LanguageId       > 0
+//	billbee.type          Type             0 = end customer, 1 = business
+//	                                       customer
+//	billbee.number        Number           >= 0
+//
+// Client.Fields returns the same mapping; a test keeps the two in step.
 //
 // Every other portable field has no place at Billbee: InvalidArgument, or
 // dropped in lenient mode.
@@ -90,11 +95,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 	gen "github.com/custsync/custsync/gen/billbee"
 )
 
@@ -137,24 +143,46 @@ func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
 	for _, c := range []struct{ field, value string }{
 		{"APIKey", cfg.APIKey.Reveal()}, {"Username", cfg.Username}, {"APIPassword", cfg.APIPassword.Reveal()},
 	} {
-		if err := adapter.CheckCredential("billbee", c.field, c.value); err != nil {
+		if err := driver.CheckCredential(vendor, c.field, c.value); err != nil {
 			return nil, err
 		}
 	}
 	if strings.Contains(cfg.Username, ":") {
 		// HTTP Basic cannot carry a colon in the user name (RFC 7617).
-		return nil, &adapter.Error{Vendor: "billbee", Code: adapter.InvalidArgument, Field: "Username",
+		return nil, &adapter.Error{Vendor: vendor, Code: adapter.InvalidArgument, Field: "Username",
 			Message: "Username contains ':', which HTTP Basic cannot carry"}
 	}
-	user := "billbee/" + adapter.CredentialID(cfg.APIKey.Reveal(), strings.ToLower(cfg.Username))
-	d := &driver{cfg: cfg, userKey: user, keyKey: "billbee/" + adapter.CredentialID(cfg.APIKey.Reveal())}
-	return adapter.NewClient(d, opts...)
+	account := driver.CredentialID(cfg.APIKey.Reveal(), strings.ToLower(cfg.Username))
+	v := driver.Vendor{
+		Name:           vendor,
+		DefaultBaseURL: DefaultBaseURL,
+		Fields:         fields,
+		// Both credentials Billbee wants on every request, and JSON:
+		// Billbee answers XML to clients that do not ask for it.
+		Header: http.Header{
+			"X-Billbee-Api-Key": {cfg.APIKey.Reveal()},
+			"Authorization":     {driver.BasicAuth(cfg.Username, cfg.APIPassword)},
+			"Accept":            {"application/json"},
+		},
+		Secrets: []string{cfg.APIKey.Reveal(), cfg.APIPassword.Reveal(), driver.BasicAuthSecret(cfg.Username, cfg.APIPassword)},
+		Account: account,
+		Limits:  limits("billbee/"+account, "billbee/"+driver.CredentialID(cfg.APIKey.Reveal())),
+	}
+	return driver.NewClient(v, func(conn driver.Conn) (driver.Driver, error) {
+		return &billbeeDriver{client: &gen.Client{Server: conn.Server(), Client: conn.Doer}}, nil
+	}, opts...)
 }
 
 // FromEnv returns a client configured from BILLBEE_API_KEY,
 // BILLBEE_USERNAME and BILLBEE_API_PASSWORD, all required.
 func FromEnv(opts ...adapter.Option) (*adapter.Client, error) {
-	env, err := adapter.Env(EnvAPIKey, EnvUsername, EnvAPIPassword)
+	return FromLookup(os.LookupEnv, opts...)
+}
+
+// FromLookup is FromEnv reading the variables through lookup instead of
+// the environment (os.LookupEnv has its shape).
+func FromLookup(lookup func(string) (string, bool), opts ...adapter.Option) (*adapter.Client, error) {
+	env, err := driver.Env(lookup, EnvAPIKey, EnvUsername, EnvAPIPassword)
 	if err != nil {
 		return nil, err
 	}
@@ -165,74 +193,31 @@ func FromEnv(opts ...adapter.Option) (*adapter.Client, error) {
 	}, opts...)
 }
 
-type driver struct {
-	cfg    Config
+// vendor is Billbee's name in errors and results.
+const vendor = "billbee"
+
+// fields is the mapping the package doc's table shows.
+var fields = []adapter.FieldMapping{
+	{Field: driver.FieldID, VendorField: "{id} (path), Id", Note: "a positive int64 written as a decimal string"},
+	{Field: driver.FieldName, VendorField: "Name"},
+	{Field: driver.FieldEmail, VendorField: "Email", Note: "DefaultMailAddress and the MetaData e-mail entries are sent back as read"},
+	{Field: driver.FieldPhone, VendorField: "Tel1", Note: "Tel2 is sent back as read"},
+	{Field: driver.FieldVATID, VendorField: "VatId"},
+	{Field: driver.FieldBillbeePriceGroupID, VendorField: "PriceGroupId", Note: "> 0"},
+	{Field: driver.FieldBillbeeLanguageID, VendorField: "LanguageId", Note: "> 0"},
+	{Field: driver.FieldBillbeeType, VendorField: "Type", Note: "0 = end customer, 1 = business customer"},
+	{Field: driver.FieldBillbeeNumber, VendorField: "Number", Note: ">= 0"},
+}
+
+type billbeeDriver struct {
 	client *gen.Client
-	// Rate-limit keys, computed once: CredentialID hashes.
-	userKey, keyKey string
-
-	// Per client, not per request: the Authorization header value
-	// (what Request.SetBasicAuth writes) and the limits of each operation.
-	headersOnce   sync.Once
-	authorization string
-	limitsOnce    sync.Once
-	limits        map[string][]adapter.Limit
 }
 
-var _ adapter.Driver = (*driver)(nil)
+var _ driver.Driver = (*billbeeDriver)(nil)
 
-func (d *driver) Vendor() string         { return "billbee" }
-func (d *driver) DefaultBaseURL() string { return DefaultBaseURL }
+func (d *billbeeDriver) Key(u *adapter.CustomerUpdate) string { return u.ID }
 
-func (d *driver) Account() string {
-	return adapter.CredentialID(d.cfg.APIKey.Reveal(), strings.ToLower(d.cfg.Username))
-}
-func (d *driver) Key(u *adapter.CustomerUpdate) string { return u.ID }
-
-func (d *driver) Secrets() []string {
-	return []string{
-		d.cfg.APIKey.Reveal(),
-		d.cfg.APIPassword.Reveal(),
-		adapter.BasicAuthSecret(d.cfg.Username, d.cfg.APIPassword),
-	}
-}
-
-func (d *driver) Fields() []adapter.FieldMapping {
-	return []adapter.FieldMapping{
-		{Field: adapter.FieldID, VendorField: "{id} (path), Id", Note: "a positive int64 written as a decimal string"},
-		{Field: adapter.FieldName, VendorField: "Name"},
-		{Field: adapter.FieldEmail, VendorField: "Email", Note: "DefaultMailAddress and the MetaData e-mail entries are sent back as read"},
-		{Field: adapter.FieldPhone, VendorField: "Tel1", Note: "Tel2 is sent back as read"},
-		{Field: adapter.FieldVATID, VendorField: "VatId"},
-		{Field: adapter.FieldBillbeePriceGroupID, VendorField: "PriceGroupId", Note: "> 0"},
-		{Field: adapter.FieldBillbeeLanguageID, VendorField: "LanguageId", Note: "> 0"},
-		{Field: adapter.FieldBillbeeType, VendorField: "Type", Note: "0 = end customer, 1 = business customer"},
-		{Field: adapter.FieldBillbeeNumber, VendorField: "Number", Note: ">= 0"},
-	}
-}
-
-func (d *driver) Open(baseURL string, doer adapter.HTTPDoer) error {
-	c, err := gen.NewClient(baseURL, gen.WithHTTPClient(doer), gen.WithRequestEditorFn(d.authorize))
-	if err != nil {
-		return err
-	}
-	d.client = c
-	return nil
-}
-
-// authorize adds both credentials Billbee wants on every request, and asks
-// for JSON: Billbee answers XML to clients that do not say.
-func (d *driver) authorize(_ context.Context, req *http.Request) error {
-	d.headersOnce.Do(func() {
-		d.authorization = "Basic " + adapter.BasicAuthSecret(d.cfg.Username, d.cfg.APIPassword)
-	})
-	req.Header.Set("X-Billbee-Api-Key", d.cfg.APIKey.Reveal())
-	req.Header.Set("Authorization", d.authorization)
-	req.Header.Set("Accept", "application/json")
-	return nil
-}
-
-func (d *driver) Validate(u *adapter.CustomerUpdate) error {
+func (d *billbeeDriver) Validate(u *adapter.CustomerUpdate) error {
 	if _, err := parseID(u.ID); err != nil {
 		return err
 	}
@@ -240,16 +225,16 @@ func (d *driver) Validate(u *adapter.CustomerUpdate) error {
 		return nil
 	}
 	if v, ok := u.Billbee.Type.Value(); ok && v != 0 && v != 1 {
-		return adapter.InvalidField(adapter.FieldBillbeeType, "is %d; Billbee knows 0 (end customer) and 1 (business customer)", v)
+		return driver.InvalidField(driver.FieldBillbeeType, "is %d; Billbee knows 0 (end customer) and 1 (business customer)", v)
 	}
 	if v, ok := u.Billbee.PriceGroupID.Value(); ok && v <= 0 {
-		return adapter.InvalidField(adapter.FieldBillbeePriceGroupID, "is %d; Billbee price group ids are positive (use null to clear)", v)
+		return driver.InvalidField(driver.FieldBillbeePriceGroupID, "is %d; Billbee price group ids are positive (use null to clear)", v)
 	}
 	if v, ok := u.Billbee.LanguageID.Value(); ok && v <= 0 {
-		return adapter.InvalidField(adapter.FieldBillbeeLanguageID, "is %d; Billbee language ids are positive (use null to clear)", v)
+		return driver.InvalidField(driver.FieldBillbeeLanguageID, "is %d; Billbee language ids are positive (use null to clear)", v)
 	}
 	if v, ok := u.Billbee.Number.Value(); ok && v < 0 {
-		return adapter.InvalidField(adapter.FieldBillbeeNumber, "is %d; Billbee customer numbers are not negative", v)
+		return driver.InvalidField(driver.FieldBillbeeNumber, "is %d; Billbee customer numbers are not negative", v)
 	}
 	return nil
 }
@@ -258,26 +243,26 @@ func (d *driver) Validate(u *adapter.CustomerUpdate) error {
 func parseID(s string) (int64, error) {
 	const want = `want a positive integer such as "100000150176895"`
 	if s == "" || strings.TrimLeft(s, "0123456789") != "" {
-		return 0, adapter.InvalidField(adapter.FieldID, "%q is not a Billbee customer id; %s", s, want)
+		return 0, driver.InvalidField(driver.FieldID, "%q is not a Billbee customer id; %s", s, want)
 	}
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, adapter.InvalidField(adapter.FieldID, "%q is out of range for a Billbee customer id (int64)", s)
+		return 0, driver.InvalidField(driver.FieldID, "%q is out of range for a Billbee customer id (int64)", s)
 	}
 	if id <= 0 {
-		return 0, adapter.InvalidField(adapter.FieldID, "%q is not a Billbee customer id; %s", s, want)
+		return 0, driver.InvalidField(driver.FieldID, "%q is not a Billbee customer id; %s", s, want)
 	}
 	if s[0] == '0' {
 		// "0200" would update customer 200 while ordering, hold-backs and the
 		// state store key it apart from "200": refuse rather than normalise.
-		return 0, adapter.InvalidField(adapter.FieldID, "%q has a leading zero; Billbee ids are written without one (%q)", s, strconv.FormatInt(id, 10))
+		return 0, driver.InvalidField(driver.FieldID, "%q has a leading zero; Billbee ids are written without one (%q)", s, strconv.FormatInt(id, 10))
 	}
 	return id, nil
 }
 
 // Update reads the customer, applies u and writes the whole record back;
 // see the package doc for why.
-func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
+func (d *billbeeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
 	id, err := parseID(u.ID)
 	if err != nil {
 		return nil, err
@@ -301,7 +286,7 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 			Message: "could not compare the update with the customer as read; nothing was sent", Err: err}
 	}
 	var dry *adapter.DryRunReport
-	if adapter.IsDryRun(ctx) {
+	if driver.IsDryRun(ctx) {
 		dry = &adapter.DryRunReport{Method: http.MethodPut, Path: fmt.Sprintf("/api/v1/customers/%d", id), Body: body, Changes: changes}
 	}
 	if len(changes) == 0 || dry != nil {
@@ -311,27 +296,23 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	return d.put(ctx, id, body, u)
 }
 
-// Limits implements adapter.RateLimited with Billbee's documented
-// throttles: 2 requests/s per endpoint per API key + user, 10/s per key +
-// user, 50/s per key. A read-modify-write touches two endpoints, so
-// updates run at up to 2/s per credential.
-func (d *driver) Limits(operationID string) []adapter.Limit {
-	d.limitsOnce.Do(func() {
-		d.limits = map[string][]adapter.Limit{}
-		for _, op := range []string{opGet, opPut} {
-			d.limits[op] = d.limitsOf(op)
+// limits returns Billbee's documented limits (2 requests/s per endpoint
+// and 10/s per API key + user, 50/s per API key), keyed by credential
+// hashes (userKey for key + user, keyKey for the key), computed once per
+// client for each operation an update calls.
+func limits(userKey, keyKey string) func(operationID string) []adapter.Limit {
+	byOp := map[string][]adapter.Limit{}
+	for _, op := range []string{opGet, opPut} {
+		byOp[op] = []adapter.Limit{
+			{Key: userKey + "/" + op, PerSecond: 2},
+			{Key: userKey, PerSecond: 10},
+			{Key: keyKey, PerSecond: 50},
 		}
-	})
-	if l, ok := d.limits[operationID]; ok {
-		return l
 	}
-	return d.limitsOf(operationID)
-}
-
-func (d *driver) limitsOf(operationID string) []adapter.Limit {
-	return []adapter.Limit{
-		{Key: d.userKey + "/" + operationID, PerSecond: 2},
-		{Key: d.userKey, PerSecond: 10},
-		{Key: d.keyKey, PerSecond: 50},
+	return func(op string) []adapter.Limit {
+		if l, ok := byOp[op]; ok {
+			return l
+		}
+		return []adapter.Limit{{Key: userKey + "/" + op, PerSecond: 2}, {Key: userKey, PerSecond: 10}, {Key: keyKey, PerSecond: 50}}
 	}
 }

@@ -393,7 +393,7 @@ func TestFieldsBillbeeCannotStore(t *testing.T) {
 
 			_, err := c.Update(context.Background(), &u)
 			e := asError(t, err)
-			assert.True(t, errors.Is(err, adapter.ErrInvalidArgument))
+			assert.True(t, errors.Is(err, adapter.InvalidArgument))
 			assert.Equal(t, tt.field, e.Field)
 			assert.Contains(t, e.Message, tt.field)
 			assert.Empty(t, srv.Requests())
@@ -479,7 +479,7 @@ func TestUnknownCustomerIsNotFound(t *testing.T) {
 		c := newClient(t, srv.URL())
 
 		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max Mustermann")})
-		assert.True(t, errors.Is(err, adapter.ErrNotFound), "%v", err)
+		assert.True(t, errors.Is(err, adapter.NotFound), "%v", err)
 		e := asError(t, err)
 		assert.Equal(t, "Customer_GetOne", e.Operation)
 		assert.Equal(t, 404, e.HTTPStatus)
@@ -493,7 +493,7 @@ func TestUnknownCustomerIsNotFound(t *testing.T) {
 		c := newClient(t, srv.URL())
 
 		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max")})
-		assert.False(t, errors.Is(err, adapter.ErrNotFound), "%v", err)
+		assert.False(t, errors.Is(err, adapter.NotFound), "%v", err)
 		e := asError(t, err)
 		assert.Equal(t, adapter.FailedPrecondition, e.Code)
 		assert.Contains(t, e.Message, srv.URL()+"/api/v1/customers/42")
@@ -516,7 +516,7 @@ func TestUnknownCustomerIsNotFound(t *testing.T) {
 		c := newClient(t, srv.URL())
 
 		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max Mustermann")})
-		assert.True(t, errors.Is(err, adapter.ErrNotFound), "%v", err)
+		assert.True(t, errors.Is(err, adapter.NotFound), "%v", err)
 		assert.Contains(t, err.Error(), "no customer with id 42")
 		assert.Len(t, srv.Requests(), 1, "no PUT")
 	})
@@ -525,7 +525,7 @@ func TestUnknownCustomerIsNotFound(t *testing.T) {
 		c := newClient(t, srv.URL())
 
 		_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max Mustermann")})
-		assert.True(t, errors.Is(err, adapter.ErrNotFound), "%v", err)
+		assert.True(t, errors.Is(err, adapter.NotFound), "%v", err)
 		assert.Equal(t, "Customer_Update", asError(t, err).Operation)
 		assert.Equal(t, 2, asError(t, err).Attempts)
 	})
@@ -536,7 +536,7 @@ func TestArchivedCustomerIsNotModified(t *testing.T) {
 	c := newClient(t, srv.URL())
 
 	_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: "100000150176896", Name: adapter.Set("Erika Mustermann")})
-	assert.True(t, errors.Is(err, adapter.ErrFailedPrecondition), "%v", err)
+	assert.True(t, errors.Is(err, adapter.FailedPrecondition), "%v", err)
 	e := asError(t, err)
 	assert.Equal(t, "customer 100000150176896 is archived (since 2021-08-21T13:00:33.23) and cannot be modified", e.Message)
 	assert.Equal(t, "Customer_GetOne", e.Operation)

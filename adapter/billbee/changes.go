@@ -7,6 +7,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 )
 
 // changesFrom lists what the write an update would send changes in the
@@ -24,15 +25,15 @@ func changesFrom(read customer, u *adapter.CustomerUpdate) ([]adapter.Change, er
 			err = e
 		}
 	}
-	note(fieldChange(&changes, adapter.FieldName, "Name", c.Name, u.Name))
-	note(fieldChange(&changes, adapter.FieldEmail, "Email", c.Email, u.Email))
-	note(fieldChange(&changes, adapter.FieldPhone, "Tel1", c.Tel1, u.Phone))
-	note(fieldChange(&changes, adapter.FieldVATID, "VatId", c.VatId, u.VATID))
+	note(fieldChange(&changes, driver.FieldName, "Name", c.Name, u.Name))
+	note(fieldChange(&changes, driver.FieldEmail, "Email", c.Email, u.Email))
+	note(fieldChange(&changes, driver.FieldPhone, "Tel1", c.Tel1, u.Phone))
+	note(fieldChange(&changes, driver.FieldVATID, "VatId", c.VatId, u.VATID))
 	if b := u.Billbee; b != nil {
-		note(fieldChange(&changes, adapter.FieldBillbeePriceGroupID, "PriceGroupId", c.PriceGroupId, b.PriceGroupID))
-		note(fieldChange(&changes, adapter.FieldBillbeeLanguageID, "LanguageId", c.LanguageId, b.LanguageID))
-		note(fieldChange(&changes, adapter.FieldBillbeeType, "Type", c.Type, b.Type))
-		note(fieldChange(&changes, adapter.FieldBillbeeNumber, "Number", c.Number, b.Number))
+		note(fieldChange(&changes, driver.FieldBillbeePriceGroupID, "PriceGroupId", c.PriceGroupId, b.PriceGroupID))
+		note(fieldChange(&changes, driver.FieldBillbeeLanguageID, "LanguageId", c.LanguageId, b.LanguageID))
+		note(fieldChange(&changes, driver.FieldBillbeeType, "Type", c.Type, b.Type))
+		note(fieldChange(&changes, driver.FieldBillbeeNumber, "Number", c.Number, b.Number))
 	}
 	return changes, err
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/billbee"
+	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/adapter/drivertest"
 	"github.com/custsync/custsync/sandbox"
 	"github.com/custsync/custsync/specs"
@@ -36,9 +37,9 @@ var harness = drivertest.Harness{
 		return &adapter.CustomerUpdate{ID: "not-a-number", Name: adapter.Set("x")}
 	},
 	Stored: drivertest.StoredAt(map[string]string{
-		adapter.FieldName: "Name", adapter.FieldEmail: "Email", adapter.FieldPhone: "Tel1", adapter.FieldVATID: "VatId",
-		adapter.FieldBillbeePriceGroupID: "PriceGroupId", adapter.FieldBillbeeLanguageID: "LanguageId",
-		adapter.FieldBillbeeType: "Type", adapter.FieldBillbeeNumber: "Number",
+		driver.FieldName: "Name", driver.FieldEmail: "Email", driver.FieldPhone: "Tel1", driver.FieldVATID: "VatId",
+		driver.FieldBillbeePriceGroupID: "PriceGroupId", driver.FieldBillbeeLanguageID: "LanguageId",
+		driver.FieldBillbeeType: "Type", driver.FieldBillbeeNumber: "Number",
 	}),
 	Unchanged: []string{"Email", "Tel1", "Tel2", "Number", "PriceGroupId", "LanguageId", "Type", "VatId",
 		"DefaultMailAddress", "DefaultCommercialMailAddress", "DefaultStatusUpdatesMailAddress",

@@ -14,6 +14,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 	gen "github.com/custsync/custsync/gen/billbee"
 )
 
@@ -107,7 +108,7 @@ func envelopeError(ctx context.Context, resp *http.Response, raw []byte, s envel
 	if msg == "" {
 		msg = fmt.Sprintf("Billbee reported error %s in the envelope of an HTTP %d answer", code, resp.StatusCode)
 	}
-	e := adapter.ResponseError(ctx, resp, raw, code, msg)
+	e := driver.ResponseError(ctx, resp, raw, code, msg)
 	e.Code = adapter.Unknown
 	if s.code != nil {
 		if c, ok := envelopeCodes[*s.code]; ok {
@@ -133,15 +134,15 @@ type envelopeParts struct {
 func decodeEnvelope(ctx context.Context, resp *http.Response, raw []byte) (gen.CustomerEnvelope, json.RawMessage, error) {
 	var parts envelopeParts
 	if err := json.Unmarshal(raw, &parts); err != nil {
-		return gen.CustomerEnvelope{}, nil, adapter.DecodeError(ctx, resp, raw, err)
+		return gen.CustomerEnvelope{}, nil, driver.DecodeError(ctx, resp, raw, err)
 	}
 	if parts.ErrorMessage == nil && parts.ErrorCode == nil && parts.ErrorDescription == nil && parts.Data == nil {
-		return gen.CustomerEnvelope{}, nil, adapter.DecodeError(ctx, resp, raw,
+		return gen.CustomerEnvelope{}, nil, driver.DecodeError(ctx, resp, raw,
 			errors.New("no ErrorCode, ErrorMessage or Data: not Billbee's envelope"))
 	}
 	var env gen.CustomerEnvelope
 	if err := json.Unmarshal(raw, &env); err != nil {
-		return gen.CustomerEnvelope{}, nil, adapter.DecodeError(ctx, resp, raw, err)
+		return gen.CustomerEnvelope{}, nil, driver.DecodeError(ctx, resp, raw, err)
 	}
 	return env, parts.Data, nil
 }
@@ -158,7 +159,7 @@ func decodeEnvelope(ctx context.Context, resp *http.Response, raw []byte) (gen.C
 // as missing would send a user hunting for records that exist.
 func responseError(ctx context.Context, resp *http.Response, raw []byte, id int64) *adapter.Error {
 	code, msg := errorDetail(raw)
-	e := adapter.ResponseError(ctx, resp, raw, code, msg)
+	e := driver.ResponseError(ctx, resp, raw, code, msg)
 	if resp.StatusCode != http.StatusNotFound {
 		return e
 	}

@@ -71,7 +71,7 @@ func Example_errors() {
 		return
 	}
 	_, err = client.Update(context.Background(), &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Max Mustermann")})
-	fmt.Println(errors.Is(err, adapter.ErrNotFound))
+	fmt.Println(errors.Is(err, adapter.NotFound))
 	var e *adapter.Error
 	if errors.As(err, &e) {
 		fmt.Println(e.Operation, e.HTTPStatus, e.Message)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/billbee"
+	"github.com/custsync/custsync/internal/buildinfo"
 	"github.com/custsync/custsync/internal/vendortest"
 )
 
@@ -44,6 +45,7 @@ func (f *floorClient) do(ctx context.Context, method, url string, body []byte) (
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", buildinfo.UserAgent()) // as every custsync request
 	req.Header.Set("Authorization", f.authorization)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")

@@ -14,6 +14,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 	gen "github.com/custsync/custsync/gen/billbee"
 )
 
@@ -31,13 +32,13 @@ type customer struct {
 
 // get reads the customer the update is about. Every way the read can fail
 // ends the update before anything is written.
-func (d *driver) get(ctx context.Context, id int64) (customer, error) {
-	ctx = adapter.WithOperation(ctx, opGet)
+func (d *billbeeDriver) get(ctx context.Context, id int64) (customer, error) {
+	ctx = driver.WithOperation(ctx, opGet)
 	resp, err := d.client.CustomerGetOne(ctx, id)
 	if err != nil {
 		return customer{}, err
 	}
-	raw := adapter.ReadBody(resp)
+	raw := driver.ReadBody(resp)
 	if !success(resp.StatusCode) {
 		return customer{}, responseError(ctx, resp, raw, id)
 	}
@@ -53,19 +54,19 @@ func (d *driver) get(ctx context.Context, id int64) (customer, error) {
 	}
 	c, err := env.Data.Get()
 	if err != nil {
-		e := adapter.ResponseError(ctx, resp, raw, "", fmt.Sprintf("Billbee has no customer with id %d (HTTP %d, Data is null)", id, resp.StatusCode))
+		e := driver.ResponseError(ctx, resp, raw, "", fmt.Sprintf("Billbee has no customer with id %d (HTTP %d, Data is null)", id, resp.StatusCode))
 		e.Code = adapter.NotFound
 		return customer{}, e
 	}
 	if c.Id != nil && *c.Id != id {
-		e := adapter.ResponseError(ctx, resp, nil, "", fmt.Sprintf("asked for customer %d, Billbee answered with customer %d; nothing was written", id, *c.Id))
+		e := driver.ResponseError(ctx, resp, nil, "", fmt.Sprintf("asked for customer %d, Billbee answered with customer %d; nothing was written", id, *c.Id))
 		e.Code = adapter.Internal
 		return customer{}, e
 	}
 	if since, err := c.ArchivedAt.Get(); err == nil {
 		// Billbee's docs: once ArchivedAt is set, "further modification is
 		// disabled". What a PUT would then do is undocumented; do not try.
-		e := adapter.ResponseError(ctx, resp, nil, "", fmt.Sprintf("customer %d is archived (since %s) and cannot be modified", id, since))
+		e := driver.ResponseError(ctx, resp, nil, "", fmt.Sprintf("customer %d is archived (since %s) and cannot be modified", id, since))
 		e.Code = adapter.FailedPrecondition
 		return customer{}, e
 	}
@@ -78,13 +79,13 @@ func (d *driver) get(ctx context.Context, id int64) (customer, error) {
 
 // put writes the whole record back, and compares what the answer shows
 // stored with what u set.
-func (d *driver) put(ctx context.Context, id int64, body []byte, u *adapter.CustomerUpdate) (*adapter.Result, error) {
-	ctx = adapter.WithOperation(ctx, opPut)
+func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapter.CustomerUpdate) (*adapter.Result, error) {
+	ctx = driver.WithOperation(ctx, opPut)
 	resp, err := d.client.CustomerUpdateWithBody(ctx, id, "application/json", bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
-	raw := adapter.ReadBody(resp)
+	raw := driver.ReadBody(resp)
 	res := &adapter.Result{HTTPStatus: resp.StatusCode, VendorID: strconv.FormatInt(id, 10)}
 	switch {
 	case resp.StatusCode == http.StatusNoContent && len(bytes.TrimSpace(raw)) == 0:
@@ -140,7 +141,7 @@ func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnsw
 	if err := json.Unmarshal(raw, &env); err != nil {
 		var te *json.UnmarshalTypeError
 		if !errors.As(err, &te) || te.Field != "ErrorCode" {
-			return putAnswer{}, adapter.DecodeError(ctx, resp, raw, err)
+			return putAnswer{}, driver.DecodeError(ctx, resp, raw, err)
 		}
 		// An ErrorCode that is not a number says nothing portable; read the rest.
 		env.ErrorCode = nil
@@ -149,11 +150,11 @@ func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnsw
 			ErrorDescription *json.RawMessage `json:"ErrorDescription"`
 			Data             *json.RawMessage `json:"Data"`
 		}{&env.ErrorMessage, &env.ErrorDescription, &env.Data}); err != nil {
-			return putAnswer{}, adapter.DecodeError(ctx, resp, raw, err)
+			return putAnswer{}, driver.DecodeError(ctx, resp, raw, err)
 		}
 	}
 	if env.ErrorMessage == nil && env.ErrorCode == nil && env.ErrorDescription == nil && env.Data == nil {
-		return putAnswer{}, adapter.DecodeError(ctx, resp, raw,
+		return putAnswer{}, driver.DecodeError(ctx, resp, raw,
 			errors.New("no ErrorCode, ErrorMessage or Data: not Billbee's envelope"))
 	}
 	var a putAnswer
@@ -166,7 +167,7 @@ func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnsw
 			a.status.code = &unknown
 		}
 	}
-	if msg, ok := adapter.StoredString(env.ErrorMessage); ok {
+	if msg, ok := driver.StoredString(env.ErrorMessage); ok {
 		a.status.message = nullable.NewNullableWithValue(msg)
 	}
 	if len(env.ErrorDescription) > 0 {
@@ -201,16 +202,16 @@ func storedID(raw json.RawMessage) (string, bool) {
 // verify compares each field the update set or cleared with the customer
 // as Billbee's answer shows it stored.
 func verify(u *adapter.CustomerUpdate, stored *storedCustomer) []adapter.Mismatch {
-	var v adapter.Verifier
-	adapter.VerifyStored(&v, adapter.FieldName, u.Name, stored.Name)
-	adapter.VerifyStored(&v, adapter.FieldEmail, u.Email, stored.Email)
-	adapter.VerifyStored(&v, adapter.FieldPhone, u.Phone, stored.Tel1)
-	adapter.VerifyStored(&v, adapter.FieldVATID, u.VATID, stored.VatId)
+	var v driver.Verifier
+	driver.VerifyStored(&v, driver.FieldName, u.Name, stored.Name)
+	driver.VerifyStored(&v, driver.FieldEmail, u.Email, stored.Email)
+	driver.VerifyStored(&v, driver.FieldPhone, u.Phone, stored.Tel1)
+	driver.VerifyStored(&v, driver.FieldVATID, u.VATID, stored.VatId)
 	if b := u.Billbee; b != nil {
-		adapter.VerifyStored(&v, adapter.FieldBillbeePriceGroupID, b.PriceGroupID, stored.PriceGroupId)
-		adapter.VerifyStored(&v, adapter.FieldBillbeeLanguageID, b.LanguageID, stored.LanguageId)
-		adapter.VerifyStored(&v, adapter.FieldBillbeeType, b.Type, stored.Type)
-		adapter.VerifyStored(&v, adapter.FieldBillbeeNumber, b.Number, stored.Number)
+		driver.VerifyStored(&v, driver.FieldBillbeePriceGroupID, b.PriceGroupID, stored.PriceGroupId)
+		driver.VerifyStored(&v, driver.FieldBillbeeLanguageID, b.LanguageID, stored.LanguageId)
+		driver.VerifyStored(&v, driver.FieldBillbeeType, b.Type, stored.Type)
+		driver.VerifyStored(&v, driver.FieldBillbeeNumber, b.Number, stored.Number)
 	}
 	return v.Mismatches()
 }

@@ -43,56 +43,6 @@ func throttledRun(tb testing.TB, n int) (elapsed time.Duration, tooMany int64, f
 	return elapsed, stats.TooManyRequests, failed
 }
 
-// inProcess serves requests with the sandbox's handler in the calling
-// goroutine: no sockets, so a synctest bubble sees every wait as the
-// client's own and its clock moves only when all of them block.
-type inProcess struct{ h http.Handler }
-
-func (inProcess) SingleRoundTrip() {}
-
-func (p inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
-	in := r.Clone(r.Context()) // as a server sees it: a body, even if empty
-	if in.Body == nil {
-		in.Body = http.NoBody
-	}
-	rec := httptest.NewRecorder()
-	p.h.ServeHTTP(rec, in)
-	in.Body.Close()
-	return rec.Result(), nil
-}
-
-// The client's pacing against the sandbox enforcing Billbee's documented
-// throttles, on a fake clock (testing/synctest): on a loaded machine a
-// request delayed by a few tens of milliseconds on its way to an
-// in-process server looks to the server like two sent too close
-// together, so on real time this would fail for reasons that are not the
-// client's. BenchmarkThrottledBulk measures the same on real time.
-func TestABulkUnderBillbeesThrottlesGetsNo429(t *testing.T) {
-	const n, allowed = 40, 2.0
-	synctest.Test(t, func(t *testing.T) {
-		sb := sandbox.New(sandbox.WithSyntheticCustomers(n), sandbox.WithThrottle(specs.Billbee, sandbox.BillbeeThrottle()))
-		c, err := harness.NewClient("http://127.0.0.1"+sandbox.BasePath(specs.Billbee), sandbox.DefaultCredentials(),
-			adapter.WithTransport(inProcess{sb}))
-		require.NoError(t, err)
-		updates := func(yield func(*adapter.CustomerUpdate) bool) {
-			for i := range n {
-				if !yield(&adapter.CustomerUpdate{ID: sandbox.SyntheticID(specs.Billbee, i+1), Name: adapter.Set("Throttled")}) {
-					return
-				}
-			}
-		}
-		start := time.Now()
-		for out := range adapter.UpdateAll(context.Background(), c, updates, adapter.WithConcurrency(8)) {
-			assert.NoError(t, out.Err, "record %d", out.Seq)
-		}
-		rate := float64(n-1) / time.Since(start).Seconds() // n updates need n-1 intervals
-		stats := sb.Stats(specs.Billbee)
-		assert.Zero(t, stats.TooManyRequests, "the client paces below Billbee's documented limits")
-		assert.Equal(t, int64(2*n), stats.ByStatus[http.StatusOK], "one GET and one PUT per update, none repeated")
-		assert.GreaterOrEqual(t, rate/allowed, 0.97, "%.3f updates/s of the %.0f allowed", rate, allowed)
-	})
-}
-
 // BenchmarkThrottledBulk reports how close a bulk gets to the rate
 // Billbee allows: 2 updates/s per credential (each update is a GET and a
 // PUT, each endpoint allowing 2/s). Run with
@@ -108,4 +58,59 @@ func BenchmarkThrottledBulk(b *testing.B) {
 		b.ReportMetric(100*rate/allowed, "%allowed")
 		b.ReportMetric(float64(tooMany), "429s")
 	}
+}
+
+// TestABulkOnATestClockRunsAt97PercentOfBillbeesLimitWithNo429 is the
+// exact form of the pacing claim: client, limiter and sandbox run in one
+// synctest bubble, the sandbox answering in-process, so no scheduling
+// delay of a loaded machine moves two requests closer together than the
+// client sent them. Zero 429s and at least 97% of the allowed 2 updates/s
+// must then hold every time; the conformance suite and BenchmarkThrottledBulk
+// see the same pacing through real sockets.
+func TestABulkOnATestClockRunsAt97PercentOfBillbeesLimitWithNo429(t *testing.T) {
+	const n, allowed = 60, 2.0
+	synctest.Test(t, func(t *testing.T) {
+		sb := sandbox.New(sandbox.WithSyntheticCustomers(n), sandbox.WithThrottle(specs.Billbee, sandbox.BillbeeThrottle()))
+		c, err := harness.NewClient("https://sandbox.example"+sandbox.BasePath(specs.Billbee), sandbox.DefaultCredentials(),
+			adapter.WithTransport(inProcess{sb}))
+		require.NoError(t, err)
+		updates := func(yield func(*adapter.CustomerUpdate) bool) {
+			for i := range n {
+				if !yield(&adapter.CustomerUpdate{ID: sandbox.SyntheticID(specs.Billbee, i+1), Name: adapter.Set("Paced")}) {
+					return
+				}
+			}
+		}
+		start := time.Now()
+		for out := range adapter.UpdateAll(context.Background(), c, updates, adapter.WithConcurrency(8)) {
+			require.NoError(t, out.Err, "record %d", out.Seq)
+		}
+		rate := float64(n-1) / time.Since(start).Seconds()
+		stats := sb.Stats(specs.Billbee)
+		assert.Zero(t, stats.TooManyRequests, "the client paces below Billbee's documented limits")
+		assert.Equal(t, int64(2*n), stats.ByStatus[http.StatusOK], "one GET and one PUT per update")
+		assert.GreaterOrEqual(t, rate/allowed, 0.97, "at least 97%% of the allowed rate: %.3f updates/s", rate)
+		t.Logf("%d updates at %.3f updates/s on the test clock (%.1f%% of Billbee's 2/s), %d × 429", n, rate, 100*rate/allowed, stats.TooManyRequests)
+	})
+}
+
+// inProcess serves requests with a handler in the caller's goroutine, as
+// a server would receive them: no sockets, so it can run in a synctest
+// bubble.
+type inProcess struct{ h http.Handler }
+
+func (inProcess) SingleRoundTrip() {}
+
+func (p inProcess) RoundTrip(r *http.Request) (*http.Response, error) {
+	in := r.Clone(r.Context())
+	if in.Body == nil {
+		in.Body = http.NoBody
+	}
+	in.RequestURI = r.URL.RequestURI()
+	in.RemoteAddr = "192.0.2.1:1234"
+	rec := httptest.NewRecorder()
+	p.h.ServeHTTP(rec, in)
+	resp := rec.Result()
+	resp.Request = r
+	return resp, nil
 }

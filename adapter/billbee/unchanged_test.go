@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/internal/vendortest"
 	"github.com/custsync/custsync/specs"
 )
@@ -99,9 +100,9 @@ func TestADryRunReadsAndReportsTheFieldsItWouldChange(t *testing.T) {
 	assert.Equal(t, "/api/v1/customers/"+customerID, res.DryRun.Path)
 	assert.JSONEq(t, string(sent), string(res.DryRun.Body), "the body is what a real update sends")
 	assert.Equal(t, []adapter.Change{
-		{Field: adapter.FieldName, VendorField: "Name", Current: json.RawMessage(`"Max"`), New: json.RawMessage(`"Max Mustermann"`)},
-		{Field: adapter.FieldVATID, VendorField: "VatId", Current: json.RawMessage(`"1234"`), New: json.RawMessage(`null`)},
-		{Field: adapter.FieldBillbeePriceGroupID, VendorField: "PriceGroupId", Current: json.RawMessage(`1818`), New: json.RawMessage(`2020`)},
+		{Field: driver.FieldName, VendorField: "Name", Current: json.RawMessage(`"Max"`), New: json.RawMessage(`"Max Mustermann"`)},
+		{Field: driver.FieldVATID, VendorField: "VatId", Current: json.RawMessage(`"1234"`), New: json.RawMessage(`null`)},
+		{Field: driver.FieldBillbeePriceGroupID, VendorField: "PriceGroupId", Current: json.RawMessage(`1818`), New: json.RawMessage(`2020`)},
 	}, res.DryRun.Changes, "email is set to what Billbee holds: no change")
 }
 
@@ -120,5 +121,5 @@ func TestADryRunStillFailsOnWhatTheReadFinds(t *testing.T) {
 	srv := vendortest.New(t, specs.Billbee, "", vendortest.JSON(404, `{"Message":"Not found"}`))
 	_, err := newClient(t, srv.URL()).Update(context.Background(),
 		&adapter.CustomerUpdate{ID: customerID, Name: adapter.Set("Max")}, adapter.WithDryRun(true))
-	assert.ErrorIs(t, err, adapter.ErrNotFound)
+	assert.ErrorIs(t, err, adapter.NotFound)
 }

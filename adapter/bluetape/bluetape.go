@@ -3,15 +3,19 @@
 //
 // # Field mapping
 //
-//	portable    BlueTape
-//	id          {id} in the path: the integrator's own customer id (the id
-//	            sent when the customer was created), not the blueTapeId
+//	portable    BlueTape            note
+//	id          {id} (path)         the integrator's own customer id (the
+//	                                id sent when the customer was
+//	                                created), not the blueTapeId
 //	firstName   firstName
 //	lastName    lastName
 //	email       emailAddress
 //	phone       cellPhoneNumber
-//	modifiedAt  sourceModifiedDate, sent in UTC with milliseconds
-//	            ("2023-01-04T09:47:57.477Z", as BlueTape's docs show it)
+//	modifiedAt  sourceModifiedDate  sent in UTC with milliseconds
+//	                                ("2023-01-04T09:47:57.477Z", as
+//	                                BlueTape's docs show it)
+//
+// Client.Fields returns the same mapping; a test keeps the two in step.
 //
 // name, ccEmails, vatId, metadata, sourceSystem and the upwell and billbee
 // fields have no place at BlueTape: InvalidArgument, or dropped in lenient
@@ -51,10 +55,12 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 	gen "github.com/custsync/custsync/gen/bluetape"
 )
 
@@ -97,82 +103,69 @@ type Config struct {
 
 // New returns a client for BlueTape.
 func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
-	if err := adapter.CheckCredential("bluetape", "APIKey", cfg.APIKey.Reveal()); err != nil {
+	if err := driver.CheckCredential(vendor, "APIKey", cfg.APIKey.Reveal()); err != nil {
 		return nil, err
 	}
-	if err := adapter.CheckCredential("bluetape", "AccountID", cfg.AccountID.Reveal()); err != nil {
+	if err := driver.CheckCredential(vendor, "AccountID", cfg.AccountID.Reveal()); err != nil {
 		return nil, err
 	}
-	d := &driver{cfg: cfg}
-	d.limits = []adapter.Limit{{Key: "bluetape/" + adapter.CredentialID(cfg.APIKey.Reveal(), cfg.AccountID.Reveal())}}
-	return adapter.NewClient(d, opts...)
+	account := driver.CredentialID(cfg.APIKey.Reveal(), cfg.AccountID.Reveal())
+	limits := []adapter.Limit{{Key: "bluetape/" + account}}
+	v := driver.Vendor{
+		Name:           vendor,
+		DefaultBaseURL: DefaultBaseURL,
+		Fields:         fields,
+		Header: http.Header{
+			headerKey:     {cfg.APIKey.Reveal()},
+			headerAccount: {cfg.AccountID.Reveal()},
+			"Accept":      {"application/json"},
+		},
+		// Both credentials; the Client also scrubs their escaped forms.
+		Secrets: []string{cfg.APIKey.Reveal(), cfg.AccountID.Reveal()},
+		Account: account,
+		Limits:  func(string) []adapter.Limit { return limits },
+	}
+	return driver.NewClient(v, func(conn driver.Conn) (driver.Driver, error) {
+		return &bluetapeDriver{client: &gen.Client{Server: conn.Server(), Client: conn.Doer}}, nil
+	}, opts...)
 }
 
 // FromEnv returns a client configured from BLUETAPE_API_KEY and
 // BLUETAPE_ACCOUNT_ID; both are required.
 func FromEnv(opts ...adapter.Option) (*adapter.Client, error) {
-	env, err := adapter.Env(EnvAPIKey, EnvAccountID)
+	return FromLookup(os.LookupEnv, opts...)
+}
+
+// FromLookup is FromEnv reading the variables through lookup instead of
+// the environment (os.LookupEnv has its shape).
+func FromLookup(lookup func(string) (string, bool), opts ...adapter.Option) (*adapter.Client, error) {
+	env, err := driver.Env(lookup, EnvAPIKey, EnvAccountID)
 	if err != nil {
 		return nil, err
 	}
 	return New(Config{APIKey: adapter.Secret(env[EnvAPIKey]), AccountID: adapter.Secret(env[EnvAccountID])}, opts...)
 }
 
-type driver struct {
-	cfg    Config
+// vendor is BlueTape's name in errors and results.
+const vendor = "bluetape"
+
+// fields is the mapping the package doc's table shows.
+var fields = []adapter.FieldMapping{
+	{Field: driver.FieldID, VendorField: "{id} (path)", Note: "the integrator's own customer id, not the blueTapeId"},
+	{Field: driver.FieldFirstName, VendorField: "firstName", Note: "required on every update"},
+	{Field: driver.FieldLastName, VendorField: "lastName", Note: "required on every update"},
+	{Field: driver.FieldEmail, VendorField: "emailAddress", Note: "required on every update; BlueTape sends notifications to it"},
+	{Field: driver.FieldPhone, VendorField: "cellPhoneNumber", Note: "required on every update; no format published, examples are E.164"},
+	{Field: driver.FieldModifiedAt, VendorField: "sourceModifiedDate", Note: "required on every update; sent in UTC with milliseconds"},
+}
+
+type bluetapeDriver struct {
 	client *gen.Client
-	limits []adapter.Limit // computed once: CredentialID hashes
 }
 
-var _ adapter.Driver = (*driver)(nil)
+var _ driver.Driver = (*bluetapeDriver)(nil)
 
-func (d *driver) Vendor() string         { return "bluetape" }
-func (d *driver) DefaultBaseURL() string { return DefaultBaseURL }
-
-func (d *driver) Account() string {
-	return adapter.CredentialID(d.cfg.APIKey.Reveal(), d.cfg.AccountID.Reveal())
-}
-func (d *driver) Key(u *adapter.CustomerUpdate) string { return u.ID }
-
-// Secrets returns both credentials; the Client also scrubs their escaped forms.
-func (d *driver) Secrets() []string {
-	return []string{d.cfg.APIKey.Reveal(), d.cfg.AccountID.Reveal()}
-}
-
-func (d *driver) Fields() []adapter.FieldMapping {
-	return []adapter.FieldMapping{
-		{Field: adapter.FieldID, VendorField: "{id} (path)", Note: "the integrator's own customer id, not the blueTapeId"},
-		{Field: adapter.FieldFirstName, VendorField: "firstName", Note: "required on every update"},
-		{Field: adapter.FieldLastName, VendorField: "lastName", Note: "required on every update"},
-		{Field: adapter.FieldEmail, VendorField: "emailAddress", Note: "required on every update; BlueTape sends notifications to it"},
-		{Field: adapter.FieldPhone, VendorField: "cellPhoneNumber", Note: "required on every update; no format published, examples are E.164"},
-		{Field: adapter.FieldModifiedAt, VendorField: "sourceModifiedDate", Note: "required on every update; sent in UTC with milliseconds"},
-	}
-}
-
-func (d *driver) Open(baseURL string, doer adapter.HTTPDoer) error {
-	c, err := gen.NewClient(baseURL, gen.WithHTTPClient(doer), gen.WithRequestEditorFn(d.authorize))
-	if err != nil {
-		return err
-	}
-	d.client = c
-	return nil
-}
-
-// The credential headers in the form Header.Set would store them, worked
-// out once: BlueTape's spelling is not canonical, and canonicalising it
-// costs an allocation per request.
-var (
-	canonicalHeaderKey     = http.CanonicalHeaderKey(headerKey)
-	canonicalHeaderAccount = http.CanonicalHeaderKey(headerAccount)
-)
-
-func (d *driver) authorize(_ context.Context, req *http.Request) error {
-	req.Header[canonicalHeaderKey] = []string{d.cfg.APIKey.Reveal()}
-	req.Header[canonicalHeaderAccount] = []string{d.cfg.AccountID.Reveal()}
-	req.Header.Set("Accept", "application/json")
-	return nil
-}
+func (d *bluetapeDriver) Key(u *adapter.CustomerUpdate) string { return u.ID }
 
 // contactField is one of the five body fields BlueTape requires.
 type contactField struct {
@@ -184,15 +177,15 @@ type contactField struct {
 // hot path.
 func contactFields(u *adapter.CustomerUpdate) [5]contactField {
 	return [5]contactField{
-		{adapter.FieldFirstName, u.FirstName.IsAbsent(), u.FirstName.IsNull()},
-		{adapter.FieldLastName, u.LastName.IsAbsent(), u.LastName.IsNull()},
-		{adapter.FieldEmail, u.Email.IsAbsent(), u.Email.IsNull()},
-		{adapter.FieldPhone, u.Phone.IsAbsent(), u.Phone.IsNull()},
-		{adapter.FieldModifiedAt, u.ModifiedAt.IsAbsent(), u.ModifiedAt.IsNull()},
+		{driver.FieldFirstName, u.FirstName.IsAbsent(), u.FirstName.IsNull()},
+		{driver.FieldLastName, u.LastName.IsAbsent(), u.LastName.IsNull()},
+		{driver.FieldEmail, u.Email.IsAbsent(), u.Email.IsNull()},
+		{driver.FieldPhone, u.Phone.IsAbsent(), u.Phone.IsNull()},
+		{driver.FieldModifiedAt, u.ModifiedAt.IsAbsent(), u.ModifiedAt.IsNull()},
 	}
 }
 
-func (d *driver) Validate(u *adapter.CustomerUpdate) error {
+func (d *bluetapeDriver) Validate(u *adapter.CustomerUpdate) error {
 	fields := contactFields(u)
 	firstAt := -1
 	var missing, cleared []string
@@ -224,7 +217,7 @@ func (d *driver) Validate(u *adapter.CustomerUpdate) error {
 	if len(cleared) > 0 {
 		list = append(list, "cleared: "+strings.Join(cleared, ", "))
 	}
-	return adapter.InvalidField(first.name, "%s (%s)", why, strings.Join(list, "; "))
+	return driver.InvalidField(first.name, "%s (%s)", why, strings.Join(list, "; "))
 }
 
 // wireCustomer is the generated body with sourceModifiedDate written in
@@ -235,8 +228,8 @@ type wireCustomer struct {
 	SourceModifiedDate string `json:"sourceModifiedDate"`
 }
 
-func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
-	ctx = adapter.WithOperation(ctx, operation)
+func (d *bluetapeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
+	ctx = driver.WithOperation(ctx, operation)
 	// Validate again right before the wire, whatever path led here: a
 	// missing field would be sent as "" and blank the contact.
 	if err := d.Validate(u); err != nil {
@@ -246,7 +239,7 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	if err != nil {
 		return nil, err
 	}
-	if adapter.IsDryRun(ctx) {
+	if driver.IsDryRun(ctx) {
 		return &adapter.Result{DryRun: &adapter.DryRunReport{Method: http.MethodPut,
 			Path: "/integration/customer/" + url.PathEscape(u.ID), Body: body}}, nil
 	}
@@ -254,10 +247,10 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	if err != nil {
 		return nil, err
 	}
-	raw := adapter.ReadBody(resp)
+	raw := driver.ReadBody(resp)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		code, msg := decodeError(raw)
-		return nil, adapter.ResponseError(ctx, resp, raw, code, msg)
+		return nil, driver.ResponseError(ctx, resp, raw, code, msg)
 	}
 	return result(ctx, resp, raw)
 }
@@ -300,7 +293,7 @@ func result(ctx context.Context, resp *http.Response, raw []byte) (*adapter.Resu
 	err := json.Unmarshal(raw, out)
 	switch _, syntax := err.(*json.SyntaxError); {
 	case syntax:
-		return nil, adapter.DecodeError(ctx, resp, raw, errors.New("the body is not JSON"))
+		return nil, driver.DecodeError(ctx, resp, raw, errors.New("the body is not JSON"))
 	case err == nil:
 		res.VendorID = out.BlueTapeId // JSON of another shape: no receipt
 	}
@@ -335,4 +328,3 @@ func scalar(raw json.RawMessage) string {
 
 // Limits implements adapter.RateLimited. BlueTape publishes no numbers, so
 // the key is paced adaptively: unlimited until a 429, slower after.
-func (d *driver) Limits(string) []adapter.Limit { return d.limits }

@@ -265,7 +265,7 @@ func TestThereIsNoPartialUpdateEveryContactFieldIsRequired(t *testing.T) {
 			_, err := newClient(t, srv).Update(context.Background(), withContact(tt.remove)(t))
 			var e *adapter.Error
 			require.ErrorAs(t, err, &e)
-			assert.ErrorIs(t, err, adapter.ErrInvalidArgument)
+			assert.ErrorIs(t, err, adapter.InvalidArgument)
 			assert.Equal(t, tt.field, e.Field)
 			assert.Equal(t, "bluetape", e.Vendor)
 			assert.Equal(t, tt.field+": BlueTape requires all five contact fields on every update (it replaces the contact) (missing: "+tt.field+")", e.Message)
@@ -393,35 +393,35 @@ func TestVendorFailuresBecomeTypedErrors(t *testing.T) {
 		retryable  bool
 	}{
 		{"an unknown customer is NotFound", []vendortest.Response{vendortest.JSON(404, `{"code":"404","reason":"Customer not found."}`)},
-			adapter.NotFound, adapter.ErrNotFound, "404", "Customer not found.", false},
+			adapter.NotFound, adapter.NotFound, "404", "Customer not found.", false},
 		{"a 401 is PermissionDenied", []vendortest.Response{vendortest.JSON(401, `{"code":"401","reason":"Unauthorized."}`)},
-			adapter.PermissionDenied, adapter.ErrPermissionDenied, "401", "Unauthorized.", false},
+			adapter.PermissionDenied, adapter.PermissionDenied, "401", "Unauthorized.", false},
 		{"a 403 is PermissionDenied", []vendortest.Response{{Status: 403, Header: map[string]string{"Content-Type": "application/json"}, Body: `{"code":"403","reason":"Forbidden."}`, OffSpec: true}},
-			adapter.PermissionDenied, adapter.ErrPermissionDenied, "403", "Forbidden.", false},
+			adapter.PermissionDenied, adapter.PermissionDenied, "403", "Forbidden.", false},
 		{"a 400 with a slug keeps the slug", []vendortest.Response{vendortest.JSON(400, `{"code":"invalid_cell_phone_number","reason":"Cell phone number is invalid."}`)},
-			adapter.InvalidArgument, adapter.ErrInvalidArgument, "invalid_cell_phone_number", "Cell phone number is invalid.", false},
+			adapter.InvalidArgument, adapter.InvalidArgument, "invalid_cell_phone_number", "Cell phone number is invalid.", false},
 		{"a 409 is FailedPrecondition", []vendortest.Response{{Status: 409, Header: map[string]string{"Content-Type": "application/json"}, Body: `{"code":"409","reason":"Customer already exists."}`, OffSpec: true}},
-			adapter.FailedPrecondition, adapter.ErrFailedPrecondition, "409", "Customer already exists.", false},
+			adapter.FailedPrecondition, adapter.FailedPrecondition, "409", "Customer already exists.", false},
 		{"an undocumented 429 is ResourceExhausted", times(3, vendortest.Response{Status: 429, Header: map[string]string{"Content-Type": "application/json", "Retry-After": "1"}, Body: `{"code":"429","reason":"Too many requests."}`, OffSpec: true}),
-			adapter.ResourceExhausted, adapter.ErrResourceExhausted, "429", "Too many requests.", true},
+			adapter.ResourceExhausted, adapter.ResourceExhausted, "429", "Too many requests.", true},
 		{"a 500 is Internal", times(3, vendortest.JSON(500, `{"code":"500","reason":"Unexpected error."}`)),
-			adapter.Internal, adapter.ErrInternal, "500", "Unexpected error.", true},
+			adapter.Internal, adapter.Internal, "500", "Unexpected error.", true},
 		{"an HTML 502 is Unavailable", times(3, vendortest.Response{Status: 502, Header: html, Body: "<html><body><h1>502 Bad Gateway</h1></body></html>", OffSpec: true}),
-			adapter.Unavailable, adapter.ErrUnavailable, "", "", true},
+			adapter.Unavailable, adapter.Unavailable, "", "", true},
 		{"an empty 503 is Unavailable", times(3, vendortest.Response{Status: 503, OffSpec: true}),
-			adapter.Unavailable, adapter.ErrUnavailable, "", "", true},
+			adapter.Unavailable, adapter.Unavailable, "", "", true},
 		{"an HTML 404 from a proxy is NotFound with no vendor code", []vendortest.Response{{Status: 404, Header: html, Body: "<html>Not Found</html>", OffSpec: true}},
-			adapter.NotFound, adapter.ErrNotFound, "", "", false},
+			adapter.NotFound, adapter.NotFound, "", "", false},
 		{"an empty 401 is PermissionDenied", []vendortest.Response{{Status: 401, OffSpec: true}},
-			adapter.PermissionDenied, adapter.ErrPermissionDenied, "", "", false},
+			adapter.PermissionDenied, adapter.PermissionDenied, "", "", false},
 		{"garbled JSON on 400 leaves code and message empty", []vendortest.Response{{Status: 400, Header: map[string]string{"Content-Type": "application/json"}, Body: `{"code":"40`, OffSpec: true}},
-			adapter.InvalidArgument, adapter.ErrInvalidArgument, "", "", false},
+			adapter.InvalidArgument, adapter.InvalidArgument, "", "", false},
 		{"a numeric code is read as its digits", []vendortest.Response{{Status: 404, Header: map[string]string{"Content-Type": "application/json"}, Body: `{"code":404,"reason":"Customer not found."}`, OffSpec: true}},
-			adapter.NotFound, adapter.ErrNotFound, "404", "Customer not found.", false},
+			adapter.NotFound, adapter.NotFound, "404", "Customer not found.", false},
 		{"a code of another type is ignored", []vendortest.Response{{Status: 400, Header: map[string]string{"Content-Type": "application/json"}, Body: `{"code":{"id":1},"reason":["a","b"]}`, OffSpec: true}},
-			adapter.InvalidArgument, adapter.ErrInvalidArgument, "", "", false},
+			adapter.InvalidArgument, adapter.InvalidArgument, "", "", false},
 		{"a JSON array body is ignored", []vendortest.Response{{Status: 400, Header: map[string]string{"Content-Type": "application/json"}, Body: `[{"code":"400"}]`, OffSpec: true}},
-			adapter.InvalidArgument, adapter.ErrInvalidArgument, "", "", false},
+			adapter.InvalidArgument, adapter.InvalidArgument, "", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

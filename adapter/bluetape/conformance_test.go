@@ -6,6 +6,7 @@ import (
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/bluetape"
+	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/adapter/drivertest"
 	"github.com/custsync/custsync/sandbox"
 	"github.com/custsync/custsync/specs"
@@ -44,8 +45,8 @@ var harness = drivertest.Harness{
 		return u
 	},
 	Stored: drivertest.StoredAt(map[string]string{
-		adapter.FieldFirstName: "firstName", adapter.FieldLastName: "lastName", adapter.FieldEmail: "emailAddress",
-		adapter.FieldPhone: "cellPhoneNumber", adapter.FieldModifiedAt: "sourceModifiedDate",
+		driver.FieldFirstName: "firstName", driver.FieldLastName: "lastName", driver.FieldEmail: "emailAddress",
+		driver.FieldPhone: "cellPhoneNumber", driver.FieldModifiedAt: "sourceModifiedDate",
 	}),
 	Unchanged: []string{"blueTapeId", "id"},
 	MissingID: "no-such-customer",

@@ -52,7 +52,7 @@ func ExampleNew() {
 
 	_, err = update("no-such-customer")
 	var e *adapter.Error
-	if errors.Is(err, adapter.ErrNotFound) && errors.As(err, &e) {
+	if errors.Is(err, adapter.NotFound) && errors.As(err, &e) {
 		fmt.Println("not found:", e.VendorCode, e.Message)
 	}
 	// Output:

@@ -15,6 +15,7 @@ import (
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/bluetape"
+	"github.com/custsync/custsync/internal/buildinfo"
 	"github.com/custsync/custsync/internal/vendortest"
 )
 
@@ -46,6 +47,7 @@ func (f *floorClient) update(ctx context.Context, id string, body *floorRequest)
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", buildinfo.UserAgent()) // as every custsync request
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("X-Bluetape-Key", f.apiKey)
 	req.Header.Set("X-Integration-Accountid", f.accountID)

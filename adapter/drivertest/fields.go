@@ -9,26 +9,27 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 )
 
 // sampleValues holds a valid value for every portable field, in canonical
 // JSON, for cases that need "some value" of a field.
 var sampleValues = map[string]string{
-	adapter.FieldName:                   `"Sample Name"`,
-	adapter.FieldFirstName:              `"Sam"`,
-	adapter.FieldLastName:               `"Ple"`,
-	adapter.FieldEmail:                  `"sample@example.com"`,
-	adapter.FieldCCEmails:               `["cc@example.com"]`,
-	adapter.FieldPhone:                  `"+15550100"`,
-	adapter.FieldVATID:                  `"DE123456789"`,
-	adapter.FieldMetadata:               `{"k":"v"}`,
-	adapter.FieldModifiedAt:             `"2024-01-02T03:04:05.678Z"`,
-	adapter.FieldUpwellBillToCustomerID: `"P-1"`,
-	adapter.FieldUpwellDueOption:        `30`,
-	adapter.FieldBillbeePriceGroupID:    `7`,
-	adapter.FieldBillbeeLanguageID:      `2`,
-	adapter.FieldBillbeeType:            `1`,
-	adapter.FieldBillbeeNumber:          `42`,
+	driver.FieldName:                   `"Sample Name"`,
+	driver.FieldFirstName:              `"Sam"`,
+	driver.FieldLastName:               `"Ple"`,
+	driver.FieldEmail:                  `"sample@example.com"`,
+	driver.FieldCCEmails:               `["cc@example.com"]`,
+	driver.FieldPhone:                  `"+15550100"`,
+	driver.FieldVATID:                  `"DE123456789"`,
+	driver.FieldMetadata:               `{"k":"v"}`,
+	driver.FieldModifiedAt:             `"2024-01-02T03:04:05.678Z"`,
+	driver.FieldUpwellBillToCustomerID: `"P-1"`,
+	driver.FieldUpwellDueOption:        `30`,
+	driver.FieldBillbeePriceGroupID:    `7`,
+	driver.FieldBillbeeLanguageID:      `2`,
+	driver.FieldBillbeeType:            `1`,
+	driver.FieldBillbeeNumber:          `42`,
 }
 
 // setField sets field (a portable name) in u to its sample value, through

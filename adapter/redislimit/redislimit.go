@@ -12,7 +12,7 @@
 //
 // Each adapter.Limit.Key is one Redis hash holding a GCRA schedule (the
 // theoretical arrival time of the next request: a token bucket of burst 1,
-// like the in-process limiter, at adapter.SafetyFactor of the documented
+// like the in-process limiter, at pacing.SafetyFactor of the documented
 // rate). All limits of one request are checked and taken by one Lua
 // script, atomically: a request that one key would admit and another
 // refuse takes nothing and waits for the later of the two, so it never
@@ -24,9 +24,9 @@
 // together, and all speed up together (by 1.2x per 2 s without a 429),
 // the in-process limiter's rules applied to the combined traffic.
 // Documented limits follow its rule too: a 429 reported by any process
-// slows the key for all to adapter.ThrottleBackoff of its pace (not below
-// adapter.ThrottleMinShare), and the share creeps back by
-// adapter.ThrottleCreep per quiet recovery period.
+// slows the key for all to pacing.ThrottleBackoff of its pace (not below
+// pacing.ThrottleMinShare), and the share creeps back by
+// pacing.ThrottleCreep per quiet recovery period.
 //
 // The script is our own rather than github.com/go-redis/redis_rate/v10's
 // GCRA: redis_rate takes one key per call with an integer rate per
@@ -77,6 +77,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/internal/bridge"
+	"github.com/custsync/custsync/adapter/internal/pacing"
 )
 
 // DefaultKeyPrefix is where the limiter's keys live.
@@ -92,7 +94,7 @@ const DefaultMaxOutage = 30 * time.Second
 const (
 	adaptiveFloor    = 1.0
 	adaptiveEpoch    = time.Second
-	adaptiveRecovery = adapter.ThrottleRecovery
+	adaptiveRecovery = pacing.ThrottleRecovery
 	adaptiveIncrease = 1.2
 	// keyTTL bounds how long a credential's state outlives its last use.
 	keyTTL = time.Hour
@@ -245,7 +247,7 @@ func parseURL(rawURL string) (opts *redis.Options, addr, secret string, err erro
 		if u.Hostname() == "" {
 			return nil, "", "", invalid("no host (want %s://HOST:PORT/DB)", u.Scheme)
 		}
-		if u.Scheme == "redis" && secret != "" && !adapter.IsLoopback(u.Hostname()) {
+		if u.Scheme == "redis" && secret != "" && !bridge.IsLoopback(u.Hostname()) {
 			return nil, "", "", invalid("refusing to send the Redis password in plain text to %s; use rediss:// (plain redis:// is allowed with a password only for loopback hosts)", u.Hostname())
 		}
 		addr = u.Host
@@ -307,11 +309,11 @@ func (l *Limiter) Wait(ctx context.Context, limits []adapter.Limit) error {
 		keys[i] = l.prefix + lim.Key
 		interval := int64(0)
 		if lim.PerSecond > 0 {
-			interval = int64(math.Ceil(1e6 / (lim.PerSecond * adapter.SafetyFactor)))
+			interval = int64(math.Ceil(1e6 / (lim.PerSecond * pacing.SafetyFactor)))
 		}
 		args = append(args, interval)
 	}
-	args = append(args, l.floor, l.recovery.Microseconds(), adaptiveIncrease, keyTTL.Milliseconds(), adapter.ThrottleCreep)
+	args = append(args, l.floor, l.recovery.Microseconds(), adaptiveIncrease, keyTTL.Milliseconds(), pacing.ThrottleCreep)
 
 	var outageStart time.Time
 	var lastErr error
@@ -383,7 +385,7 @@ func (l *Limiter) Throttled(limits []adapter.Limit, retryAfter time.Duration) {
 	if pause <= 0 {
 		pause = time.Second
 	}
-	pause = min(pause, adapter.MaxRetryAfter)
+	pause = min(pause, pacing.MaxRetryAfter)
 	until := time.Now().Add(pause)
 	keys := make([]string, len(limits))
 	args := make([]any, 0, len(limits)+6)
@@ -400,7 +402,7 @@ func (l *Limiter) Throttled(limits []adapter.Limit, retryAfter time.Duration) {
 		args = append(args, adaptive)
 	}
 	l.mu.Unlock()
-	args = append(args, pause.Microseconds(), l.floor, l.epoch.Microseconds(), keyTTL.Milliseconds(), adapter.ThrottleBackoff, adapter.ThrottleMinShare)
+	args = append(args, pause.Microseconds(), l.floor, l.epoch.Microseconds(), keyTTL.Milliseconds(), pacing.ThrottleBackoff, pacing.ThrottleMinShare)
 	ctx, cancel := context.WithTimeout(context.Background(), throttleTimeout)
 	defer cancel()
 	if err := throttleScript.Run(ctx, l.rdb, keys, args...).Err(); err != nil {

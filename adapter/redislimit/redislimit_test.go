@@ -20,6 +20,7 @@ import (
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/billbee"
+	"github.com/custsync/custsync/adapter/internal/pacing"
 	"github.com/custsync/custsync/adapter/redislimit"
 	"github.com/custsync/custsync/internal/redistest"
 	"github.com/custsync/custsync/sandbox"
@@ -82,7 +83,7 @@ func TestNewFailsWhenRedisCannotBeReached(t *testing.T) {
 
 			require.Error(t, err)
 			assert.Nil(t, l)
-			assert.ErrorIs(t, err, adapter.ErrUnavailable)
+			assert.ErrorIs(t, err, adapter.Unavailable)
 			assert.Contains(t, err.Error(), addr, "the error names the address")
 			assert.NotContains(t, err.Error(), "hunter2", "the password is a secret")
 			assert.NotContains(t, fmt.Sprintf("%+v %#v", err, err), "hunter2")
@@ -105,7 +106,7 @@ func TestNewRefusesBadURLsNamingTheProblem(t *testing.T) {
 			_, err := redislimit.New(t.Context(), tt.url)
 
 			require.Error(t, err)
-			assert.ErrorIs(t, err, adapter.ErrInvalidArgument)
+			assert.ErrorIs(t, err, adapter.InvalidArgument)
 			assert.Contains(t, err.Error(), tt.want)
 			assert.NotContains(t, err.Error(), "hunter2")
 		})
@@ -213,7 +214,7 @@ func TestA429OnADocumentedLimitSlowsEveryProcessSharingIt(t *testing.T) {
 		require.NoError(t, b.Wait(t.Context(), limits))
 		got.add(time.Now())
 	}
-	slowed := time.Duration(float64(intervalAt(10)) / adapter.ThrottleBackoff)
+	slowed := time.Duration(float64(intervalAt(10)) / pacing.ThrottleBackoff)
 	assert.GreaterOrEqual(t, span(got.times), 3*slowed-10*time.Millisecond, "b sends at the slowed pace (%v apart)", slowed)
 }
 
@@ -311,7 +312,7 @@ func TestAClientNeverSendsUnpacedWhenRedisIsLost(t *testing.T) {
 	_, err = client.Update(t.Context(), &adapter.CustomerUpdate{ID: strconv.FormatInt(sandbox.BillbeeCustomerMax, 10), Name: adapter.Set("Paced")})
 
 	require.Error(t, err)
-	assert.ErrorIs(t, err, adapter.ErrUnavailable)
+	assert.ErrorIs(t, err, adapter.Unavailable)
 	var e *adapter.Error
 	require.ErrorAs(t, err, &e)
 	assert.True(t, e.Retryable)
@@ -424,7 +425,7 @@ func (discardLogger) Printf(context.Context, string, ...any) {}
 
 // intervalAt is the spacing the limiter keeps for a documented rate.
 func intervalAt(perSecond float64) time.Duration {
-	return time.Duration(float64(time.Second) / (perSecond * adapter.SafetyFactor))
+	return time.Duration(float64(time.Second) / (perSecond * pacing.SafetyFactor))
 }
 
 func TestAHungRedisFailsUnavailableWithinTheDeadline(t *testing.T) {
@@ -439,7 +440,7 @@ func TestAHungRedisFailsUnavailableWithinTheDeadline(t *testing.T) {
 	defer cancel()
 	err := l.Wait(ctx, limits)
 
-	assert.ErrorIs(t, err, adapter.ErrUnavailable)
+	assert.ErrorIs(t, err, adapter.Unavailable)
 	assert.NoError(t, ctx.Err(), "reported before the caller's deadline")
 	srv.Thaw()
 	assert.NoError(t, l.Wait(t.Context(), limits), "and used again once it answers")
@@ -467,7 +468,7 @@ func TestABulkRunWithRedisLostReportsEveryRecordAndSendsNothing(t *testing.T) {
 	for out := range adapter.UpdateAll(t.Context(), client, updates, adapter.WithRecordAttempts(2)) {
 		if assert.Error(t, out.Err, "record %d", out.Seq) {
 			failed++
-			assert.ErrorIs(t, out.Err, adapter.ErrUnavailable)
+			assert.ErrorIs(t, out.Err, adapter.Unavailable)
 			assert.Contains(t, out.Err.Error(), rdb.Addr())
 		}
 	}
@@ -491,7 +492,7 @@ func TestNewFromClientUsesTheCallersClientAndLeavesItOpen(t *testing.T) {
 	assert.Equal(t, srv.Addr(), l.Addr())
 
 	_, err = redislimit.NewFromClient(t.Context(), redis.NewClient(&redis.Options{Addr: redistest.FreeAddr(t)}))
-	assert.ErrorIs(t, err, adapter.ErrUnavailable)
+	assert.ErrorIs(t, err, adapter.Unavailable)
 }
 
 func TestA429ReportedWhileRedisIsDownStillPausesThisProcess(t *testing.T) {
@@ -520,7 +521,7 @@ func TestAnOutageIsLoggedOnceAndWithoutThePassword(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
-			assert.ErrorIs(t, l.Wait(t.Context(), limits), adapter.ErrUnavailable)
+			assert.ErrorIs(t, l.Wait(t.Context(), limits), adapter.Unavailable)
 		})
 	}
 	wg.Wait()

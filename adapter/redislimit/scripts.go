@@ -25,7 +25,7 @@ import "github.com/redis/go-redis/v9"
 // ARGV[1..n]: the request interval in µs of each key (1e6 / rate), 0 for
 // an adaptive key. ARGV[n+1..n+5]: the adaptive floor (req/s), recovery
 // period (µs), increase factor, the key TTL (ms), and the creep factor
-// of a slowed documented key (adapter.ThrottleCreep).
+// of a slowed documented key (pacing.ThrottleCreep).
 //
 // It returns 0 when the request may go now (every key is charged), or
 // the µs until the latest key allows it (nothing is charged): a request
@@ -100,7 +100,7 @@ return 0
 
 // throttleScript records a 429 for KEYS: every key pauses, adaptive keys
 // halve the rate they were sent at, and documented keys slow to
-// adapter.ThrottleBackoff of their share, not below adapter.ThrottleMinShare
+// pacing.ThrottleBackoff of their share, not below pacing.ThrottleMinShare
 // (each once per epoch, however many requests were refused together).
 //
 // ARGV[1..n]: 1 for an adaptive key, 0 for a documented one. ARGV[n+1..]:

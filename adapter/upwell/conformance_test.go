@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/adapter/drivertest"
 	"github.com/custsync/custsync/adapter/upwell"
 	"github.com/custsync/custsync/sandbox"
@@ -34,9 +35,9 @@ var harness = drivertest.Harness{
 		return &adapter.CustomerUpdate{ID: id, Name: adapter.Clear[string]()} // a name cannot be cleared
 	},
 	Stored: drivertest.StoredAt(map[string]string{
-		adapter.FieldName: "name", adapter.FieldEmail: "emailAddress", adapter.FieldCCEmails: "ccEmailAddresses",
-		adapter.FieldMetadata: "metadata", adapter.FieldUpwellBillToCustomerID: "billToCustomerId",
-		adapter.FieldUpwellDueOption: "customerRule.dueOption",
+		driver.FieldName: "name", driver.FieldEmail: "emailAddress", driver.FieldCCEmails: "ccEmailAddresses",
+		driver.FieldMetadata: "metadata", driver.FieldUpwellBillToCustomerID: "billToCustomerId",
+		driver.FieldUpwellDueOption: "customerRule.dueOption",
 	}),
 	Unchanged: []string{"name", "ccEmailAddresses", "metadata", "billToCustomerId", "customerRule", "addresses", "balance", "id"},
 	MissingID: "NO-SUCH-CUSTOMER",

@@ -44,6 +44,6 @@ func TestADryRunSendsNothingAndReturnsTheBodyThatWouldBeSent(t *testing.T) {
 func TestADryRunStillRefusesBadInput(t *testing.T) {
 	srv := vendortest.New(t, specs.Upwell, "")
 	_, err := newClient(t, srv).Update(context.Background(), parse(t, `{"id":"C-1001","email":"not-an-address"}`), adapter.WithDryRun(true))
-	assert.ErrorIs(t, err, adapter.ErrInvalidArgument)
+	assert.ErrorIs(t, err, adapter.InvalidArgument)
 	assert.Empty(t, srv.Requests())
 }

@@ -29,7 +29,7 @@ func ExampleNew() {
 		Email:  adapter.Clear[string](), // null: clears the e-mail address
 		Upwell: &adapter.UpwellFields{DueOption: adapter.Set[int32](30)},
 	})
-	if errors.Is(err, adapter.ErrNotFound) {
+	if errors.Is(err, adapter.NotFound) {
 		fmt.Println("no such customer")
 		return
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/upwell"
+	"github.com/custsync/custsync/internal/buildinfo"
 	"github.com/custsync/custsync/internal/vendortest"
 )
 
@@ -52,6 +53,7 @@ func (f *floorClient) update(ctx context.Context, body *floorRequest) error {
 	}
 	req.Header.Set("Authorization", f.apiKey)
 	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", buildinfo.UserAgent()) // as every custsync request
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := f.http.Do(req)
 	if err != nil {

@@ -51,7 +51,7 @@ func TestAnEndpointNotFoundIsAConfigurationErrorNamingTheURL(t *testing.T) {
 	var e *adapter.Error
 	require.ErrorAs(t, err, &e)
 	assert.False(t, assert.ObjectsAreEqual(adapter.NotFound, e.Code), "not a missing customer: %v", err)
-	assert.NotErrorIs(t, err, adapter.ErrNotFound)
+	assert.NotErrorIs(t, err, adapter.NotFound)
 	assert.Equal(t, adapter.FailedPrecondition, e.Code)
 	assert.Contains(t, e.Message, "PUT "+srv.URL()+"/api/rest/customers")
 	assert.Contains(t, e.Message, "Endpoint not found")

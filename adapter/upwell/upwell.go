@@ -3,15 +3,19 @@
 //
 // # Field mapping
 //
-//	portable                 Upwell
-//	id                       sourceSystemId (body)
-//	sourceSystem             sourceSystem (body); Config.SourceSystem when absent
-//	name                     input.name (cannot be cleared)
+//	portable                 Upwell                        note
+//	id                       sourceSystemId                in the body
+//	sourceSystem             sourceSystem                  in the body;
+//	                                                       Config.SourceSystem
+//	                                                       when absent
+//	name                     input.name                    cannot be cleared
 //	email                    input.emailAddress
 //	ccEmails                 input.ccEmailAddresses
-//	metadata                 input.metadata (jsonb)
+//	metadata                 input.metadata                jsonb
 //	upwell.billToCustomerId  input.billToCustomerId
 //	upwell.dueOption         customerRulesInput.dueOption
+//
+// Client.Fields returns the same mapping; a test keeps the two in step.
 //
 // firstName, lastName, phone, vatId, modifiedAt and the billbee fields have
 // no place at Upwell: InvalidArgument, or dropped in lenient mode.
@@ -67,6 +71,7 @@ import (
 	"github.com/oapi-codegen/nullable"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 	gen "github.com/custsync/custsync/gen/upwell"
 )
 
@@ -91,25 +96,42 @@ type Config struct {
 
 // New returns a client for Upwell.
 func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
-	if err := adapter.CheckCredential("upwell", "APIKey", cfg.APIKey.Reveal()); err != nil {
+	if err := driver.CheckCredential(vendor, "APIKey", cfg.APIKey.Reveal()); err != nil {
 		return nil, err
 	}
 	if err := checkSourceSystem("SourceSystem", cfg.SourceSystem); err != nil {
 		return nil, err
 	}
-	d := &driver{cfg: cfg}
-	d.limits = []adapter.Limit{{Key: "upwell/" + adapter.CredentialID(cfg.APIKey.Reveal())}}
-	return adapter.NewClient(d, opts...)
+	account := driver.CredentialID(cfg.APIKey.Reveal())
+	limits := []adapter.Limit{{Key: "upwell/" + account}}
+	v := driver.Vendor{
+		Name:           vendor,
+		DefaultBaseURL: DefaultBaseURL,
+		Fields:         fields,
+		Header:         http.Header{"Authorization": {cfg.APIKey.Reveal()}, "Accept": {"application/json"}},
+		Secrets:        []string{cfg.APIKey.Reveal()},
+		Account:        account,
+		Limits:         func(string) []adapter.Limit { return limits },
+	}
+	return driver.NewClient(v, func(conn driver.Conn) (driver.Driver, error) {
+		return &upwellDriver{cfg: cfg, client: &gen.Client{Server: conn.Server(), Client: conn.Doer}}, nil
+	}, opts...)
 }
 
 // FromEnv returns a client configured from UPWELL_API_KEY and, optionally,
 // UPWELL_SOURCE_SYSTEM.
 func FromEnv(opts ...adapter.Option) (*adapter.Client, error) {
-	env, err := adapter.Env(EnvAPIKey)
+	return FromLookup(os.LookupEnv, opts...)
+}
+
+// FromLookup is FromEnv reading the variables through lookup instead of
+// the environment (os.LookupEnv has its shape).
+func FromLookup(lookup func(string) (string, bool), opts ...adapter.Option) (*adapter.Client, error) {
+	env, err := driver.Env(lookup, EnvAPIKey)
 	if err != nil {
 		return nil, err
 	}
-	source := os.Getenv(EnvSourceSystem)
+	source, _ := lookup(EnvSourceSystem)
 	if err := checkSourceSystem(EnvSourceSystem, source); err != nil {
 		return nil, err
 	}
@@ -125,88 +147,68 @@ func checkSourceSystem(name, v string) error {
 		return nil
 	}
 	if v != strings.TrimSpace(v) || strings.IndexFunc(v, unicode.IsControl) >= 0 || !utf8.ValidString(v) {
-		return &adapter.Error{Vendor: "upwell", Code: adapter.InvalidArgument, Field: name,
+		return &adapter.Error{Vendor: vendor, Code: adapter.InvalidArgument, Field: name,
 			Message: fmt.Sprintf("%s %q has surrounding whitespace or a character that is not text; it is part of Upwell's key", name, v)}
 	}
 	return nil
 }
 
-type driver struct {
+// vendor is Upwell's name in errors and results.
+const vendor = "upwell"
+
+type upwellDriver struct {
 	cfg    Config
 	client *gen.Client
-	limits []adapter.Limit // computed once: CredentialID hashes
-
 	// The update's request as the generated builder makes it, with the
-	// client's request editors applied (credentials, Accept), built on
-	// first use: Upwell's URL has no parameter, so parsing it and setting
-	// the headers is per client, not per update.
+	// generated client's request editors applied, built on first use:
+	// Upwell's URL has no parameter, so parsing it is per client, not per
+	// update.
 	template     *http.Request
 	templateErr  error
 	templateOnce sync.Once
 }
 
-var _ adapter.Driver = (*driver)(nil)
-
-func (d *driver) Vendor() string         { return "upwell" }
-func (d *driver) DefaultBaseURL() string { return DefaultBaseURL }
-func (d *driver) Secrets() []string      { return []string{d.cfg.APIKey.Reveal()} }
-func (d *driver) Account() string        { return adapter.CredentialID(d.cfg.APIKey.Reveal()) }
+var _ driver.Driver = (*upwellDriver)(nil)
 
 // Key is sourceSystem + id, as a JSON array: unambiguous whatever either holds.
-func (d *driver) Key(u *adapter.CustomerUpdate) string {
+func (d *upwellDriver) Key(u *adapter.CustomerUpdate) string {
 	key, _ := json.Marshal([2]string{d.sourceSystem(u), u.ID})
 	return string(key)
 }
 
-func (d *driver) Fields() []adapter.FieldMapping {
-	return []adapter.FieldMapping{
-		{Field: adapter.FieldID, VendorField: "sourceSystemId"},
-		{Field: adapter.FieldSourceSystem, VendorField: "sourceSystem", Note: "defaults to UPWELL_SOURCE_SYSTEM"},
-		{Field: adapter.FieldName, VendorField: "input.name", Note: "cannot be cleared"},
-		{Field: adapter.FieldEmail, VendorField: "input.emailAddress"},
-		{Field: adapter.FieldCCEmails, VendorField: "input.ccEmailAddresses"},
-		{Field: adapter.FieldMetadata, VendorField: "input.metadata"},
-		{Field: adapter.FieldUpwellBillToCustomerID, VendorField: "input.billToCustomerId"},
-		{Field: adapter.FieldUpwellDueOption, VendorField: "customerRulesInput.dueOption"},
-	}
-}
-
-func (d *driver) Open(baseURL string, doer adapter.HTTPDoer) error {
-	c, err := gen.NewClient(baseURL, gen.WithHTTPClient(doer), gen.WithRequestEditorFn(d.authorize))
-	if err != nil {
-		return err
-	}
-	d.client = c
-	return nil
-}
-
-func (d *driver) authorize(_ context.Context, req *http.Request) error {
-	req.Header.Set("Authorization", d.cfg.APIKey.Reveal())
-	req.Header.Set("Accept", "application/json")
-	return nil
+// fields is the mapping the package doc's table shows.
+var fields = []adapter.FieldMapping{
+	{Field: driver.FieldID, VendorField: "sourceSystemId"},
+	{Field: driver.FieldSourceSystem, VendorField: "sourceSystem", Note: "defaults to UPWELL_SOURCE_SYSTEM"},
+	{Field: driver.FieldName, VendorField: "input.name", Note: "cannot be cleared"},
+	{Field: driver.FieldEmail, VendorField: "input.emailAddress"},
+	{Field: driver.FieldCCEmails, VendorField: "input.ccEmailAddresses"},
+	{Field: driver.FieldMetadata, VendorField: "input.metadata"},
+	{Field: driver.FieldUpwellBillToCustomerID, VendorField: "input.billToCustomerId"},
+	{Field: driver.FieldUpwellDueOption, VendorField: "customerRulesInput.dueOption"},
 }
 
 // sourceSystem is the update's, or the default. Neither is trimmed: both
 // were checked to have no surrounding whitespace.
-func (d *driver) sourceSystem(u *adapter.CustomerUpdate) string {
+func (d *upwellDriver) sourceSystem(u *adapter.CustomerUpdate) string {
 	if u.SourceSystem != "" {
 		return u.SourceSystem
 	}
 	return d.cfg.SourceSystem
 }
 
-func (d *driver) Validate(u *adapter.CustomerUpdate) error {
+func (d *upwellDriver) Validate(u *adapter.CustomerUpdate) error {
 	if d.sourceSystem(u) == "" {
-		return adapter.InvalidField(adapter.FieldSourceSystem, "is empty and no default is configured (%s); Upwell's key is sourceSystem + id", EnvSourceSystem)
+		return driver.InvalidField(driver.FieldSourceSystem, "is empty and no default is configured (%s); Upwell's key is sourceSystem + id", EnvSourceSystem)
 	}
 	if u.Name.IsNull() {
-		return adapter.InvalidField(adapter.FieldName, "Upwell cannot clear a customer's name")
+		return driver.InvalidField(driver.FieldName, "Upwell cannot clear a customer's name")
 	}
 	return nil
 }
 
-func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
-	ctx = adapter.WithOperation(ctx, operation)
+func (d *upwellDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
+	ctx = driver.WithOperation(ctx, operation)
 	w, hasInput, err := request(u, d.sourceSystem(u))
 	if err != nil {
 		return nil, err
@@ -216,10 +218,10 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	// Checked again here, right before the wire, whatever path led here:
 	// an empty identifier can rewrite every customer.
 	if strings.TrimSpace(*body.SourceSystem) == "" || strings.TrimSpace(*body.SourceSystemId) == "" {
-		return nil, adapter.InvalidField(adapter.FieldID, "refusing to send an update without both sourceSystem and sourceSystemId")
+		return nil, driver.InvalidField(driver.FieldID, "refusing to send an update without both sourceSystem and sourceSystemId")
 	}
 	if !hasInput && body.CustomerRulesInput == nil {
-		return nil, adapter.InvalidField("", "refusing to send an empty update")
+		return nil, driver.InvalidField("", "refusing to send an empty update")
 	}
 	// Encoded as the generated client would (encoding/json on the
 	// generated type), once, for the wire and the dry run alike.
@@ -227,7 +229,7 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	if err != nil {
 		return nil, err
 	}
-	if adapter.IsDryRun(ctx) {
+	if driver.IsDryRun(ctx) {
 		return &adapter.Result{DryRun: &adapter.DryRunReport{Method: http.MethodPut, Path: "/api/rest/customers", Body: b}}, nil
 	}
 	req, err := d.newRequest(ctx, b)
@@ -238,7 +240,7 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	if err != nil {
 		return nil, err
 	}
-	raw := adapter.ReadBody(resp)
+	raw := driver.ReadBody(resp)
 	if resp.StatusCode != http.StatusOK {
 		return nil, responseError(ctx, resp, raw)
 	}
@@ -249,14 +251,14 @@ func (d *driver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapte
 	}{}
 	out, err := decodeResponse(raw, &box.a)
 	if err != nil {
-		return nil, adapter.DecodeError(ctx, resp, raw, err)
+		return nil, driver.DecodeError(ctx, resp, raw, err)
 	}
 	return result(ctx, resp, raw, out, u, w, hasInput, &box.res)
 }
 
 // newRequest returns the update's request carrying body: a copy of the
 // template the generated builder made, with its own URL and headers.
-func (d *driver) newRequest(ctx context.Context, body []byte) (*http.Request, error) {
+func (d *upwellDriver) newRequest(ctx context.Context, body []byte) (*http.Request, error) {
 	d.templateOnce.Do(func() {
 		req, err := gen.NewUpdateCustomerBySourceSystemIdRequestWithBody(d.client.Server, nil, "application/json", nil)
 		for _, edit := range d.client.RequestEditors {
@@ -273,7 +275,13 @@ func (d *driver) newRequest(ctx context.Context, body []byte) (*http.Request, er
 	req := d.template.WithContext(ctx)
 	u := *req.URL
 	req.URL = &u
-	req.Header = req.Header.Clone()
+	// Its own header map, room left for what the transport adds (the
+	// credentials, Accept, User-Agent); the template's values are shared,
+	// as headers are only read once built.
+	req.Header = make(http.Header, len(d.template.Header)+4)
+	for name, values := range d.template.Header {
+		req.Header[name] = values[:len(values):len(values)]
+	}
 	// What http.NewRequest does for a body in memory: a known length, and
 	// a way to send it again on a retry.
 	req.ContentLength = int64(len(body))
@@ -288,7 +296,7 @@ func (d *driver) newRequest(ctx context.Context, body []byte) (*http.Request, er
 // endpoint, so it is a configuration error naming the URL.
 func responseError(ctx context.Context, resp *http.Response, raw []byte) *adapter.Error {
 	code, msg := decodeError(raw)
-	e := adapter.ResponseError(ctx, resp, raw, code, msg)
+	e := driver.ResponseError(ctx, resp, raw, code, msg)
 	if resp.StatusCode == http.StatusNotFound {
 		e.Code = adapter.FailedPrecondition
 		what := msg
@@ -524,7 +532,7 @@ func nullableOf[T any](n *nullable.Nullable[T], f adapter.Field[T]) bool {
 func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u *adapter.CustomerUpdate, sent *wireRequest, hasInput bool, res *adapter.Result) (*adapter.Result, error) {
 	sourceSystem, id := sent.sourceSystem, sent.id
 	notFound := func(why string) error {
-		e := adapter.ResponseError(ctx, resp, raw, "", fmt.Sprintf("no customer with sourceSystem %q and sourceSystemId %q (%s)", sourceSystem, id, why))
+		e := driver.ResponseError(ctx, resp, raw, "", fmt.Sprintf("no customer with sourceSystem %q and sourceSystemId %q (%s)", sourceSystem, id, why))
 		e.Code = adapter.NotFound
 		return e
 	}
@@ -538,12 +546,12 @@ func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u
 			return nil, notFound("no customer rule matched; the customer may not exist or has no rules")
 		}
 	case out.rows > 1:
-		e := adapter.ResponseError(ctx, resp, raw, "", fmt.Sprintf("Upwell changed %d customers for one key (sourceSystem %q, sourceSystemId %q)", out.rows, sourceSystem, id))
+		e := driver.ResponseError(ctx, resp, raw, "", fmt.Sprintf("Upwell changed %d customers for one key (sourceSystem %q, sourceSystemId %q)", out.rows, sourceSystem, id))
 		e.Code = adapter.Internal
 		return nil, e
 	}
 	res.HTTPStatus = resp.StatusCode
-	if vid, ok := adapter.StoredString(out.stored.ID); ok {
+	if vid, ok := driver.StoredString(out.stored.ID); ok {
 		res.VendorID = vid
 	}
 	if hasInput {
@@ -557,17 +565,17 @@ func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u
 // updateCustomerRules after updateCustomer's returning was read, so the
 // answer shows the rule as it was.
 func verify(u *adapter.CustomerUpdate, sent *wireRequest, stored *storedCustomer) []adapter.Mismatch {
-	var v adapter.Verifier
-	adapter.VerifyStored(&v, adapter.FieldName, u.Name, stored.Name)
-	adapter.VerifyStored(&v, adapter.FieldEmail, u.Email, stored.EmailAddress)
-	adapter.VerifyStored(&v, adapter.FieldCCEmails, u.CCEmails, stored.CcEmailAddresses)
+	var v driver.Verifier
+	driver.VerifyStored(&v, driver.FieldName, u.Name, stored.Name)
+	driver.VerifyStored(&v, driver.FieldEmail, u.Email, stored.EmailAddress)
+	driver.VerifyStored(&v, driver.FieldCCEmails, u.CCEmails, stored.CcEmailAddresses)
 	if sent.metadata != nil {
-		v.Compare(adapter.FieldMetadata, sent.metadata, stored.Metadata)
+		v.Compare(driver.FieldMetadata, sent.metadata, stored.Metadata)
 	} else {
-		adapter.VerifyStored(&v, adapter.FieldMetadata, u.Metadata, stored.Metadata) // cleared
+		driver.VerifyStored(&v, driver.FieldMetadata, u.Metadata, stored.Metadata) // cleared
 	}
 	if u.Upwell != nil {
-		adapter.VerifyStored(&v, adapter.FieldUpwellBillToCustomerID, u.Upwell.BillToCustomerID, stored.BillToCustomerID)
+		driver.VerifyStored(&v, driver.FieldUpwellBillToCustomerID, u.Upwell.BillToCustomerID, stored.BillToCustomerID)
 	}
 	return v.Mismatches()
 }
@@ -595,18 +603,18 @@ func decodeError(raw []byte) (code, message string) {
 	if json.Unmarshal(raw, &e) != nil {
 		return "", ""
 	}
-	code, _ = adapter.StoredString(e.Code)
-	if text, ok := adapter.StoredString(e.Error); ok {
+	code, _ = driver.StoredString(e.Code)
+	if text, ok := driver.StoredString(e.Error); ok {
 		return code, text
 	}
 	var d errorDetail
 	if json.Unmarshal(e.Error, &d) != nil {
 		return code, ""
 	}
-	if c, ok := adapter.StoredString(d.Code); ok && code == "" {
+	if c, ok := driver.StoredString(d.Code); ok && code == "" {
 		code = c
 	}
-	message, _ = adapter.StoredString(d.Message)
+	message, _ = driver.StoredString(d.Message)
 	if details := detailsText(d.Details); details != "" {
 		if message == "" {
 			message = details
@@ -643,10 +651,10 @@ func detailsText(raw json.RawMessage) string {
 			parts = append(parts, fmt.Sprintf("and %d more", len(items)-i))
 			break
 		}
-		field, _ := adapter.StoredString(it.Field)
-		text, ok := adapter.StoredString(it.Message)
+		field, _ := driver.StoredString(it.Field)
+		text, ok := driver.StoredString(it.Message)
 		if !ok {
-			text, _ = adapter.StoredString(it.Issue)
+			text, _ = driver.StoredString(it.Issue)
 		}
 		switch {
 		case field != "" && text != "":
@@ -660,4 +668,3 @@ func detailsText(raw json.RawMessage) string {
 
 // Limits implements adapter.RateLimited. Upwell publishes no numbers, so
 // the key is paced adaptively: unlimited until a 429, slower after.
-func (d *driver) Limits(string) []adapter.Limit { return d.limits }

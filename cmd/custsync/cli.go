@@ -8,6 +8,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/custsync/custsync/internal/buildinfo"
 )
 
 // Exit codes, the same for every command.
@@ -35,6 +37,9 @@ type app struct {
 	// progressEvery is the period of push's plain progress lines
 	// (default 5s); tests shorten it.
 	progressEvery time.Duration
+	// buildInfo replaces the binary's own build information in the
+	// version command; tests set it.
+	buildInfo *buildinfo.Info
 }
 
 type command struct {
@@ -48,6 +53,7 @@ var commands = []command{
 	{"push", "push a JSONL file of customers, one per line", (*app).push},
 	{"sandbox", "serve fake vendors locally, with demo credentials", (*app).sandbox},
 	{"vendors", "print which fields each vendor stores", (*app).vendors},
+	{"version", "print custsync's version and build (also --version)", (*app).version},
 }
 
 const mainUsage = `custsync updates customer records at Upwell, BlueTape and Billbee.
@@ -111,6 +117,8 @@ func (a *app) run(args []string) int {
 		}
 		printMainUsage(a.stdout)
 		return exitOK
+	case "-version", "--version":
+		return a.version(rest)
 	}
 	for _, c := range commands {
 		if c.name == name {

@@ -120,12 +120,19 @@ type pushFlags struct {
 	stateName    string // the store, for messages (no password)
 }
 
+// The defaults of push's flags: those of adapter.UpdateAll.
+const (
+	defaultConcurrency    = 4
+	defaultRecordAttempts = 5
+	defaultHaltAfter      = 50
+)
+
 func (f *pushFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.file, "file", "", "the JSONL input `PATH`; - is standard input (required)")
 	fs.StringVar(&f.failures, "failures", "", "write failed lines to `PATH`, replacing it (default: a file of the run's own,\nINPUT.failures-VENDOR-YYYYMMDDTHHMMSSZ.jsonl next to the input)")
-	fs.IntVar(&f.settings.concurrency, "concurrency", adapter.DefaultConcurrency, "`N` updates in flight at once, 1 to 256")
-	fs.IntVar(&f.settings.recordAttempts, "record-attempts", adapter.DefaultRecordAttempts, fmt.Sprintf("try a record that fails retryably up to `N` times in all, 1 to %d (pauses of 2s, 4s, ...)", maxRecordAttempts))
-	fs.IntVar(&f.settings.haltAfter, "halt-after", adapter.DefaultHaltAfter, "halt once `N` records in a row failed retryably, reporting the rest as not sent;\n0 never halts for that (an unreachable vendor still halts the run)")
+	fs.IntVar(&f.settings.concurrency, "concurrency", defaultConcurrency, "`N` updates in flight at once, 1 to 256")
+	fs.IntVar(&f.settings.recordAttempts, "record-attempts", defaultRecordAttempts, fmt.Sprintf("try a record that fails retryably up to `N` times in all, 1 to %d (pauses of 2s, 4s, ...)", maxRecordAttempts))
+	fs.IntVar(&f.settings.haltAfter, "halt-after", defaultHaltAfter, "halt once `N` records in a row failed retryably, reporting the rest as not sent;\n0 never halts for that (an unreachable vendor still halts the run)")
 	fs.DurationVar(&f.settings.deadline, "deadline", 0, "start no record after `DURATION` (such as 90m); the rest are reported as not sent")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
 	fs.StringVar(&f.state, "state", "", "remember what the vendor confirmed in the SQLite file `PATH` (created on first use)\nor the PostgreSQL database postgres://..., and skip records confirmed unchanged\n(default: $"+envState+"; --state '' turns it off)")

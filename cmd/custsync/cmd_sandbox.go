@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/billbee"
 	"github.com/custsync/custsync/adapter/bluetape"
 	"github.com/custsync/custsync/adapter/upwell"
@@ -74,7 +73,7 @@ func (a *app) sandbox(args []string) int {
 		return a.fail("sandbox", err)
 	}
 	host, port, _ := net.SplitHostPort(ln.Addr().String())
-	if !adapter.IsLoopback(host) {
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 		fmt.Fprintf(a.stderr, "custsync sandbox: warning: listening on %s, beyond this machine, with publicly known demo credentials\n", ln.Addr())
 	}
 	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {

@@ -5,9 +5,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/custsync/custsync/adapter"
-	"github.com/custsync/custsync/adapter/billbee"
-	"github.com/custsync/custsync/adapter/bluetape"
-	"github.com/custsync/custsync/adapter/upwell"
+	"github.com/custsync/custsync/adapter/vendors"
 	"github.com/custsync/custsync/specs"
 )
 
@@ -66,22 +64,14 @@ func (a *app) vendors(args []string) int {
 // Clients are built with placeholder credentials: only Fields is called,
 // nothing is sent.
 func fieldMappings() (map[specs.Vendor]map[string]adapter.FieldMapping, error) {
-	const placeholder = adapter.Secret("placeholder")
-	clients := map[specs.Vendor]func() (*adapter.Client, error){
-		specs.Upwell: func() (*adapter.Client, error) { return upwell.New(upwell.Config{APIKey: placeholder}) },
-		specs.BlueTape: func() (*adapter.Client, error) {
-			return bluetape.New(bluetape.Config{APIKey: placeholder, AccountID: placeholder})
-		},
-		specs.Billbee: func() (*adapter.Client, error) {
-			return billbee.New(billbee.Config{APIKey: placeholder, Username: "placeholder", APIPassword: placeholder})
-		},
-	}
+	placeholder := func(string) (string, bool) { return "placeholder", true }
 	out := map[specs.Vendor]map[string]adapter.FieldMapping{}
-	for _, v := range specs.Vendors {
-		c, err := clients[v]()
+	for _, name := range vendors.Names() {
+		c, err := vendors.FromLookup(name, placeholder)
 		if err != nil {
 			return nil, err
 		}
+		v := specs.Vendor(name)
 		out[v] = map[string]adapter.FieldMapping{}
 		for _, m := range c.Fields() {
 			out[v][m.Field] = m

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/specs"
 )
 
@@ -160,7 +161,7 @@ func (p *pusher) run() pushReport {
 		delete(p.pending, out.Seq)
 		p.noteHalt(out.Err)
 		switch {
-		case rec.invalid != nil && out.Calls == 0 && !errors.Is(out.Err, adapter.ErrFailedPrecondition):
+		case rec.invalid != nil && out.Calls == 0 && !errors.Is(out.Err, adapter.FailedPrecondition):
 			p.recordFailure(rec, notSentReason(out.Err)) // stopped before its turn
 		case rec.invalid != nil:
 			p.recordFailure(rec, rec.invalid) // its own fault, whatever became of the placeholder
@@ -176,7 +177,7 @@ func (p *pusher) run() pushReport {
 				p.noteMismatches(rec, out.Result.Mismatches)
 			}
 			p.advance(rec.size)
-		case out.Calls == 0 && !errors.Is(out.Err, adapter.ErrFailedPrecondition):
+		case out.Calls == 0 && !errors.Is(out.Err, adapter.FailedPrecondition):
 			p.recordFailure(rec, notSentReason(out.Err))
 		default:
 			p.recordFailure(rec, outcomeError(out))
@@ -287,7 +288,7 @@ func (p *pusher) records(yield func(*adapter.CustomerUpdate) bool) {
 		var u *adapter.CustomerUpdate
 		if line.tooLong() {
 			rec.payload = tooLongPayload(line.text)
-			err = adapter.InvalidField("", "the line is %d bytes, over the limit of %d; only its start is kept in %s", line.length, maxLineBytes, rawKey)
+			err = driver.InvalidField("", "the line is %d bytes, over the limit of %d; only its start is kept in %s", line.length, maxLineBytes, rawKey)
 		} else {
 			u, rec.payload, err = decodeLine(line.text)
 		}

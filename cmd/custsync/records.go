@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 )
 
 // The reserved keys of the failures file. A failed line is written back as
@@ -37,7 +38,7 @@ func decodeLine(text []byte) (*adapter.CustomerUpdate, payload, error) {
 	if !ok {
 		_, err := adapter.ParseCustomerUpdate(text)
 		if err == nil { // cannot happen: ParseCustomerUpdate wants an object too
-			err = adapter.InvalidField("", "want one JSON object")
+			err = driver.InvalidField("", "want one JSON object")
 		}
 		return nil, payload{raw: bytes.Clone(text)}, err
 	}

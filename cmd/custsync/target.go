@@ -17,8 +17,10 @@ import (
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/billbee"
 	"github.com/custsync/custsync/adapter/bluetape"
+	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/adapter/redislimit"
 	"github.com/custsync/custsync/adapter/upwell"
+	"github.com/custsync/custsync/adapter/vendors"
 	"github.com/custsync/custsync/sandbox"
 	"github.com/custsync/custsync/specs"
 )
@@ -58,9 +60,9 @@ func (f *targetFlags) register(fs *flag.FlagSet) {
 
 // vendorNames lists the vendors custsync speaks, for messages.
 func vendorNames() string {
-	names := make([]string, len(specs.Vendors))
-	for i, v := range specs.Vendors {
-		names[i] = string(v)
+	var names []string
+	for _, v := range vendors.Names() {
+		names = append(names, string(v))
 	}
 	return strings.Join(names, ", ")
 }
@@ -69,15 +71,14 @@ func (f *targetFlags) check() (specs.Vendor, error) {
 	if f.vendor == "" {
 		return "", usagef("--vendor is required (%s)", vendorNames())
 	}
-	for _, v := range specs.Vendors {
-		if string(v) == f.vendor {
-			if f.sandbox && f.baseURL != "" {
-				return "", usagef("--sandbox and --base-url exclude each other: --sandbox serves its own URL")
-			}
-			return v, nil
-		}
+	v, err := vendors.Parse(f.vendor)
+	if err != nil {
+		return "", usagef("unknown vendor %q (want one of %s)", f.vendor, vendorNames())
 	}
-	return "", usagef("unknown vendor %q (want one of %s)", f.vendor, vendorNames())
+	if f.sandbox && f.baseURL != "" {
+		return "", usagef("--sandbox and --base-url exclude each other: --sandbox serves its own URL")
+	}
+	return specs.Vendor(v), nil
 }
 
 // target is an open client and what to release when done with it.
@@ -176,16 +177,7 @@ func openClient(v specs.Vendor, f targetFlags, opts []adapter.Option, limiter *r
 	if f.baseURL != "" {
 		opts = append(opts, adapter.WithBaseURL(f.baseURL))
 	}
-	var client *adapter.Client
-	var err error
-	switch v {
-	case specs.Upwell:
-		client, err = upwell.FromEnv(opts...)
-	case specs.BlueTape:
-		client, err = bluetape.FromEnv(opts...)
-	case specs.Billbee:
-		client, err = billbee.FromEnv(opts...)
-	}
+	client, err := vendors.FromEnv(vendors.Name(v), opts...)
 	if err != nil {
 		return nil, configError(err)
 	}
@@ -204,17 +196,7 @@ func openSandboxTarget(v specs.Vendor, opts []adapter.Option, stderr io.Writer) 
 	// against a real vendor uses, and the sandbox's Close ends its
 	// connections.
 	opts = append(opts, adapter.WithBaseURL(srv.URL(v)))
-	creds := sandbox.DefaultCredentials()
-	var client *adapter.Client
-	var err error
-	switch v {
-	case specs.Upwell:
-		client, err = upwell.New(upwell.Config{APIKey: adapter.Secret(creds.UpwellAPIKey), SourceSystem: sandbox.UpwellSourceSystem}, opts...)
-	case specs.BlueTape:
-		client, err = bluetape.New(bluetape.Config{APIKey: adapter.Secret(creds.BlueTapeAPIKey), AccountID: adapter.Secret(creds.BlueTapeAccountID)}, opts...)
-	case specs.Billbee:
-		client, err = billbee.New(billbee.Config{APIKey: adapter.Secret(creds.BillbeeAPIKey), Username: creds.BillbeeUsername, APIPassword: adapter.Secret(creds.BillbeeAPIPassword)}, opts...)
-	}
+	client, err := vendors.FromLookup(vendors.Name(v), sandboxEnv(), opts...)
 	if err != nil {
 		srv.Close()
 		return nil, err
@@ -223,11 +205,28 @@ func openSandboxTarget(v specs.Vendor, opts []adapter.Option, stderr io.Writer) 
 	return &target{vendor: v, client: client, close: srv.Close}, nil
 }
 
+// sandboxEnv looks up the sandbox's demo credentials by the variables
+// each vendor's FromEnv reads, so --sandbox opens its client as a real run
+// does.
+func sandboxEnv() func(string) (string, bool) {
+	creds := sandbox.DefaultCredentials()
+	env := map[string]string{
+		upwell.EnvAPIKey:       creds.UpwellAPIKey,
+		upwell.EnvSourceSystem: sandbox.UpwellSourceSystem,
+		bluetape.EnvAPIKey:     creds.BlueTapeAPIKey,
+		bluetape.EnvAccountID:  creds.BlueTapeAccountID,
+		billbee.EnvAPIKey:      creds.BillbeeAPIKey,
+		billbee.EnvUsername:    creds.BillbeeUsername,
+		billbee.EnvAPIPassword: creds.BillbeeAPIPassword,
+	}
+	return func(name string) (string, bool) { v, ok := env[name]; return v, ok }
+}
+
 // configError turns a constructor's failure into a usage error with a
 // plain message: "environment variable BILLBEE_API_KEY is not set", and,
 // for a missing variable, a pointer to --sandbox.
 func configError(err error) error {
-	if !errors.Is(err, adapter.ErrEnvNotSet) {
+	if !errors.Is(err, driver.ErrEnvNotSet) {
 		return usagef("%v", err)
 	}
 	msg := err.Error()

@@ -9,13 +9,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 )
 
 func TestConfigError(t *testing.T) {
 	t.Parallel()
 	const hint = "(or use --sandbox to try custsync without credentials)"
-	_, envErr := adapter.Env("CUSTSYNC_TEST_SURELY_UNSET")
-	require.ErrorIs(t, envErr, adapter.ErrEnvNotSet)
+	_, envErr := driver.Env(nil, "CUSTSYNC_TEST_SURELY_UNSET")
+	require.ErrorIs(t, envErr, driver.ErrEnvNotSet)
 
 	for _, tc := range []struct {
 		name     string
@@ -24,20 +25,20 @@ func TestConfigError(t *testing.T) {
 		wantHint bool
 	}{
 		{
-			name:     "a missing variable, as adapter.Env reports it, points to --sandbox",
+			name:     "a missing variable, as driver.Env reports it, points to --sandbox",
 			err:      envErr,
 			want:     "environment variable CUSTSYNC_TEST_SURELY_UNSET is not set",
 			wantHint: true,
 		},
 		{
 			name:     "a missing variable is told by ErrEnvNotSet, whatever the message says",
-			err:      &adapter.Error{Code: adapter.InvalidArgument, Field: "UPWELL_API_KEY", Err: adapter.ErrEnvNotSet, Message: "UPWELL_API_KEY is missing"},
+			err:      &adapter.Error{Code: adapter.InvalidArgument, Field: "UPWELL_API_KEY", Err: driver.ErrEnvNotSet, Message: "UPWELL_API_KEY is missing"},
 			want:     "UPWELL_API_KEY is missing",
 			wantHint: true,
 		},
 		{
 			name:     "a missing variable wrapped by a driver still points to --sandbox",
-			err:      fmt.Errorf("upwell: %w", adapter.ErrEnvNotSet),
+			err:      fmt.Errorf("upwell: %w", driver.ErrEnvNotSet),
 			want:     "upwell: environment variable not set",
 			wantHint: true,
 		},

@@ -18,7 +18,7 @@ func (f DoerFunc) SingleRoundTrip() {}
 // RoundTrip implements http.RoundTripper.
 func (f DoerFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f.Do(r) }
 
-// Do implements adapter.HTTPDoer.
+// Do implements driver.HTTPDoer.
 func (f DoerFunc) Do(r *http.Request) (*http.Response, error) {
 	if r.Body != nil {
 		_, _ = io.Copy(io.Discard, r.Body)

@@ -1,4 +1,4 @@
-package adapter_test
+package driver_test
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/driver"
 )
 
 func TestVerifyFieldCountsOnlyRealDifferences(t *testing.T) {
@@ -18,20 +19,20 @@ func TestVerifyFieldCountsOnlyRealDifferences(t *testing.T) {
 		stored   string // raw JSON; "" leaves the column out
 		mismatch bool
 	}{
-		{"an equal name matches", adapter.FieldName, str("Acme"), `"Acme"`, false},
-		{"another case in a name counts", adapter.FieldName, str("Acme"), `"ACME"`, true},
-		{"an e-mail in another case matches", adapter.FieldEmail, str("Ap@Acme.example"), `"ap@acme.example"`, false},
-		{"another e-mail counts", adapter.FieldEmail, str("ap@acme.example"), `"ar@acme.example"`, true},
-		{"a phone in another format matches", adapter.FieldPhone, str("+49 (30) 1234-56"), `"0049301234 56"`, false},
-		{"another phone counts", adapter.FieldPhone, str("+49 30 123456"), `"+49 30 123457"`, true},
-		{"a VAT id with spaces and dots matches", adapter.FieldVATID, str("de 123.456.789"), `"DE123456789"`, false},
-		{"a value stored as null counts", adapter.FieldName, str("Acme"), `null`, true},
-		{"a value stored as a number counts", adapter.FieldName, str("7"), `7`, true},
-		{"a clear stored as null matches", adapter.FieldVATID, adapter.Clear[string](), `null`, false},
-		{"a clear stored as an empty string matches", adapter.FieldVATID, adapter.Clear[string](), `""`, false},
-		{"a clear that kept the value counts", adapter.FieldVATID, adapter.Clear[string](), `"DE1"`, true},
-		{"a column the answer leaves out is not checked", adapter.FieldName, str("Acme"), "", false},
-		{"an absent field is not checked", adapter.FieldName, adapter.Field[string]{}, `"other"`, false},
+		{"an equal name matches", driver.FieldName, str("Acme"), `"Acme"`, false},
+		{"another case in a name counts", driver.FieldName, str("Acme"), `"ACME"`, true},
+		{"an e-mail in another case matches", driver.FieldEmail, str("Ap@Acme.example"), `"ap@acme.example"`, false},
+		{"another e-mail counts", driver.FieldEmail, str("ap@acme.example"), `"ar@acme.example"`, true},
+		{"a phone in another format matches", driver.FieldPhone, str("+49 (30) 1234-56"), `"0049301234 56"`, false},
+		{"another phone counts", driver.FieldPhone, str("+49 30 123456"), `"+49 30 123457"`, true},
+		{"a VAT id with spaces and dots matches", driver.FieldVATID, str("de 123.456.789"), `"DE123456789"`, false},
+		{"a value stored as null counts", driver.FieldName, str("Acme"), `null`, true},
+		{"a value stored as a number counts", driver.FieldName, str("7"), `7`, true},
+		{"a clear stored as null matches", driver.FieldVATID, adapter.Clear[string](), `null`, false},
+		{"a clear stored as an empty string matches", driver.FieldVATID, adapter.Clear[string](), `""`, false},
+		{"a clear that kept the value counts", driver.FieldVATID, adapter.Clear[string](), `"DE1"`, true},
+		{"a column the answer leaves out is not checked", driver.FieldName, str("Acme"), "", false},
+		{"an absent field is not checked", driver.FieldName, adapter.Field[string]{}, `"other"`, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -39,8 +40,8 @@ func TestVerifyFieldCountsOnlyRealDifferences(t *testing.T) {
 			if tt.stored != "" {
 				stored["col"] = json.RawMessage(tt.stored)
 			}
-			var v adapter.Verifier
-			adapter.VerifyField(&v, tt.field, tt.sent, stored, "col")
+			var v driver.Verifier
+			driver.VerifyField(&v, tt.field, tt.sent, stored, "col")
 			if !tt.mismatch {
 				assert.Empty(t, v.Mismatches())
 				return
@@ -74,8 +75,8 @@ func TestVerifyFieldComparesNumbersExactly(t *testing.T) {
 			if err := json.Unmarshal([]byte(tt.sent), &sent); err != nil {
 				t.Fatal(err)
 			}
-			var v adapter.Verifier
-			adapter.VerifyField(&v, adapter.FieldMetadata, adapter.Set(sent), map[string]json.RawMessage{"metadata": json.RawMessage(tt.stored)}, "metadata")
+			var v driver.Verifier
+			driver.VerifyField(&v, driver.FieldMetadata, adapter.Set(sent), map[string]json.RawMessage{"metadata": json.RawMessage(tt.stored)}, "metadata")
 			assert.Equal(t, tt.mismatch, len(v.Mismatches()) == 1, "%v", v.Mismatches())
 		})
 	}

@@ -1,55 +1,28 @@
-package adapter
+package driver
 
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/internal/canonical"
+	"github.com/custsync/custsync/adapter/internal/fieldname"
 )
-
-// Mismatch is a field the vendor confirmed but did not store as sent: what
-// the update sent and what the vendor's answer says it stored, both as
-// JSON. Drivers whose vendor answers with the stored record (Upwell's
-// returning, Billbee's PUT answer) compare every field they sent with it;
-// BlueTape answers with an id only, so its updates carry no mismatches.
-//
-// Vendors normalise some values, and those differences do not count:
-//
-//   - email and ccEmails: letter case and surrounding spaces
-//     ("Ap@Acme.example" stored as "ap@acme.example");
-//   - phone: everything but the digits, and "+" written as "00"
-//     ("+49 30 1234-56" stored as "0049301234 56");
-//   - vatId: spaces, dots and dashes, and letter case ("de 123.456.789"
-//     stored as "DE123456789");
-//   - a cleared field stored as "" or [] instead of null.
-//
-// Every other difference counts: another text, another number (compared
-// exactly, 1e400 included), a field set but stored empty, a field cleared
-// but still stored. A field the answer does not show is not checked. With
-// WithStrict a mismatch fails the update (it was applied all the same).
-type Mismatch struct {
-	Field  string          `json:"field"`  // portable field name
-	Sent   json.RawMessage `json:"sent"`   // the value sent; null for a clear
-	Stored json.RawMessage `json:"stored"` // the value the vendor says it stored
-}
-
-func (m Mismatch) String() string {
-	return fmt.Sprintf("%s: sent %s, stored %s", m.Field, m.Sent, m.Stored)
-}
 
 // Verifier collects the mismatches between an update and a stored record;
 // drivers use it with VerifyField. The zero value is ready to use.
-type Verifier struct{ list []Mismatch }
+type Verifier struct{ list []adapter.Mismatch }
 
 // Mismatches returns what was collected, nil when everything matched.
-func (v *Verifier) Mismatches() []Mismatch { return v.list }
+func (v *Verifier) Mismatches() []adapter.Mismatch { return v.list }
 
 // VerifyField compares one field of an update with column of the stored
 // record (raw JSON by column name) and records a mismatch. Absent fields
 // and columns the record does not show are not checked.
-func VerifyField[T any](v *Verifier, field string, f Field[T], stored map[string]json.RawMessage, column string) {
+func VerifyField[T any](v *Verifier, field string, f adapter.Field[T], stored map[string]json.RawMessage, column string) {
 	if f.IsAbsent() {
 		return
 	}
@@ -62,7 +35,7 @@ func VerifyField[T any](v *Verifier, field string, f Field[T], stored map[string
 // (raw JSON; nil when the record does not show it) and records a
 // mismatch, for drivers that decode the stored record into a struct
 // rather than a map. Absent fields and nil values are not checked.
-func VerifyStored[T any](v *Verifier, field string, f Field[T], stored json.RawMessage) {
+func VerifyStored[T any](v *Verifier, field string, f adapter.Field[T], stored json.RawMessage) {
 	if f.IsAbsent() || stored == nil {
 		return
 	}
@@ -121,7 +94,7 @@ func (v *Verifier) Compare(field string, sent, stored json.RawMessage) {
 		return
 	}
 	if !storedAsSent(field, sent, stored) {
-		v.list = append(v.list, Mismatch{Field: field, Sent: sent, Stored: bytes.TrimSpace(stored)})
+		v.list = append(v.list, adapter.Mismatch{Field: field, Sent: sent, Stored: bytes.TrimSpace(stored)})
 	}
 }
 
@@ -159,11 +132,11 @@ func isEmptyList(v any) bool {
 
 func normaliserFor(field string) func(string) string {
 	switch field {
-	case FieldEmail, FieldCCEmails:
+	case fieldname.Email, fieldname.CCEmails:
 		return func(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-	case FieldPhone:
+	case fieldname.Phone:
 		return normalPhone
-	case FieldVATID:
+	case fieldname.VATID:
 		return func(s string) string {
 			return strings.ToUpper(strings.Map(func(r rune) rune {
 				if unicode.IsSpace(r) || r == '.' || r == '-' {
@@ -252,8 +225,8 @@ func equalNumbers(a, b json.Number) bool {
 	if a == b {
 		return true
 	}
-	ca, errA := canonicalNumber(string(a))
-	cb, errB := canonicalNumber(string(b))
+	ca, errA := canonical.Number(string(a))
+	cb, errB := canonical.Number(string(b))
 	return errA == nil && errB == nil && ca == cb
 }
 

@@ -1,0 +1,207 @@
+package adapter
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/bits"
+	"time"
+
+	"github.com/custsync/custsync/adapter/internal/fieldname"
+)
+
+// updateField gives table-driven access to one field of a CustomerUpdate,
+// so listing, dropping and validating fields need no reflection.
+type updateField struct {
+	name   string
+	isSet  func(*CustomerUpdate) bool
+	drop   func(*CustomerUpdate)
+	decode func(*CustomerUpdate, json.RawMessage) error
+}
+
+// field describes a Field of CustomerUpdate. get returns nil when the field
+// lives in a vendor section u does not have; alloc creates that section.
+func field[T any](name string, get func(u *CustomerUpdate, alloc bool) *Field[T]) updateField {
+	return updateField{
+		name:  name,
+		isSet: func(u *CustomerUpdate) bool { f := get(u, false); return f != nil && !f.IsAbsent() },
+		drop: func(u *CustomerUpdate) {
+			if f := get(u, false); f != nil {
+				*f = Field[T]{}
+			}
+		},
+		decode: func(u *CustomerUpdate, raw json.RawMessage) error { return json.Unmarshal(raw, get(u, true)) },
+	}
+}
+
+func topField[T any](name string, get func(*CustomerUpdate) *Field[T]) updateField {
+	return field(name, func(u *CustomerUpdate, _ bool) *Field[T] { return get(u) })
+}
+
+func upwellField[T any](name string, get func(*UpwellFields) *Field[T]) updateField {
+	return field(name, func(u *CustomerUpdate, alloc bool) *Field[T] {
+		if u.Upwell == nil {
+			if !alloc {
+				return nil
+			}
+			u.Upwell = &UpwellFields{}
+		}
+		return get(u.Upwell)
+	})
+}
+
+func billbeeField[T any](name string, get func(*BillbeeFields) *Field[T]) updateField {
+	return field(name, func(u *CustomerUpdate, alloc bool) *Field[T] {
+		if u.Billbee == nil {
+			if !alloc {
+				return nil
+			}
+			u.Billbee = &BillbeeFields{}
+		}
+		return get(u.Billbee)
+	})
+}
+
+// updateFields lists every field but the ID, in documentation order.
+var updateFields = []updateField{
+	{
+		name:   fieldname.SourceSystem,
+		isSet:  func(u *CustomerUpdate) bool { return u.SourceSystem != "" },
+		drop:   func(u *CustomerUpdate) { u.SourceSystem = "" },
+		decode: decodeIdentifier(func(u *CustomerUpdate) *string { return &u.SourceSystem }),
+	},
+	topField(fieldname.Name, func(u *CustomerUpdate) *Field[string] { return &u.Name }),
+	topField(fieldname.FirstName, func(u *CustomerUpdate) *Field[string] { return &u.FirstName }),
+	topField(fieldname.LastName, func(u *CustomerUpdate) *Field[string] { return &u.LastName }),
+	topField(fieldname.Email, func(u *CustomerUpdate) *Field[string] { return &u.Email }),
+	{
+		name:   fieldname.CCEmails,
+		isSet:  func(u *CustomerUpdate) bool { return !u.CCEmails.IsAbsent() },
+		drop:   func(u *CustomerUpdate) { u.CCEmails = Field[[]string]{} },
+		decode: decodeEmailList,
+	},
+	topField(fieldname.Phone, func(u *CustomerUpdate) *Field[string] { return &u.Phone }),
+	topField(fieldname.VATID, func(u *CustomerUpdate) *Field[string] { return &u.VATID }),
+	topField(fieldname.Metadata, func(u *CustomerUpdate) *Field[JSONObject] { return &u.Metadata }),
+	topField(fieldname.ModifiedAt, func(u *CustomerUpdate) *Field[time.Time] { return &u.ModifiedAt }),
+	upwellField(fieldname.UpwellBillToCustomerID, func(f *UpwellFields) *Field[string] { return &f.BillToCustomerID }),
+	upwellField(fieldname.UpwellDueOption, func(f *UpwellFields) *Field[int32] { return &f.DueOption }),
+	billbeeField(fieldname.BillbeePriceGroupID, func(f *BillbeeFields) *Field[int64] { return &f.PriceGroupID }),
+	billbeeField(fieldname.BillbeeLanguageID, func(f *BillbeeFields) *Field[int32] { return &f.LanguageID }),
+	billbeeField(fieldname.BillbeeType, func(f *BillbeeFields) *Field[int32] { return &f.Type }),
+	billbeeField(fieldname.BillbeeNumber, func(f *BillbeeFields) *Field[int32] { return &f.Number }),
+}
+
+// decodeIdentifier reads an identifier other than the id: leaving the key
+// out is how to say "the default"; an explicit null or "" is refused rather
+// than silently read as the default.
+func decodeIdentifier(get func(*CustomerUpdate) *string) func(*CustomerUpdate, json.RawMessage) error {
+	return func(u *CustomerUpdate, raw json.RawMessage) error {
+		if string(bytes.TrimSpace(raw)) == "null" {
+			return errors.New("is null; leave the key out to use the default")
+		}
+		var v string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return err
+		}
+		if v == "" {
+			return errors.New(`is ""; leave the key out to use the default`)
+		}
+		*get(u) = v
+		return nil
+	}
+}
+
+// decodeEmailList reads ccEmails item by item, so a null item is named as
+// such instead of surfacing later as an empty string.
+func decodeEmailList(u *CustomerUpdate, raw json.RawMessage) error {
+	if string(bytes.TrimSpace(raw)) == "null" {
+		u.CCEmails = Clear[[]string]()
+		return nil
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return err
+	}
+	list := make([]string, len(items))
+	for i, item := range items {
+		if string(bytes.TrimSpace(item)) == "null" {
+			return &Error{Code: InvalidArgument, Field: fmt.Sprintf("%s[%d]", fieldname.CCEmails, i),
+				Message: fmt.Sprintf("%s[%d]: is null; the list holds e-mail addresses (null for the whole list clears it)", fieldname.CCEmails, i)}
+		}
+		if err := json.Unmarshal(item, &list[i]); err != nil {
+			return &Error{Code: InvalidArgument, Field: fmt.Sprintf("%s[%d]", fieldname.CCEmails, i),
+				Message: fmt.Sprintf("%s[%d]: %s", fieldname.CCEmails, i, jsonErrorMessage(err))}
+		}
+	}
+	u.CCEmails = Set(list)
+	return nil
+}
+
+// FieldNames lists every portable field name, "id" first, in documentation order.
+func FieldNames() []string {
+	names := []string{fieldname.ID}
+	for _, f := range updateFields {
+		names = append(names, f.name)
+	}
+	return names
+}
+
+// SetFields lists the fields u sets or clears (not "id"), in documentation order.
+func (u *CustomerUpdate) SetFields() []string { return fieldNames(u.setMask()) }
+
+// fieldMask is a set of fields: bit i stands for updateFields[i].
+type fieldMask uint32
+
+// sourceSystemBit is the sourceSystem field's bit: updateFields starts
+// with it (TestAFieldMaskHoldsEveryField).
+const sourceSystemBit fieldMask = 1
+
+// setMask is the set of fields u sets or clears, in one pass.
+func (u *CustomerUpdate) setMask() fieldMask {
+	var m fieldMask
+	for i, f := range updateFields {
+		if f.isSet(u) {
+			m |= 1 << i
+		}
+	}
+	return m
+}
+
+// fieldNames lists the fields of m in documentation order, in one
+// allocation (none when m is empty): this runs for every update.
+func fieldNames(m fieldMask) []string {
+	n := bits.OnesCount32(uint32(m))
+	if n == 0 {
+		return nil
+	}
+	names := make([]string, 0, n)
+	for i, f := range updateFields {
+		if m&(1<<i) != 0 {
+			names = append(names, f.name)
+		}
+	}
+	return names
+}
+
+// without returns a copy of u with the named fields made absent.
+func (u *CustomerUpdate) without(names []string) *CustomerUpdate {
+	c := *u
+	if u.Upwell != nil {
+		up := *u.Upwell
+		c.Upwell = &up
+	}
+	if u.Billbee != nil {
+		bb := *u.Billbee
+		c.Billbee = &bb
+	}
+	for _, f := range updateFields {
+		for _, n := range names {
+			if f.name == n {
+				f.drop(&c)
+			}
+		}
+	}
+	return &c
+}

@@ -151,4 +151,3 @@ func floorPush(b *testing.B, h *http.Client, base string, ids []string, concurre
 	close(work)
 	wg.Wait()
 }
-

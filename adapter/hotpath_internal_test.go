@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"net/mail"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -65,4 +66,34 @@ func TestAFieldMaskHoldsEveryField(t *testing.T) {
 		Billbee: &BillbeeFields{Number: Set[int32](7)}}
 	assert.Equal(t, []string{fieldname.SourceSystem, fieldname.Name, fieldname.Phone, fieldname.BillbeeNumber}, u.SetFields())
 	assert.Nil(t, (&CustomerUpdate{ID: "1"}).SetFields())
+}
+
+// setMask reads the fields directly; every bit must be the table's.
+func TestTheFieldMaskFollowsTheFieldTable(t *testing.T) {
+	every := func() *CustomerUpdate {
+		return &CustomerUpdate{ID: "1", SourceSystem: "ACME", Name: Set("a"), FirstName: Set("b"), LastName: Set("c"),
+			Email: Set("d@e.example"), CCEmails: Set([]string{}), Phone: Clear[string](), VATID: Set("DE1"),
+			Metadata: Set(JSONObject{}), ModifiedAt: Set(time.Unix(1, 0)),
+			Upwell:  &UpwellFields{BillToCustomerID: Set("x"), DueOption: Set[int32](30)},
+			Billbee: &BillbeeFields{PriceGroupID: Set[int64](1), LanguageID: Set[int32](2), Type: Set[int32](1), Number: Clear[int32]()}}
+	}
+	all := fieldMask(1)<<len(updateFields) - 1
+	require.Equal(t, all, every().setMask(), "an update setting every field sets every bit")
+	for i, f := range updateFields {
+		u := every()
+		f.drop(u)
+		assert.False(t, f.isSet(u), f.name)
+		assert.Equal(t, all&^(1<<i), u.setMask(), "dropping %s clears bit %d alone", f.name, i)
+	}
+}
+
+func TestPlainASCIITextIsWhatCheckTextAccepts(t *testing.T) {
+	for _, v := range []string{"Acme Corp", "a\tb", " x ", "", " ", "\t", "a\x00", "a\x7f", "é", "a\nb", "\xff"} {
+		if plainASCIIText(v) {
+			assert.NoError(t, checkText("name", v), "%q", v)
+		}
+	}
+	assert.True(t, plainASCIIText("Acme Corp"))
+	assert.False(t, plainASCIIText("  \t"), "blank is not plain: checkText refuses it")
+	assert.False(t, plainASCIIText("a\x7f"))
 }

@@ -80,12 +80,24 @@ type transport struct {
 	scrub   scrubber
 	limiter RateLimiter
 	limits  func(operationID string) []Limit
-	// header is set on every request: the driver's credentials and Accept.
-	header http.Header
+	// header is set on every request: the driver's credentials and Accept,
+	// as a list (ranging over a map on every request costs more).
+	header []headerValues
+}
+
+// headerValues is one header of transport.header.
+type headerValues struct {
+	name   string
+	values []string
 }
 
 func newTransport(vendor, host string, next *http.Client, logger *slog.Logger, scrub scrubber, limiter RateLimiter, limits func(string) []Limit, header http.Header) *transport {
-	t := &transport{vendor: vendor, host: host, next: next, logger: logger, scrub: scrub, limiter: limiter, limits: limits, header: header}
+	t := &transport{vendor: vendor, host: host, next: next, logger: logger, scrub: scrub, limiter: limiter, limits: limits}
+	for name, values := range header {
+		// Capped at their length: an Add to a request's copy cannot
+		// write into the shared array.
+		t.header = append(t.header, headerValues{name, values[:len(values):len(values)]})
+	}
 	if next.Jar == nil && next.Timeout == 0 && next.Transport != nil {
 		// Nothing of the client's own is left to do: no cookies, no
 		// timeout, and redirects are never followed. Its Do would still
@@ -266,8 +278,8 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 		return nil, &Error{Operation: op, Code: Internal,
 			Message: fmt.Sprintf("dry run: refusing to send %s %s; nothing was written", req.Method, req.URL.Path)}
 	}
-	for name, values := range t.header {
-		req.Header[name] = values
+	for _, h := range t.header {
+		req.Header[h.name] = h.values
 	}
 	var limits []Limit
 	if t.limits != nil && t.limiter != nil {

@@ -141,6 +141,9 @@ func invalidUTF8Value(path string, v any) (string, bool) {
 // is how spreadsheets say "unknown", and sending it would blank the
 // vendor's value. Clearing is explicit: null.
 func checkText(name, v string) error {
+	if plainASCIIText(v) {
+		return nil // the common case, without decoding runes
+	}
 	if strings.TrimSpace(v) == "" {
 		return invalidArgument(name, "is an empty string; use null to clear the field")
 	}
@@ -165,6 +168,23 @@ func checkEmail(name, v string) error {
 		return invalidArgument(name, "%q is not a plain e-mail address", v)
 	}
 	return nil
+}
+
+// plainASCIIText reports whether v is printable ASCII (tabs allowed) and
+// not only spaces and tabs: what checkText accepts, decided without
+// decoding runes. Anything else takes checkText's full path.
+func plainASCIIText(v string) bool {
+	blank := true
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == ' ' || c == '\t':
+		case c > ' ' && c < 0x7f:
+			blank = false
+		default:
+			return false
+		}
+	}
+	return !blank
 }
 
 // plainAddress reports whether v is local@domain, each a dot-atom of

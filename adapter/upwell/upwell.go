@@ -285,9 +285,26 @@ func (d *upwellDriver) newRequest(ctx context.Context, body []byte) (*http.Reque
 	// What http.NewRequest does for a body in memory: a known length, and
 	// a way to send it again on a retry.
 	req.ContentLength = int64(len(body))
-	req.Body = io.NopCloser(bytes.NewReader(body))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	rb := &replayableBody{b: body}
+	rb.r.Reset(body)
+	req.Body, req.GetBody = rb, rb.again
 	return req, nil
+}
+
+// replayableBody is a request body in memory, readable again from the
+// start for a retry (Request.GetBody), in one allocation.
+type replayableBody struct {
+	r bytes.Reader
+	b []byte
+}
+
+func (rb *replayableBody) Read(p []byte) (int, error) { return rb.r.Read(p) }
+func (rb *replayableBody) Close() error               { return nil }
+
+func (rb *replayableBody) again() (io.ReadCloser, error) {
+	next := &replayableBody{b: rb.b}
+	next.r.Reset(rb.b)
+	return next, nil
 }
 
 // responseError builds the error for a status that is not 200. A 404 is

@@ -2,6 +2,8 @@ module github.com/custsync/custsync
 
 go 1.26.8
 
+toolchain go1.27.3
+
 require (
 	github.com/getkin/kin-openapi v0.152.0
 	github.com/jackc/pgx/v5 v5.13.0

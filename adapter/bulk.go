@@ -1,15 +1,13 @@
 package adapter
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"iter"
-	"sync"
-	"sync/atomic"
+	"strings"
 	"time"
-
-	"github.com/custsync/custsync/adapter/internal/fieldname"
 )
 
 // Outcome is what became of one update of a bulk run. Every update handed
@@ -55,35 +53,55 @@ type bulkConfig struct {
 	unordered        bool // benchmarks only: the run as it was before per-key order
 }
 
-// BulkOption configures UpdateAll.
-type BulkOption func(*bulkConfig)
+// BulkOption configures UpdateAll. An option given a value outside its
+// documented range makes UpdateAll send nothing and yield every update as
+// a failure carrying the InvalidArgument *Error that names the option and
+// the value: a run never goes on with settings other than those given,
+// and its failures file holds every record, to push again once fixed.
+type BulkOption func(*bulkConfig) error
 
-// WithConcurrency bounds the updates in flight (default defaultConcurrency).
-// The vendor's rate limit still paces them.
+// maxConcurrency bounds WithConcurrency: each worker holds a goroutine, a
+// connection and up to 64 parked updates, and no vendor's rate limit is
+// anywhere near needing more.
+const maxConcurrency = 1024
+
+// WithConcurrency bounds the updates in flight, from 1 to 1024 (default
+// 4). The vendor's rate limit still paces them.
 func WithConcurrency(n int) BulkOption {
-	return func(c *bulkConfig) {
-		if n > 0 {
-			c.concurrency = n
+	return func(c *bulkConfig) error {
+		if n < 1 || n > maxConcurrency {
+			return invalidOption(fmt.Sprintf("WithConcurrency(%d)", n), "must be from 1 to %d", maxConcurrency)
 		}
+		c.concurrency = n
+		return nil
 	}
 }
 
 // WithRecordAttempts sets how many Update calls a record may take in all:
 // a record whose update failed with a retryable error (after the client's
 // own retries) is tried again as a whole, with growing pauses, until it has
-// had n calls; 1 disables it. Default defaultRecordAttempts.
+// had n calls; 1 disables it. n must be at least 1. Default 5.
 func WithRecordAttempts(n int) BulkOption {
-	return func(c *bulkConfig) {
-		if n > 0 {
-			c.recordAttempts = n
+	return func(c *bulkConfig) error {
+		if n < 1 {
+			return invalidOption(fmt.Sprintf("WithRecordAttempts(%d)", n), "must be at least 1 (1 tries each record once)")
 		}
+		c.recordAttempts = n
+		return nil
 	}
 }
 
 // WithRecordPause sets the first pause before a record is tried again
-// (default 2s, doubling).
+// (default 2s, doubling). 0 tries it again at once (the client's own
+// retries still back off); a negative d is refused.
 func WithRecordPause(d time.Duration) BulkOption {
-	return func(c *bulkConfig) { c.recordPause = d }
+	return func(c *bulkConfig) error {
+		if d < 0 {
+			return invalidOption(fmt.Sprintf("WithRecordPause(%v)", d), "must be 0 or more")
+		}
+		c.recordPause = d
+		return nil
+	}
 }
 
 // WithHaltAfter stops a run from starting new records once n records in a
@@ -91,12 +109,14 @@ func WithRecordPause(d time.Duration) BulkOption {
 // rest are reported as not sent, with an Unavailable *Error wrapping a
 // *Halt that says why. A success or a non-retryable failure (the vendor
 // answered) resets the count. 0 never halts this way (WithUnreachableAfter
-// still applies). Default defaultHaltAfter.
+// still applies); a negative n is refused. Default 50.
 func WithHaltAfter(n int) BulkOption {
-	return func(c *bulkConfig) {
-		if n >= 0 {
-			c.haltAfter = n
+	return func(c *bulkConfig) error {
+		if n < 0 {
+			return invalidOption(fmt.Sprintf("WithHaltAfter(%d)", n), "must be 0 (never halt on a streak) or more")
 		}
+		c.haltAfter = n
+		return nil
 	}
 }
 
@@ -106,14 +126,35 @@ func WithHaltAfter(n int) BulkOption {
 // Every record not sent is reported with Calls 0 and stop's cause
 // (context.Cause) as its error. A deadline for starting records is a stop
 // context with a deadline. The custsync command wires its first
-// Ctrl-C to stop and its second to ctx.
+// Ctrl-C to stop and its second to ctx. nil is refused (leave the option
+// out for a run that stops only with ctx).
 func WithStop(stop context.Context) BulkOption {
-	return func(c *bulkConfig) { c.stop = stop }
+	return func(c *bulkConfig) error {
+		if stop == nil {
+			return invalidOption("WithStop(nil)", "no context given; leave the option out for a run that stops only with ctx")
+		}
+		c.stop = stop
+		return nil
+	}
 }
 
-// WithCallOptions applies options to every Update call of the run.
+// WithCallOptions applies options to every Update call of the run. Each
+// is checked when the run starts: one that refuses its value fails the
+// run as any BulkOption does, before anything is sent.
 func WithCallOptions(opts ...CallOption) BulkOption {
-	return func(c *bulkConfig) { c.callOptions = append(c.callOptions, opts...) }
+	return func(c *bulkConfig) error {
+		if _, err := defaultCallConfig().with("WithCallOptions", opts); err != nil {
+			var e *Error
+			if errors.As(err, &e) && !strings.HasPrefix(e.Message, "WithCallOptions: ") {
+				inner := *e // an option's own error: say where it was given
+				inner.Message = "WithCallOptions: " + e.Message
+				return &inner
+			}
+			return err
+		}
+		c.callOptions = append(c.callOptions, opts...)
+		return nil
+	}
 }
 
 // WithUnreachableAfter halts a run once the vendor could not be reached
@@ -121,23 +162,38 @@ func WithCallOptions(opts ...CallOption) BulkOption {
 // refused, found no host, or failed TLS, and none was answered (any HTTP
 // status is an answer). Updates in flight are then cut short, since none
 // of them can reach the vendor, and the rest are reported as not sent,
-// wrapping a *Halt that says why. 0 turns it off. Default
-// defaultUnreachableAfter: with the client's default retries, a run
-// against a closed port ends within half a minute.
+// wrapping a *Halt that says why. 0 turns it off; a negative d is
+// refused. Default 20s: with the client's default
+// retries, a run against a closed port ends within half a minute.
 func WithUnreachableAfter(d time.Duration) BulkOption {
-	return func(c *bulkConfig) {
-		if d >= 0 {
-			c.unreachableAfter = d
+	return func(c *bulkConfig) error {
+		if d < 0 {
+			return invalidOption(fmt.Sprintf("WithUnreachableAfter(%v)", d), "must be 0 (never halt on it) or more")
 		}
+		c.unreachableAfter = d
+		return nil
 	}
 }
 
-// bulkJob is one update of the input on its way through a run.
-type bulkJob struct {
-	seq    int
-	update *CustomerUpdate
-	key    string // the vendor's key for the record, when keyed
-	keyed  bool   // false for a nil update, which addresses no record
+// newBulkConfig applies opts over the defaults for a run through u; the
+// first option that refuses its value (or a nil option, or no Updater)
+// is the error.
+func newBulkConfig(u Updater, opts []BulkOption) (bulkConfig, error) {
+	cfg := bulkConfig{concurrency: defaultConcurrency, recordAttempts: defaultRecordAttempts,
+		recordPause: recordRetryPause, haltAfter: defaultHaltAfter, unreachableAfter: defaultUnreachableAfter}
+	if isNil(u) {
+		return cfg, &Error{Code: InvalidArgument, Message: "UpdateAll: no Updater given"}
+	}
+	cfg.keyOf = keyFunc(u)
+	for i, o := range opts {
+		if o == nil {
+			return cfg, nilOption("UpdateAll", i)
+		}
+		if err := o(&cfg); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
 }
 
 // UpdateAll sends a stream of updates through u with bounded concurrency
@@ -169,12 +225,15 @@ type bulkJob struct {
 // its own (WithHaltAfter, WithUnreachableAfter): records not sent then
 // fail with an Unavailable *Error wrapping a *Halt. Stopping the
 // iteration early (break) cancels the run and waits for its goroutines.
+//
+// An invalid option (a value outside its range, a nil option or
+// Updater) sends nothing: every update is still read, lazily, and
+// yielded in input order as a failure carrying the InvalidArgument
+// *Error that names the option and the value.
 func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate], opts ...BulkOption) iter.Seq[Outcome] {
-	cfg := bulkConfig{concurrency: defaultConcurrency, recordAttempts: defaultRecordAttempts,
-		recordPause: recordRetryPause, haltAfter: defaultHaltAfter, unreachableAfter: defaultUnreachableAfter,
-		keyOf: keyFunc(u)}
-	for _, o := range opts {
-		o(&cfg)
+	cfg, err := newBulkConfig(u, opts)
+	if err != nil {
+		return refuseAll(u, updates, err)
 	}
 	return func(yield func(Outcome) bool) {
 		if pool, ok := u.(interface{ reserveConnections(int) func() }); ok {
@@ -183,16 +242,54 @@ func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate]
 		r := newBulkRun(ctx, u, cfg)
 		defer r.cancel()
 		go r.run(updates)
-		for out := range r.outcomes {
-			if !yield(out) {
-				r.gone.Store(true)
-				r.cancel()
-				for range r.outcomes { // unblock the goroutines until they finish
-				}
+		r.deliver(yield)
+	}
+}
+
+// refuseAll is the run of an UpdateAll whose options are invalid: it
+// sends nothing and yields every update, read as lazily as a run reads
+// them, as a failure carrying err, so that a failures file holds every
+// line and can be pushed again once the options are fixed.
+func refuseAll(u Updater, updates iter.Seq[*CustomerUpdate], err error) iter.Seq[Outcome] {
+	vendor := vendorOf(u)
+	return func(yield func(Outcome) bool) {
+		seq := 0
+		for update := range updates {
+			if !yield(Outcome{Seq: seq, Update: update, Err: ownCopy(err, vendor)}) {
 				return
 			}
+			seq++
 		}
 	}
+}
+
+// vendorOf names the vendor u updates, when it says (a *Client, or a
+// *Syncer through its client).
+func vendorOf(u Updater) string {
+	if isNil(u) {
+		return ""
+	}
+	switch u := u.(type) {
+	case interface{ Vendor() string }:
+		return u.Vendor()
+	case interface{ Client() *Client }:
+		if c := u.Client(); c != nil {
+			return c.Vendor()
+		}
+	}
+	return ""
+}
+
+// ownCopy gives each refused outcome its own *Error, stamped with the
+// vendor, since a consumer may change the one it holds.
+func ownCopy(err error, vendor string) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	own := *e
+	own.Vendor = cmp.Or(own.Vendor, vendor)
+	return &own
 }
 
 // keyFunc returns how a run keys the updates it sends through u.
@@ -201,274 +298,4 @@ func keyFunc(u Updater) func(*CustomerUpdate) string {
 		return k.Key
 	}
 	return func(cu *CustomerUpdate) string { return cu.ID }
-}
-
-// bulkRun is one run of UpdateAll: a reader that admits updates in input
-// order (keyLanes), workers that run records (runRecord), the halting
-// rules (failureStreak, reachability), and a drainer that reports what
-// will never be sent as soon as the feed ends.
-type bulkRun struct {
-	ctx    context.Context // the caller's
-	runCtx context.Context // ends with ctx, or when the consumer leaves
-	cancel context.CancelFunc
-	// calls is what Update calls run under: runCtx, also ended when the
-	// vendor turns out unreachable (nothing in flight can reach it).
-	calls       context.Context
-	cancelCalls context.CancelCauseFunc
-	// feed ends when the run should start no more records: runCtx ended,
-	// WithStop's context ended, or the run halted; its cause says which.
-	feed context.Context
-	halt context.CancelCauseFunc
-
-	u        Updater
-	cfg      bulkConfig
-	lanes    *keyLanes
-	streak   *failureStreak
-	reach    *reachability
-	jobs     chan bulkJob
-	outcomes chan Outcome
-	// failed holds the input position of the first failed update of each
-	// customer, so that its later updates are held back (see runLane).
-	failedMu sync.Mutex
-	failed   map[string]int
-	// gone is set when the consumer breaks out of the loop: then nobody
-	// is left to report to, whatever state ctx is in.
-	gone atomic.Bool
-}
-
-func newBulkRun(ctx context.Context, u Updater, cfg bulkConfig) *bulkRun {
-	r := &bulkRun{ctx: ctx, u: u, cfg: cfg,
-		lanes:    newKeyLanes(parkedPerWorker * cfg.concurrency),
-		jobs:     make(chan bulkJob, cfg.concurrency),
-		outcomes: make(chan Outcome, cfg.concurrency),
-		failed:   map[string]int{},
-	}
-	r.runCtx, r.cancel = context.WithCancel(ctx)
-	r.calls, r.cancelCalls = context.WithCancelCause(r.runCtx)
-	r.feed, r.halt = context.WithCancelCause(r.runCtx)
-	r.streak = &failureStreak{limit: cfg.haltAfter, halt: func(h *Halt) { r.halt(haltedError(h, false)) }}
-	r.reach = &reachability{after: cfg.unreachableAfter, halt: func(h *Halt) {
-		r.halt(haltedError(h, false))
-		r.cancelCalls(h)
-	}}
-	return r
-}
-
-// run reads the input and runs it to the end, then closes outcomes.
-func (r *bulkRun) run(updates iter.Seq[*CustomerUpdate]) {
-	defer r.halt(nil)
-	defer r.reach.stop()
-	var wg sync.WaitGroup
-	if r.cfg.stop != nil {
-		unhook := context.AfterFunc(r.cfg.stop, func() { r.halt(context.Cause(r.cfg.stop)) })
-		defer unhook()
-	}
-	var workers sync.WaitGroup
-	for range r.cfg.concurrency {
-		workers.Go(r.work)
-	}
-	workersDone := make(chan struct{})
-	wg.Go(func() { workers.Wait(); close(workersDone) })
-	wg.Go(func() { r.read(updates) })
-	wg.Go(func() { r.drainOnceFed(workersDone) })
-	wg.Wait()
-	close(r.outcomes)
-}
-
-// read admits the input in order and hands updates to the workers; once
-// the feed ends it keeps reading and reports the rest as not sent.
-func (r *bulkRun) read(updates iter.Seq[*CustomerUpdate]) {
-	defer close(r.jobs)
-	seq := 0
-	for update := range updates {
-		job := bulkJob{seq: seq, update: update}
-		seq++
-		if update != nil && !r.cfg.unordered {
-			job.key, job.keyed = r.cfg.keyOf(update), true
-		}
-		if r.feed.Err() == nil {
-			admitted, err := r.lanes.admit(r.feed, job)
-			if err == nil && !admitted {
-				continue // parked: the worker on its key will run it
-			}
-			if err == nil {
-				select {
-				case r.jobs <- job:
-					continue
-				case <-r.feed.Done():
-					r.lanes.release(job)
-				}
-			}
-		}
-		if r.gone.Load() {
-			return // the consumer stopped early: nobody is left to report to
-		}
-		r.outcomes <- r.notSent(job)
-	}
-}
-
-// work runs the updates handed to it, each followed by the updates parked
-// behind it for the same key.
-func (r *bulkRun) work() {
-	for job := range r.jobs {
-		r.runLane(job)
-	}
-}
-
-func (r *bulkRun) runLane(job bulkJob) {
-	for {
-		if stop := r.cfg.stop; stop != nil && stop.Err() != nil {
-			r.halt(context.Cause(stop)) // AfterFunc may not have run yet
-		}
-		var out Outcome
-		if r.feed.Err() != nil {
-			out = r.notSent(job)
-		} else if held, ok := r.heldBack(job); ok {
-			out = held
-		} else {
-			out = r.runRecord(job)
-			r.streak.record(out)
-			r.noteFailure(job, out)
-		}
-		r.outcomes <- out
-		next, ok := r.lanes.next(job)
-		if !ok {
-			return
-		}
-		job = next
-	}
-}
-
-// heldBack refuses to send an update of a customer whose earlier update
-// in this run failed: sending it would apply the customer's updates out
-// of input order once the failed one is fixed and pushed again. Both end
-// among the failures, in order. Calls is 0: nothing was sent.
-func (r *bulkRun) heldBack(job bulkJob) (Outcome, bool) {
-	if !job.keyed {
-		return Outcome{}, false
-	}
-	r.failedMu.Lock()
-	first, failed := r.failed[job.key]
-	r.failedMu.Unlock()
-	if !failed {
-		return Outcome{}, false
-	}
-	return Outcome{Seq: job.seq, Update: job.update, Err: &Error{Code: FailedPrecondition, Field: fieldname.ID,
-		Message: fmt.Sprintf("not sent: an earlier update of this customer (input record %d) failed, and this one must not overtake it; push both again in order", first+1)}}, true
-}
-
-// noteFailure remembers the first failed update of a customer. Failures
-// of a run are reported anyway, so the map grows no faster than they do.
-func (r *bulkRun) noteFailure(job bulkJob, out Outcome) {
-	if out.Err == nil || !job.keyed {
-		return
-	}
-	r.failedMu.Lock()
-	defer r.failedMu.Unlock()
-	if _, seen := r.failed[job.key]; !seen {
-		r.failed[job.key] = job.seq
-	}
-}
-
-// drainOnceFed reports, the moment the feed ends, the updates queued for
-// a worker that will now never be sent: without it they would wait for
-// the updates in flight, and a kill in between would leave them
-// unreported. Updates parked behind a customer in flight are not taken
-// here: they are reported right after it (runLane), so that each
-// customer's outcomes stay in input order, as a failures file needs.
-func (r *bulkRun) drainOnceFed(workersDone <-chan struct{}) {
-	select {
-	case <-r.feed.Done():
-	case <-workersDone:
-		return // every update was run or reported
-	}
-	for {
-		select {
-		case job, ok := <-r.jobs:
-			if !ok {
-				return
-			}
-			r.runLane(job) // the feed has ended: it reports the job and its lane as not sent
-		default:
-			return
-		}
-	}
-}
-
-// notSent reports a record the run never sent: ctx's error when ctx
-// ended, else why the feed stopped.
-func (r *bulkRun) notSent(job bulkJob) Outcome {
-	err := r.ctx.Err()
-	if err == nil {
-		err = context.Cause(r.feed)
-	}
-	if err == nil {
-		err = context.Canceled
-	}
-	return Outcome{Seq: job.seq, Update: job.update, Err: err}
-}
-
-// runRecord updates one record, trying it again as a whole while the
-// failure is retryable, attempts remain, and the run still feeds records.
-func (r *bulkRun) runRecord(job bulkJob) Outcome {
-	out := Outcome{Seq: job.seq, Update: job.update}
-	pause := r.cfg.recordPause
-	for {
-		probe := &attemptProbe{onAttempt: r.reach.attempt}
-		res, err := r.u.Update(context.WithValue(r.calls, attemptProbeKey{}, probe), job.update, r.cfg.callOptions...)
-		out.Calls++
-		out.Result, out.Err = res, err
-		if probe.reported { // a *Client: it knows whether anything went out
-			out.Attempted = out.Attempted || probe.attempts > 0
-			if probe.attempts == 0 && err != nil && !errorIsContext(err) {
-				r.reach.attempt(err) // nothing could go out: a shared limiter that is down
-			}
-		} else {
-			out.Attempted = out.Attempted || sent(err)
-			if !errorIsContext(err) {
-				r.reach.attempt(callErr(err))
-			}
-		}
-		if err != nil && r.ctx.Err() == nil && r.calls.Err() != nil {
-			// Cut short because the vendor is unreachable, not by the caller.
-			if h, ok := context.Cause(r.calls).(*Halt); ok {
-				out.Err = haltedError(h, true)
-			}
-		}
-		if err == nil || !retryable(err) || out.Calls >= r.cfg.recordAttempts {
-			return out
-		}
-		if sleep(r.feed, pause) != nil {
-			return out // keep the last real error
-		}
-		pause *= 2
-	}
-}
-
-// callErr is what a call of an Updater that is not a *Client tells about
-// reachability: its network cause, or nil when the vendor answered.
-func callErr(err error) error {
-	var e *Error
-	if errors.As(err, &e) && e.HTTPStatus != 0 {
-		return nil
-	}
-	return err
-}
-
-// sent guesses, for an Updater that is not a *Client, whether a call
-// reached the network.
-func sent(err error) bool {
-	if err == nil {
-		return true
-	}
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Attempts > 0
-	}
-	return true // a context error mid-call
-}
-
-func retryable(err error) bool {
-	var e *Error
-	return errors.As(err, &e) && e.Retryable
 }

@@ -34,8 +34,13 @@ type wireRecorder struct {
 	vendor specs.Vendor
 	next   http.Handler
 
-	mu       sync.Mutex
-	open     map[string]int
+	mu sync.Mutex
+	// open counts the requests being served per customer and per update
+	// (its #n mark; 0 when it has none). A retry of the same update may
+	// find the handler of its failed attempt not yet returned (a reset
+	// ends the client's attempt before the server's goroutine is done):
+	// only two different updates of one customer open at once overlap.
+	open     map[string]map[int]int
 	overlaps int
 	marks    map[string][]int
 }
@@ -53,19 +58,28 @@ func (w *wireRecorder) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		_ = json.Unmarshal(body, &b)
 		id = b.SourceSystemID
 	}
-	w.mu.Lock()
-	w.open[id]++
-	if w.open[id] > 1 {
-		w.overlaps++
+	mark := 0
+	if m := markPattern.FindSubmatch(body); m != nil {
+		mark, _ = strconv.Atoi(string(m[1]))
 	}
-	if m := markPattern.FindSubmatch(body); r.Method == http.MethodPut && m != nil {
-		n, _ := strconv.Atoi(string(m[1]))
-		w.marks[id] = append(w.marks[id], n)
+	w.mu.Lock()
+	if w.open[id] == nil {
+		w.open[id] = map[int]int{}
+	}
+	for other, n := range w.open[id] {
+		if n > 0 && (other != mark || mark == 0) {
+			w.overlaps++
+			break
+		}
+	}
+	w.open[id][mark]++
+	if r.Method == http.MethodPut && mark != 0 {
+		w.marks[id] = append(w.marks[id], mark)
 	}
 	w.mu.Unlock()
 	defer func() {
 		w.mu.Lock()
-		w.open[id]--
+		w.open[id][mark]--
 		w.mu.Unlock()
 	}()
 	w.next.ServeHTTP(rw, r)
@@ -130,7 +144,7 @@ var vendorCases = []vendorCase{
 func recordedSandbox(t *testing.T, v specs.Vendor, faults sandbox.Faults) (*sandbox.Sandbox, *wireRecorder, *httptest.Server) {
 	t.Helper()
 	sb := sandbox.New(sandbox.WithSyntheticCustomers(20), sandbox.WithFaults(v, faults))
-	rec := &wireRecorder{vendor: v, next: sb, open: map[string]int{}, marks: map[string][]int{}}
+	rec := &wireRecorder{vendor: v, next: sb, open: map[string]map[int]int{}, marks: map[string][]int{}}
 	ts := httptest.NewServer(rec)
 	t.Cleanup(func() {
 		ts.Close()

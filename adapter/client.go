@@ -79,7 +79,7 @@ func init() {
 	bridge.NewClient = func(spec bridge.Spec, open func(bridge.Conn) (any, error), opts []any) (any, error) {
 		options := make([]Option, len(opts))
 		for i, o := range opts {
-			options[i] = o.(Option)
+			options[i], _ = o.(Option) // a nil one stays nil, and is refused
 		}
 		return newClient(spec, open, options)
 	}
@@ -90,10 +90,7 @@ func init() {
 // transport, then has the driver open its generated client on it, so a
 // driver exists only complete.
 func newClient(spec bridge.Spec, open func(bridge.Conn) (any, error), opts []Option) (*Client, error) {
-	cfg := defaultClientConfig()
-	for _, o := range opts {
-		o.applyClient(&cfg)
-	}
+	cfg, cfgErr := newClientConfig(opts)
 	fields, _ := spec.Fields.([]FieldMapping)
 	c := &Client{
 		vendor:    spec.Vendor,
@@ -102,6 +99,9 @@ func newClient(spec bridge.Spec, open func(bridge.Conn) (any, error), opts []Opt
 		cfg:       cfg,
 		scrub:     newScrubber(spec.Secrets),
 		supported: map[string]bool{},
+	}
+	if cfgErr != nil {
+		return nil, c.stamp(cfgErr, nil)
 	}
 	for _, m := range fields {
 		c.supported[m.Field] = true
@@ -174,9 +174,9 @@ func (c *Client) Key(u *CustomerUpdate) string {
 // failures are *Error with the portable code; a canceled or expired ctx
 // returns ctx's error as it is.
 func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOption) (*Result, error) {
-	call := c.cfg.call
-	for _, o := range opts {
-		o.applyCall(&call)
+	call, err := c.cfg.call.with("Update", opts)
+	if err != nil {
+		return nil, c.stamp(err, nil) // nothing sent
 	}
 	if u == nil {
 		return nil, c.stamp(invalidArgument("", "no update given"), nil)
@@ -338,7 +338,7 @@ func plural(list []string, one, many string) string {
 func checkBaseURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return invalidArgument("baseURL", "%q is not an absolute URL", raw)
+		return invalidArgument("baseURL", "%s is not an absolute URL", redactedURL(raw))
 	}
 	if u.User != nil {
 		return invalidArgument("baseURL", "must not carry credentials; they come from the config")

@@ -81,7 +81,7 @@ func (d *fakeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*ad
 		return nil, err
 	}
 	req.Header.Set("X-Key", sentinelSecret)
-	resp, err := d.doer.Do(req)
+	resp, err := d.doer.Do(req) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the copy
 	if err != nil {
 		return nil, err
 	}
@@ -252,7 +252,7 @@ func TestStatusesMapToPortableCodes(t *testing.T) {
 
 func TestContextErrorsPassThroughUnwrapped(t *testing.T) {
 	release := make(chan struct{})
-	c, _ := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+	c, _ := newFake(t, func(_ http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -274,7 +274,7 @@ func TestContextErrorsPassThroughUnwrapped(t *testing.T) {
 
 func TestEachAttemptIsBoundedByTheAttemptTimeout(t *testing.T) {
 	release := make(chan struct{})
-	c, _ := newFake(t, func(w http.ResponseWriter, r *http.Request) {
+	c, _ := newFake(t, func(_ http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -298,7 +298,7 @@ func TestResponsesLargerThanTheCapAreRefused(t *testing.T) {
 
 func TestRedirectsAreNotFollowed(t *testing.T) {
 	var followed atomic.Bool
-	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { followed.Store(true) }))
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { followed.Store(true) }))
 	defer elsewhere.Close()
 	for _, client := range []*http.Client{nil, {}} {
 		opts := []adapter.Option{}

@@ -2,19 +2,30 @@ package adapter
 
 import (
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"reflect"
+	"strconv"
+	"strings"
 	"time"
 )
 
 // Option configures a Client. Every CallOption is also an Option, setting
-// the client's default for each call.
-type Option interface{ applyClient(*clientConfig) }
+// the client's default for each call. An option given a value outside its
+// documented range makes the constructor fail with an InvalidArgument
+// *Error naming the option and the value; no value is ever clamped or
+// ignored.
+type Option interface{ applyClient(*clientConfig) error }
 
 // CallOption configures one call to Update, overriding the client default.
+// A CallOption with a value outside its range fails the call it is given
+// to (nothing is sent), or the client it is given to as a default.
 type CallOption interface {
 	Option
-	applyCall(*callConfig)
+	applyCall(*callConfig) error
 }
 
 // defaultAttemptTimeout bounds each HTTP attempt when no
@@ -55,20 +66,105 @@ func defaultCallConfig() callConfig {
 	}
 }
 
-type clientOption func(*clientConfig)
+// newClientConfig applies opts over the defaults; the first option that
+// refuses its value (or a nil option) is the error.
+func newClientConfig(opts []Option) (clientConfig, error) {
+	cfg := defaultClientConfig()
+	for i, o := range opts {
+		if o == nil {
+			return cfg, nilOption("NewClient", i)
+		}
+		if err := o.applyClient(&cfg); err != nil {
+			return cfg, err
+		}
+	}
+	return cfg, nil
+}
 
-func (f clientOption) applyClient(c *clientConfig) { f(c) }
+// with returns c with the per-call options given to where applied, or
+// the error of the first one that refuses its value.
+func (c callConfig) with(where string, opts []CallOption) (callConfig, error) {
+	for i, o := range opts {
+		if o == nil {
+			return c, nilOption(where, i)
+		}
+		if err := o.applyCall(&c); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
 
-type callOption func(*callConfig)
+// invalidOption is the InvalidArgument error of an option given a value
+// outside its range. call is the option as the user wrote it, value
+// included ("WithConcurrency(0)"), so the message says exactly what to fix.
+func invalidOption(call, problem string, args ...any) *Error {
+	return &Error{Code: InvalidArgument, Message: call + ": " + fmt.Sprintf(problem, args...)}
+}
 
-func (f callOption) applyClient(c *clientConfig) { f(&c.call) }
-func (f callOption) applyCall(c *callConfig)     { f(c) }
+// nilOption is the error of a nil option in a list of options.
+func nilOption(where string, i int) *Error {
+	return &Error{Code: InvalidArgument, Message: fmt.Sprintf("%s: option %d of the list is nil", where, i+1)}
+}
+
+// isNil reports whether v is nil or an interface holding a nil pointer
+// (a *redislimit.Limiter that was never built, say), which would panic on
+// first use instead of failing here.
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Chan, reflect.Slice, reflect.Interface:
+		return rv.IsNil()
+	}
+	return false
+}
+
+type clientOption func(*clientConfig) error
+
+func (f clientOption) applyClient(c *clientConfig) error { return f(c) }
+
+type callOption func(*callConfig) error
+
+func (f callOption) applyClient(c *clientConfig) error { return f(&c.call) }
+func (f callOption) applyCall(c *callConfig) error     { return f(c) }
 
 // WithBaseURL replaces the vendor's server URL, exactly as it stands in the
 // vendor's spec `servers` (so for BlueTape it includes /genericBthubService).
-// It must be https, except for loopback hosts.
+// It must be an absolute https URL, except for loopback hosts (plain http
+// is allowed there), with no credentials, query or fragment; "" is
+// refused (leave the option out for the vendor's own server).
 func WithBaseURL(u string) Option {
-	return clientOption(func(c *clientConfig) { c.baseURL = u })
+	return clientOption(func(c *clientConfig) error {
+		call := "WithBaseURL(" + redactedURL(u) + ")"
+		if u == "" {
+			return invalidOption(call, "no URL given; leave the option out for the vendor's own server")
+		}
+		if err := checkBaseURL(u); err != nil {
+			var e *Error
+			if errors.As(err, &e) { // always: checkBaseURL returns *Error
+				e.Message = call + ": " + strings.TrimPrefix(e.Message, e.Field+": ")
+			}
+			return err
+		}
+		c.baseURL = u
+		return nil
+	})
+}
+
+// redactedURL quotes a URL for an error without any password it holds;
+// one that does not parse into a host is shown only when it has no '@'.
+func redactedURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err == nil && u.Host != "" {
+		return strconv.Quote(u.Redacted())
+	}
+	if strings.Contains(raw, "@") {
+		return "<a malformed URL, not shown: it may hold a credential>"
+	}
+	return strconv.Quote(raw)
 }
 
 // WithHTTPClient sets the client that sends the requests (its Transport,
@@ -87,9 +183,16 @@ func WithBaseURL(u string) Option {
 // concurrency you run; net/http's default of 2 makes a bulk run dial a new
 // connection every few records, over TLS a handshake each time), and no
 // Timeout shorter than a call may take with its retries (WithAttemptTimeout
-// bounds each attempt already).
+// bounds each attempt already). nil is refused: leave the option out for
+// the Client's own pool.
 func WithHTTPClient(c *http.Client) Option {
-	return clientOption(func(cfg *clientConfig) { cfg.httpClient = c })
+	return clientOption(func(cfg *clientConfig) error {
+		if c == nil {
+			return invalidOption("WithHTTPClient(nil)", "no client given; leave the option out for the Client's own connection pool")
+		}
+		cfg.httpClient = c
+		return nil
+	})
 }
 
 // SingleRoundTripper is a RoundTripper that declares it makes exactly one
@@ -110,21 +213,45 @@ type SingleRoundTripper interface {
 // replaces the Transport of the WithHTTPClient client, if any. It must be
 // an *http.Transport or a SingleRoundTripper (else the Client is not
 // built): the client around it follows no redirect, and neither may it,
-// so credentials stay with the base URL's host.
+// so credentials stay with the base URL's host. nil is refused: leave the
+// option out for the Client's own pool.
 func WithTransport(rt http.RoundTripper) Option {
-	return clientOption(func(cfg *clientConfig) { cfg.roundTrip = rt })
+	return clientOption(func(cfg *clientConfig) error {
+		if isNil(rt) {
+			return invalidOption(fmt.Sprintf("WithTransport(%s)", nilName(rt)), "no RoundTripper given; leave the option out for the Client's own connection pool")
+		}
+		cfg.roundTrip = rt
+		return nil
+	})
+}
+
+// nilName writes a nil argument as the user may have passed it: nil, or
+// (*T)(nil) for a nil pointer in an interface.
+func nilName(v any) string {
+	if v == nil {
+		return "nil"
+	}
+	return fmt.Sprintf("(%T)(nil)", v)
 }
 
 // WithLogger logs one Debug record per HTTP attempt and one Info or Warn
-// record per update. Records never hold credentials or bodies. Default: no logging.
+// record per update. Records never hold credentials or bodies. Default: no
+// logging, which is also how to turn it off: nil is refused (a logger
+// that was meant to be set and is not would otherwise go unnoticed).
 func WithLogger(l *slog.Logger) Option {
-	return clientOption(func(c *clientConfig) { c.logger = l })
+	return clientOption(func(c *clientConfig) error {
+		if l == nil {
+			return invalidOption("WithLogger(nil)", "no logger given; leave the option out for no logging")
+		}
+		c.logger = l
+		return nil
+	})
 }
 
 // WithLenient makes fields the vendor cannot store be dropped instead of
 // failing the call; Result.Dropped lists exactly what was dropped.
 func WithLenient(lenient bool) CallOption {
-	return callOption(func(c *callConfig) { c.lenient = lenient })
+	return callOption(func(c *callConfig) error { c.lenient = lenient; return nil })
 }
 
 // WithStrict makes a verified write that the vendor stored otherwise than
@@ -133,50 +260,73 @@ func WithLenient(lenient bool) CallOption {
 // vendor applied the update either way; strict mode is for runs that must
 // stop on a silent change.
 func WithStrict(strict bool) CallOption {
-	return callOption(func(c *callConfig) { c.strict = strict })
+	return callOption(func(c *callConfig) error { c.strict = strict; return nil })
 }
 
-// WithAttemptTimeout bounds each HTTP attempt (default defaultAttemptTimeout).
-// The ctx deadline, when sooner, still wins.
+// WithAttemptTimeout bounds each HTTP attempt (default 30s).
+// The ctx deadline, when sooner, still wins. d must be positive: no
+// attempt is ever unbounded.
 func WithAttemptTimeout(d time.Duration) CallOption {
-	return callOption(func(c *callConfig) {
-		if d > 0 {
-			c.attemptTimeout = d
+	return callOption(func(c *callConfig) error {
+		if d <= 0 {
+			return invalidOption(fmt.Sprintf("WithAttemptTimeout(%v)", d), "must be positive")
 		}
+		c.attemptTimeout = d
+		return nil
 	})
 }
 
 // WithMaxRetries sets how many times a failed attempt is retried (default
-// defaultMaxRetries; 0 disables retries). Retried for any request: 408,
+// 2; 0 disables retries). Retried for any request: 408,
 // 429, and a connection that could not be made. Retried only for
 // idempotent requests (every call custsync makes is a GET or PUT): 500,
 // 502, 503, 504, broken connections and attempt timeouts, since the vendor
-// may have acted before failing. Never retried: other statuses.
+// may have acted before failing. Never retried: other statuses. n must
+// be 0 or more.
 func WithMaxRetries(n int) CallOption {
-	return callOption(func(c *callConfig) {
-		if n >= 0 {
-			c.maxRetries = n
+	return callOption(func(c *callConfig) error {
+		if n < 0 {
+			return invalidOption(fmt.Sprintf("WithMaxRetries(%d)", n), "must be 0 (no retries) or more")
 		}
+		c.maxRetries = n
+		return nil
 	})
 }
 
 // WithRetryBackoff sets the exponential backoff between retries: the first
 // wait is about min, doubling up to max, with up to 25% jitter. When the
 // vendor sends Retry-After, that wait is used instead (at least min, at
-// most a minute).
+// most a minute). min must be positive and max at least min (equal
+// for a constant wait).
+//
+//nolint:revive // redefines-builtin-id: min and max name the two bounds; the builtins are not used here
 func WithRetryBackoff(min, max time.Duration) CallOption {
-	return callOption(func(c *callConfig) {
-		if min > 0 && max >= min {
-			c.minBackoff, c.maxBackoff = min, max
+	return callOption(func(c *callConfig) error {
+		call := fmt.Sprintf("WithRetryBackoff(%v, %v)", min, max)
+		switch {
+		case min <= 0:
+			return invalidOption(call, "min must be positive")
+		case max < min:
+			return invalidOption(call, "max must be at least min")
 		}
+		c.minBackoff, c.maxBackoff = min, max
+		return nil
 	})
 }
 
 // WithRateLimiter sets what paces the client's requests (default: a
 // NewRateLimiter of the client's own). Clients that share a credential,
-// in one process or many, should share one limiter; nil turns pacing off.
+// in one process or many, should share one limiter. nil (untyped) turns
+// pacing off; a nil pointer in the interface (a limiter whose
+// constructor failed) is refused.
 func WithRateLimiter(l RateLimiter) Option {
-	return clientOption(func(c *clientConfig) { c.limiter, c.limiterSet = l, true })
+	return clientOption(func(c *clientConfig) error {
+		if l != nil && isNil(l) {
+			return invalidOption(fmt.Sprintf("WithRateLimiter(%s)", nilName(l)), "a nil %T cannot pace; pass nil itself to turn pacing off", l)
+		}
+		c.limiter, c.limiterSet = l, true
+		return nil
+	})
 }
 
 // WithDryRun makes Update send no write: it validates the update, does
@@ -184,5 +334,5 @@ func WithRateLimiter(l RateLimiter) Option {
 // Result.DryRun what it would have written. The transport refuses any
 // request but a GET during a dry run, so no driver can write by mistake.
 func WithDryRun(dryRun bool) CallOption {
-	return callOption(func(c *callConfig) { c.dryRun = dryRun })
+	return callOption(func(c *callConfig) error { c.dryRun = dryRun; return nil })
 }

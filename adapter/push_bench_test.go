@@ -128,7 +128,9 @@ func floorPush(b *testing.B, h *http.Client, base string, ids []string, concurre
 					continue
 				}
 				raw, err := io.ReadAll(resp.Body)
-				resp.Body.Close()
+				if cerr := resp.Body.Close(); cerr != nil {
+					b.Error(cerr)
+				}
 				var out struct {
 					UpdateCustomer struct {
 						AffectedRows int `json:"affectedRows"`

@@ -88,7 +88,7 @@ func TestTheLimiterIsSafeForConcurrentUse(t *testing.T) {
 	for i := range 8 {
 		wg.Go(func() {
 			for range 20 {
-				_ = l.Wait(context.Background(), []adapter.Limit{{Key: "x", PerSecond: 10000}, {Key: "y"}})
+				assert.NoError(t, l.Wait(context.Background(), []adapter.Limit{{Key: "x", PerSecond: 10000}, {Key: "y"}}))
 				if i == 0 {
 					// A documented key is paused and slowed, never below ThrottleMinShare.
 					l.Throttled([]adapter.Limit{{Key: "x", PerSecond: 10000}}, time.Millisecond)

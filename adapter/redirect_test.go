@@ -69,7 +69,7 @@ func TestNoCredentialReachesAnotherHostWhateverClientIsPassed(t *testing.T) {
 				t.Run(v.name+" with "+cl.name+" and HTTP "+http.StatusText(status), func(t *testing.T) {
 					var mu sync.Mutex
 					var leaked []string
-					elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					elsewhere := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 						mu.Lock()
 						defer mu.Unlock()
 						leaked = append(leaked, r.Method+" "+r.URL.Path)

@@ -26,13 +26,13 @@ const (
 // and does none of the last four; the backoff arithmetic below is ten lines.
 
 // backoff returns the wait before retry number retry (1 for the first).
-func backoff(retry int, min, max time.Duration) time.Duration {
-	d := min
-	for i := 1; i < retry && d < max; i++ {
+func backoff(retry int, initial, limit time.Duration) time.Duration {
+	d := initial
+	for i := 1; i < retry && d < limit; i++ {
 		d *= 2
 	}
-	if d > max {
-		d = max
+	if d > limit {
+		d = limit
 	}
 	jitter := time.Duration(rand.Float64() * 0.25 * float64(d))
 	return d - jitter

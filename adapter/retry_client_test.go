@@ -107,8 +107,8 @@ func TestABrokenConnectionIsRetriedOnlyForIdempotentRequests(t *testing.T) {
 			if n.Add(1) == 1 {
 				conn, _, err := w.(http.Hijacker).Hijack()
 				require.NoError(t, err)
-				conn.(*net.TCPConn).SetLinger(0)
-				conn.Close()
+				assert.NoError(t, conn.(*net.TCPConn).SetLinger(0))
+				assert.NoError(t, conn.Close()) // with linger 0: a reset
 				return
 			}
 			_, _ = io.ReadAll(r.Body)

@@ -21,7 +21,10 @@ type Secret string
 // Reveal returns the credential itself, for the one place that sends it.
 func (s Secret) Reveal() string { return string(s) }
 
-func (s Secret) String() string   { return redacted }
+// String returns [REDACTED].
+func (s Secret) String() string { return redacted }
+
+// GoString makes %#v print adapter.Secret("[REDACTED]").
 func (s Secret) GoString() string { return `adapter.Secret("` + redacted + `")` }
 
 // Format makes every fmt verb print [REDACTED].
@@ -173,7 +176,9 @@ func (s scrubber) scrubError(e *Error) {
 	e.RequestID = excerpt([]byte(s.scrub(e.RequestID)), maxCodeBytes)
 	e.VendorCode = excerpt([]byte(s.scrub(e.VendorCode)), maxCodeBytes)
 	if e.Err != nil {
-		if _, done := e.Err.(*scrubbedError); !done {
+		// This node only: a scrubbed error wrapped in another is not
+		// enough, the outer one's message may hold the secret.
+		if _, done := e.Err.(*scrubbedError); !done { //nolint:errorlint // see above
 			e.Err = &scrubbedError{msg: s.scrub(e.Err.Error()), cause: e.Err}
 		}
 	}

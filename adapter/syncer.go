@@ -34,33 +34,53 @@ type Syncer struct {
 
 var _ Updater = (*Syncer)(nil)
 
-// SyncOption configures a Syncer.
-type SyncOption func(*Syncer)
+// SyncOption configures a Syncer. An option given a value outside its
+// documented range makes NewSyncer fail with an InvalidArgument *Error
+// naming the option and the value.
+type SyncOption func(*Syncer) error
 
 // WithRefreshAfter re-sends a record last confirmed longer than d ago even
 // when its update is unchanged, to heal changes made at the vendor's side.
-// 0 (the default) never refreshes.
+// 0 (the default) never refreshes; a negative d is refused.
 func WithRefreshAfter(d time.Duration) SyncOption {
-	return func(s *Syncer) { s.refreshAfter = max(d, 0) }
+	return func(s *Syncer) error {
+		if d < 0 {
+			return invalidOption(fmt.Sprintf("WithRefreshAfter(%v)", d), "must be 0 (never refresh) or more")
+		}
+		s.refreshAfter = d
+		return nil
+	}
 }
 
 // WithForce sends every update, whatever the store holds, and still
 // records what the vendor confirmed.
 func WithForce(force bool) SyncOption {
-	return func(s *Syncer) { s.force = force }
+	return func(s *Syncer) error { s.force = force; return nil }
 }
 
 // unconfirmed is the digest of a record whose last update may or may not
 // have reached the vendor: it equals no update's digest.
 const unconfirmed = "unconfirmed"
 
-// NewSyncer wraps client with store.
-func NewSyncer(client *Client, store syncstate.Store, opts ...SyncOption) *Syncer {
-	s := &Syncer{client: client, store: store, now: time.Now}
-	for _, o := range opts {
-		o(s)
+// NewSyncer wraps client with store. It fails with an InvalidArgument
+// *Error when either is nil or an option refuses its value.
+func NewSyncer(client *Client, store syncstate.Store, opts ...SyncOption) (*Syncer, error) {
+	switch {
+	case client == nil:
+		return nil, &Error{Code: InvalidArgument, Message: "NewSyncer: no client given"}
+	case isNil(store):
+		return nil, client.stamp(&Error{Code: InvalidArgument, Message: "NewSyncer: no store given"}, nil)
 	}
-	return s
+	s := &Syncer{client: client, store: store, now: time.Now}
+	for i, o := range opts {
+		if o == nil {
+			return nil, client.stamp(nilOption("NewSyncer", i), nil)
+		}
+		if err := o(s); err != nil {
+			return nil, client.stamp(err, nil)
+		}
+	}
+	return s, nil
 }
 
 // Key is the client's key for u; UpdateAll orders updates by it.
@@ -73,13 +93,13 @@ func (s *Syncer) Client() *Client { return s.client }
 type Decision int
 
 const (
-	// Send: the store holds no confirmation of this update.
+	// Send means the store holds no confirmation of this update.
 	Send Decision = iota
-	// Skip: the store holds this update as confirmed.
+	// Skip means the store holds this update as confirmed.
 	Skip
-	// Refresh: confirmed, but longer ago than WithRefreshAfter.
+	// Refresh means confirmed, but longer ago than WithRefreshAfter.
 	Refresh
-	// Force: WithForce sends it whatever the store holds.
+	// Force means WithForce sends it whatever the store holds.
 	Force
 )
 
@@ -135,9 +155,9 @@ func (s *Syncer) keyOf(u *CustomerUpdate) (syncstate.Key, string, error) {
 // Update sends u unless the store holds it as confirmed; see Syncer. A
 // dry run (WithDryRun) reads the store and writes nothing to it.
 func (s *Syncer) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOption) (*Result, error) {
-	call := s.client.cfg.call
-	for _, o := range opts {
-		o.applyCall(&call)
+	call, err := s.client.cfg.call.with("Update", opts)
+	if err != nil {
+		return nil, s.client.stamp(err, nil) // nothing read or sent
 	}
 	if u == nil || u.validate() != nil {
 		return s.client.Update(ctx, u, opts...) // refused before anything is read or sent

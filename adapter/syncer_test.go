@@ -83,7 +83,7 @@ func TestSyncerSendsOnlyWhatChangedSinceTheLastConfirmedRun(t *testing.T) {
 	vendor := &vendorLog{}
 	c, _ := newFake(t, vendor.handle)
 	store := newStore(t)
-	s := adapter.NewSyncer(c, store)
+	s := newSyncer(t, c, store)
 
 	push(t, s, named("C-1", "Acme"), named("C-2", "Bolt"), named("C-3", "Cog"))
 	assert.Equal(t, []string{"Acme", "Bolt", "Cog"}, vendor.received(), "the first night sends everything")
@@ -108,7 +108,7 @@ func TestSyncerSendsOnlyWhatChangedSinceTheLastConfirmedRun(t *testing.T) {
 func TestSyncerNeverSkipsALaterUpdateAfterAnEarlierOneOfTheSameKeyChangedTheRecord(t *testing.T) {
 	vendor := &vendorLog{}
 	c, _ := newFake(t, vendor.handle)
-	s := adapter.NewSyncer(c, newStore(t))
+	s := newSyncer(t, c, newStore(t))
 	push(t, s, named("C-1", "Acme"))
 
 	vendor.reset()
@@ -121,7 +121,7 @@ func TestSyncerForgetsTheConfirmationOfARecordWhoseUpdateMayHaveLanded(t *testin
 	vendor := &vendorLog{fail: map[string]bool{"Acme Corp": true}}
 	c, _ := newFake(t, vendor.handle)
 	store := newStore(t)
-	s := adapter.NewSyncer(c, store)
+	s := newSyncer(t, c, store)
 	push(t, s, named("C-1", "Acme"))
 
 	vendor.reset()
@@ -146,7 +146,7 @@ func TestSyncerLeavesTheStoreAloneForARecordThatWasNeverSent(t *testing.T) {
 		return nil
 	}
 	store := newStore(t)
-	s := adapter.NewSyncer(c, store)
+	s := newSyncer(t, c, store)
 	push(t, s, named("C-1", "Acme"))
 
 	_, err := s.Update(context.Background(), named("C-1", "bad"))
@@ -166,7 +166,7 @@ func TestSyncerRefreshesOldConfirmationsAndForceSendsEverything(t *testing.T) {
 	store := newStore(t)
 	now := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
-	push(t, adapter.NewSyncer(c, store, adapter.WithClock(clock)), named("C-1", "Acme"))
+	push(t, newSyncer(t, c, store, adapter.WithClock(clock)), named("C-1", "Acme"))
 
 	tests := []struct {
 		name  string
@@ -183,7 +183,7 @@ func TestSyncerRefreshesOldConfirmationsAndForceSendsEverything(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			vendor.reset()
 			later := func() time.Time { return now.Add(tt.later) }
-			s := adapter.NewSyncer(c, store, append([]adapter.SyncOption{adapter.WithClock(later)}, tt.opts...)...)
+			s := newSyncer(t, c, store, append([]adapter.SyncOption{adapter.WithClock(later)}, tt.opts...)...)
 			res := push(t, s, named("C-1", "Acme"))[0]
 			assert.Equal(t, tt.sent, !res.Skipped)
 			assert.Equal(t, tt.sent, len(vendor.received()) == 1)
@@ -202,7 +202,7 @@ func TestSyncerDryRunReadsTheStoreAndWritesNothing(t *testing.T) {
 	c, d := newFake(t, vendor.handle)
 	d.method = http.MethodGet // a driver that reads first, as Billbee does
 	store := newStore(t)
-	s := adapter.NewSyncer(c, store)
+	s := newSyncer(t, c, store)
 	push(t, s, named("C-1", "Acme"))
 	vendor.reset()
 
@@ -226,7 +226,7 @@ func TestSyncerFailsRetryablyAndSendsNothingWhenTheStoreIsDown(t *testing.T) {
 	c, _ := newFake(t, vendor.handle)
 	store := newStore(t)
 	require.NoError(t, store.Close())
-	_, err := adapter.NewSyncer(c, store).Update(context.Background(), named("C-1", "Acme"))
+	_, err := newSyncer(t, c, store).Update(context.Background(), named("C-1", "Acme"))
 	require.Error(t, err)
 	assert.Equal(t, adapter.Unavailable, adapter.CodeOf(err))
 	var e *adapter.Error
@@ -239,7 +239,7 @@ func TestSyncerFailsRetryablyAndSendsNothingWhenTheStoreIsDown(t *testing.T) {
 func TestUpdateAllThroughASyncerReportsSkippedRecordsAsNotAttempted(t *testing.T) {
 	vendor := &vendorLog{}
 	c, _ := newFake(t, vendor.handle)
-	s := adapter.NewSyncer(c, newStore(t))
+	s := newSyncer(t, c, newStore(t))
 	updates := func(changed int) []*adapter.CustomerUpdate {
 		var out []*adapter.CustomerUpdate
 		for i := range 200 {
@@ -282,7 +282,7 @@ func TestUpdateAllThroughASyncerReportsSkippedRecordsAsNotAttempted(t *testing.T
 func TestUpdateAllThroughASyncerSendsALaterDuplicateThatEqualsLastNight(t *testing.T) {
 	vendor := &vendorLog{}
 	c, _ := newFake(t, vendor.handle)
-	s := adapter.NewSyncer(c, newStore(t))
+	s := newSyncer(t, c, newStore(t))
 	push(t, s, named("C-1", "Acme"))
 	vendor.reset()
 
@@ -298,4 +298,12 @@ func TestUpdateAllThroughASyncerSendsALaterDuplicateThatEqualsLastNight(t *testi
 		}
 	}
 	assert.Equal(t, []string{"Acme Corp", "Acme"}, c1, "C-1's updates both go out, in input order")
+}
+
+// newSyncer is adapter.NewSyncer for options that are valid.
+func newSyncer(t testing.TB, c *adapter.Client, store syncstate.Store, opts ...adapter.SyncOption) *adapter.Syncer {
+	t.Helper()
+	s, err := adapter.NewSyncer(c, store, opts...)
+	require.NoError(t, err)
+	return s
 }

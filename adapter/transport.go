@@ -117,7 +117,7 @@ func (r roundTripper) Do(req *http.Request) (*http.Response, error) {
 	resp, err := r.rt.RoundTrip(req)
 	if err != nil {
 		if resp != nil && resp.Body != nil {
-			resp.Body.Close()
+			_ = resp.Body.Close() // the error that counts is err
 		}
 		return nil, &url.Error{Op: urlErrorOp(req.Method), URL: req.URL.Redacted(), Err: err}
 	}
@@ -146,6 +146,9 @@ func urlErrorOp(method string) string {
 // transport keeps as many idle connections as you run updates at once.
 const defaultIdleConnsPerHost = 256
 
+// dialTimeout bounds setting up a connection in NewHTTPTransport.
+const dialTimeout = 10 * time.Second
+
 // NewHTTPTransport returns the transport a Client sends through when it is
 // given no client and no RoundTripper: a clone of http.DefaultTransport
 // (proxy from the environment, dial, TLS-handshake and idle timeouts,
@@ -160,9 +163,6 @@ const defaultIdleConnsPerHost = 256
 //
 // Keep ForceAttemptHTTP2 (a custom TLSClientConfig turns HTTP/2 off
 // otherwise) and MaxIdleConnsPerHost at least the concurrency you run.
-// dialTimeout bounds setting up a connection in NewHTTPTransport.
-const dialTimeout = 10 * time.Second
-
 func NewHTTPTransport() *http.Transport {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	// A vendor behind a firewall that drops packets is told apart in
@@ -379,14 +379,14 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 		return nil, t.networkError(ctx, attemptCtx, req, op, err)
 	}
 	body, readErr := readCapped(resp.Body, resp.ContentLength)
-	resp.Body.Close()
+	_ = resp.Body.Close() // read already: readErr is what counts
 	state.requestID = bridge.RequestID(resp.Header)
 	t.logAttempt(ctx, req, op, state.attempts, resp.StatusCode, started, readErr)
 	if readErr != nil {
 		e := t.networkError(ctx, attemptCtx, req, op, readErr)
-		if e, ok := e.(*Error); ok {
-			e.HTTPStatus = resp.StatusCode
-			e.RequestID = state.requestID
+		if ae := (*Error)(nil); errors.As(e, &ae) {
+			ae.HTTPStatus = resp.StatusCode
+			ae.RequestID = state.requestID
 		}
 		return nil, e
 	}

@@ -29,7 +29,7 @@ func ExampleNewServer() {
 		fmt.Println(err)
 		return
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // closing a body that was read has nothing to report
 	var envelope struct {
 		ErrorCode int
 		Data      struct {
@@ -67,7 +67,10 @@ func ExampleSandbox_FailNext() {
 		fmt.Println(err)
 		return
 	}
-	resp.Body.Close()
+	if err := resp.Body.Close(); err != nil {
+		fmt.Println(err)
+		return
+	}
 	fmt.Println(resp.StatusCode, resp.Header.Get("Content-Type"))
 	// Output:
 	// 502 text/html

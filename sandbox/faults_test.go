@@ -126,7 +126,7 @@ func TestConnectionFaultsAreVisibleToAPlainClient(t *testing.T) {
 				stats := srv.Stats(u.vendor)
 				if tt.fault == sandbox.FaultTruncate {
 					require.NoError(t, err, "the status line and headers arrive")
-					defer resp.Body.Close()
+					defer func() { assert.NoError(t, resp.Body.Close()) }()
 					assert.Equal(t, u.success, resp.StatusCode)
 					_, err = io.ReadAll(resp.Body)
 					assert.ErrorIs(t, err, io.ErrUnexpectedEOF)
@@ -134,7 +134,7 @@ func TestConnectionFaultsAreVisibleToAPlainClient(t *testing.T) {
 				} else {
 					require.Error(t, err, "the connection is gone")
 					if resp != nil {
-						resp.Body.Close()
+						assert.NoError(t, resp.Body.Close())
 					}
 					assert.Equal(t, int64(1), stats.Resets)
 				}
@@ -196,8 +196,11 @@ func TestAClientThatGivesUpDuringLatencyGetsAnError(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 
-	_, err := srv.Client().Do(request(t, srv, specs.Billbee, http.MethodGet, billbeePath(sandbox.BillbeeCustomerMax), "").WithContext(ctx))
+	resp, err := srv.Client().Do(request(t, srv, specs.Billbee, http.MethodGet, billbeePath(sandbox.BillbeeCustomerMax), "").WithContext(ctx))
 
+	if err == nil {
+		assert.NoError(t, resp.Body.Close())
+	}
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
 

@@ -88,9 +88,9 @@ func send(t *testing.T, srv *sandbox.Server, req *http.Request) answer {
 	t.Helper()
 	resp, err := srv.Client().Do(req)
 	require.NoError(t, err)
-	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
+	require.NoError(t, resp.Body.Close())
 	return answer{status: resp.StatusCode, header: resp.Header, body: body}
 }
 

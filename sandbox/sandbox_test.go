@@ -48,7 +48,7 @@ func TestHandlerServesOneVendorAtItsProductionPaths(t *testing.T) {
 
 	resp, err := ts.Client().Do(req)
 	require.NoError(t, err)
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 
 	assert.Equal(t, http.StatusAccepted, resp.StatusCode)
 	c, ok := sb.Customer(specs.BlueTape, sandbox.BlueTapeCustomerJane)
@@ -88,7 +88,7 @@ func TestUnknownPathsAndMethodsAreAnsweredInTheVendorsForm(t *testing.T) {
 
 	resp, err := srv.Client().Get(srv.RootURL() + "/stripe/v1/customers")
 	require.NoError(t, err)
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode, "a path under no vendor")
 }
 
@@ -209,7 +209,7 @@ func TestTheInspectionEndpointShowsWhatAVendorHoldsAndChangesNothing(t *testing.
 	get := func(path string) (int, map[string]any) {
 		resp, err := srv.Client().Get(srv.RootURL() + path)
 		require.NoError(t, err)
-		defer resp.Body.Close()
+		defer func() { assert.NoError(t, resp.Body.Close()) }()
 		assert.Equal(t, "application/json", resp.Header.Get("Content-Type"))
 		var body map[string]any
 		require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
@@ -234,7 +234,7 @@ func TestTheInspectionEndpointShowsWhatAVendorHoldsAndChangesNothing(t *testing.
 	req, _ := http.NewRequest(http.MethodPut, srv.RootURL()+sandbox.InspectPath+"billbee/customers/"+ids[0], strings.NewReader(`{}`))
 	resp, err := srv.Client().Do(req)
 	require.NoError(t, err)
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode, "read-only")
 	after, _ := srv.Customer(specs.Billbee, ids[0])
 	assert.Equal(t, want, after)

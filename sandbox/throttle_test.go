@@ -177,7 +177,7 @@ func TestBillbeeThrottleCountsACredentialAcrossAllClients(t *testing.T) {
 		req := request(t, srv, specs.Billbee, http.MethodGet, billbeePath(sandbox.BillbeeCustomerMax), "")
 		resp, err := c.Do(req)
 		require.NoError(t, err)
-		resp.Body.Close()
+		require.NoError(t, resp.Body.Close())
 		return resp.StatusCode
 	}
 

@@ -173,7 +173,9 @@ func validationMessage(err error) string {
 }
 
 func collectMessages(err error, prefix string, out *[]string) {
-	switch e := err.(type) {
+	// The switch is on this node's own type, not on anything it wraps:
+	// each case adds its prefix and recurses, and the default case unwraps.
+	switch e := err.(type) { //nolint:errorlint // walks the tree one node at a time, see above
 	case openapi3.MultiError:
 		for _, inner := range e {
 			collectMessages(inner, prefix, out)
@@ -222,7 +224,7 @@ func collectMessages(err error, prefix string, out *[]string) {
 // isValidationError reports whether err is one of the kin-openapi types
 // collectMessages knows how to shorten.
 func isValidationError(err error) bool {
-	switch err.(type) {
+	switch err.(type) { //nolint:errorlint // this node only: collectMessages unwraps itself
 	case openapi3.MultiError, *openapi3filter.RequestError, *openapi3filter.ResponseError, *openapi3.SchemaError:
 		return true
 	}

@@ -124,7 +124,7 @@ func TestABrokenExampleIsCaught(t *testing.T) {
 	tests := []struct {
 		vendor specs.Vendor
 		where  string
-		break_ func(map[string]any)
+		spoil  func(map[string]any)
 	}{
 		{specs.BlueTape, "request", func(m map[string]any) { delete(m, "lastName") }},
 		{specs.BlueTape, "request", func(m map[string]any) { m["nickname"] = "Jo" }},
@@ -153,7 +153,7 @@ func TestABrokenExampleIsCaught(t *testing.T) {
 			require.NotNil(t, target, "found an example to break")
 			require.NoError(t, validateExample(*target))
 			broken := deepCopy(target.value).(map[string]any)
-			tt.break_(broken)
+			tt.spoil(broken)
 			target.value = broken
 			assert.Error(t, validateExample(*target))
 		})

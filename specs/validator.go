@@ -74,7 +74,7 @@ var ErrNoRoute = errors.New("no operation in the spec matches")
 func (v *Validator) ValidateRequest(req *http.Request) (*Route, error) {
 	route, params, err := v.router.FindRoute(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w: %v", req.Method, req.URL.Path, ErrNoRoute, err)
+		return nil, fmt.Errorf("%s %s: %w: %w", req.Method, req.URL.Path, ErrNoRoute, err)
 	}
 	if req.Body != nil {
 		body, err := io.ReadAll(req.Body)

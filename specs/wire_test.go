@@ -139,7 +139,7 @@ func TestBillbeeDatesRoundTripThroughTheGeneratedTypes(t *testing.T) {
 	require.NoError(t, err)
 	assert.JSONEq(t, `{"Id":1,"ArchivedAt":"2021-08-21T13:00:33.23","RestoredAt":null}`, string(out))
 
-	var _ wiretime.Time = archived // the spec maps billbee-date-time to wiretime.Time
+	var _ wiretime.Time = archived //nolint:staticcheck // QF1011: the type is the assertion: the spec maps billbee-date-time to wiretime.Time
 }
 
 func requestSchema(t *testing.T, v specs.Vendor) *openapi3.Schema {

@@ -58,7 +58,7 @@ func Example() {
 // Errors carry a portable code for errors.Is, and the vendor's details
 // for errors.As.
 func Example_errors() {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusNotFound) // Billbee's 404 for an unknown id has no body
 		_, _ = io.WriteString(w, "")
 	}))

@@ -55,7 +55,7 @@ func (f *floorClient) do(ctx context.Context, method, url string, body []byte) (
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // read whole below: a failed close loses nothing
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, err

@@ -34,7 +34,7 @@ type customer struct {
 // ends the update before anything is written.
 func (d *billbeeDriver) get(ctx context.Context, id int64) (customer, error) {
 	ctx = driver.WithOperation(ctx, opGet)
-	resp, err := d.client.CustomerGetOne(ctx, id)
+	resp, err := d.client.CustomerGetOne(ctx, id) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the copy
 	if err != nil {
 		return customer{}, err
 	}
@@ -44,7 +44,7 @@ func (d *billbeeDriver) get(ctx context.Context, id int64) (customer, error) {
 	}
 	env, data, err := decodeEnvelope(ctx, resp, raw)
 	if err != nil {
-		if e, ok := err.(*adapter.Error); ok {
+		if e := (*adapter.Error)(nil); errors.As(err, &e) {
 			e.Message = fmt.Sprintf("Billbee answered the read with HTTP %d and a body that is not its JSON envelope; nothing was written", resp.StatusCode)
 		}
 		return customer{}, err
@@ -81,7 +81,7 @@ func (d *billbeeDriver) get(ctx context.Context, id int64) (customer, error) {
 // stored with what u set.
 func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapter.CustomerUpdate) (*adapter.Result, error) {
 	ctx = driver.WithOperation(ctx, opPut)
-	resp, err := d.client.CustomerUpdateWithBody(ctx, id, "application/json", bytes.NewReader(body))
+	resp, err := d.client.CustomerUpdateWithBody(ctx, id, "application/json", bytes.NewReader(body)) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the copy
 	if err != nil {
 		return nil, err
 	}

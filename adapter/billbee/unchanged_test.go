@@ -83,10 +83,10 @@ func TestADryRunReadsAndReportsTheFieldsItWouldChange(t *testing.T) {
 		VATID: adapter.Clear[string](), Billbee: &adapter.BillbeeFields{PriceGroupID: adapter.Set[int64](2020)}}
 
 	// What a real update sends, for comparison.
-	real := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t)).Then(saved)
-	_, err := newClient(t, real.URL()).Update(context.Background(), &u)
+	applied := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t)).Then(saved)
+	_, err := newClient(t, applied.URL()).Update(context.Background(), &u)
 	require.NoError(t, err)
-	sent := real.Requests()[1].Body
+	sent := applied.Requests()[1].Body
 
 	srv := vendortest.New(t, specs.Billbee, "", phpSdkCustomer(t))
 	res, err := newClient(t, srv.URL()).Update(context.Background(), &u, adapter.WithDryRun(true))

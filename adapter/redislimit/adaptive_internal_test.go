@@ -16,7 +16,7 @@ func TestProcessesRecoverTogetherFromALearnedLimit(t *testing.T) {
 	newShortLimiter := func() *Limiter {
 		l, err := New(t.Context(), srv.URL())
 		require.NoError(t, err)
-		t.Cleanup(func() { l.Close() })
+		t.Cleanup(func() { assert.NoError(t, l.Close()) })
 		l.recovery = 300 * time.Millisecond // the quiet time before each speed-up
 		return l
 	}

@@ -69,6 +69,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -129,27 +130,85 @@ type Limiter struct {
 
 var _ adapter.RateLimiter = (*Limiter)(nil)
 
-// Option configures a Limiter.
-type Option func(*Limiter)
+// Option configures a Limiter. An option given a value outside its
+// documented range makes New and NewFromClient fail, before connecting,
+// with an InvalidArgument *adapter.Error naming the option and the value.
+type Option func(*Limiter) error
+
+// invalidOption is the error of an option given a value outside its range.
+func invalidOption(call, problem string) error {
+	return &adapter.Error{Code: adapter.InvalidArgument, Message: "redislimit." + call + ": " + problem}
+}
 
 // WithKeyPrefix sets the prefix of every key (default DefaultKeyPrefix).
 // Processes that must share limits must use the same prefix; on Redis
-// Cluster it must carry a hash tag such as {rl}.
-func WithKeyPrefix(prefix string) Option { return func(l *Limiter) { l.prefix = prefix } }
+// Cluster it must carry a hash tag such as {rl} (NewFromClient refuses a
+// cluster client with a prefix that has none). "" is refused: the keys
+// would mix with whatever else the database holds.
+func WithKeyPrefix(prefix string) Option {
+	return func(l *Limiter) error {
+		if prefix == "" {
+			return invalidOption(`WithKeyPrefix("")`, "must not be empty; leave the option out for "+strconv.Quote(DefaultKeyPrefix))
+		}
+		l.prefix = prefix
+		return nil
+	}
+}
+
+// hasHashTag reports whether keys starting with prefix carry a Redis
+// Cluster hash tag: a '{' followed, later, by a '}' with something between.
+func hasHashTag(prefix string) bool {
+	open := strings.IndexByte(prefix, '{')
+	if open < 0 {
+		return false
+	}
+	end := strings.IndexByte(prefix[open+1:], '}')
+	return end > 0
+}
 
 // WithMaxOutage sets how long Wait retries an unreachable Redis before
 // failing with Unavailable, when the context's deadline is later (or
-// absent). Default DefaultMaxOutage.
+// absent). d must be positive. Default DefaultMaxOutage.
 func WithMaxOutage(d time.Duration) Option {
-	return func(l *Limiter) {
-		if d > 0 {
-			l.maxOutage = d
+	return func(l *Limiter) error {
+		if d <= 0 {
+			return invalidOption(fmt.Sprintf("WithMaxOutage(%v)", d), "must be positive")
 		}
+		l.maxOutage = d
+		return nil
 	}
 }
 
 // WithLogger logs Redis outages and recoveries (never a credential).
-func WithLogger(logger *slog.Logger) Option { return func(l *Limiter) { l.logger = logger } }
+// Without it nothing is logged; nil is refused.
+func WithLogger(logger *slog.Logger) Option {
+	return func(l *Limiter) error {
+		if logger == nil {
+			return invalidOption("WithLogger(nil)", "no logger given; leave the option out for no logging")
+		}
+		l.logger = logger
+		return nil
+	}
+}
+
+// configure is a Limiter with opts applied over the defaults, not yet
+// connected; the first option that refuses its value is the error.
+func configure(opts []Option) (*Limiter, error) {
+	l := &Limiter{
+		prefix: DefaultKeyPrefix, maxOutage: DefaultMaxOutage,
+		floor: adaptiveFloor, epoch: adaptiveEpoch, recovery: adaptiveRecovery,
+		pauses: map[string]time.Time{},
+	}
+	for i, o := range opts {
+		if o == nil {
+			return nil, &adapter.Error{Code: adapter.InvalidArgument, Message: fmt.Sprintf("redislimit: option %d of the list is nil", i+1)}
+		}
+		if err := o(l); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
 
 // New connects to the Redis at rawURL (redis://[user:password@]host:port/db,
 // rediss:// for TLS, or unix:///path) and checks that it answers, so that a
@@ -162,6 +221,10 @@ func New(ctx context.Context, rawURL string, opts ...Option) (*Limiter, error) {
 	if err != nil {
 		return nil, err
 	}
+	l, err := configure(opts)
+	if err != nil {
+		return nil, err
+	}
 	// Fail fast: a limiter that hangs on Redis holds every request. The
 	// URL's own query (dial_timeout=..., max_retries=...) wins.
 	setDefault(&ropts.DialTimeout, 2*time.Second)
@@ -170,8 +233,7 @@ func New(ctx context.Context, rawURL string, opts ...Option) (*Limiter, error) {
 	setDefault(&ropts.MaxRetries, 1) // one retry on a pooled connection Redis dropped
 	ropts.DialerRetries = 1          // Wait retries an unreachable Redis itself, within the deadline
 	ropts.ContextTimeoutEnabled = true
-	l, err := newLimiter(ctx, redis.NewClient(ropts), addr, secret, opts)
-	if err != nil {
+	if err := l.connect(ctx, redis.NewClient(ropts), addr, secret); err != nil {
 		return nil, err
 	}
 	l.owned = true
@@ -189,39 +251,47 @@ func setDefault[T comparable](field *T, value T) {
 // (TLS, Sentinel, Cluster); Close leaves the client open. Like New, it
 // fails when Redis does not answer.
 func NewFromClient(ctx context.Context, rdb redis.UniversalClient, opts ...Option) (*Limiter, error) {
+	if rdb == nil {
+		return nil, &adapter.Error{Code: adapter.InvalidArgument, Message: "redislimit.NewFromClient: no Redis client given"}
+	}
 	addr := "redis"
 	if c, ok := rdb.(*redis.Client); ok {
 		addr = c.Options().Addr
 	}
-	return newLimiter(ctx, rdb, addr, "", opts)
+	l, err := configure(opts)
+	if err != nil {
+		return nil, err
+	}
+	if _, cluster := rdb.(*redis.ClusterClient); cluster && !hasHashTag(l.prefix) {
+		return nil, invalidOption(fmt.Sprintf("WithKeyPrefix(%q)", l.prefix),
+			"a Redis Cluster needs a hash tag such as {rl} in the prefix: the limiter's scripts take several keys at once, which must share a slot")
+	}
+	if err := l.connect(ctx, rdb, addr, ""); err != nil {
+		return nil, err
+	}
+	return l, nil
 }
 
-func newLimiter(ctx context.Context, rdb redis.UniversalClient, addr, secret string, opts []Option) (*Limiter, error) {
-	l := &Limiter{
-		rdb: rdb, addr: addr, secret: secret,
-		prefix: DefaultKeyPrefix, maxOutage: DefaultMaxOutage,
-		floor: adaptiveFloor, epoch: adaptiveEpoch, recovery: adaptiveRecovery,
-		pauses: map[string]time.Time{},
-	}
-	for _, o := range opts {
-		o(l)
-	}
+// connect gives l its Redis and checks that it answers and takes the
+// limiter's scripts.
+func (l *Limiter) connect(ctx context.Context, rdb redis.UniversalClient, addr, secret string) error {
+	l.rdb, l.addr, l.secret = rdb, addr, secret
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pingCtx).Err(); err != nil {
 		_ = rdb.Close()
-		return nil, &adapter.Error{Code: adapter.Unavailable, Retryable: true, Err: l.scrubbed(err),
+		return &adapter.Error{Code: adapter.Unavailable, Retryable: true, Err: l.scrubbed(err),
 			Message: fmt.Sprintf("rate limiter: cannot reach Redis at %s: %s", addr, l.scrub(err.Error()))}
 	}
 	// Load the scripts now, so that a Redis refusing scripts fails here too.
 	for _, s := range []*redis.Script{takeScript, throttleScript} {
 		if err := s.Load(pingCtx, rdb).Err(); err != nil {
 			_ = rdb.Close()
-			return nil, &adapter.Error{Code: adapter.Unavailable, Err: l.scrubbed(err),
+			return &adapter.Error{Code: adapter.Unavailable, Err: l.scrubbed(err),
 				Message: fmt.Sprintf("rate limiter: Redis at %s refused the limiter's script: %s", addr, l.scrub(err.Error()))}
 		}
 	}
-	return l, nil
+	return nil
 }
 
 // parseURL reads a Redis URL and applies the transport rules.

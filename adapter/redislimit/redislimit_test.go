@@ -32,7 +32,7 @@ func newLimiter(t *testing.T, url string, opts ...redislimit.Option) *redislimit
 	t.Helper()
 	l, err := redislimit.New(t.Context(), url, opts...)
 	require.NoError(t, err)
-	t.Cleanup(func() { l.Close() })
+	t.Cleanup(func() { assert.NoError(t, l.Close()) })
 	return l
 }
 
@@ -377,13 +377,16 @@ func runChild(spec string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer l.Close()
 	for range n {
 		if err := l.Wait(ctx, []adapter.Limit{{Key: f[1], PerSecond: rate}}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		fmt.Println(time.Now().UnixNano())
+	}
+	if err := l.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
 	return 0
 }
@@ -399,7 +402,7 @@ func BenchmarkWait(b *testing.B) {
 	}
 	redisLimiter, err := redislimit.New(context.Background(), srv.URL())
 	require.NoError(b, err)
-	defer redisLimiter.Close()
+	defer func() { assert.NoError(b, redisLimiter.Close()) }()
 	for _, bc := range []struct {
 		name    string
 		limiter adapter.RateLimiter
@@ -480,7 +483,7 @@ func TestABulkRunWithRedisLostReportsEveryRecordAndSendsNothing(t *testing.T) {
 func TestNewFromClientUsesTheCallersClientAndLeavesItOpen(t *testing.T) {
 	srv := redistest.Start(t)
 	rdb := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	t.Cleanup(func() { rdb.Close() })
+	t.Cleanup(func() { assert.NoError(t, rdb.Close()) })
 
 	l, err := redislimit.NewFromClient(t.Context(), rdb, redislimit.WithKeyPrefix("other:{x}:"))
 	require.NoError(t, err)

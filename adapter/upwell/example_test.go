@@ -13,7 +13,7 @@ import (
 
 func ExampleNew() {
 	// A stand-in for https://api.upwell.com; use upwell.FromEnv() for real.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"updateCustomer":{"affectedRows":1,"returning":[{"id":"cus_123"}]},"updateCustomerRules":{"affectedRows":1}}`)
 	}))

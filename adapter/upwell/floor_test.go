@@ -59,7 +59,7 @@ func (f *floorClient) update(ctx context.Context, body *floorRequest) error {
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // read whole below: a failed close loses nothing
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return err

@@ -236,7 +236,7 @@ func (d *upwellDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*
 	if err != nil {
 		return nil, err
 	}
-	resp, err := d.client.Client.Do(req)
+	resp, err := d.client.Client.Do(req) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back its bytes
 	if err != nil {
 		return nil, err
 	}

@@ -184,7 +184,7 @@ func (a *app) push(args []string) int {
 	if err != nil {
 		return a.fail("push", err)
 	}
-	defer in.Close()
+	defer in.Close() //nolint:errcheck // only read: closing it cannot lose anything
 	path, explicit, err := failuresPath(pf.failures, pf.file, info, string(vendor), time.Now())
 	if err != nil {
 		return a.fail("push", err)
@@ -200,9 +200,19 @@ func (a *app) push(args []string) int {
 		if err != nil {
 			return a.fail("push", usagef("--state: %v", err))
 		}
-		defer store.Close()
+		defer func() {
+			// Every record's state was committed before its Put returned: a
+			// failed close loses none of it, but says the store is unwell.
+			if err := store.Close(); err != nil {
+				fmt.Fprintf(a.stderr, "custsync push: closing the state store %s: %v\n", name, err)
+			}
+		}()
 		pf.stateName = name
-		updater = adapter.NewSyncer(t.client, store, adapter.WithRefreshAfter(pf.refreshAfter), adapter.WithForce(pf.force))
+		syncer, err := adapter.NewSyncer(t.client, store, adapter.WithRefreshAfter(pf.refreshAfter), adapter.WithForce(pf.force))
+		if err != nil {
+			return a.fail("push", err) // not the flags': check refused those already
+		}
+		updater = syncer
 	}
 	if pf.dryRun {
 		pf.settings.callOptions = append(pf.settings.callOptions, adapter.WithDryRun(true))
@@ -254,11 +264,11 @@ func openInput(path string, stdin io.Reader) (in io.ReadCloser, info fs.FileInfo
 	}
 	info, err = f.Stat()
 	if err != nil {
-		f.Close()
+		_ = f.Close() // only opened for reading
 		return nil, nil, 0, usagef("cannot read the input: %v", err)
 	}
 	if info.IsDir() {
-		f.Close()
+		_ = f.Close()
 		return nil, nil, 0, usagef("the input %s is a directory", path)
 	}
 	if !info.Mode().IsRegular() {

@@ -107,7 +107,7 @@ func readUpdateInput(path string, stdin io.Reader) ([]byte, error) {
 		if err != nil {
 			return nil, usagef("cannot read the input: %v", err)
 		}
-		defer f.Close()
+		defer f.Close() //nolint:errcheck // only read: closing it cannot lose anything
 		r = f
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxUpdateInput+1))

@@ -311,6 +311,6 @@ func (l *failureLog) publish() (string, error) {
 func syncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync() // best effort: some systems cannot sync a directory
-		d.Close()
+		_ = d.Close()
 	}
 }

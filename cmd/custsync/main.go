@@ -12,7 +12,6 @@ import (
 
 func main() {
 	stop, abort, release := interrupts()
-	defer release()
 	a := &app{
 		stdin:     os.Stdin,
 		stdout:    os.Stdout,
@@ -21,7 +20,7 @@ func main() {
 		abort:     abort,
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	}
-	code := a.run(os.Args[1:])
+	code := a.runChecked(os.Args[1:])
 	release()
 	os.Exit(code)
 }

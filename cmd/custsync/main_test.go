@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/sandbox"
@@ -35,12 +36,15 @@ func TestMain(m *testing.M) {
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building custsync:", err)
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir) // the build failure is the news
 		os.Exit(1)
 	}
 	code := m.Run()
 	stopPostgres()
-	os.RemoveAll(dir)
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		code = 1
+	}
 	os.Exit(code)
 }
 
@@ -96,7 +100,7 @@ func childCommand(t *testing.T, ctx context.Context, inv invocation) *exec.Cmd {
 	if inv.stdinFile != "" {
 		f, err := os.Open(inv.stdinFile)
 		require.NoError(t, err)
-		t.Cleanup(func() { f.Close() })
+		t.Cleanup(func() { assert.NoError(t, f.Close()) })
 		cmd.Stdin = f
 	}
 	return cmd

@@ -73,7 +73,7 @@ func readFailures(t *testing.T, path string) map[string]failureLine {
 	t.Helper()
 	f, err := os.Open(path)
 	require.NoError(t, err)
-	defer f.Close()
+	defer func() { assert.NoError(t, f.Close()) }()
 	out := map[string]failureLine{}
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
@@ -305,7 +305,9 @@ func (l *lazyFile) Read(p []byte) (int, error) {
 	}
 	n, err := l.f.Read(p)
 	if err == io.EOF {
-		l.f.Close()
+		if cerr := l.f.Close(); cerr != nil {
+			return n, cerr
+		}
 	}
 	return n, err
 }

@@ -49,6 +49,8 @@ type pushRun struct {
 
 // newPushRun prepares an in-process push of input through u, as push
 // does; run runs it.
+//
+//nolint:revive // context-as-argument: stop and abort are the push's two signals under test, not a call's context
 func newPushRun(t *testing.T, input string, u adapter.Updater, concurrency int, stop, abort context.Context, every time.Duration) *pushRun {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "failures.jsonl")
@@ -75,6 +77,8 @@ func (r *pushRun) run(t *testing.T) {
 }
 
 // runPusher pushes input through u in-process, as push does.
+//
+//nolint:revive // context-as-argument: as newPushRun
 func runPusher(t *testing.T, input string, u adapter.Updater, concurrency int, stop, abort context.Context, every time.Duration) pushRun {
 	t.Helper()
 	r := newPushRun(t, input, u, concurrency, stop, abort, every)
@@ -218,7 +222,7 @@ func TestPushInterrupts(t *testing.T) {
 		t.Parallel()
 		const records, concurrency, failing = 200, 4, 10
 		var run *pushRun
-		u := &fakeUpdater{update: func(ctx context.Context, n int64, _ *adapter.CustomerUpdate) error {
+		u := &fakeUpdater{update: func(_ context.Context, n int64, _ *adapter.CustomerUpdate) error {
 			switch {
 			case n < failing:
 				time.Sleep(time.Millisecond)
@@ -422,11 +426,11 @@ func TestFailureLog(t *testing.T) {
 		name string
 		// setup prepares dir and returns the --failures path, and the file
 		// the failures must end up in.
-		setup      func(t *testing.T, dir string) (path, real string)
+		setup      func(t *testing.T, dir string) (path, resolved string)
 		explicit   bool // the path came from --failures
 		failures   int
 		breakWrite bool   // the temporary file cannot be written
-		wantFile   string // the content of real at the end; "" for no file
+		wantFile   string // the content of resolved at the end; "" for no file
 	}{
 		{
 			name: "failures replace the --failures file, only at the end",
@@ -450,12 +454,12 @@ func TestFailureLog(t *testing.T) {
 		},
 		{
 			name:     "no failures and no earlier file leave no file",
-			setup:    func(t *testing.T, dir string) (string, string) { p := filepath.Join(dir, "f.jsonl"); return p, p },
+			setup:    func(_ *testing.T, dir string) (string, string) { p := filepath.Join(dir, "f.jsonl"); return p, p },
 			failures: 0,
 		},
 		{
 			name:     "a new failures file is created",
-			setup:    func(t *testing.T, dir string) (string, string) { p := filepath.Join(dir, "f.jsonl"); return p, p },
+			setup:    func(_ *testing.T, dir string) (string, string) { p := filepath.Join(dir, "f.jsonl"); return p, p },
 			failures: 1,
 			wantFile: lines(1),
 		},
@@ -463,10 +467,10 @@ func TestFailureLog(t *testing.T) {
 			name: "through a symbolic link the file is replaced and the link kept",
 			setup: func(t *testing.T, dir string) (string, string) {
 				require.NoError(t, os.Mkdir(filepath.Join(dir, "real"), 0o755))
-				real := writeFile(t, filepath.Join(dir, "real"), "f.jsonl", earlier)
+				resolved := writeFile(t, filepath.Join(dir, "real"), "f.jsonl", earlier)
 				link := filepath.Join(dir, "link.jsonl")
-				require.NoError(t, os.Symlink(real, link))
-				return link, real
+				require.NoError(t, os.Symlink(resolved, link))
+				return link, resolved
 			},
 			explicit: true,
 			failures: 1,
@@ -487,12 +491,12 @@ func TestFailureLog(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
-			path, real := tc.setup(t, dir)
-			before, _ := os.ReadFile(real)
+			path, resolved := tc.setup(t, dir)
+			before, _ := os.ReadFile(resolved)
 			log, err := createFailureLog(path, tc.explicit)
 			require.NoError(t, err)
-			require.Len(t, partials(t, filepath.Dir(real)), 1, "the temporary file is created next to the failures file at once")
-			assert.Equal(t, partials(t, filepath.Dir(real))[0], log.writingTo())
+			require.Len(t, partials(t, filepath.Dir(resolved)), 1, "the temporary file is created next to the failures file at once")
+			assert.Equal(t, partials(t, filepath.Dir(resolved))[0], log.writingTo())
 			if tc.breakWrite {
 				readOnly, err := os.Open(log.temp)
 				require.NoError(t, err)
@@ -510,30 +514,30 @@ func TestFailureLog(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, i+1, strings.Count(string(data), "\n"), "each failure is on disk as soon as it is written")
 			}
-			during, _ := os.ReadFile(real)
+			during, _ := os.ReadFile(resolved)
 			assert.Equal(t, string(before), string(during), "the failures file is left alone until the end")
 
 			where, err := log.close()
 			require.NoError(t, err)
-			assert.Empty(t, partials(t, filepath.Dir(real)), "the temporary file is gone")
+			assert.Empty(t, partials(t, filepath.Dir(resolved)), "the temporary file is gone")
 			if tc.wantFile == "" {
 				assert.Empty(t, where)
-				assert.NoFileExists(t, real)
+				assert.NoFileExists(t, resolved)
 				return
 			}
 			if tc.failures == 0 {
 				assert.Empty(t, where, "no failures, no failures file")
 			}
-			data, err := os.ReadFile(real)
+			data, err := os.ReadFile(resolved)
 			require.NoError(t, err)
 			assert.Equal(t, tc.wantFile, string(data))
 			if !tc.breakWrite && tc.failures > 0 {
 				assert.Equal(t, path, where)
 			}
-			if path != real {
+			if path != resolved {
 				target, err := os.Readlink(path)
 				require.NoError(t, err)
-				assert.Equal(t, real, target, "the link still points to the failures file")
+				assert.Equal(t, resolved, target, "the link still points to the failures file")
 			}
 		})
 	}

@@ -205,7 +205,7 @@ func redisCommand(t *testing.T, addr, command string) string {
 	t.Helper()
 	conn, err := net.DialTimeout("tcp", addr, time.Second)
 	require.NoError(t, err)
-	defer conn.Close()
+	defer func() { assert.NoError(t, conn.Close()) }()
 	require.NoError(t, conn.SetDeadline(time.Now().Add(time.Second)))
 	_, err = conn.Write([]byte(command + "\r\nQUIT\r\n"))
 	require.NoError(t, err)

@@ -112,12 +112,12 @@ func TestSandboxLoadTestFlagsAndInspection(t *testing.T) {
 	require.NoError(t, err)
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
-	resp.Body.Close()
+	require.NoError(t, resp.Body.Close())
 	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode, "--fault-503 1 answers every request 503")
 
 	resp, err = http.Get(root + "/_sandbox/upwell/stats")
 	require.NoError(t, err)
-	defer resp.Body.Close()
+	defer func() { assert.NoError(t, resp.Body.Close()) }()
 	var stats struct {
 		Requests int64
 		ByStatus map[string]int64

@@ -53,7 +53,7 @@ func stateKinds() []struct {
 		name  string
 		state func(t *testing.T, dir string) string
 	}{
-		{"sqlite", func(t *testing.T, dir string) string { return filepath.Join(dir, "state.db") }},
+		{"sqlite", func(_ *testing.T, dir string) string { return filepath.Join(dir, "state.db") }},
 		{"postgres", func(t *testing.T, _ string) string { return postgresServer(t).NewDatabase(t) }},
 	}
 }

@@ -107,13 +107,14 @@ func openTarget(v specs.Vendor, f targetFlags, stderr io.Writer) (*target, error
 	t, err := openClient(v, f, opts, limiter, stderr)
 	if err != nil {
 		if limiter != nil {
-			limiter.Close()
+			_ = limiter.Close() // the error that matters is err
 		}
 		return nil, err
 	}
 	if limiter != nil {
 		closeClient := t.close
-		t.close = func() { closeClient(); limiter.Close() }
+		// Closing the Redis connections at exit: nothing is pending on them.
+		t.close = func() { closeClient(); _ = limiter.Close() }
 	}
 	return t, nil
 }
@@ -226,11 +227,16 @@ func sandboxEnv() func(string) (string, bool) {
 // plain message: "environment variable BILLBEE_API_KEY is not set", and,
 // for a missing variable, a pointer to --sandbox.
 func configError(err error) error {
+	var e *adapter.Error
+	if errors.As(err, &e) && e.Field == "baseURL" {
+		// The library names its option, WithBaseURL("..."): name the flag.
+		_, why, _ := strings.Cut(e.Message, "): ")
+		return usagef("--base-url: %s", why)
+	}
 	if !errors.Is(err, driver.ErrEnvNotSet) {
 		return usagef("%v", err)
 	}
 	msg := err.Error()
-	var e *adapter.Error
 	if errors.As(err, &e) && e.Message != "" {
 		msg = e.Message
 	}

@@ -119,7 +119,7 @@ func TestUpdate(t *testing.T) {
 func countingServer(t *testing.T) (*httptest.Server, *atomic.Int64) {
 	t.Helper()
 	var n atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		n.Add(1)
 		http.Error(w, "unexpected request", http.StatusInternalServerError)
 	}))

@@ -79,7 +79,7 @@ func Start() (*Server, error) {
 	initdb.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
 	if out, err := initdb.CombinedOutput(); err != nil {
 		s.remove()
-		return nil, fmt.Errorf("pgtest: initdb: %v\n%s", err, out)
+		return nil, fmt.Errorf("pgtest: initdb: %w\n%s", err, out)
 	}
 	var logs bytes.Buffer
 	s.cmd = exec.Command(filepath.Join(bin, "postgres"), "-D", data,
@@ -99,18 +99,18 @@ func Start() (*Server, error) {
 		conn, err := pgx.Connect(ctx, s.URL("postgres"))
 		cancel()
 		if err == nil {
-			conn.Close(context.Background())
+			_ = conn.Close(context.Background()) // a probe: that it connected is all it was for
 			return s, nil
 		}
 		select {
 		case werr := <-s.exit:
 			s.remove()
-			return nil, fmt.Errorf("pgtest: postgres exited (%v):\n%s", werr, logs.String())
+			return nil, fmt.Errorf("pgtest: postgres exited (%w):\n%s", werr, logs.String())
 		case <-time.After(50 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			s.Stop()
-			return nil, fmt.Errorf("pgtest: postgres did not accept connections within 60s: %v\n%s", err, logs.String())
+			return nil, fmt.Errorf("pgtest: postgres did not accept connections within 60s: %w\n%s", err, logs.String())
 		}
 	}
 }
@@ -123,7 +123,7 @@ func credential(dir string) (*syscall.Credential, error) {
 	}
 	u, err := user.Lookup("postgres")
 	if err != nil {
-		return nil, fmt.Errorf("pgtest: running as root, and PostgreSQL refuses root; no postgres user to run it as (%v): `apt-get install postgresql` creates one", err)
+		return nil, fmt.Errorf("pgtest: running as root, and PostgreSQL refuses root; no postgres user to run it as (%w): `apt-get install postgresql` creates one", err)
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
@@ -148,7 +148,11 @@ func (s *Server) NewDatabase(t testing.TB) string {
 	if err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
-	defer conn.Close(ctx)
+	defer func() {
+		if err := conn.Close(ctx); err != nil {
+			t.Errorf("pgtest: closing the connection that created %s: %v", name, err)
+		}
+	}()
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("pgtest: %v", err)
 	}
@@ -157,8 +161,9 @@ func (s *Server) NewDatabase(t testing.TB) string {
 		if err != nil {
 			return
 		}
-		defer conn.Close(ctx)
+		// Best effort: a database left behind goes with the throwaway cluster.
 		_, _ = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		_ = conn.Close(ctx)
 	})
 	return s.URL(name)
 }
@@ -167,12 +172,14 @@ func (s *Server) NewDatabase(t testing.TB) string {
 func (s *Server) Stop() {
 	if s.cmd != nil && s.cmd.Process != nil {
 		_ = s.cmd.Process.Signal(syscall.SIGINT)
+		var exit error
 		select {
-		case <-s.exit:
+		case exit = <-s.exit:
 		case <-time.After(30 * time.Second):
 			_ = s.cmd.Process.Kill()
-			<-s.exit
+			exit = <-s.exit
 		}
+		_ = exit // how it exited does not matter: it is gone, its directory next
 	}
 	s.remove()
 }

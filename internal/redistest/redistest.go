@@ -77,7 +77,7 @@ func (s *Server) Stop() {
 	}
 	_ = s.proc.Kill() // SIGKILL ends a frozen process too
 	<-s.exited
-	s.log.Close()
+	_ = s.log.Close() // our handle on the log redis-server wrote: nothing of ours to lose
 	s.proc, s.exited, s.log = nil, nil, nil
 }
 
@@ -134,8 +134,10 @@ func (s *Server) start() error {
 		"--daemonize", "no", "--protected-mode", "yes")
 	cmd.Stdout, cmd.Stderr = log, log
 	configureChild(cmd)
+	// Closing our handle on the child's log (below) loses nothing: the
+	// child writes it, this package only reads it back.
 	if err := cmd.Start(); err != nil {
-		log.Close()
+		_ = log.Close()
 		return err
 	}
 	exited := make(chan struct{})
@@ -145,9 +147,9 @@ func (s *Server) start() error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
-			log.Close()
+			_ = log.Close()
 			out, _ := os.ReadFile(logPath)
-			return fmt.Errorf("redis-server exited (%v): %s", waitErr, lastLines(string(out), 5))
+			return fmt.Errorf("redis-server exited (%w): %s", waitErr, lastLines(string(out), 5))
 		default:
 		}
 		if ping(s.Addr()) == nil {
@@ -158,7 +160,7 @@ func (s *Server) start() error {
 	}
 	_ = cmd.Process.Kill()
 	<-exited
-	log.Close()
+	_ = log.Close()
 	return fmt.Errorf("redis-server on port %d did not answer PING within 10s", s.port)
 }
 
@@ -171,7 +173,7 @@ func ping(addr string) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer conn.Close() //nolint:errcheck // a probe: its answer is all that counts
 	_ = conn.SetDeadline(time.Now().Add(500 * time.Millisecond))
 	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
 		return err
@@ -193,8 +195,11 @@ func freePort(tb testing.TB) int {
 	if err != nil {
 		tb.Fatalf("redistest: no free loopback port: %v", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	port := l.Addr().(*net.TCPAddr).Port
+	if err := l.Close(); err != nil {
+		tb.Fatalf("redistest: freeing port %d: %v", port, err)
+	}
+	return port
 }
 
 // FreeAddr returns a loopback host:port with nothing listening, for tests

@@ -41,7 +41,7 @@ func (c *Canned) RoundTrip(r *http.Request) (*http.Response, error) {
 		} else {
 			_, _ = io.Copy(io.Discard, r.Body)
 		}
-		r.Body.Close()
+		_ = r.Body.Close() // RoundTrippers must close it; the error is not the request's
 	}
 	if c.Record {
 		c.mu.Lock()

@@ -22,7 +22,7 @@ func (f DoerFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f.
 func (f DoerFunc) Do(r *http.Request) (*http.Response, error) {
 	if r.Body != nil {
 		_, _ = io.Copy(io.Discard, r.Body)
-		r.Body.Close()
+		_ = r.Body.Close() // RoundTrippers must close it; the error is not the request's
 	}
 	resp := f(r)
 	resp.Request = r

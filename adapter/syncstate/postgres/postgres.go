@@ -92,7 +92,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback(ctx)
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit; after a failure, the error returned says what went wrong
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
 	if err != nil {
 		return fmt.Errorf("postgres state: %w", err)
 	}
-	defer tx.Rollback(ctx)
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit; after a failure, the error returned says what went wrong
 	var batch pgx.Batch
 	for _, e := range sorted {
 		conditional, expect := false, ""

@@ -41,7 +41,7 @@ func TestOpenRecordsTheSchemaVersionAndRefusesANewerOne(t *testing.T) {
 
 	conn, err := pgx.Connect(ctx, url)
 	require.NoError(t, err)
-	defer conn.Close(ctx)
+	defer func() { assert.NoError(t, conn.Close(ctx)) }()
 	var version int
 	require.NoError(t, conn.QueryRow(ctx, "SELECT version FROM custsync_schema").Scan(&version))
 	assert.Equal(t, postgres.SchemaVersion, version)

@@ -25,14 +25,22 @@ func Example_nightlySync() {
 		panic(err)
 	}
 	dir, _ := os.MkdirTemp("", "custsync-example-")
-	defer os.RemoveAll(dir)
+	defer os.RemoveAll(dir) //nolint:errcheck // a temporary directory
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, filepath.Join(dir, "custsync-state.db"))
 	if err != nil {
 		panic(err)
 	}
-	defer store.Close()
-	syncer := adapter.NewSyncer(client, store)
+	defer func() {
+		// Close waits for the last writes: its error is worth checking.
+		if err := store.Close(); err != nil {
+			fmt.Println(err)
+		}
+	}()
+	syncer, err := adapter.NewSyncer(client, store)
+	if err != nil {
+		panic(err)
+	}
 
 	export := []*adapter.CustomerUpdate{
 		{ID: "C-1001", Email: adapter.Set("ap@acme.example")},

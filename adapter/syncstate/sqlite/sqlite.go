@@ -103,8 +103,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s := &Store{db: db, path: path}
 	if err := s.migrateInTurn(ctx); err != nil {
-		db.Close()
-		return nil, err
+		return nil, errors.Join(err, db.Close())
 	}
 	s.writer = groupcommit.New(s.commit, maxBatch)
 	return s, nil
@@ -151,7 +150,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlite state %s: %w", s.path, err)
 	}
-	defer tx.Rollback()
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; after a failure, the error returned says what went wrong
 	var version int
 	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return fmt.Errorf("sqlite state %s: not a readable SQLite file: %w", s.path, err)
@@ -238,12 +237,12 @@ func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
 	if err != nil {
 		return fmt.Errorf("sqlite state %s: %w", s.path, err)
 	}
-	defer tx.Rollback()
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; after a failure, the error returned says what went wrong
 	stmt, err := tx.PrepareContext(ctx, upsert)
 	if err != nil {
 		return fmt.Errorf("sqlite state %s: %w", s.path, err)
 	}
-	defer stmt.Close()
+	defer stmt.Close() //nolint:errcheck // the transaction's end closes it too; Commit reports what matters
 	for _, e := range entries {
 		at := syncstate.Normalize(e.SyncedAt).Format(syncstate.TimeLayout)
 		conditional, expect := 0, ""

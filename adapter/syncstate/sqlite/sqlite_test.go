@@ -53,7 +53,7 @@ func TestOpenCreatesOneFileInWALModeWithTheSchemaVersion(t *testing.T) {
 
 	db, err := sql.Open("sqlite", path)
 	require.NoError(t, err)
-	defer db.Close()
+	defer func() { assert.NoError(t, db.Close()) }()
 	var mode string
 	require.NoError(t, db.QueryRow("PRAGMA journal_mode").Scan(&mode))
 	assert.Equal(t, "wal", mode)
@@ -72,14 +72,14 @@ func TestOpenRefusesWhatItCannotUse(t *testing.T) {
 		{"a file written by a newer custsync", func(path string) {
 			db, err := sql.Open("sqlite", path)
 			require.NoError(t, err)
-			defer db.Close()
+			defer func() { assert.NoError(t, db.Close()) }()
 			_, err = db.Exec(fmt.Sprintf("PRAGMA user_version = %d", sqlite.SchemaVersion+1))
 			require.NoError(t, err)
 		}, "newer custsync"},
 		{"another program's database", func(path string) {
 			db, err := sql.Open("sqlite", path)
 			require.NoError(t, err)
-			defer db.Close()
+			defer func() { assert.NoError(t, db.Close()) }()
 			_, err = db.Exec("CREATE TABLE invoices (id INTEGER)")
 			require.NoError(t, err)
 		}, "not a custsync state file"},
@@ -130,7 +130,7 @@ func TestTheSQLite3ShellReadsTheState(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.db")
 	s, err := sqlite.Open(context.Background(), path)
 	require.NoError(t, err)
-	defer s.Close()
+	defer func() { assert.NoError(t, s.Close()) }()
 	put(t, s, "100000150176895", "v1:abc")
 
 	out, err := exec.Command(shell, "-readonly", path, "SELECT vendor, key, digest, synced_at FROM records").CombinedOutput()
@@ -172,7 +172,7 @@ func TestPutIsDurableWhenKilled(t *testing.T) {
 
 			s, err := sqlite.Open(context.Background(), path)
 			require.NoError(t, err, "a killed writer leaves a file that opens")
-			defer s.Close()
+			defer func() { assert.NoError(t, s.Close()) }()
 			for key := range acked {
 				_, ok, err := s.Get(context.Background(), syncstate.Key{Vendor: "upwell", Account: "a", Key: key})
 				require.NoError(t, err)

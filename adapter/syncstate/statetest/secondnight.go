@@ -43,7 +43,8 @@ func BenchmarkSecondNight(b *testing.B, h Harness) {
 	require.NoError(b, err)
 	open := h.NewStorage(b)
 	store := opened(b, open)
-	syncer := adapter.NewSyncer(client, store)
+	syncer, err := adapter.NewSyncer(client, store)
+	require.NoError(b, err)
 	for out := range adapter.UpdateAll(ctx, syncer, secondNight(SecondNightRecords), adapter.WithConcurrency(16)) {
 		require.NoError(b, out.Err) // the first night fills the store
 	}

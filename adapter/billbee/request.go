@@ -103,7 +103,7 @@ func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapt
 		return nil, e
 	}
 	if answer.data != nil {
-		if n, ok := storedID(answer.data.Id); ok {
+		if n, ok := storedID(answer.data.ID); ok {
 			res.VendorID = n
 		}
 		res.Mismatches = verify(u, answer.data)
@@ -123,7 +123,15 @@ type putAnswer struct {
 // update can write, and the id, as raw JSON (nil when not shown); every
 // other field is skipped unread.
 type storedCustomer struct {
-	Id, Name, Email, Tel1, VatId, PriceGroupId, LanguageId, Type, Number json.RawMessage
+	ID           json.RawMessage `json:"Id"`
+	Name         json.RawMessage `json:"Name"`
+	Email        json.RawMessage `json:"Email"`
+	Tel1         json.RawMessage `json:"Tel1"`
+	VatID        json.RawMessage `json:"VatId"`
+	PriceGroupID json.RawMessage `json:"PriceGroupId"`
+	LanguageID   json.RawMessage `json:"LanguageId"`
+	Type         json.RawMessage `json:"Type"`
+	Number       json.RawMessage `json:"Number"`
 }
 
 // decodeAnswer reads the write's 2xx answer in one pass, leniently: the
@@ -206,10 +214,10 @@ func verify(u *adapter.CustomerUpdate, stored *storedCustomer) []adapter.Mismatc
 	driver.VerifyStored(&v, driver.FieldName, u.Name, stored.Name)
 	driver.VerifyStored(&v, driver.FieldEmail, u.Email, stored.Email)
 	driver.VerifyStored(&v, driver.FieldPhone, u.Phone, stored.Tel1)
-	driver.VerifyStored(&v, driver.FieldVATID, u.VATID, stored.VatId)
+	driver.VerifyStored(&v, driver.FieldVATID, u.VATID, stored.VatID)
 	if b := u.Billbee; b != nil {
-		driver.VerifyStored(&v, driver.FieldBillbeePriceGroupID, b.PriceGroupID, stored.PriceGroupId)
-		driver.VerifyStored(&v, driver.FieldBillbeeLanguageID, b.LanguageID, stored.LanguageId)
+		driver.VerifyStored(&v, driver.FieldBillbeePriceGroupID, b.PriceGroupID, stored.PriceGroupID)
+		driver.VerifyStored(&v, driver.FieldBillbeeLanguageID, b.LanguageID, stored.LanguageID)
 		driver.VerifyStored(&v, driver.FieldBillbeeType, b.Type, stored.Type)
 		driver.VerifyStored(&v, driver.FieldBillbeeNumber, b.Number, stored.Number)
 	}
@@ -320,11 +328,20 @@ func (*skipValue) UnmarshalJSON([]byte) error { return nil }
 // typed write is the whole record, without keeping any value.
 // TestKnownFieldsAreTheGeneratedOnes holds them to the generated types.
 type knownEntry struct {
-	Id, SubType, TypeId, TypeName, Value skipValue
+	ID       skipValue `json:"Id"`
+	SubType  skipValue `json:"SubType"`
+	TypeID   skipValue `json:"TypeId"`
+	TypeName skipValue `json:"TypeName"`
+	Value    skipValue `json:"Value"`
 }
 
 type knownCustomer struct {
-	ArchivedAt, Email, Id, LanguageId, Name, Number, PriceGroupId, RestoredAt, Tel1, Tel2, Type, VatId skipValue
+	ArchivedAt, Email, Name, Number, RestoredAt, Tel1, Tel2, Type skipValue
+
+	ID           skipValue `json:"Id"`
+	LanguageID   skipValue `json:"LanguageId"`
+	PriceGroupID skipValue `json:"PriceGroupId"`
+	VatID        skipValue `json:"VatId"`
 
 	DefaultCommercialMailAddress, DefaultFax, DefaultMailAddress, DefaultPhone1, DefaultPhone2, DefaultStatusUpdatesMailAddress knownEntry
 

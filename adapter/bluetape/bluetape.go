@@ -290,13 +290,16 @@ func result(ctx context.Context, resp *http.Response, raw []byte) (*adapter.Resu
 	}
 	// One pass: encoding/json checks the whole body is JSON before it
 	// decodes anything, and says so with a *SyntaxError.
-	err := json.Unmarshal(raw, out)
-	switch _, syntax := err.(*json.SyntaxError); {
-	case syntax:
-		return nil, driver.DecodeError(ctx, resp, raw, errors.New("the body is not JSON"))
-	case err == nil:
-		res.VendorID = out.BlueTapeId // JSON of another shape: no receipt
+	if err := json.Unmarshal(raw, out); err != nil {
+		// Declared here, not above: errors.As moves its target to the
+		// heap, which only a failed decode should pay for.
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, driver.DecodeError(ctx, resp, raw, errors.New("the body is not JSON"))
+		}
+		return res, nil // JSON of another shape: no receipt
 	}
+	res.VendorID = out.BlueTapeId
 	return res, nil
 }
 

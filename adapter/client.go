@@ -10,10 +10,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/custsync/custsync/adapter/internal/bridge"
-	"github.com/custsync/custsync/adapter/internal/fieldname"
 )
 
 // backend is a driver as the Client uses it: package adapter/driver
@@ -58,8 +58,11 @@ type Client struct {
 	cfg       clientConfig
 	scrub     scrubber
 	supported map[string]bool
-	baseURL   string
-	pool      *pooledTransport // nil when the user gave a client or RoundTripper
+	// supportedBits is supported as a fieldMask, for the hot path.
+	supportedOnce sync.Once
+	supportedBits fieldMask
+	baseURL       string
+	pool          *pooledTransport // nil when the user gave a client or RoundTripper
 }
 
 // reserveConnections tells the client's own connection pool that n more
@@ -193,7 +196,9 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 		return nil, c.stamp(err, nil)
 	}
 	var dropped []string
-	if unsupported := c.unsupported(u); len(unsupported) > 0 {
+	set := u.setMask() // one pass over the fields for every check below and Result.Sent
+	if bad := set &^ c.supportedMask(); bad != 0 {
+		unsupported := fieldNames(bad)
 		if !call.lenient {
 			return nil, c.stamp(invalidArgument(unsupported[0],
 				"%s cannot store %s; remove %s or update leniently to drop %s",
@@ -201,16 +206,17 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 		}
 		u = u.without(unsupported)
 		dropped = unsupported
+		set &^= bad
 	}
-	if !setsAnything(u) {
+	if set&^sourceSystemBit == 0 { // sourceSystem is part of Upwell's key, not a change
 		return nil, c.stamp(invalidArgument("", "the update sets no field %s can store; nothing to send", c.vendor), nil)
 	}
 	if err := c.drv.Validate(u); err != nil {
 		return nil, c.stamp(err, nil)
 	}
 
-	state := &callState{config: call}
-	res, err := c.drv.Update(withCallState(ctx, state), u)
+	callCtx, state := withCallState(ctx, call)
+	res, err := c.drv.Update(callCtx, u)
 	if probe, ok := ctx.Value(attemptProbeKey{}).(*attemptProbe); ok {
 		probe.attempts, probe.reported = state.attempts, true
 	}
@@ -222,7 +228,7 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 	res.Vendor = c.vendor
 	res.ID = u.ID
 	res.Attempts = state.attempts
-	res.Sent = u.SetFields()
+	res.Sent = fieldNames(set)
 	res.Dropped = dropped
 	if res.Dropped == nil {
 		res.Dropped = []string{}
@@ -233,7 +239,9 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 	if res.RequestID == "" {
 		res.RequestID = state.requestID
 	}
-	res.RequestID = excerpt([]byte(c.scrub.scrub(res.RequestID)), maxCodeBytes)
+	if res.RequestID != "" {
+		res.RequestID = excerpt([]byte(c.scrub.scrub(res.RequestID)), maxCodeBytes)
+	}
 	if call.strict && len(res.Mismatches) > 0 {
 		err := c.stamp(mismatchError(res), state)
 		c.log(ctx, u, nil, err)
@@ -262,25 +270,17 @@ func mismatchError(res *Result) *Error {
 	}
 }
 
-func (c *Client) unsupported(u *CustomerUpdate) []string {
-	var out []string
-	for _, f := range updateFields {
-		if f.isSet(u) && !c.supported[f.name] {
-			out = append(out, f.name)
+// supportedMask is the set of fields (bits by updateFields index) the
+// vendor stores, worked out on first use.
+func (c *Client) supportedMask() fieldMask {
+	c.supportedOnce.Do(func() {
+		for i, f := range updateFields {
+			if c.supported[f.name] {
+				c.supportedBits |= 1 << i
+			}
 		}
-	}
-	return out
-}
-
-// setsAnything reports whether u changes a field; sourceSystem is part of
-// Upwell's key, not a change.
-func setsAnything(u *CustomerUpdate) bool {
-	for _, f := range updateFields {
-		if f.isSet(u) && f.name != fieldname.SourceSystem {
-			return true
-		}
-	}
-	return false
+	})
+	return c.supportedBits
 }
 
 // stamp turns any failure into what Update returns: context errors as
@@ -312,7 +312,11 @@ func (c *Client) stamp(err error, state *callState) error {
 }
 
 func (c *Client) log(ctx context.Context, u *CustomerUpdate, res *Result, err error) {
-	if c.cfg.logger == nil {
+	level := slog.LevelInfo
+	if err != nil {
+		level = slog.LevelWarn
+	}
+	if c.cfg.logger == nil || !c.cfg.logger.Enabled(ctx, level) {
 		return
 	}
 	attrs := []slog.Attr{slog.String("vendor", c.vendor), slog.String("id", u.ID)}

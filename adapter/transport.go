@@ -38,8 +38,25 @@ type callState struct {
 
 type callStateKey struct{}
 
-func withCallState(ctx context.Context, s *callState) context.Context {
-	return context.WithValue(ctx, callStateKey{}, s)
+// callContext carries a call's state: a context.WithValue and the state
+// in one allocation instead of two, on the path of every update.
+type callContext struct {
+	context.Context
+	state callState
+}
+
+func (c *callContext) Value(key any) any {
+	if key == (callStateKey{}) {
+		return &c.state
+	}
+	return c.Context.Value(key)
+}
+
+// withCallState returns ctx carrying a new call state with the call's
+// settings, and that state.
+func withCallState(ctx context.Context, config callConfig) (context.Context, *callState) {
+	c := &callContext{Context: ctx, state: callState{config: config}}
+	return c, &c.state
 }
 
 func callStateFrom(ctx context.Context) *callState {
@@ -63,12 +80,24 @@ type transport struct {
 	scrub   scrubber
 	limiter RateLimiter
 	limits  func(operationID string) []Limit
-	// header is set on every request: the driver's credentials and Accept.
-	header http.Header
+	// header is set on every request: the driver's credentials and Accept,
+	// as a list (ranging over a map on every request costs more).
+	header []headerValues
+}
+
+// headerValues is one header of transport.header.
+type headerValues struct {
+	name   string
+	values []string
 }
 
 func newTransport(vendor, host string, next *http.Client, logger *slog.Logger, scrub scrubber, limiter RateLimiter, limits func(string) []Limit, header http.Header) *transport {
-	t := &transport{vendor: vendor, host: host, next: next, logger: logger, scrub: scrub, limiter: limiter, limits: limits, header: header}
+	t := &transport{vendor: vendor, host: host, next: next, logger: logger, scrub: scrub, limiter: limiter, limits: limits}
+	for name, values := range header {
+		// Capped at their length: an Add to a request's copy cannot
+		// write into the shared array.
+		t.header = append(t.header, headerValues{name, values[:len(values):len(values)]})
+	}
 	if next.Jar == nil && next.Timeout == 0 && next.Transport != nil {
 		// Nothing of the client's own is left to do: no cookies, no
 		// timeout, and redirects are never followed. Its Do would still
@@ -249,8 +278,8 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 		return nil, &Error{Operation: op, Code: Internal,
 			Message: fmt.Sprintf("dry run: refusing to send %s %s; nothing was written", req.Method, req.URL.Path)}
 	}
-	for name, values := range t.header {
-		req.Header[name] = values
+	for _, h := range t.header {
+		req.Header[h.name] = h.values
 	}
 	var limits []Limit
 	if t.limits != nil && t.limiter != nil {
@@ -367,10 +396,30 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 			Message: fmt.Sprintf("the vendor redirected to %q; redirects are not followed so credentials stay with the configured host (check the base URL)",
 				resp.Header.Get("Location"))}
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.Body = newReadBody(body)
 	resp.ContentLength = int64(len(body))
 	return resp, nil
 }
+
+// readBody is a response body the transport has read whole: drivers get
+// its bytes from ReadBody without a copy, and anything else can still
+// read it as a stream.
+type readBody struct {
+	r bytes.Reader
+	b []byte
+}
+
+func newReadBody(b []byte) *readBody {
+	rb := &readBody{b: b}
+	rb.r.Reset(b)
+	return rb
+}
+
+func (rb *readBody) Read(p []byte) (int, error) { return rb.r.Read(p) }
+func (rb *readBody) Close() error               { return nil }
+
+// Bytes returns what has not been read yet, without copying.
+func (rb *readBody) Bytes() []byte { return rb.b[len(rb.b)-rb.r.Len():] }
 
 // networkError classifies a failure to get a whole response. The caller's
 // own cancellation is returned as the context error. A broken connection
@@ -403,21 +452,22 @@ var errBodyTooLarge = fmt.Errorf("response body larger than %d bytes", maxRespon
 
 func readCapped(r io.Reader, contentLength int64) ([]byte, error) {
 	if contentLength >= 0 && contentLength <= maxResponseBytes {
-		// One allocation of the announced size, then a check that the
-		// body ends there.
-		body := make([]byte, contentLength)
+		// One allocation of the announced size (and one byte more)
+		// first, then a check that the body ends there, reading into the
+		// spare byte (a separate one would escape to the heap).
+		body := make([]byte, contentLength, contentLength+1)
 		if _, err := io.ReadFull(r, body); err != nil {
 			return nil, err
 		}
-		var extra [1]byte
-		if n, _ := r.Read(extra[:]); n == 0 {
+		if n, _ := r.Read(body[contentLength : contentLength+1]); n == 0 {
 			return body, nil
 		}
+		body = body[:contentLength+1]
 		rest, err := readCapped(r, -1)
 		if err != nil {
 			return nil, err
 		}
-		if body = append(append(body, extra[0]), rest...); len(body) > maxResponseBytes {
+		if body = append(body, rest...); len(body) > maxResponseBytes {
 			return nil, errBodyTooLarge
 		}
 		return body, nil

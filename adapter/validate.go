@@ -112,6 +112,9 @@ func checkIdentifier(name, v string) error {
 // invalidUTF8Value finds a string or key in a decoded JSON value that is
 // not valid UTF-8 (possible in values built in Go, not read from JSON).
 func invalidUTF8Value(path string, v any) (string, bool) {
+	if validUTF8Value(v) {
+		return "", false // the common case, without building a path per key
+	}
 	switch v := v.(type) {
 	case string:
 		return path, !utf8.ValidString(v)
@@ -138,6 +141,9 @@ func invalidUTF8Value(path string, v any) (string, bool) {
 // is how spreadsheets say "unknown", and sending it would blank the
 // vendor's value. Clearing is explicit: null.
 func checkText(name, v string) error {
+	if plainASCIIText(v) {
+		return nil // the common case, without decoding runes
+	}
 	if strings.TrimSpace(v) == "" {
 		return invalidArgument(name, "is an empty string; use null to clear the field")
 	}
@@ -154,11 +160,76 @@ func checkText(name, v string) error {
 }
 
 func checkEmail(name, v string) error {
+	if plainAddress(v) {
+		return nil // what mail.ParseAddress accepts as it is, without parsing
+	}
 	addr, err := mail.ParseAddress(v)
 	if err != nil || addr.Address != v {
 		return invalidArgument(name, "%q is not a plain e-mail address", v)
 	}
 	return nil
+}
+
+// plainASCIIText reports whether v is printable ASCII (tabs allowed) and
+// not only spaces and tabs: what checkText accepts, decided without
+// decoding runes. Anything else takes checkText's full path.
+func plainASCIIText(v string) bool {
+	blank := true
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == ' ' || c == '\t':
+		case c > ' ' && c < 0x7f:
+			blank = false
+		default:
+			return false
+		}
+	}
+	return !blank
+}
+
+// plainAddress reports whether v is local@domain, each a dot-atom of
+// letters, digits and "+-_" (no leading, trailing or double dot): a subset
+// of RFC 5322's addr-spec that mail.ParseAddress accepts with Address ==
+// v, so checkEmail need not parse it. Anything else is parsed.
+func plainAddress(v string) bool {
+	local, domain, ok := strings.Cut(v, "@")
+	return ok && plainDotAtom(local) && plainDotAtom(domain)
+}
+
+func plainDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '.', c == '+', c == '-', c == '_':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// validUTF8Value reports whether every string and key in v is valid UTF-8.
+func validUTF8Value(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return utf8.ValidString(v)
+	case map[string]any:
+		for k, e := range v {
+			if !utf8.ValidString(k) || !validUTF8Value(e) {
+				return false
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if !validUTF8Value(e) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // excerpt returns at most n bytes of b as a printable string.

@@ -280,7 +280,7 @@ func (d *billbeeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (
 	// one request instead of two, at 2 updates/s. The comparison is with
 	// the record as read written back unchanged, so fields the update
 	// does not touch can never count as a change.
-	changes, err := changesFrom(read, id, body)
+	changes, err := changesFrom(read, u)
 	if err != nil {
 		return nil, &adapter.Error{Operation: opPut, Code: adapter.Internal,
 			Message: "could not compare the update with the customer as read; nothing was sent", Err: err}

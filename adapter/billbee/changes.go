@@ -3,69 +3,76 @@ package billbee
 import (
 	"bytes"
 	"encoding/json"
-	"sort"
+
+	"github.com/oapi-codegen/nullable"
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/driver"
 )
 
-// portableNames maps the Billbee fields an update can write to their
-// portable names; Fields() lists the same pairs.
-var portableNames = map[string]string{
-	"Name":         driver.FieldName,
-	"Email":        driver.FieldEmail,
-	"Tel1":         driver.FieldPhone,
-	"VatId":        driver.FieldVATID,
-	"PriceGroupId": driver.FieldBillbeePriceGroupID,
-	"LanguageId":   driver.FieldBillbeeLanguageID,
-	"Type":         driver.FieldBillbeeType,
-	"Number":       driver.FieldBillbeeNumber,
+// changesFrom lists what the write an update would send changes in the
+// customer as read, field by field, in the order of Fields(). putBody
+// builds the write from the record as read, so only the fields the
+// update sets or clears can differ from writing the record back
+// untouched: each is compared as putBody would encode it, before (the
+// value read, absent when the read had none) and after (the update's).
+func changesFrom(read customer, u *adapter.CustomerUpdate) ([]adapter.Change, error) {
+	c := &read.typed
+	var changes []adapter.Change
+	var err error
+	note := func(e error) {
+		if err == nil {
+			err = e
+		}
+	}
+	note(fieldChange(&changes, driver.FieldName, "Name", c.Name, u.Name))
+	note(fieldChange(&changes, driver.FieldEmail, "Email", c.Email, u.Email))
+	note(fieldChange(&changes, driver.FieldPhone, "Tel1", c.Tel1, u.Phone))
+	note(fieldChange(&changes, driver.FieldVATID, "VatId", c.VatId, u.VATID))
+	if b := u.Billbee; b != nil {
+		note(fieldChange(&changes, driver.FieldBillbeePriceGroupID, "PriceGroupId", c.PriceGroupId, b.PriceGroupID))
+		note(fieldChange(&changes, driver.FieldBillbeeLanguageID, "LanguageId", c.LanguageId, b.LanguageID))
+		note(fieldChange(&changes, driver.FieldBillbeeType, "Type", c.Type, b.Type))
+		note(fieldChange(&changes, driver.FieldBillbeeNumber, "Number", c.Number, b.Number))
+	}
+	return changes, err
 }
 
-// changesFrom compares body, the write an update would send, with the
-// customer as read written back untouched, field by field. Both are
-// built by putBody, so a field the update leaves alone is byte for byte
-// the same in both and only what the update changes can differ. Changes
-// come in the order of Fields().
-func changesFrom(read customer, id int64, body []byte) ([]adapter.Change, error) {
-	unchanged, err := putBody(read, id, &adapter.CustomerUpdate{})
-	if err != nil {
-		return nil, err
+// fieldChange adds the change f makes to the value read, if any. Equal
+// values are equal on the wire, so they are told apart without encoding
+// anything; otherwise both are encoded as the write would carry them and
+// compared byte for byte.
+func fieldChange[T comparable](changes *[]adapter.Change, portable, vendorField string, read nullable.Nullable[T], f adapter.Field[T]) error {
+	if f.IsAbsent() {
+		return nil
 	}
-	var before, after map[string]json.RawMessage
-	if err := json.Unmarshal(unchanged, &before); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal(body, &after); err != nil {
-		return nil, err
-	}
-	keys := map[string]bool{}
-	for k := range before {
-		keys[k] = true
-	}
-	for k := range after {
-		keys[k] = true
-	}
-	var changes []adapter.Change
-	for k := range keys {
-		old, hadOld := before[k]
-		cur, hasNew := after[k]
-		if hadOld == hasNew && bytes.Equal(old, cur) {
-			continue
+	value, set := f.Value()
+	if read.IsSpecified() {
+		if old, err := read.Get(); (err == nil && set && old == value) || (read.IsNull() && !set) {
+			return nil
 		}
-		changes = append(changes, adapter.Change{Field: portableNames[k], VendorField: k, Current: orNull(old), New: orNull(cur)})
 	}
-	order := map[string]int{}
-	for i, f := range fields {
-		order[f.Field] = i
-	}
-	sort.Slice(changes, func(i, j int) bool {
-		if order[changes[i].Field] != order[changes[j].Field] {
-			return order[changes[i].Field] < order[changes[j].Field]
+	var before json.RawMessage // nil: the read had no such field
+	if read.IsSpecified() {
+		b, err := json.Marshal(read)
+		if err != nil {
+			return err
 		}
-		return changes[i].VendorField < changes[j].VendorField
-	})
-	return changes, nil
+		before = b
+	}
+	after := json.RawMessage("null")
+	if set {
+		b, err := json.Marshal(value)
+		if err != nil {
+			return err
+		}
+		after = b
+	}
+	if before != nil && bytes.Equal(before, after) {
+		return nil
+	}
+	*changes = append(*changes, adapter.Change{Field: portable, VendorField: vendorField, Current: orNull(before), New: after})
+	return nil
 }
 
 func orNull(raw json.RawMessage) json.RawMessage {

@@ -22,7 +22,10 @@ import (
 // raw JSON fields of Data, so fields the spec does not know survive the
 // write.
 type customer struct {
-	typed  gen.Customer
+	typed gen.Customer
+	// raw is Data as read when it holds what the typed form cannot carry
+	// (a field or contact entry field our spec does not know, a null in
+	// MetaData), nil when the typed form carries all of it.
 	raw    map[string]json.RawMessage
 	status int // HTTP status of the read
 }
@@ -67,7 +70,11 @@ func (d *billbeeDriver) get(ctx context.Context, id int64) (customer, error) {
 		e.Code = adapter.FailedPrecondition
 		return customer{}, e
 	}
-	return customer{typed: c, raw: data, status: resp.StatusCode}, nil
+	read := customer{typed: c, status: resp.StatusCode}
+	if !carriedByTyped(data) {
+		_ = json.Unmarshal(data, &read.raw) // an object: the typed decode read it
+	}
+	return read, nil
 }
 
 // put writes the whole record back, and compares what the answer shows
@@ -96,7 +103,7 @@ func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapt
 		return nil, e
 	}
 	if answer.data != nil {
-		if n, ok := storedID(answer.data["Id"]); ok {
+		if n, ok := storedID(answer.data.ID); ok {
 			res.VendorID = n
 		}
 		res.Mismatches = verify(u, answer.data)
@@ -109,7 +116,22 @@ func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapt
 // null or not an object).
 type putAnswer struct {
 	status envelopeStatus
-	data   map[string]json.RawMessage
+	data   *storedCustomer
+}
+
+// storedCustomer is what the write's answer shows stored of the fields an
+// update can write, and the id, as raw JSON (nil when not shown); every
+// other field is skipped unread.
+type storedCustomer struct {
+	ID           json.RawMessage `json:"Id"`
+	Name         json.RawMessage `json:"Name"`
+	Email        json.RawMessage `json:"Email"`
+	Tel1         json.RawMessage `json:"Tel1"`
+	VatID        json.RawMessage `json:"VatId"`
+	PriceGroupID json.RawMessage `json:"PriceGroupId"`
+	LanguageID   json.RawMessage `json:"LanguageId"`
+	Type         json.RawMessage `json:"Type"`
+	Number       json.RawMessage `json:"Number"`
 }
 
 // decodeAnswer reads the write's 2xx answer in one pass, leniently: the
@@ -162,7 +184,14 @@ func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnsw
 			a.status.description = nullable.NewNullableWithValue(d)
 		}
 	}
-	_ = json.Unmarshal(env.Data, &a.data) // null, or not an object: nothing to verify
+	if d := bytes.TrimSpace(env.Data); len(d) > 0 && d[0] == '{' {
+		// Only an object shows what was stored; null or anything else
+		// leaves nothing to verify.
+		var stored storedCustomer
+		if json.Unmarshal(d, &stored) == nil {
+			a.data = &stored
+		}
+	}
 	return a, nil
 }
 
@@ -180,17 +209,17 @@ func storedID(raw json.RawMessage) (string, bool) {
 
 // verify compares each field the update set or cleared with the customer
 // as Billbee's answer shows it stored.
-func verify(u *adapter.CustomerUpdate, stored map[string]json.RawMessage) []adapter.Mismatch {
+func verify(u *adapter.CustomerUpdate, stored *storedCustomer) []adapter.Mismatch {
 	var v driver.Verifier
-	driver.VerifyField(&v, driver.FieldName, u.Name, stored, "Name")
-	driver.VerifyField(&v, driver.FieldEmail, u.Email, stored, "Email")
-	driver.VerifyField(&v, driver.FieldPhone, u.Phone, stored, "Tel1")
-	driver.VerifyField(&v, driver.FieldVATID, u.VATID, stored, "VatId")
+	driver.VerifyStored(&v, driver.FieldName, u.Name, stored.Name)
+	driver.VerifyStored(&v, driver.FieldEmail, u.Email, stored.Email)
+	driver.VerifyStored(&v, driver.FieldPhone, u.Phone, stored.Tel1)
+	driver.VerifyStored(&v, driver.FieldVATID, u.VATID, stored.VatID)
 	if b := u.Billbee; b != nil {
-		driver.VerifyField(&v, driver.FieldBillbeePriceGroupID, b.PriceGroupID, stored, "PriceGroupId")
-		driver.VerifyField(&v, driver.FieldBillbeeLanguageID, b.LanguageID, stored, "LanguageId")
-		driver.VerifyField(&v, driver.FieldBillbeeType, b.Type, stored, "Type")
-		driver.VerifyField(&v, driver.FieldBillbeeNumber, b.Number, stored, "Number")
+		driver.VerifyStored(&v, driver.FieldBillbeePriceGroupID, b.PriceGroupID, stored.PriceGroupID)
+		driver.VerifyStored(&v, driver.FieldBillbeeLanguageID, b.LanguageID, stored.LanguageID)
+		driver.VerifyStored(&v, driver.FieldBillbeeType, b.Type, stored.Type)
+		driver.VerifyStored(&v, driver.FieldBillbeeNumber, b.Number, stored.Number)
 	}
 	return v.Mismatches()
 }
@@ -286,6 +315,57 @@ var readOnlyEntryFields = map[string]bool{"TypeName": true}
 var contactEntryFields = []string{
 	"DefaultMailAddress", "DefaultCommercialMailAddress", "DefaultStatusUpdatesMailAddress",
 	"DefaultPhone1", "DefaultPhone2", "DefaultFax",
+}
+
+// skipValue accepts any JSON value and keeps nothing of it.
+type skipValue struct{}
+
+func (*skipValue) UnmarshalJSON([]byte) error { return nil }
+
+// knownEntry and knownCustomer name every field the typed write carries
+// or deliberately leaves out (ArchivedAt, RestoredAt, TypeName): decoding
+// Data into knownCustomer with unknown fields disallowed tells whether the
+// typed write is the whole record, without keeping any value.
+// TestKnownFieldsAreTheGeneratedOnes holds them to the generated types.
+type knownEntry struct {
+	ID       skipValue `json:"Id"`
+	SubType  skipValue `json:"SubType"`
+	TypeID   skipValue `json:"TypeId"`
+	TypeName skipValue `json:"TypeName"`
+	Value    skipValue `json:"Value"`
+}
+
+type knownCustomer struct {
+	ArchivedAt, Email, Name, Number, RestoredAt, Tel1, Tel2, Type skipValue
+
+	ID           skipValue `json:"Id"`
+	LanguageID   skipValue `json:"LanguageId"`
+	PriceGroupID skipValue `json:"PriceGroupId"`
+	VatID        skipValue `json:"VatId"`
+
+	DefaultCommercialMailAddress, DefaultFax, DefaultMailAddress, DefaultPhone1, DefaultPhone2, DefaultStatusUpdatesMailAddress knownEntry
+
+	MetaData []*knownEntry
+}
+
+// carriedByTyped reports whether the typed write carries every field of
+// data (Data as read, which the typed decode accepted): no field or entry
+// field that is not in the spec, and no null item in MetaData, which the
+// typed form would turn into {}. encoding/json matches field names
+// regardless of letter case, as Billbee's ASP.NET API does.
+func carriedByTyped(data json.RawMessage) bool {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var known knownCustomer
+	if dec.Decode(&known) != nil {
+		return false
+	}
+	for _, e := range known.MetaData {
+		if e == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // withUnknownFields adds to the typed body every field of the customer as

@@ -279,17 +279,27 @@ func request(u *adapter.CustomerUpdate) wireCustomer {
 // Internal ("may or may not have been applied") instead. A retry is safe:
 // the update replaces the whole contact.
 func result(ctx context.Context, resp *http.Response, raw []byte) (*adapter.Result, error) {
-	res := &adapter.Result{HTTPStatus: resp.StatusCode}
+	// The result and the decoded answer in one allocation.
+	a := &struct {
+		res adapter.Result
+		out gen.UpdateResult
+	}{res: adapter.Result{HTTPStatus: resp.StatusCode}}
+	res, out := &a.res, &a.out
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return res, nil
 	}
-	if !json.Valid(raw) {
-		return nil, driver.DecodeError(ctx, resp, raw, errors.New("the body is not JSON"))
+	// One pass: encoding/json checks the whole body is JSON before it
+	// decodes anything, and says so with a *SyntaxError.
+	if err := json.Unmarshal(raw, out); err != nil {
+		// Declared here, not above: errors.As moves its target to the
+		// heap, which only a failed decode should pay for.
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return nil, driver.DecodeError(ctx, resp, raw, errors.New("the body is not JSON"))
+		}
+		return res, nil // JSON of another shape: no receipt
 	}
-	var out gen.UpdateResult
-	if err := json.Unmarshal(raw, &out); err == nil {
-		res.VendorID = out.BlueTapeId // JSON of another shape: no receipt
-	}
+	res.VendorID = out.BlueTapeId
 	return res, nil
 }
 

@@ -47,6 +47,11 @@ func DecodeError(ctx context.Context, resp *http.Response, body []byte, err erro
 // ReadBody returns the body the transport already read whole (capped);
 // drivers call it instead of io.ReadAll so they never see a stream.
 func ReadBody(resp *http.Response) []byte {
+	// The transport's body hands its bytes over without a copy; it is
+	// asked for the method, as package adapter keeps the type.
+	if rb, ok := resp.Body.(interface{ Bytes() []byte }); ok {
+		return rb.Bytes()
+	}
 	b, _ := io.ReadAll(resp.Body)
 	return b
 }

@@ -55,13 +55,16 @@
 package upwell
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -159,6 +162,13 @@ const vendor = "upwell"
 type upwellDriver struct {
 	cfg    Config
 	client *gen.Client
+	// The update's request as the generated builder makes it, with the
+	// generated client's request editors applied, built on first use:
+	// Upwell's URL has no parameter, so parsing it is per client, not per
+	// update.
+	template     *http.Request
+	templateErr  error
+	templateOnce sync.Once
 }
 
 var _ driver.Driver = (*upwellDriver)(nil)
@@ -202,7 +212,12 @@ func (d *upwellDriver) Validate(u *adapter.CustomerUpdate) error {
 
 func (d *upwellDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
 	ctx = driver.WithOperation(ctx, operation)
-	body, hasInput := request(u, d.sourceSystem(u))
+	w, hasInput, err := request(u, d.sourceSystem(u))
+	if err != nil {
+		return nil, err
+	}
+	defer w.release()
+	body := &w.body
 	// Checked again here, right before the wire, whatever path led here:
 	// an empty identifier can rewrite every customer.
 	if strings.TrimSpace(*body.SourceSystem) == "" || strings.TrimSpace(*body.SourceSystemId) == "" {
@@ -211,15 +226,20 @@ func (d *upwellDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*
 	if !hasInput && body.CustomerRulesInput == nil {
 		return nil, driver.InvalidField("", "refusing to send an empty update")
 	}
+	// Encoded as the generated client would (encoding/json on the
+	// generated type), once, for the wire and the dry run alike.
+	b, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
 	if driver.IsDryRun(ctx) {
-		// The generated client writes the body with encoding/json too.
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
 		return &adapter.Result{DryRun: &adapter.DryRunReport{Method: http.MethodPut, Path: "/api/rest/customers", Body: b}}, nil
 	}
-	resp, err := d.client.UpdateCustomerBySourceSystemId(ctx, nil, body) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the copy
+	req, err := d.newRequest(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := d.client.Client.Do(req) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back its bytes
 	if err != nil {
 		return nil, err
 	}
@@ -227,11 +247,67 @@ func (d *upwellDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*
 	if resp.StatusCode != http.StatusOK {
 		return nil, responseError(ctx, resp, raw)
 	}
-	out, err := decodeResponse(raw)
+	// The result and the decoded answer in one allocation.
+	box := &struct {
+		res adapter.Result
+		a   answer
+	}{}
+	out, err := decodeResponse(raw, &box.a)
 	if err != nil {
 		return nil, driver.DecodeError(ctx, resp, raw, err)
 	}
-	return result(ctx, resp, raw, out, u, hasInput, *body.SourceSystem, *body.SourceSystemId)
+	return result(ctx, resp, raw, out, u, w, hasInput, &box.res)
+}
+
+// newRequest returns the update's request carrying body: a copy of the
+// template the generated builder made, with its own URL and headers.
+func (d *upwellDriver) newRequest(ctx context.Context, body []byte) (*http.Request, error) {
+	d.templateOnce.Do(func() {
+		req, err := gen.NewUpdateCustomerBySourceSystemIdRequestWithBody(d.client.Server, nil, "application/json", nil)
+		for _, edit := range d.client.RequestEditors {
+			if err != nil {
+				break
+			}
+			err = edit(context.Background(), req)
+		}
+		d.template, d.templateErr = req, err
+	})
+	if d.templateErr != nil {
+		return nil, d.templateErr
+	}
+	req := d.template.WithContext(ctx)
+	u := *req.URL
+	req.URL = &u
+	// Its own header map, room left for what the transport adds (the
+	// credentials, Accept, User-Agent); the template's values are shared,
+	// as headers are only read once built.
+	req.Header = make(http.Header, len(d.template.Header)+4)
+	for name, values := range d.template.Header {
+		req.Header[name] = values[:len(values):len(values)]
+	}
+	// What http.NewRequest does for a body in memory: a known length, and
+	// a way to send it again on a retry.
+	req.ContentLength = int64(len(body))
+	rb := &replayableBody{b: body}
+	rb.r.Reset(body)
+	req.Body, req.GetBody = rb, rb.again
+	return req, nil
+}
+
+// replayableBody is a request body in memory, readable again from the
+// start for a retry (Request.GetBody), in one allocation.
+type replayableBody struct {
+	r bytes.Reader
+	b []byte
+}
+
+func (rb *replayableBody) Read(p []byte) (int, error) { return rb.r.Read(p) }
+func (rb *replayableBody) Close() error               { return nil }
+
+func (rb *replayableBody) again() (io.ReadCloser, error) {
+	next := &replayableBody{b: rb.b}
+	next.r.Reset(rb.b)
+	return next, nil
 }
 
 // responseError builds the error for a status that is not 200. A 404 is
@@ -263,54 +339,92 @@ func requestURL(resp *http.Response) string {
 }
 
 // answer is what an update needs from a 200 body, and nothing more: the
-// counts, and the first returned record's columns kept as raw JSON. It is
-// decoded in one pass, and a value it does not need can have any shape or
-// size: a number beyond float64 in metadata, an enum value added
-// tomorrow or a new column must never turn an update Upwell confirmed
-// into a failure.
+// counts, and the columns of the first returned record that an update
+// can write, kept as raw JSON. It is decoded in one pass, and a value it
+// does not need can have any shape or size: a number beyond float64 in
+// metadata, an enum value added tomorrow or a new column must never turn
+// an update Upwell confirmed into a failure.
 type answer struct {
-	UpdateCustomer *struct {
-		AffectedRows *json.Number                 `json:"affectedRows"`
-		Returning    []map[string]json.RawMessage `json:"returning"`
+	UpdateCustomer struct {
+		AffectedRows rowCount `json:"affectedRows"`
+		// Only the first record is verified: an array of one keeps
+		// it without allocating a slice (the rest are skipped). No
+		// record, or one without the columns below, leaves it zero, with
+		// nothing to verify either way.
+		Returning [1]storedCustomer `json:"returning"`
 	} `json:"updateCustomer"`
-	UpdateCustomerRules *struct {
-		AffectedRows *json.Number `json:"affectedRows"`
+	UpdateCustomerRules struct {
+		AffectedRows rowCount `json:"affectedRows"`
 	} `json:"updateCustomerRules"`
+}
+
+// rowCount is an affectedRows as sent, and whether the answer had one
+// (null or missing: not). It decodes as a *json.Number would, without the
+// pointer: a number, or a string holding one.
+type rowCount struct {
+	json.Number
+	present bool
+}
+
+func (c *rowCount) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return nil
+	}
+	if b[0] == '-' || '0' <= b[0] && b[0] <= '9' {
+		// A number literal, already checked by the decoder calling here.
+		c.Number, c.present = json.Number(b), true
+		return nil
+	}
+	if err := json.Unmarshal(b, &c.Number); err != nil { // a string holding one, or an error
+		return err
+	}
+	c.present = true
+	return nil
+}
+
+// storedCustomer is a returned record: the columns an update writes, as
+// raw JSON (nil when the record does not show one), and the id. Every
+// other column is skipped unread. (encoding/json matches the names
+// without regard to letter case; Hasura's columns are unique regardless.)
+type storedCustomer struct {
+	ID               json.RawMessage `json:"id"`
+	Name             json.RawMessage `json:"name"`
+	EmailAddress     json.RawMessage `json:"emailAddress"`
+	CcEmailAddresses json.RawMessage `json:"ccEmailAddresses"`
+	Metadata         json.RawMessage `json:"metadata"`
+	BillToCustomerID json.RawMessage `json:"billToCustomerId"`
 }
 
 // decoded is an answer with its counts read.
 type decoded struct {
 	rows, rulesRows int64
 	hasRules        bool
-	stored          map[string]json.RawMessage // the first returned record, nil when none
+	stored          *storedCustomer // the first returned record; zero when none
 }
 
 // decodeResponse reads a 200 body, which must carry an updateCustomer
 // object with affectedRows: without one, affectedRows would read as 0 and
 // an answer that breaks the contract (a proxy's {}, a null) would pass
 // for NotFound.
-func decodeResponse(raw []byte) (decoded, error) {
-	var a answer
-	if err := json.Unmarshal(raw, &a); err != nil {
+func decodeResponse(raw []byte, a *answer) (decoded, error) {
+	if err := json.Unmarshal(raw, a); err != nil {
 		return decoded{}, err
 	}
-	if a.UpdateCustomer == nil || a.UpdateCustomer.AffectedRows == nil {
+	if !a.UpdateCustomer.AffectedRows.present {
 		return decoded{}, errors.New("no updateCustomer.affectedRows in the answer")
 	}
 	var out decoded
 	var err error
-	if out.rows, err = count(*a.UpdateCustomer.AffectedRows); err != nil {
+	if out.rows, err = count(a.UpdateCustomer.AffectedRows.Number); err != nil {
 		return decoded{}, fmt.Errorf("updateCustomer.affectedRows: %w", err)
 	}
-	if r := a.UpdateCustomerRules; r != nil && r.AffectedRows != nil {
-		if out.rulesRows, err = count(*r.AffectedRows); err != nil {
+	if r := a.UpdateCustomerRules; r.AffectedRows.present {
+		if out.rulesRows, err = count(r.AffectedRows.Number); err != nil {
 			return decoded{}, fmt.Errorf("updateCustomerRules.affectedRows: %w", err)
 		}
 		out.hasRules = true
 	}
-	if len(a.UpdateCustomer.Returning) > 0 {
-		out.stored = a.UpdateCustomer.Returning[0]
-	}
+	out.stored = &a.UpdateCustomer.Returning[0]
 	return out, nil
 }
 
@@ -327,58 +441,116 @@ func count(n json.Number) (int64, error) {
 	return int64(f), nil
 }
 
+// wireRequest holds the body and everything it points to, so building
+// it costs no allocation per pointer. wireRequests are pooled with the
+// maps of their nullable fields (a Nullable is a map), which are reused.
+type wireRequest struct {
+	body             gen.UpdateCustomerRequest
+	input            gen.CustomersSetInput
+	rules            gen.CustomerRulesSetInput
+	sourceSystem, id string
+	name             string
+	// metadata is the metadata as sent, encoded once for the body and
+	// for verifying the write; nil when the update does not set it.
+	metadata json.RawMessage
+
+	// The maps the nullable fields above were last built in.
+	email    nullable.Nullable[string]
+	ccEmails nullable.Nullable[[]string]
+	meta     nullable.Nullable[any]
+	billTo   nullable.Nullable[string]
+	due      nullable.Nullable[int32]
+}
+
+var wireRequests = sync.Pool{New: func() any { return new(wireRequest) }}
+
+// release returns w to the pool once nothing refers to it any more: the
+// body has been encoded and the answer verified.
+func (w *wireRequest) release() {
+	spare := wireRequest{email: w.email, ccEmails: w.ccEmails, meta: w.meta, billTo: w.billTo, due: w.due}
+	clear(spare.email)
+	clear(spare.ccEmails)
+	clear(spare.meta)
+	clear(spare.billTo)
+	clear(spare.due)
+	*w = spare // nothing of the update or its answer stays reachable
+	wireRequests.Put(w)
+}
+
 // request builds the body; hasInput reports whether input sets anything.
-func request(u *adapter.CustomerUpdate, sourceSystem string) (gen.UpdateCustomerRequest, bool) {
-	id := u.ID
-	var in gen.CustomersSetInput
+// The caller releases the wireRequest.
+func request(u *adapter.CustomerUpdate, sourceSystem string) (*wireRequest, bool, error) {
+	w := wireRequests.Get().(*wireRequest)
+	w.sourceSystem, w.id = sourceSystem, u.ID
+	in := &w.input
 	hasInput := false
 	if v, ok := u.Name.Value(); ok {
-		in.Name, hasInput = &v, true
+		w.name = v
+		in.Name, hasInput = &w.name, true
 	}
-	if f := nullableOf(u.Email); f != nil {
-		in.EmailAddress, hasInput = *f, true
+	if nullableOf(&w.email, u.Email) {
+		in.EmailAddress, hasInput = w.email, true
 	}
-	if f := nullableOf(u.CCEmails); f != nil {
-		in.CcEmailAddresses, hasInput = *f, true
+	if nullableOf(&w.ccEmails, u.CCEmails) {
+		in.CcEmailAddresses, hasInput = w.ccEmails, true
 	}
-	if !u.Metadata.IsAbsent() {
-		hasInput = true
-		if m, ok := u.Metadata.Value(); ok {
-			in.Metadata = nullable.NewNullableWithValue[any](map[string]any(m))
-		} else {
-			in.Metadata = nullable.NewNullNullable[any]()
+	if m, ok := u.Metadata.Value(); ok {
+		b, err := json.Marshal(map[string]any(m))
+		if err != nil {
+			w.release()
+			return nil, false, err
 		}
+		// Sent as encoded here: encoding/json copies a RawMessage
+		// into the body as it would have written the map.
+		w.metadata = b
+		nullableOf(&w.meta, adapter.Set[any](json.RawMessage(b)))
+		in.Metadata, hasInput = w.meta, true
+	} else if u.Metadata.IsNull() {
+		nullableOf(&w.meta, adapter.Clear[any]())
+		in.Metadata, hasInput = w.meta, true
 	}
-	var rules *gen.CustomerRulesSetInput
+	body := &w.body
+	body.SourceSystem, body.SourceSystemId = &w.sourceSystem, &w.id
 	if u.Upwell != nil {
-		if f := nullableOf(u.Upwell.BillToCustomerID); f != nil {
-			in.BillToCustomerId, hasInput = *f, true
+		if nullableOf(&w.billTo, u.Upwell.BillToCustomerID) {
+			in.BillToCustomerId, hasInput = w.billTo, true
 		}
-		if f := nullableOf(u.Upwell.DueOption); f != nil {
-			rules = &gen.CustomerRulesSetInput{DueOption: *f}
+		if nullableOf(&w.due, u.Upwell.DueOption) {
+			w.rules.DueOption = w.due
+			body.CustomerRulesInput = &w.rules
 		}
 	}
-	body := gen.UpdateCustomerRequest{SourceSystem: &sourceSystem, SourceSystemId: &id, CustomerRulesInput: rules}
 	if hasInput {
-		body.Input = &in
+		body.Input = in
 	}
-	return body, hasInput
+	return w, hasInput, nil
 }
 
-// nullableOf translates a set or cleared Field; nil when absent.
-func nullableOf[T any](f adapter.Field[T]) *nullable.Nullable[T] {
+// nullableOf translates a set or cleared Field into *n, reusing the map
+// *n holds, and reports whether f is set or cleared (false: absent, *n
+// untouched). It writes what Nullable.Set and SetNull would, the entry
+// true: value or false: zero (the representation nullable documents);
+// TestAReusedNullableIsANewOne holds it to them.
+func nullableOf[T any](n *nullable.Nullable[T], f adapter.Field[T]) bool {
 	if f.IsAbsent() {
-		return nil
+		return false
+	}
+	if *n == nil {
+		*n = make(nullable.Nullable[T], 1)
+	} else {
+		clear(*n)
 	}
 	if v, ok := f.Value(); ok {
-		n := nullable.NewNullableWithValue(v)
-		return &n
+		(*n)[true] = v
+	} else {
+		var zero T
+		(*n)[false] = zero
 	}
-	n := nullable.NewNullNullable[T]()
-	return &n
+	return true
 }
 
-func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u *adapter.CustomerUpdate, hasInput bool, sourceSystem, id string) (*adapter.Result, error) {
+func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u *adapter.CustomerUpdate, sent *wireRequest, hasInput bool, res *adapter.Result) (*adapter.Result, error) {
+	sourceSystem, id := sent.sourceSystem, sent.id
 	notFound := func(why string) error {
 		e := driver.ResponseError(ctx, resp, raw, "", fmt.Sprintf("no customer with sourceSystem %q and sourceSystemId %q (%s)", sourceSystem, id, why))
 		e.Code = adapter.NotFound
@@ -398,12 +570,12 @@ func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u
 		e.Code = adapter.Internal
 		return nil, e
 	}
-	res := &adapter.Result{HTTPStatus: resp.StatusCode}
-	if vid, ok := driver.StoredString(out.stored["id"]); ok {
+	res.HTTPStatus = resp.StatusCode
+	if vid, ok := driver.StoredString(out.stored.ID); ok {
 		res.VendorID = vid
 	}
-	if hasInput && out.stored != nil {
-		res.Mismatches = verify(u, out.stored)
+	if hasInput {
+		res.Mismatches = verify(u, sent, out.stored)
 	}
 	return res, nil
 }
@@ -412,14 +584,18 @@ func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u
 // as stored. customerRulesInput.dueOption cannot be checked: Hasura runs
 // updateCustomerRules after updateCustomer's returning was read, so the
 // answer shows the rule as it was.
-func verify(u *adapter.CustomerUpdate, stored map[string]json.RawMessage) []adapter.Mismatch {
+func verify(u *adapter.CustomerUpdate, sent *wireRequest, stored *storedCustomer) []adapter.Mismatch {
 	var v driver.Verifier
-	driver.VerifyField(&v, driver.FieldName, u.Name, stored, "name")
-	driver.VerifyField(&v, driver.FieldEmail, u.Email, stored, "emailAddress")
-	driver.VerifyField(&v, driver.FieldCCEmails, u.CCEmails, stored, "ccEmailAddresses")
-	driver.VerifyField(&v, driver.FieldMetadata, u.Metadata, stored, "metadata")
+	driver.VerifyStored(&v, driver.FieldName, u.Name, stored.Name)
+	driver.VerifyStored(&v, driver.FieldEmail, u.Email, stored.EmailAddress)
+	driver.VerifyStored(&v, driver.FieldCCEmails, u.CCEmails, stored.CcEmailAddresses)
+	if sent.metadata != nil {
+		v.Compare(driver.FieldMetadata, sent.metadata, stored.Metadata)
+	} else {
+		driver.VerifyStored(&v, driver.FieldMetadata, u.Metadata, stored.Metadata) // cleared
+	}
 	if u.Upwell != nil {
-		driver.VerifyField(&v, driver.FieldUpwellBillToCustomerID, u.Upwell.BillToCustomerID, stored, "billToCustomerId")
+		driver.VerifyStored(&v, driver.FieldUpwellBillToCustomerID, u.Upwell.BillToCustomerID, stored.BillToCustomerID)
 	}
 	return v.Mismatches()
 }

@@ -65,14 +65,17 @@ func Operation(ctx context.Context) string {
 }
 
 // requestIDHeaders are the headers vendors and their proxies use for a
-// request id, most specific first.
+// request id, most specific first, in canonical form
+// (TestRequestIDHeadersAreCanonical).
 var requestIDHeaders = []string{"X-Request-Id", "Request-Id", "X-Correlation-Id", "X-Amzn-Requestid", "Cf-Ray"}
 
 // RequestID is the vendor's request id in h, or "".
 func RequestID(h http.Header) string {
 	for _, name := range requestIDHeaders {
-		if v := h.Get(name); v != "" {
-			return v
+		// The names are canonical: looked up as they are, without
+		// Header.Get canonicalising each one on every answer.
+		if v := h[name]; len(v) > 0 && v[0] != "" {
+			return v[0]
 		}
 	}
 	return ""

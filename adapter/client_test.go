@@ -82,7 +82,7 @@ func (d *fakeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*ad
 		return nil, err
 	}
 	req.Header.Set("X-Key", sentinelSecret)
-	resp, err := d.doer.Do(req) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the copy
+	resp, err := d.doer.Do(req) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the bytes it read
 	if err != nil {
 		return nil, err
 	}

@@ -34,7 +34,7 @@ type customer struct {
 // ends the update before anything is written.
 func (d *billbeeDriver) get(ctx context.Context, id int64) (customer, error) {
 	ctx = driver.WithOperation(ctx, opGet)
-	resp, err := d.client.CustomerGetOne(ctx, id) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the copy
+	resp, err := d.client.CustomerGetOne(ctx, id) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the bytes it read
 	if err != nil {
 		return customer{}, err
 	}
@@ -81,7 +81,7 @@ func (d *billbeeDriver) get(ctx context.Context, id int64) (customer, error) {
 // stored with what u set.
 func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapter.CustomerUpdate) (*adapter.Result, error) {
 	ctx = driver.WithOperation(ctx, opPut)
-	resp, err := d.client.CustomerUpdateWithBody(ctx, id, "application/json", bytes.NewReader(body)) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the copy
+	resp, err := d.client.CustomerUpdateWithBody(ctx, id, "application/json", bytes.NewReader(body)) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the bytes it read
 	if err != nil {
 		return nil, err
 	}

@@ -243,7 +243,7 @@ func (d *bluetapeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) 
 		return &adapter.Result{DryRun: &adapter.DryRunReport{Method: http.MethodPut,
 			Path: "/integration/customer/" + url.PathEscape(u.ID), Body: body}}, nil
 	}
-	resp, err := d.client.UpdateCustomerWithBody(ctx, u.ID, "application/json", bytes.NewReader(body)) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the copy
+	resp, err := d.client.UpdateCustomerWithBody(ctx, u.ID, "application/json", bytes.NewReader(body)) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the bytes it read
 	if err != nil {
 		return nil, err
 	}

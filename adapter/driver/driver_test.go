@@ -25,7 +25,7 @@ func (d *echoDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*ad
 	if err != nil {
 		return nil, err
 	}
-	resp, err := d.conn.Doer.Do(req) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the copy
+	resp, err := d.conn.Doer.Do(req) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the bytes it read
 	if err != nil {
 		return nil, err
 	}

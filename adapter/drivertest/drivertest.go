@@ -315,12 +315,12 @@ var cases = []testCase{
 				// Real sockets on a loaded machine (and -race) can delay one
 				// request and hurry the next past the 2% margin the pacing
 				// keeps; the limiter then slows down. So here a 429 is
-				// allowed per 20 requests (two were seen at load 9), where a
+				// allowed per 20 requests, and one in any run (two were seen at load 9), where a
 				// client that did not pace is refused most of its requests.
 				// The exact claim, none at 97% of the rate, is asserted on a
 				// test clock in adapter/billbee's throttle_test.go.
 				stats := fresh.srv.Stats(f.h.Vendor)
-				assert.LessOrEqual(t, stats.TooManyRequests, stats.Requests/20, "Billbee's documented limits are paced: %d of %d requests answered 429", stats.TooManyRequests, stats.Requests)
+				assert.LessOrEqual(t, stats.TooManyRequests, max(1, stats.Requests/20), "Billbee's documented limits are paced: %d of %d requests answered 429", stats.TooManyRequests, stats.Requests)
 			}
 			assert.Empty(t, fresh.srv.Violations())
 			fresh.srv.Close()

@@ -360,9 +360,12 @@ type answer struct {
 
 // rowCount is an affectedRows as sent, and whether the answer had one
 // (null or missing: not). It decodes as a *json.Number would, without the
-// pointer: a number, or a string holding one.
+// pointer: a number, or a string holding one. The number is a named
+// field, not embedded: an embedded json.Number would lend rowCount the
+// decoding methods json.Number has in newer Go (go1.27 decodes through
+// them, past this UnmarshalJSON, and present stayed false).
 type rowCount struct {
-	json.Number
+	Number  json.Number
 	present bool
 }
 

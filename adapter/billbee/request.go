@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/oapi-codegen/nullable"
 
@@ -142,32 +143,25 @@ type storedCustomer struct {
 func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnswer, error) {
 	var env struct {
 		ErrorMessage     json.RawMessage `json:"ErrorMessage"`
-		ErrorCode        *json.Number    `json:"ErrorCode"`
+		ErrorCode        json.RawMessage `json:"ErrorCode"`
 		ErrorDescription json.RawMessage `json:"ErrorDescription"`
 		Data             json.RawMessage `json:"Data"`
 	}
+	// ErrorCode is read raw and classified here, not as a json.Number:
+	// one that is not a number says nothing portable, and must not fail
+	// a write Billbee applied (go1.27's encoding/json reports such a type
+	// error without naming the field, so it cannot be told apart later).
 	if err := json.Unmarshal(raw, &env); err != nil {
-		var te *json.UnmarshalTypeError
-		if !errors.As(err, &te) || te.Field != "ErrorCode" {
-			return putAnswer{}, driver.DecodeError(ctx, resp, raw, err)
-		}
-		// An ErrorCode that is not a number says nothing portable; read the rest.
-		env.ErrorCode = nil
-		if err := json.Unmarshal(raw, &struct {
-			ErrorMessage     *json.RawMessage `json:"ErrorMessage"`
-			ErrorDescription *json.RawMessage `json:"ErrorDescription"`
-			Data             *json.RawMessage `json:"Data"`
-		}{&env.ErrorMessage, &env.ErrorDescription, &env.Data}); err != nil {
-			return putAnswer{}, driver.DecodeError(ctx, resp, raw, err)
-		}
+		return putAnswer{}, driver.DecodeError(ctx, resp, raw, err)
 	}
+	errorCode := numberIn(env.ErrorCode)
 	if env.ErrorMessage == nil && env.ErrorCode == nil && env.ErrorDescription == nil && env.Data == nil {
 		return putAnswer{}, driver.DecodeError(ctx, resp, raw,
 			errors.New("no ErrorCode, ErrorMessage or Data: not Billbee's envelope"))
 	}
 	var a putAnswer
-	if env.ErrorCode != nil {
-		if n, ok := envelopeCode(*env.ErrorCode); ok {
+	if errorCode != nil {
+		if n, ok := envelopeCode(*errorCode); ok {
 			code := n
 			a.status.code = &code
 		} else {
@@ -193,6 +187,28 @@ func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnsw
 		}
 	}
 	return a, nil
+}
+
+// numberIn returns the JSON number raw holds, as a literal or in a
+// string ("0"), and nil for null, nothing, or anything else (true,
+// "NoError", an object): those say nothing portable.
+func numberIn(raw json.RawMessage) *json.Number {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 {
+		return nil
+	}
+	if raw[0] == '"' {
+		var s string
+		if json.Unmarshal(raw, &s) != nil {
+			return nil
+		}
+		raw = []byte(s)
+	}
+	var n json.Number
+	if len(raw) == 0 || !(raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9') || json.Unmarshal(raw, &n) != nil {
+		return nil
+	}
+	return &n
 }
 
 // storedID reads Data.Id, an int64, keeping every digit.
@@ -391,22 +407,47 @@ func withUnknownFields(typed []byte, read map[string]json.RawMessage) ([]byte, e
 	carryOver(body, read, neverSent)
 	for _, name := range contactEntryFields {
 		if sent, ok := body[name]; ok {
-			body[name] = mergeEntry(sent, read[name])
+			body[name] = mergeEntry(sent, readField(read, name))
 		}
 	}
 	if sent, ok := body["MetaData"]; ok {
-		body["MetaData"] = mergeEntries(sent, read["MetaData"])
+		body["MetaData"] = mergeEntries(sent, readField(read, "MetaData"))
 	}
 	return json.Marshal(body)
 }
 
 // carryOver copies into sent each field of read that sent lacks, unless skip names it.
+//
+// Names are compared without regard to letter case, as Billbee (ASP.NET)
+// and the typed decoding of the read compare them: a read "name" next to
+// the update's "Name" would otherwise be sent too, and the last of the two
+// would win at Billbee.
 func carryOver(sent, read map[string]json.RawMessage, skip map[string]bool) {
+	taken := make(map[string]bool, len(sent)+len(skip))
+	for name := range sent {
+		taken[strings.ToLower(name)] = true
+	}
+	for name := range skip {
+		taken[strings.ToLower(name)] = true
+	}
 	for name, v := range read {
-		if _, ok := sent[name]; !ok && !skip[name] {
+		if !taken[strings.ToLower(name)] {
 			sent[name] = v
 		}
 	}
+}
+
+// readField is read[name], found without regard to letter case.
+func readField(read map[string]json.RawMessage, name string) json.RawMessage {
+	if v, ok := read[name]; ok {
+		return v
+	}
+	for k, v := range read {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return nil
 }
 
 // mergeEntry completes one contact entry as sent with the unknown fields

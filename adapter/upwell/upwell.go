@@ -351,36 +351,24 @@ type answer struct {
 		// it without allocating a slice (the rest are skipped). No
 		// record, or one without the columns below, leaves it zero, with
 		// nothing to verify either way.
-		Returning returned `json:"returning"`
+		Returning [1]storedCustomer `json:"returning"`
 	} `json:"updateCustomer"`
-	UpdateCustomerRules rulesAnswer `json:"updateCustomerRules"`
+	UpdateCustomerRules rulesCount `json:"updateCustomerRules"`
 }
 
-// rulesAnswer is the rules mutation's count. It matters only for an
-// update that sets rules alone; in any other shape it is no count, not an
-// error.
-type rulesAnswer struct {
+type rulesCount struct {
 	AffectedRows rowCount `json:"affectedRows"`
 }
 
-func (r *rulesAnswer) UnmarshalJSON(b []byte) error {
-	type plain rulesAnswer
-	if json.Unmarshal(b, (*plain)(r)) != nil {
-		*r = rulesAnswer{}
-	}
-	return nil
-}
-
-// returned is the returning list as far as it is needed: its first record.
-// A list of another shape (an object, a string item) leaves nothing to
-// verify, never an error: the counts say whether the update took effect.
-type returned [1]storedCustomer
-
-func (r *returned) UnmarshalJSON(b []byte) error {
-	if json.Unmarshal(b, (*[1]storedCustomer)(r)) != nil {
-		*r = returned{}
-	}
-	return nil
+// countsOnly reads an answer that answer could not: the update's count,
+// and the rest raw. A returning list or a rules count of another shape
+// (an object, a string item) leaves nothing to verify, never an error:
+// the counts say whether the update took effect.
+type countsOnly struct {
+	UpdateCustomer struct {
+		AffectedRows rowCount `json:"affectedRows"`
+	} `json:"updateCustomer"`
+	UpdateCustomerRules json.RawMessage `json:"updateCustomerRules"`
 }
 
 // rowCount is an affectedRows as sent, and whether the answer had one
@@ -438,7 +426,17 @@ type decoded struct {
 // for NotFound.
 func decodeResponse(raw []byte, a *answer) (decoded, error) {
 	if err := json.Unmarshal(raw, a); err != nil {
-		return decoded{}, err
+		// Decoded in one pass when every part has its usual shape; else
+		// again, for the counts alone.
+		var c countsOnly
+		if json.Unmarshal(raw, &c) != nil {
+			return decoded{}, err
+		}
+		*a = answer{}
+		a.UpdateCustomer.AffectedRows = c.UpdateCustomer.AffectedRows
+		if json.Unmarshal(c.UpdateCustomerRules, &a.UpdateCustomerRules) != nil {
+			a.UpdateCustomerRules = rulesCount{}
+		}
 	}
 	if !a.UpdateCustomer.AffectedRows.present {
 		return decoded{}, errors.New("no updateCustomer.affectedRows in the answer")

@@ -143,20 +143,5 @@ func BenchmarkUpdate(b *testing.B) {
 	vendor := &vendortest.Canned{Status: 200, Body: []byte(fuzzCustomer)}
 	c, floor := newBenchClients(b, vendor)
 	u := benchUpdate()
-	b.Run("client=floor", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := floor.update(context.Background(), u.ID, "Moritz"); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("client=custsync", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := c.Update(context.Background(), u); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	vendortest.CompareWithFloor(b, func(ctx context.Context) error { return floor.update(ctx, u.ID, "Moritz") }, c, u)
 }

@@ -124,20 +124,5 @@ func BenchmarkUpdate(b *testing.B) {
 	vendor := &vendortest.Canned{Status: 200, Body: []byte(benchAnswer)}
 	c, floor := newBenchClients(b, vendor)
 	u, f := benchUpdate()
-	b.Run("client=floor", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if err := floor.update(context.Background(), f); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
-	b.Run("client=custsync", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := c.Update(context.Background(), u); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	vendortest.CompareWithFloor(b, func(ctx context.Context) error { return floor.update(ctx, f) }, c, u)
 }

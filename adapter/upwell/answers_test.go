@@ -2,6 +2,7 @@ package upwell_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -13,6 +14,28 @@ import (
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/upwell"
 )
+
+// caseVariantCode is what a column "Name" beside "name" gives under
+// WithStrict: from go1.27 (the toolchain go.mod names, which CI and the
+// README use) encoding/json honours case:strict and the column is not the
+// name; an older Go matches it regardless of case, the last one wins, and
+// the write reads as a mismatch (Internal), as documented in upwell.go.
+func caseVariantCode() adapter.Code {
+	if strictCaseHonoured() {
+		return adapter.OK
+	}
+	return adapter.Internal
+}
+
+// strictCaseHonoured reports whether this Go's encoding/json honours the
+// case:strict tag option, by trying it.
+func strictCaseHonoured() bool {
+	var v struct {
+		Name string `json:"name,case:strict"`
+	}
+	_ = json.Unmarshal([]byte(`{"Name":"x"}`), &v)
+	return v.Name == ""
+}
 
 // rtFunc answers in-process, as a declared single round trip.
 type rtFunc func(*http.Request) (*http.Response, error)
@@ -49,7 +72,7 @@ func TestOddButValidAnswersDecideByTheCountsAlone(t *testing.T) {
 		{"affectedRows 1 then null (dup)", `{"updateCustomer":{"affectedRows":1,"affectedRows":null}}`, adapter.Internal},
 		{"affectedRows 0 then 1 (dup)", `{"updateCustomer":{"affectedRows":0,"affectedRows":1}}`, 0},
 		{"AffectedRows case variant 0 after 1", `{"updateCustomer":{"affectedRows":1,"AffectedRows":0}}`, adapter.NotFound},
-		{"stored name differs only by case-variant key", `{"updateCustomer":{"affectedRows":1,"returning":[{"id":"c","name":"Acme","Name":"legacy"}]}}`, 0},
+		{"stored name differs only by case-variant key", `{"updateCustomer":{"affectedRows":1,"returning":[{"id":"c","name":"Acme","Name":"legacy"}]}}`, caseVariantCode()},
 		{"count as empty string", `{"updateCustomer":{"affectedRows":"","returning":[]}}`, adapter.Internal},
 		{"count huge", `{"updateCustomer":{"affectedRows":123456789012345678901234567890}}`, adapter.Internal},
 	} {

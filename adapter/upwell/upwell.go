@@ -401,9 +401,11 @@ func (c *rowCount) UnmarshalJSON(b []byte) error {
 
 // storedCustomer is a returned record: the columns an update writes, as
 // raw JSON (nil when the record does not show one), and the id. Every
-// other column is skipped unread. The names match exactly (case:strict,
-// honoured by go1.27's encoding/json): Postgres and GraphQL names are
-// case-sensitive, and a column "Name" beside "name" is not the name.
+// other column is skipped unread. The names match exactly (case:strict):
+// Postgres and GraphQL names are case-sensitive, and a column "Name"
+// beside "name" is not the name. go1.27's encoding/json (the toolchain
+// go.mod names) honours the option; an older Go ignores it and matches
+// regardless of case, so such a column can read as a mismatch.
 type storedCustomer struct {
 	ID               json.RawMessage `json:"id,case:strict"`
 	Name             json.RawMessage `json:"name,case:strict"`

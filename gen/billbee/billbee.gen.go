@@ -422,22 +422,12 @@ func NewCustomerGetOneRequest(server string, id int64) (*http.Request, error) {
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
 	operationPath := fmt.Sprintf("/api/v1/customers/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
 
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	// custsync: the server URL and the path are joined as strings and
+	// parsed once, by http.NewRequest, instead of parsing the server URL,
+	// resolving the path against it and parsing the result again.
+	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(server, "/")+operationPath, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -467,22 +457,12 @@ func NewCustomerUpdateRequestWithBody(server string, id int64, contentType strin
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
 	operationPath := fmt.Sprintf("/api/v1/customers/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
 
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	// custsync: the server URL and the path are joined as strings and
+	// parsed once, by http.NewRequest, instead of parsing the server URL,
+	// resolving the path against it and parsing the result again.
+	req, err := http.NewRequest(http.MethodPut, strings.TrimSuffix(server, "/")+operationPath, body)
 	if err != nil {
 		return nil, err
 	}

@@ -209,22 +209,12 @@ func NewUpdateCustomerRequestWithBody(server string, id string, contentType stri
 		return nil, err
 	}
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
 	operationPath := fmt.Sprintf("/integration/customer/%s", pathParam0)
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
 
-	queryURL, err := serverURL.Parse(operationPath)
-	if err != nil {
-		return nil, err
-	}
-
-	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
+	// custsync: the server URL and the path are joined as strings and
+	// parsed once, by http.NewRequest, instead of parsing the server URL,
+	// resolving the path against it and parsing the result again.
+	req, err := http.NewRequest(http.MethodPut, strings.TrimSuffix(server, "/")+operationPath, body)
 	if err != nil {
 		return nil, err
 	}

@@ -475,20 +475,16 @@ func NewUpdateCustomerBySourceSystemIdRequest(server string, params *UpdateCusto
 func NewUpdateCustomerBySourceSystemIdRequestWithBody(server string, params *UpdateCustomerBySourceSystemIdParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
-	serverURL, err := url.Parse(server)
-	if err != nil {
-		return nil, err
-	}
-
 	operationPath := fmt.Sprintf("/api/rest/customers")
-	if operationPath[0] == '/' {
-		operationPath = "." + operationPath
-	}
 
-	queryURL, err := serverURL.Parse(operationPath)
+	// custsync: the server URL and the path are joined as strings and
+	// parsed once, by http.NewRequest, instead of parsing the server URL,
+	// resolving the path against it and parsing the result again.
+	req, err := http.NewRequest(http.MethodPut, strings.TrimSuffix(server, "/")+operationPath, body)
 	if err != nil {
 		return nil, err
 	}
+	queryURL := req.URL
 
 	if params != nil {
 		// queryValues collects non-styled parameters (passthrough, JSON)
@@ -527,11 +523,6 @@ func NewUpdateCustomerBySourceSystemIdRequestWithBody(server string, params *Upd
 			rawQueryFragments = append(rawQueryFragments, encoded)
 		}
 		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
-	}
-
-	req, err := http.NewRequest(http.MethodPut, queryURL.String(), body)
-	if err != nil {
-		return nil, err
 	}
 
 	req.Header.Add("Content-Type", contentType)

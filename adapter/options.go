@@ -84,6 +84,15 @@ func newClientConfig(opts []Option) (clientConfig, error) {
 // with returns c with the per-call options given to where applied, or
 // the error of the first one that refuses its value.
 func (c callConfig) with(where string, opts []CallOption) (callConfig, error) {
+	if len(opts) == 0 {
+		return c, nil // no copy of c escapes to the heap: most calls pass no option
+	}
+	return c.withOptions(where, opts)
+}
+
+// withOptions is with for a non-empty list. Apart, so that only this
+// copy of the config, whose address the options take, is on the heap.
+func (c callConfig) withOptions(where string, opts []CallOption) (callConfig, error) {
 	for i, o := range opts {
 		if o == nil {
 			return c, nilOption(where, i)

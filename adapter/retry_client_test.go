@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -261,4 +262,35 @@ func TestALimitersOwnFailureKeepsItsCodeAndNothingIsSent(t *testing.T) {
 	assert.NotEmpty(t, e.Operation, "the operation is named")
 	assert.Contains(t, e.Message, "store down")
 	assert.Zero(t, n.Load(), "never sent unpaced")
+}
+
+// TestARetryAfterAnAttemptTimeoutRunsUnderAFreshTimeout: the transport
+// puts each attempt's context on the request itself, so a retry must start
+// again from the call's context, not from the expired attempt's, with or
+// without a body to send again.
+func TestARetryAfterAnAttemptTimeoutRunsUnderAFreshTimeout(t *testing.T) {
+	for _, method := range []string{http.MethodGet, http.MethodPut} {
+		t.Run(method, func(t *testing.T) {
+			var n atomic.Int32
+			var bodies []string
+			var mu sync.Mutex
+			c := newRetrying(t, func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				bodies = append(bodies, string(body))
+				mu.Unlock()
+				if n.Add(1) == 1 {
+					<-r.Context().Done() // the first attempt outlives its timeout
+					return
+				}
+				w.WriteHeader(http.StatusOK)
+			}, method, adapter.WithAttemptTimeout(100*time.Millisecond))
+			res, err := c.Update(context.Background(), update("Acme"))
+			require.NoError(t, err)
+			assert.Equal(t, 2, res.Attempts)
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Equal(t, []string{"Acme", "Acme"}, bodies, "the retry sends the body again")
+		})
+	}
 }

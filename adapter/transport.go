@@ -303,7 +303,7 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 					Message: "the vendor's rate limit would hold this request past the deadline; nothing was sent"}
 			}
 		}
-		attemptReq, err := rewind(req, retry)
+		attemptReq, err := rewind(ctx, req, retry)
 		if err != nil {
 			return nil, err
 		}
@@ -324,20 +324,24 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	}
 }
 
-// rewind returns the request for attempt number retry+1: a fresh copy of
-// the body for every retry.
-func rewind(req *http.Request, retry int) (*http.Request, error) {
-	if retry == 0 || req.Body == nil || req.Body == http.NoBody {
+// rewind returns the request for attempt number retry+1, under ctx, the
+// call's context (req's own is the last attempt's): req itself the first
+// time, then a copy with a fresh copy of the body.
+func rewind(ctx context.Context, req *http.Request, retry int) (*http.Request, error) {
+	if retry == 0 {
 		return req, nil
 	}
+	if req.Body == nil || req.Body == http.NoBody {
+		return req.Clone(ctx), nil
+	}
 	if req.GetBody == nil {
-		return nil, &Error{Operation: bridge.Operation(req.Context()), Code: Internal, Message: "cannot retry: the request body cannot be replayed"}
+		return nil, &Error{Operation: bridge.Operation(ctx), Code: Internal, Message: "cannot retry: the request body cannot be replayed"}
 	}
 	body, err := req.GetBody()
 	if err != nil {
 		return nil, err
 	}
-	r := req.Clone(req.Context())
+	r := req.Clone(ctx)
 	r.Body = body
 	return r, nil
 }
@@ -368,9 +372,16 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 	ctx := req.Context()
 	attemptCtx, cancel := context.WithTimeout(ctx, state.config.attemptTimeout)
 	defer cancel()
+	// The attempt's context goes on req itself, by copying the whole
+	// request into it (the only way to change a request's context)
+	// rather than sending a copy: one allocation less on every update.
+	// req is this attempt's own (the generated builder made it for this
+	// call, or rewind for this retry) and nothing reads it concurrently
+	// before it is sent; rewind starts retries from the call's context.
+	*req = *req.WithContext(attemptCtx)
 	started := time.Now()
 	state.attempts++
-	resp, err := t.next.Do(req.WithContext(attemptCtx))
+	resp, err := t.next.Do(req)
 	if probe, ok := ctx.Value(attemptProbeKey{}).(*attemptProbe); ok && probe.onAttempt != nil {
 		probe.onAttempt(err)
 	}

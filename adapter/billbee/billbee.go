@@ -271,27 +271,28 @@ func (d *billbeeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (
 	if err != nil {
 		return nil, err
 	}
-	body, err := putBody(read, id, u)
+	update, err := updateFields(id, u)
 	if err != nil {
 		return nil, &adapter.Error{Operation: opPut, Code: adapter.Internal,
-			Message: "could not build the request body from the customer as read; nothing was sent", Err: err}
+			Message: "could not encode the update; nothing was sent", Err: err}
 	}
 	// A write that would store what Billbee already holds is not sent:
-	// one request instead of two, at 2 updates/s. The comparison is with
-	// the record as read written back unchanged, so fields the update
-	// does not touch can never count as a change.
-	changes, err := changesFrom(read, u)
+	// one request instead of two, at 2 updates/s. The write is the record
+	// as read with the update's fields over it, so only those fields can
+	// differ from what Billbee holds.
+	changes, err := changesFrom(read, u, update)
 	if err != nil {
 		return nil, &adapter.Error{Operation: opPut, Code: adapter.Internal,
 			Message: "could not compare the update with the customer as read; nothing was sent", Err: err}
 	}
-	var dry *adapter.DryRunReport
-	if driver.IsDryRun(ctx) {
-		dry = &adapter.DryRunReport{Method: http.MethodPut, Path: fmt.Sprintf("/api/v1/customers/%d", id), Body: body, Changes: changes}
+	dryRun := driver.IsDryRun(ctx)
+	if len(changes) == 0 && !dryRun {
+		return &adapter.Result{HTTPStatus: read.status, VendorID: strconv.FormatInt(id, 10), Unchanged: true}, nil
 	}
-	if len(changes) == 0 || dry != nil {
-		return &adapter.Result{HTTPStatus: read.status, VendorID: strconv.FormatInt(id, 10),
-			Unchanged: len(changes) == 0, DryRun: dry}, nil
+	body := putBody(read, update)
+	if dryRun {
+		return &adapter.Result{HTTPStatus: read.status, VendorID: strconv.FormatInt(id, 10), Unchanged: len(changes) == 0,
+			DryRun: &adapter.DryRunReport{Method: http.MethodPut, Path: fmt.Sprintf("/api/v1/customers/%d", id), Body: body, Changes: changes}}, nil
 	}
 	return d.put(ctx, id, body, u)
 }

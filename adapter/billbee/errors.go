@@ -45,17 +45,15 @@ var envelopeCodes = map[int32]adapter.Code{
 type envelopeStatus struct {
 	code        *int32
 	description nullable.Nullable[gen.ErrorDescription]
-	message     nullable.Nullable[string]
+	message     string // ErrorMessage; "" when null or absent
 }
 
 func statusOf(env gen.CustomerEnvelope) envelopeStatus {
-	return envelopeStatus{code: env.ErrorCode, description: env.ErrorDescription, message: env.ErrorMessage}
+	m, _ := env.ErrorMessage.Get()
+	return envelopeStatus{code: env.ErrorCode, description: env.ErrorDescription, message: m}
 }
 
-func (s envelopeStatus) text() string {
-	m, _ := s.message.Get()
-	return strings.TrimSpace(m)
-}
+func (s envelopeStatus) text() string { return strings.TrimSpace(s.message) }
 
 // failed is the official C# SDK's success test, negated: a non-zero
 // ErrorCode or a message that is not blank.
@@ -201,7 +199,8 @@ func errorDetail(raw []byte) (vendorCode, message string) {
 		}
 		// One field of an unexpected type: keep what did decode.
 	}
-	s := envelopeStatus{code: b.ErrorCode, description: b.ErrorDescription, message: b.ErrorMessage}
+	m, _ := b.ErrorMessage.Get()
+	s := envelopeStatus{code: b.ErrorCode, description: b.ErrorDescription, message: m}
 	if s.failed() { // not "0 NoError" for an error that is not the envelope's
 		vendorCode = s.vendorCode()
 	}

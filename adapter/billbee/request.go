@@ -9,8 +9,10 @@ import (
 	"math"
 	"math/big"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/oapi-codegen/nullable"
 
@@ -19,16 +21,37 @@ import (
 	gen "github.com/custsync/custsync/gen/billbee"
 )
 
-// customer is a customer as Customer_GetOne returned it, typed and as the
-// raw JSON fields of Data, so fields the spec does not know survive the
-// write.
+// customer is a customer as Customer_GetOne returned it: Data as read,
+// field by field, each value exactly as Billbee wrote it.
 type customer struct {
-	typed gen.Customer
-	// raw is Data as read when it holds what the typed form cannot carry
-	// (a field or contact entry field our spec does not know, a null in
-	// MetaData), nil when the typed form carries all of it.
-	raw    map[string]json.RawMessage
+	data   map[string]json.RawMessage
 	status int // HTTP status of the read
+}
+
+// readEnvelope is what the read needs of Billbee's envelope, decoded in
+// one pass: the error part as the envelope checks read it and Data field
+// by field, left undecoded.
+type readEnvelope struct {
+	ErrorMessage     *string                    `json:"ErrorMessage"`
+	ErrorCode        *int32                     `json:"ErrorCode"`
+	ErrorDescription json.RawMessage            `json:"ErrorDescription"`
+	Data             map[string]json.RawMessage `json:"Data"`
+}
+
+// status is the envelope's error part; ErrorDescription is decoded only
+// when there is an error to name.
+func (env *readEnvelope) status() envelopeStatus {
+	s := envelopeStatus{code: env.ErrorCode}
+	if env.ErrorMessage != nil {
+		s.message = *env.ErrorMessage
+	}
+	if s.failed() && len(env.ErrorDescription) > 0 {
+		var d gen.ErrorDescription
+		if d.UnmarshalJSON(env.ErrorDescription) == nil {
+			s.description = nullable.NewNullableWithValue(d)
+		}
+	}
+	return s
 }
 
 // get reads the customer the update is about. Every way the read can fail
@@ -43,40 +66,82 @@ func (d *billbeeDriver) get(ctx context.Context, id int64) (customer, error) {
 	if !success(resp.StatusCode) {
 		return customer{}, responseError(ctx, resp, raw, id)
 	}
-	env, data, err := decodeEnvelope(ctx, resp, raw)
+	var env readEnvelope
+	if json.Unmarshal(raw, &env) != nil || env.Data == nil {
+		// Not an envelope with a customer in it: the typed envelope
+		// says which error this is (or that Data is null).
+		return customer{}, readFailure(ctx, resp, raw, id)
+	}
+	if e := envelopeError(ctx, resp, raw, env.status()); e != nil {
+		return customer{}, e
+	}
+	if err := checkRead(ctx, resp, id, env.Data); err != nil {
+		return customer{}, err
+	}
+	return customer{data: env.Data, status: resp.StatusCode}, nil
+}
+
+// readFailure classifies a read whose body the one-pass decode could not
+// use (not JSON, not the envelope, an envelope field of another type,
+// Data null or not an object) through the generated envelope, so each
+// keeps the error it has always had.
+func readFailure(ctx context.Context, resp *http.Response, raw []byte, id int64) error {
+	env, _, err := decodeEnvelope(ctx, resp, raw)
 	if err != nil {
 		if e := (*adapter.Error)(nil); errors.As(err, &e) {
 			e.Message = fmt.Sprintf("Billbee answered the read with HTTP %d and a body that is not its JSON envelope; nothing was written", resp.StatusCode)
 		}
-		return customer{}, err
+		return err
 	}
 	if e := envelopeError(ctx, resp, raw, statusOf(env)); e != nil {
-		return customer{}, e
+		return e
 	}
-	c, err := env.Data.Get()
-	if err != nil {
+	if !env.Data.IsSpecified() || env.Data.IsNull() {
 		e := driver.ResponseError(ctx, resp, raw, "", fmt.Sprintf("Billbee has no customer with id %d (HTTP %d, Data is null)", id, resp.StatusCode))
 		e.Code = adapter.NotFound
-		return customer{}, e
+		return e
 	}
-	if c.Id != nil && *c.Id != id {
-		e := driver.ResponseError(ctx, resp, nil, "", fmt.Sprintf("asked for customer %d, Billbee answered with customer %d; nothing was written", id, *c.Id))
-		e.Code = adapter.Internal
-		return customer{}, e
-	}
-	if since, err := c.ArchivedAt.Get(); err == nil {
-		// Billbee's docs: once ArchivedAt is set, "further modification is
-		// disabled". What a PUT would then do is undocumented; do not try.
-		e := driver.ResponseError(ctx, resp, nil, "", fmt.Sprintf("customer %d is archived (since %s) and cannot be modified", id, since))
-		e.Code = adapter.FailedPrecondition
-		return customer{}, e
-	}
-	read := customer{typed: c, status: resp.StatusCode}
-	if !carriedByTyped(data) {
-		_ = json.Unmarshal(data, &read.raw) // an object: the typed decode read it
-	}
-	return read, nil
+	// The typed envelope read a customer the one-pass decode did not:
+	// never expected, and nothing is written on a read not understood.
+	return driver.DecodeError(ctx, resp, raw, errors.New("Data decodes as a customer but not as a JSON object"))
 }
+
+// checkRead holds the customer as read to what a write needs: Id, when
+// present, is the id asked for; ArchivedAt is not set. Names are matched
+// without regard to letter case, as Billbee's ASP.NET binder matches
+// them, and every spelling is checked.
+func checkRead(ctx context.Context, resp *http.Response, id int64, data map[string]json.RawMessage) error {
+	for name, value := range data {
+		switch {
+		case strings.EqualFold(name, fieldID):
+			if isNull(value) || plainInteger(value, id) {
+				continue
+			}
+			var got int64
+			msg := fmt.Sprintf("asked for customer %d, Billbee answered with customer %s; nothing was written", id, value)
+			if json.Unmarshal(value, &got) == nil {
+				msg = fmt.Sprintf("asked for customer %d, Billbee answered with customer %d; nothing was written", id, got)
+			}
+			e := driver.ResponseError(ctx, resp, nil, "", msg)
+			e.Code = adapter.Internal
+			return e
+		case strings.EqualFold(name, fieldArchivedAt) && !isNull(value):
+			// Billbee's docs: once ArchivedAt is set, "further
+			// modification is disabled". What a PUT would then do is
+			// undocumented; do not try.
+			since, ok := driver.StoredString(value)
+			if !ok {
+				since = string(value)
+			}
+			e := driver.ResponseError(ctx, resp, nil, "", fmt.Sprintf("customer %d is archived (since %s) and cannot be modified", id, since))
+			e.Code = adapter.FailedPrecondition
+			return e
+		}
+	}
+	return nil
+}
+
+func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
 
 // put writes the whole record back, and compares what the answer shows
 // stored with what u set.
@@ -113,7 +178,7 @@ func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapt
 }
 
 // putAnswer is what an update needs from the write's answer: the
-// envelope's error part and Data's fields as raw JSON (nil when Data is
+// envelope's error part and what Data shows stored (nil when Data is
 // null or not an object).
 type putAnswer struct {
 	status envelopeStatus
@@ -135,12 +200,37 @@ type storedCustomer struct {
 	Number       json.RawMessage `json:"Number"`
 }
 
-// decodeAnswer reads the write's 2xx answer in one pass, leniently: the
-// write is done once Billbee says so, and a value in Data of a shape or
-// size our spec does not expect (a number beyond int64, a new enum value,
-// a field added tomorrow) must never turn it into a failure. Only a body
-// that is not the JSON envelope at all is a DecodeError.
+// answerEnvelope is the write's answer decoded in one pass: the error
+// part raw, classified by answerStatus, and Data straight into what it
+// shows stored.
+type answerEnvelope struct {
+	ErrorMessage     json.RawMessage `json:"ErrorMessage"`
+	ErrorCode        json.RawMessage `json:"ErrorCode"`
+	ErrorDescription json.RawMessage `json:"ErrorDescription"`
+	Data             *storedCustomer `json:"Data"`
+}
+
+// decodeAnswer reads the write's 2xx answer leniently: the write is done
+// once Billbee says so, and a value in Data of a shape or size our spec
+// does not expect (a number beyond int64, a new enum value, a field added
+// tomorrow) must never turn it into a failure. Only a body that is not
+// the JSON envelope at all is a DecodeError.
+//
+// One pass reads the usual answer; one whose Data is not an object or
+// null, or that shows no envelope field (it may still hold a null Data),
+// is read again in two steps, which tell those cases apart.
 func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnswer, error) {
+	var env answerEnvelope
+	if json.Unmarshal(raw, &env) != nil ||
+		env.ErrorMessage == nil && env.ErrorCode == nil && env.ErrorDescription == nil && env.Data == nil {
+		return decodeAnswerInTwoSteps(ctx, resp, raw)
+	}
+	return putAnswer{status: answerStatus(env.ErrorMessage, env.ErrorCode, env.ErrorDescription), data: env.Data}, nil
+}
+
+// decodeAnswerInTwoSteps reads the envelope with Data raw, then Data when
+// it is an object.
+func decodeAnswerInTwoSteps(ctx context.Context, resp *http.Response, raw []byte) (putAnswer, error) {
 	var env struct {
 		ErrorMessage     json.RawMessage `json:"ErrorMessage"`
 		ErrorCode        json.RawMessage `json:"ErrorCode"`
@@ -154,30 +244,11 @@ func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnsw
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return putAnswer{}, driver.DecodeError(ctx, resp, raw, err)
 	}
-	errorCode := numberIn(env.ErrorCode)
 	if env.ErrorMessage == nil && env.ErrorCode == nil && env.ErrorDescription == nil && env.Data == nil {
 		return putAnswer{}, driver.DecodeError(ctx, resp, raw,
 			errors.New("no ErrorCode, ErrorMessage or Data: not Billbee's envelope"))
 	}
-	var a putAnswer
-	if errorCode != nil {
-		if n, ok := envelopeCode(*errorCode); ok {
-			code := n
-			a.status.code = &code
-		} else {
-			unknown := int32(-1) // a code that is not an int32 is still an error code
-			a.status.code = &unknown
-		}
-	}
-	if msg, ok := driver.StoredString(env.ErrorMessage); ok {
-		a.status.message = nullable.NewNullableWithValue(msg)
-	}
-	if len(env.ErrorDescription) > 0 {
-		var d gen.ErrorDescription
-		if d.UnmarshalJSON(env.ErrorDescription) == nil {
-			a.status.description = nullable.NewNullableWithValue(d)
-		}
-	}
+	a := putAnswer{status: answerStatus(env.ErrorMessage, env.ErrorCode, env.ErrorDescription)}
 	if d := bytes.TrimSpace(env.Data); len(d) > 0 && d[0] == '{' {
 		// Only an object shows what was stored; null or anything else
 		// leaves nothing to verify.
@@ -187,6 +258,29 @@ func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnsw
 		}
 	}
 	return a, nil
+}
+
+// answerStatus classifies the error part of the write's answer, each
+// field read raw: a value of an unexpected type says nothing, it does not
+// fail the write.
+func answerStatus(message, code, description json.RawMessage) envelopeStatus {
+	var s envelopeStatus
+	if n := numberIn(code); n != nil {
+		if c, ok := envelopeCode(*n); ok {
+			s.code = &c
+		} else {
+			unknown := int32(-1) // a code that is not an int32 is still an error code
+			s.code = &unknown
+		}
+	}
+	s.message, _ = driver.StoredString(message)
+	if s.failed() && len(description) > 0 {
+		var d gen.ErrorDescription
+		if d.UnmarshalJSON(description) == nil {
+			s.description = nullable.NewNullableWithValue(d)
+		}
+	}
+	return s
 }
 
 // numberIn returns the JSON number raw holds, as a literal or in a
@@ -240,32 +334,29 @@ func verify(u *adapter.CustomerUpdate, stored *storedCustomer) []adapter.Mismatc
 	return v.Mismatches()
 }
 
-// putBody is the customer as read with the update applied: every field
-// kept as read (null as null, absent as absent), set fields set, cleared
-// fields null. ArchivedAt and RestoredAt are never sent (their effect on a
-// PUT is undocumented) and neither is the read-only TypeName of the
-// contact entries.
-func putBody(read customer, id int64, u *adapter.CustomerUpdate) ([]byte, error) {
-	c := read.typed
-	body := gen.CustomerUpdate{
-		Id:                              &id,
-		Name:                            c.Name,
-		Email:                           c.Email,
-		Tel1:                            c.Tel1,
-		Tel2:                            c.Tel2,
-		Number:                          c.Number,
-		PriceGroupId:                    c.PriceGroupId,
-		LanguageId:                      c.LanguageId,
-		VatId:                           c.VatId,
-		Type:                            c.Type,
-		DefaultMailAddress:              mapNullable(c.DefaultMailAddress, contactEntry),
-		DefaultCommercialMailAddress:    mapNullable(c.DefaultCommercialMailAddress, contactEntry),
-		DefaultStatusUpdatesMailAddress: mapNullable(c.DefaultStatusUpdatesMailAddress, contactEntry),
-		DefaultPhone1:                   mapNullable(c.DefaultPhone1, contactEntry),
-		DefaultPhone2:                   mapNullable(c.DefaultPhone2, contactEntry),
-		DefaultFax:                      mapNullable(c.DefaultFax, contactEntry),
-		MetaData:                        mapNullable(c.MetaData, contactEntries),
-	}
+// The names of the generated types the write treats apart from the
+// rest; TestTheNamesTheWriteStripsAreTheGeneratedOnes holds them to the
+// json tags of gen/.
+const (
+	fieldID         = "Id"
+	fieldArchivedAt = "ArchivedAt" // never sent: its effect on a PUT is undocumented
+	fieldRestoredAt = "RestoredAt" // never sent, likewise
+	fieldMetaData   = "MetaData"   // a list of contact entries
+	entryTypeName   = "TypeName"   // read-only in a contact entry
+)
+
+// contactEntryFields are the customer fields that hold one contact entry.
+var contactEntryFields = [...]string{
+	"DefaultMailAddress", "DefaultCommercialMailAddress", "DefaultStatusUpdatesMailAddress",
+	"DefaultPhone1", "DefaultPhone2", "DefaultFax",
+}
+
+// updateFields encodes the id and what u sets or clears (null), and
+// nothing else, through the generated request type: every name and value
+// the driver writes comes from gen/. The result maps each field sent to
+// its JSON.
+func updateFields(id int64, u *adapter.CustomerUpdate) (map[string]json.RawMessage, error) {
+	body := gen.CustomerUpdate{Id: &id}
 	apply(&body.Name, u.Name)
 	apply(&body.Email, u.Email)
 	apply(&body.Tel1, u.Phone)
@@ -276,15 +367,19 @@ func putBody(read customer, id int64, u *adapter.CustomerUpdate) ([]byte, error)
 		apply(&body.Type, b.Type)
 		apply(&body.Number, b.Number)
 	}
-	typed, err := json.Marshal(body)
+	encoded, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
-	return withUnknownFields(typed, read.raw)
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(encoded, &fields); err != nil {
+		return nil, err
+	}
+	return fields, nil
 }
 
-// apply writes one field of the update over the value read: a set field
-// sets, a cleared one sends null, an absent one keeps what was read.
+// apply sets one field of the update in the request: a set field sends
+// its value, a cleared one null, an absent one nothing.
 func apply[T any](dst *nullable.Nullable[T], f adapter.Field[T]) {
 	if f.IsAbsent() {
 		return
@@ -296,194 +391,162 @@ func apply[T any](dst *nullable.Nullable[T], f adapter.Field[T]) {
 	*dst = nullable.NewNullNullable[T]()
 }
 
-// mapNullable converts a value read into the type sent, keeping absent
-// absent and null null.
-func mapNullable[A, B any](n nullable.Nullable[A], convert func(A) B) nullable.Nullable[B] {
-	switch {
-	case !n.IsSpecified():
-		return nil
-	case n.IsNull():
-		return nullable.NewNullNullable[B]()
+// putBody is the customer as read with the update applied, built from
+// read.data (which it reuses, so the read serves one body): every field
+// exactly as read (null as null, absent as absent, fields our spec does
+// not know yet included), except
+//   - ArchivedAt and RestoredAt, never sent;
+//   - TypeName in each contact entry (the Default* fields and the items
+//     of MetaData), read-only;
+//   - the fields the update sets or clears, and Id, which are sent as
+//     encoded by updateFields.
+//
+// This is how "nothing is lost" survives Billbee adding a field: the PUT
+// replaces the record, so a field the spec does not know yet would be
+// blanked by every update if we sent only what we understand.
+//
+// Names are matched without regard to letter case, as Billbee's ASP.NET
+// binder matches them: a read "name" next to the update's "Name" would
+// otherwise be sent too, and the last of the two would win at Billbee.
+func putBody(read customer, update map[string]json.RawMessage) []byte {
+	var buf [16]string
+	updated := buf[:0]
+	for name := range update {
+		updated = append(updated, name)
 	}
-	return nullable.NewNullableWithValue(convert(n[true]))
-}
-
-// contactEntry is a contact entry as sent: TypeName is read-only.
-func contactEntry(m gen.CustomerMetaData) gen.CustomerMetaDataUpdate {
-	return gen.CustomerMetaDataUpdate{Id: m.Id, TypeId: m.TypeId, SubType: m.SubType, Value: m.Value}
-}
-
-func contactEntries(list []gen.CustomerMetaData) []gen.CustomerMetaDataUpdate {
-	out := make([]gen.CustomerMetaDataUpdate, 0, len(list)) // [] stays [], not null
-	for _, m := range list {
-		out = append(out, contactEntry(m))
+	data := read.data
+	for name, value := range data {
+		switch {
+		case strings.EqualFold(name, fieldArchivedAt), strings.EqualFold(name, fieldRestoredAt), namedIn(name, updated):
+			delete(data, name)
+		case strings.EqualFold(name, fieldMetaData):
+			data[name] = entriesWithoutTypeName(value)
+		case namedIn(name, contactEntryFields[:]):
+			data[name] = entryWithoutTypeName(value)
+		}
 	}
-	return out
-}
-
-// neverSent are the customer fields a write leaves out even when read.
-var neverSent = map[string]bool{"ArchivedAt": true, "RestoredAt": true}
-
-// readOnlyEntryFields are the contact entry fields a write leaves out.
-var readOnlyEntryFields = map[string]bool{"TypeName": true}
-
-// contactEntryFields are the customer fields that hold one contact entry.
-var contactEntryFields = []string{
-	"DefaultMailAddress", "DefaultCommercialMailAddress", "DefaultStatusUpdatesMailAddress",
-	"DefaultPhone1", "DefaultPhone2", "DefaultFax",
-}
-
-// skipValue accepts any JSON value and keeps nothing of it.
-type skipValue struct{}
-
-func (*skipValue) UnmarshalJSON([]byte) error { return nil }
-
-// knownEntry and knownCustomer name every field the typed write carries
-// or deliberately leaves out (ArchivedAt, RestoredAt, TypeName): decoding
-// Data into knownCustomer with unknown fields disallowed tells whether the
-// typed write is the whole record, without keeping any value.
-// TestKnownFieldsAreTheGeneratedOnes holds them to the generated types.
-type knownEntry struct {
-	ID       skipValue `json:"Id"`
-	SubType  skipValue `json:"SubType"`
-	TypeID   skipValue `json:"TypeId"`
-	TypeName skipValue `json:"TypeName"`
-	Value    skipValue `json:"Value"`
-}
-
-type knownCustomer struct {
-	ArchivedAt, Email, Name, Number, RestoredAt, Tel1, Tel2, Type skipValue
-
-	ID           skipValue `json:"Id"`
-	LanguageID   skipValue `json:"LanguageId"`
-	PriceGroupID skipValue `json:"PriceGroupId"`
-	VatID        skipValue `json:"VatId"`
-
-	DefaultCommercialMailAddress, DefaultFax, DefaultMailAddress, DefaultPhone1, DefaultPhone2, DefaultStatusUpdatesMailAddress knownEntry
-
-	MetaData []*knownEntry
-}
-
-// carriedByTyped reports whether the typed write carries every field of
-// data (Data as read, which the typed decode accepted): no field or entry
-// field that is not in the spec, and no null item in MetaData, which the
-// typed form would turn into {}. encoding/json matches field names
-// regardless of letter case, as Billbee's ASP.NET API does.
-func carriedByTyped(data json.RawMessage) bool {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var known knownCustomer
-	if dec.Decode(&known) != nil {
-		return false
+	for name, value := range update {
+		data[name] = value
 	}
-	for _, e := range known.MetaData {
-		if e == nil {
+	return appendObject(nil, data)
+}
+
+// namedIn reports whether names holds name in any letter case.
+func namedIn(name string, names []string) bool {
+	for _, n := range names {
+		if strings.EqualFold(name, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// entryWithoutTypeName is one contact entry as read without TypeName;
+// anything but an object (null included) is kept as read.
+func entryWithoutTypeName(raw json.RawMessage) json.RawMessage {
+	if !mayNameTypeName(raw) {
+		return raw
+	}
+	var entry map[string]json.RawMessage
+	if json.Unmarshal(raw, &entry) != nil || entry == nil {
+		return raw
+	}
+	for name := range entry {
+		if strings.EqualFold(name, entryTypeName) {
+			delete(entry, name)
+		}
+	}
+	return appendObject(nil, entry)
+}
+
+// entriesWithoutTypeName is MetaData as read, each item without
+// TypeName, in the order read; null items stay null, and anything but a
+// list is kept as read.
+func entriesWithoutTypeName(raw json.RawMessage) json.RawMessage {
+	if !mayNameTypeName(raw) {
+		return raw
+	}
+	var entries []json.RawMessage
+	if json.Unmarshal(raw, &entries) != nil || entries == nil {
+		return raw
+	}
+	out := make([]byte, 0, len(raw))
+	out = append(out, '[')
+	for i, e := range entries {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, entryWithoutTypeName(e)...)
+	}
+	return append(out, ']')
+}
+
+// appendObject appends the JSON object of fields to dst, names sorted
+// and each value exactly as given: fields holds values encoding/json read
+// or wrote, so they are valid JSON, and they go out byte for byte.
+func appendObject(dst []byte, fields map[string]json.RawMessage) []byte {
+	var buf [32]string
+	names := buf[:0]
+	size := 2
+	for name, value := range fields {
+		names = append(names, name)
+		size += len(name) + len(value) + 4
+	}
+	slices.Sort(names)
+	dst = slices.Grow(dst, size)
+	dst = append(dst, '{')
+	for i, name := range names {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendName(dst, name)
+		dst = append(dst, ':')
+		dst = append(dst, fields[name]...)
+	}
+	return append(dst, '}')
+}
+
+// appendName appends name as a JSON string: as itself between quotes
+// when it needs no escape, as encoding/json writes it otherwise.
+func appendName(dst []byte, name string) []byte {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			quoted, _ := json.Marshal(name) // a string always encodes
+			return append(dst, quoted...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, name...)
+	return append(dst, '"')
+}
+
+// mayNameTypeName is false when raw surely holds no key TypeName in any
+// letter case: no "typename" in ASCII letters of any case and no escape
+// (a key may spell a letter as \u0061). No other letter folds to one of
+// "typename" (only k and s have non-ASCII case variants), so the check
+// is exact.
+func mayNameTypeName(raw []byte) bool {
+	const lower = "typename"
+	for i, c := range raw {
+		if c == '\\' {
+			return true
+		}
+		if c|0x20 == lower[0] && i+len(lower) <= len(raw) && asciiEqualFold(raw[i:i+len(lower)], lower) {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiEqualFold compares b with lower, which is lower-case ASCII
+// letters, ignoring the case of b's ASCII letters.
+func asciiEqualFold(b []byte, lower string) bool {
+	for i := range len(lower) {
+		if b[i]|0x20 != lower[i] {
 			return false
 		}
 	}
 	return true
-}
-
-// withUnknownFields adds to the typed body every field of the customer as
-// read that the typed body does not carry, as read.
-//
-// This is how "nothing is lost" survives Billbee adding a field: the PUT
-// replaces the record, so a field Billbee starts sending, and that our
-// spec (and so the generated type) does not know yet, would be blanked by
-// every update if we sent only what we understand. Instead the read's raw
-// JSON fills in whatever the typed body lacks, at the top level and inside
-// the contact entries (Default* and MetaData), except the fields we
-// deliberately never send: ArchivedAt, RestoredAt and TypeName. Patched
-// fields are always in the typed body, so the read never overrides the
-// update.
-func withUnknownFields(typed []byte, read map[string]json.RawMessage) ([]byte, error) {
-	if len(read) == 0 {
-		return typed, nil
-	}
-	var body map[string]json.RawMessage
-	if err := json.Unmarshal(typed, &body); err != nil {
-		return nil, err
-	}
-	carryOver(body, read, neverSent)
-	for _, name := range contactEntryFields {
-		if sent, ok := body[name]; ok {
-			body[name] = mergeEntry(sent, readField(read, name))
-		}
-	}
-	if sent, ok := body["MetaData"]; ok {
-		body["MetaData"] = mergeEntries(sent, readField(read, "MetaData"))
-	}
-	return json.Marshal(body)
-}
-
-// carryOver copies into sent each field of read that sent lacks, unless skip names it.
-//
-// Names are compared without regard to letter case, as Billbee (ASP.NET)
-// and the typed decoding of the read compare them: a read "name" next to
-// the update's "Name" would otherwise be sent too, and the last of the two
-// would win at Billbee.
-func carryOver(sent, read map[string]json.RawMessage, skip map[string]bool) {
-	taken := make(map[string]bool, len(sent)+len(skip))
-	for name := range sent {
-		taken[strings.ToLower(name)] = true
-	}
-	for name := range skip {
-		taken[strings.ToLower(name)] = true
-	}
-	for name, v := range read {
-		if !taken[strings.ToLower(name)] {
-			sent[name] = v
-		}
-	}
-}
-
-// readField is read[name], found without regard to letter case.
-func readField(read map[string]json.RawMessage, name string) json.RawMessage {
-	if v, ok := read[name]; ok {
-		return v
-	}
-	for k, v := range read {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return nil
-}
-
-// mergeEntry completes one contact entry as sent with the unknown fields
-// of the entry as read; anything but two objects is left as sent.
-func mergeEntry(sent, read json.RawMessage) json.RawMessage {
-	var s, r map[string]json.RawMessage
-	if json.Unmarshal(sent, &s) != nil || json.Unmarshal(read, &r) != nil || s == nil || r == nil {
-		return sent
-	}
-	carryOver(s, r, readOnlyEntryFields)
-	out, err := json.Marshal(s)
-	if err != nil {
-		return sent
-	}
-	return out
-}
-
-// mergeEntries does mergeEntry for each item of MetaData; the list is sent
-// in the order read, so items pair up by index.
-func mergeEntries(sent, read json.RawMessage) json.RawMessage {
-	var s, r []json.RawMessage
-	if json.Unmarshal(sent, &s) != nil || json.Unmarshal(read, &r) != nil || s == nil || len(s) != len(r) {
-		return sent
-	}
-	for i := range s {
-		if bytes.Equal(bytes.TrimSpace(r[i]), []byte("null")) {
-			s[i] = r[i] // the typed form would have made it {}
-			continue
-		}
-		s[i] = mergeEntry(s[i], r[i])
-	}
-	out, err := json.Marshal(s)
-	if err != nil {
-		return sent
-	}
-	return out
 }
 
 // envelopeCode reads ErrorCode by its value, however it is spelled: 0,

@@ -287,11 +287,11 @@ func (d *billbeeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (
 	}
 	dryRun := driver.IsDryRun(ctx)
 	if len(changes) == 0 && !dryRun {
-		return &adapter.Result{HTTPStatus: read.status, VendorID: strconv.FormatInt(id, 10), Unchanged: true}, nil
+		return &adapter.Result{HTTPStatus: read.status, VendorID: u.ID, Unchanged: true}, nil
 	}
 	body := putBody(read, update)
 	if dryRun {
-		return &adapter.Result{HTTPStatus: read.status, VendorID: strconv.FormatInt(id, 10), Unchanged: len(changes) == 0,
+		return &adapter.Result{HTTPStatus: read.status, VendorID: u.ID, Unchanged: len(changes) == 0,
 			DryRun: &adapter.DryRunReport{Method: http.MethodPut, Path: fmt.Sprintf("/api/v1/customers/%d", id), Body: body, Changes: changes}}, nil
 	}
 	return d.put(ctx, id, body, u)

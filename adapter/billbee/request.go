@@ -28,32 +28,6 @@ type customer struct {
 	status int // HTTP status of the read
 }
 
-// readEnvelope is what the read needs of Billbee's envelope, decoded in
-// one pass: the error part as the envelope checks read it and Data field
-// by field, left undecoded.
-type readEnvelope struct {
-	ErrorMessage     *string                    `json:"ErrorMessage"`
-	ErrorCode        *int32                     `json:"ErrorCode"`
-	ErrorDescription json.RawMessage            `json:"ErrorDescription"`
-	Data             map[string]json.RawMessage `json:"Data"`
-}
-
-// status is the envelope's error part; ErrorDescription is decoded only
-// when there is an error to name.
-func (env *readEnvelope) status() envelopeStatus {
-	s := envelopeStatus{code: env.ErrorCode}
-	if env.ErrorMessage != nil {
-		s.message = *env.ErrorMessage
-	}
-	if s.failed() && len(env.ErrorDescription) > 0 {
-		var d gen.ErrorDescription
-		if d.UnmarshalJSON(env.ErrorDescription) == nil {
-			s.description = nullable.NewNullableWithValue(d)
-		}
-	}
-	return s
-}
-
 // get reads the customer the update is about. Every way the read can fail
 // ends the update before anything is written.
 func (d *billbeeDriver) get(ctx context.Context, id int64) (customer, error) {
@@ -66,45 +40,95 @@ func (d *billbeeDriver) get(ctx context.Context, id int64) (customer, error) {
 	if !success(resp.StatusCode) {
 		return customer{}, responseError(ctx, resp, raw, id)
 	}
-	var env readEnvelope
-	if json.Unmarshal(raw, &env) != nil || env.Data == nil {
-		// Not an envelope with a customer in it: the typed envelope
-		// says which error this is (or that Data is null).
-		return customer{}, readFailure(ctx, resp, raw, id)
-	}
-	if e := envelopeError(ctx, resp, raw, env.status()); e != nil {
-		return customer{}, e
-	}
-	if err := checkRead(ctx, resp, id, env.Data); err != nil {
+	data, err := readData(ctx, resp, raw, id)
+	if err != nil {
 		return customer{}, err
 	}
-	return customer{data: env.Data, status: resp.StatusCode}, nil
+	if err := checkRead(ctx, resp, id, data); err != nil {
+		return customer{}, err
+	}
+	return customer{data: data, status: resp.StatusCode}, nil
 }
 
-// readFailure classifies a read whose body the one-pass decode could not
-// use (not JSON, not the envelope, an envelope field of another type,
-// Data null or not an object) through the generated envelope, so each
-// keeps the error it has always had.
-func readFailure(ctx context.Context, resp *http.Response, raw []byte, id int64) error {
-	env, _, err := decodeEnvelope(ctx, resp, raw)
+// readData returns the members of Data in the read's 2xx body, or the
+// error the body reports or is.
+//
+// The usual answer, an envelope that plainly reports no error around a
+// Data object, is read in one pass over the envelope's members. Any other
+// is read through the generated envelope, which classifies it as it
+// always has: not the envelope, an error in it, Data null (NotFound).
+func readData(ctx context.Context, resp *http.Response, raw []byte, id int64) (map[string]json.RawMessage, error) {
+	if env, ok := splitEnvelope(raw); ok && env.plainlyNoError() && isObject(env.data) {
+		return splitObject(bytes.Clone(env.data)), nil // Data outlives the response
+	}
+	env, data, err := decodeEnvelope(ctx, resp, raw)
 	if err != nil {
 		if e := (*adapter.Error)(nil); errors.As(err, &e) {
 			e.Message = fmt.Sprintf("Billbee answered the read with HTTP %d and a body that is not its JSON envelope; nothing was written", resp.StatusCode)
 		}
-		return err
+		return nil, err
 	}
 	if e := envelopeError(ctx, resp, raw, statusOf(env)); e != nil {
-		return e
+		return nil, e
 	}
 	if !env.Data.IsSpecified() || env.Data.IsNull() {
 		e := driver.ResponseError(ctx, resp, raw, "", fmt.Sprintf("Billbee has no customer with id %d (HTTP %d, Data is null)", id, resp.StatusCode))
 		e.Code = adapter.NotFound
-		return e
+		return nil, e
 	}
-	// The typed envelope read a customer the one-pass decode did not:
-	// never expected, and nothing is written on a read not understood.
-	return driver.DecodeError(ctx, resp, raw, errors.New("Data decodes as a customer but not as a JSON object"))
+	return splitObject(data), nil // decoded as a customer: an object
 }
+
+// envelopeMembers are the members of Billbee's envelope, each as read;
+// nil when absent.
+type envelopeMembers struct {
+	message, code, description, data json.RawMessage
+}
+
+// splitEnvelope finds the envelope's members in body, matched as
+// encoding/json matches them to struct fields (in any letter case, the
+// last of duplicates winning); false when body is not a JSON object.
+func splitEnvelope(body []byte) (envelopeMembers, bool) {
+	var env envelopeMembers
+	if !json.Valid(body) || !isObject(bytes.TrimLeft(body, " \t\r\n")) {
+		return env, false
+	}
+	eachMember(body, func(name, value []byte, _, _ int) {
+		switch {
+		case nameFolds(name, "ErrorMessage"):
+			env.message = value
+		case nameFolds(name, "ErrorCode"):
+			env.code = value
+		case nameFolds(name, "ErrorDescription"):
+			env.description = value
+		case nameFolds(name, "Data"):
+			env.data = value
+		}
+	})
+	return env, true
+}
+
+// plainlyNoError reports whether the envelope shows at least one of its
+// members and no error in the form Billbee writes it: ErrorCode 0 (or
+// null, or absent) and ErrorMessage null, "" (or absent). Anything else
+// is left to the typed envelope, which classifies it.
+func (env envelopeMembers) plainlyNoError() bool {
+	if env.message == nil && env.code == nil && env.description == nil && env.data == nil {
+		return false
+	}
+	switch string(env.code) {
+	case "", "null", "0":
+	default:
+		return false
+	}
+	switch string(env.message) {
+	case "", "null", `""`:
+		return true
+	}
+	return false
+}
+
+func isObject(raw []byte) bool { return len(raw) > 0 && raw[0] == '{' }
 
 // checkRead holds the customer as read to what a write needs: Id, when
 // present, is the id asked for; ArchivedAt is not set. Names are matched
@@ -146,13 +170,15 @@ func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
 // put writes the whole record back, and compares what the answer shows
 // stored with what u set.
 func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapter.CustomerUpdate) (*adapter.Result, error) {
+	// u.ID is id as parseID accepted it: plain decimal digits, so the
+	// vendor id as Billbee writes it.
 	ctx = driver.WithOperation(ctx, opPut)
 	resp, err := d.client.CustomerUpdateWithBody(ctx, id, "application/json", bytes.NewReader(body)) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the bytes it read
 	if err != nil {
 		return nil, err
 	}
 	raw := driver.ReadBody(resp)
-	res := &adapter.Result{HTTPStatus: resp.StatusCode, VendorID: strconv.FormatInt(id, 10)}
+	res := &adapter.Result{HTTPStatus: resp.StatusCode, VendorID: u.ID}
 	switch {
 	case resp.StatusCode == http.StatusNoContent && len(bytes.TrimSpace(raw)) == 0:
 		// Not in the spec, but no content is an honest success; Billbee's
@@ -169,7 +195,7 @@ func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapt
 		return nil, e
 	}
 	if answer.data != nil {
-		if n, ok := storedID(answer.data.ID); ok {
+		if n, ok := storedID(answer.data.ID); ok && !plainInteger(answer.data.ID, id) {
 			res.VendorID = n
 		}
 		res.Mismatches = verify(u, answer.data)
@@ -200,32 +226,49 @@ type storedCustomer struct {
 	Number       json.RawMessage `json:"Number"`
 }
 
-// answerEnvelope is the write's answer decoded in one pass: the error
-// part raw, classified by answerStatus, and Data straight into what it
-// shows stored.
-type answerEnvelope struct {
-	ErrorMessage     json.RawMessage `json:"ErrorMessage"`
-	ErrorCode        json.RawMessage `json:"ErrorCode"`
-	ErrorDescription json.RawMessage `json:"ErrorDescription"`
-	Data             *storedCustomer `json:"Data"`
-}
-
 // decodeAnswer reads the write's 2xx answer leniently: the write is done
 // once Billbee says so, and a value in Data of a shape or size our spec
 // does not expect (a number beyond int64, a new enum value, a field added
 // tomorrow) must never turn it into a failure. Only a body that is not
 // the JSON envelope at all is a DecodeError.
 //
-// One pass reads the usual answer; one whose Data is not an object or
-// null, or that shows no envelope field (it may still hold a null Data),
-// is read again in two steps, which tell those cases apart.
+// The usual answer, an envelope that plainly reports no error, is read in
+// one pass over its members; any other is read again in two steps, which
+// classify each member on its own.
 func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnswer, error) {
-	var env answerEnvelope
-	if json.Unmarshal(raw, &env) != nil ||
-		env.ErrorMessage == nil && env.ErrorCode == nil && env.ErrorDescription == nil && env.Data == nil {
+	env, ok := splitEnvelope(raw)
+	if !ok || !env.plainlyNoError() {
 		return decodeAnswerInTwoSteps(ctx, resp, raw)
 	}
-	return putAnswer{status: answerStatus(env.ErrorMessage, env.ErrorCode, env.ErrorDescription), data: env.Data}, nil
+	var a putAnswer
+	if isObject(env.data) {
+		// Only an object shows what was stored; null or anything else
+		// leaves nothing to verify.
+		a.data = storedIn(bytes.Clone(env.data)) // mismatches outlive the response
+	}
+	return a, nil
+}
+
+// storedIn picks the members of the valid JSON object data that
+// storedCustomer keeps, matched as encoding/json matches them.
+func storedIn(data []byte) *storedCustomer {
+	var c storedCustomer
+	fields := [...]struct {
+		name string
+		dst  *json.RawMessage
+	}{
+		{"Id", &c.ID}, {"Name", &c.Name}, {"Email", &c.Email}, {"Tel1", &c.Tel1}, {"VatId", &c.VatID},
+		{"PriceGroupId", &c.PriceGroupID}, {"LanguageId", &c.LanguageID}, {"Type", &c.Type}, {"Number", &c.Number},
+	}
+	eachMember(data, func(name, value []byte, _, _ int) {
+		for _, f := range fields {
+			if nameFolds(name, f.name) {
+				*f.dst = value
+				return
+			}
+		}
+	})
+	return &c
 }
 
 // decodeAnswerInTwoSteps reads the envelope with Data raw, then Data when
@@ -371,11 +414,10 @@ func updateFields(id int64, u *adapter.CustomerUpdate) (map[string]json.RawMessa
 	if err != nil {
 		return nil, err
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(encoded, &fields); err != nil {
-		return nil, err
+	if len(encoded) == 0 || encoded[0] != '{' {
+		return nil, fmt.Errorf("gen.CustomerUpdate encodes as %.20q, not as an object", encoded)
 	}
-	return fields, nil
+	return splitObject(encoded), nil
 }
 
 // apply sets one field of the update in the request: a set field sends
@@ -441,49 +483,49 @@ func namedIn(name string, names []string) bool {
 	return false
 }
 
-// entryWithoutTypeName is one contact entry as read without TypeName;
-// anything but an object (null included) is kept as read.
+// entryWithoutTypeName is one contact entry as read without TypeName,
+// every other member byte for byte; anything but an object (null
+// included) is kept as read.
 func entryWithoutTypeName(raw json.RawMessage) json.RawMessage {
-	if !mayNameTypeName(raw) {
+	if len(raw) == 0 || raw[0] != '{' || !mayNameTypeName(raw) {
 		return raw
 	}
-	var entry map[string]json.RawMessage
-	if json.Unmarshal(raw, &entry) != nil || entry == nil {
-		return raw
-	}
-	for name := range entry {
-		if strings.EqualFold(name, entryTypeName) {
-			delete(entry, name)
+	out := make([]byte, 1, len(raw))
+	out[0] = '{'
+	eachMember(raw, func(name, _ []byte, start, end int) {
+		if nameFolds(name, entryTypeName) {
+			return
 		}
-	}
-	return appendObject(nil, entry)
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, raw[start:end]...)
+	})
+	return append(out, '}')
 }
 
 // entriesWithoutTypeName is MetaData as read, each item without
 // TypeName, in the order read; null items stay null, and anything but a
 // list is kept as read.
 func entriesWithoutTypeName(raw json.RawMessage) json.RawMessage {
-	if !mayNameTypeName(raw) {
+	if len(raw) == 0 || raw[0] != '[' || !mayNameTypeName(raw) {
 		return raw
 	}
-	var entries []json.RawMessage
-	if json.Unmarshal(raw, &entries) != nil || entries == nil {
-		return raw
-	}
-	out := make([]byte, 0, len(raw))
-	out = append(out, '[')
-	for i, e := range entries {
-		if i > 0 {
+	out := make([]byte, 1, len(raw))
+	out[0] = '['
+	eachItem(raw, func(item []byte) {
+		if len(out) > 1 {
 			out = append(out, ',')
 		}
-		out = append(out, entryWithoutTypeName(e)...)
-	}
+		out = append(out, entryWithoutTypeName(item)...)
+	})
 	return append(out, ']')
 }
 
 // appendObject appends the JSON object of fields to dst, names sorted
-// and each value exactly as given: fields holds values encoding/json read
-// or wrote, so they are valid JSON, and they go out byte for byte.
+// and each value as given, without the spaces between its tokens: fields
+// holds values encoding/json read or wrote, so they are valid JSON, and
+// they go out token for token.
 func appendObject(dst []byte, fields map[string]json.RawMessage) []byte {
 	var buf [32]string
 	names := buf[:0]
@@ -501,9 +543,31 @@ func appendObject(dst []byte, fields map[string]json.RawMessage) []byte {
 		}
 		dst = appendName(dst, name)
 		dst = append(dst, ':')
-		dst = append(dst, fields[name]...)
+		dst = appendCompact(dst, fields[name])
 	}
 	return append(dst, '}')
+}
+
+// appendCompact appends the valid JSON value v to dst without the
+// whitespace between its tokens. Only objects and arrays can hold any.
+func appendCompact(dst, v []byte) []byte {
+	if len(v) == 0 || v[0] != '{' && v[0] != '[' {
+		return append(dst, v...)
+	}
+	for i := 0; i < len(v); {
+		switch c := v[i]; {
+		case c == '"':
+			end := stringEnd(v, i)
+			dst = append(dst, v[i:end]...)
+			i = end
+		case isSpace(c):
+			i++
+		default:
+			dst = append(dst, c)
+			i++
+		}
+	}
+	return dst
 }
 
 // appendName appends name as a JSON string: as itself between quotes

@@ -1,0 +1,134 @@
+package billbee
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+)
+
+// Billbee's write is the record as read with the update over it, so the
+// driver handles Data as its members, each value exactly as read. These
+// helpers split a JSON object into members without decoding the values.
+// They walk text that encoding/json has already validated (it read or
+// wrote it), so they need not check it again.
+
+// splitObject returns the members of the valid JSON object obj; the
+// values are slices of obj.
+func splitObject(obj []byte) map[string]json.RawMessage {
+	n := 0
+	eachMember(obj, func(_, _ []byte, _, _ int) { n++ })
+	fields := make(map[string]json.RawMessage, n)
+	eachMember(obj, func(name, value []byte, _, _ int) { fields[memberName(name)] = value })
+	return fields
+}
+
+// eachMember calls yield with each member of the valid JSON object obj:
+// its name as written (quotes included), its value, and the offsets
+// where the member starts (at the name) and ends (after the value).
+func eachMember(obj []byte, yield func(name, value []byte, start, end int)) {
+	i := skipSpace(obj, 0) + 1 // past '{'
+	for {
+		i = skipSpace(obj, i)
+		if i >= len(obj) || obj[i] == '}' {
+			return
+		}
+		start := i
+		nameEnd := stringEnd(obj, i)
+		i = skipSpace(obj, nameEnd) + 1 // past ':'
+		i = skipSpace(obj, i)
+		valueStart := i
+		i = valueEnd(obj, i)
+		yield(obj[start:nameEnd], obj[valueStart:i], start, i)
+		i = skipSpace(obj, i)
+		if i < len(obj) && obj[i] == ',' {
+			i++
+		}
+	}
+}
+
+// eachItem calls yield with each item of the valid JSON array list.
+func eachItem(list []byte, yield func(item []byte)) {
+	i := skipSpace(list, 0) + 1 // past '['
+	for {
+		i = skipSpace(list, i)
+		if i >= len(list) || list[i] == ']' {
+			return
+		}
+		start := i
+		i = valueEnd(list, i)
+		yield(list[start:i])
+		i = skipSpace(list, i)
+		if i < len(list) && list[i] == ',' {
+			i++
+		}
+	}
+}
+
+// memberName decodes a member name as written, quotes included.
+func memberName(quoted []byte) string {
+	if bytes.IndexByte(quoted, '\\') < 0 {
+		return string(quoted[1 : len(quoted)-1])
+	}
+	var name string
+	_ = json.Unmarshal(quoted, &name) // valid JSON: a string decodes
+	return name
+}
+
+// nameFolds reports whether the member name as written (quotes
+// included) is want in any letter case, without allocating for a name
+// that holds no escape.
+func nameFolds(quoted []byte, want string) bool {
+	if bytes.IndexByte(quoted, '\\') >= 0 {
+		return strings.EqualFold(memberName(quoted), want)
+	}
+	return strings.EqualFold(string(quoted[1:len(quoted)-1]), want)
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the offset after the string that starts at b[i].
+func stringEnd(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return len(b)
+}
+
+// valueEnd returns the offset after the value that starts at b[i].
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return stringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = stringEnd(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && !isSpace(b[i]) {
+		i++ // a number, true, false or null
+	}
+	return i
+}

@@ -55,28 +55,50 @@ func (d *billbeeDriver) get(ctx context.Context, id int64) (customer, error) {
 //
 // The usual answer, an envelope that plainly reports no error around a
 // Data object, is read in one pass over the envelope's members. Any other
-// is read through the generated envelope, which classifies it as it
-// always has: not the envelope, an error in it, Data null (NotFound).
+// has its error part decoded as the generated envelope types it, which
+// classifies it as it always has: not the envelope, an error in it, Data
+// null (NotFound) or not an object.
 func readData(ctx context.Context, resp *http.Response, raw []byte, id int64) (map[string]json.RawMessage, error) {
-	if env, ok := splitEnvelope(raw); ok && env.plainlyNoError() && isObject(env.data) {
+	env, ok := splitEnvelope(raw)
+	if ok && env.plainlyNoError() && isObject(env.data) {
 		return splitObject(bytes.Clone(env.data)), nil // Data outlives the response
 	}
-	env, data, err := decodeEnvelope(ctx, resp, raw)
-	if err != nil {
-		if e := (*adapter.Error)(nil); errors.As(err, &e) {
-			e.Message = fmt.Sprintf("Billbee answered the read with HTTP %d and a body that is not its JSON envelope; nothing was written", resp.StatusCode)
+	if !ok || env.empty() {
+		var object struct{}
+		err := json.Unmarshal(raw, &object) // says why it is not JSON, or not an object
+		if err == nil {
+			err = errors.New("no ErrorCode, ErrorMessage or Data: not Billbee's envelope")
 		}
-		return nil, err
+		return nil, readDecodeError(ctx, resp, raw, err)
 	}
-	if e := envelopeError(ctx, resp, raw, statusOf(env)); e != nil {
+	var typed struct {
+		ErrorCode        *int32                                  `json:"ErrorCode"`
+		ErrorDescription nullable.Nullable[gen.ErrorDescription] `json:"ErrorDescription"`
+		ErrorMessage     nullable.Nullable[string]               `json:"ErrorMessage"`
+	}
+	if err := json.Unmarshal(raw, &typed); err != nil {
+		return nil, readDecodeError(ctx, resp, raw, err)
+	}
+	status := statusOf(gen.CustomerEnvelope{ErrorCode: typed.ErrorCode, ErrorDescription: typed.ErrorDescription, ErrorMessage: typed.ErrorMessage})
+	if e := envelopeError(ctx, resp, raw, status); e != nil {
 		return nil, e
 	}
-	if !env.Data.IsSpecified() || env.Data.IsNull() {
+	switch {
+	case env.data == nil || isNull(env.data):
 		e := driver.ResponseError(ctx, resp, raw, "", fmt.Sprintf("Billbee has no customer with id %d (HTTP %d, Data is null)", id, resp.StatusCode))
 		e.Code = adapter.NotFound
 		return nil, e
+	case !isObject(env.data):
+		return nil, readDecodeError(ctx, resp, raw, errors.New("Data is not a JSON object"))
 	}
-	return splitObject(data), nil // decoded as a customer: an object
+	return splitObject(bytes.Clone(env.data)), nil
+}
+
+// readDecodeError is the error for a read whose body is not the envelope.
+func readDecodeError(ctx context.Context, resp *http.Response, raw []byte, err error) error {
+	e := driver.DecodeError(ctx, resp, raw, err)
+	e.Message = fmt.Sprintf("Billbee answered the read with HTTP %d and a body that is not its JSON envelope; nothing was written", resp.StatusCode)
+	return e
 }
 
 // envelopeMembers are the members of Billbee's envelope, each as read;
@@ -113,7 +135,7 @@ func splitEnvelope(body []byte) (envelopeMembers, bool) {
 // null, or absent) and ErrorMessage null, "" (or absent). Anything else
 // is left to the typed envelope, which classifies it.
 func (env envelopeMembers) plainlyNoError() bool {
-	if env.message == nil && env.code == nil && env.description == nil && env.data == nil {
+	if env.empty() {
 		return false
 	}
 	switch string(env.code) {
@@ -126,6 +148,10 @@ func (env envelopeMembers) plainlyNoError() bool {
 		return true
 	}
 	return false
+}
+
+func (env envelopeMembers) empty() bool {
+	return env.message == nil && env.code == nil && env.description == nil && env.data == nil
 }
 
 func isObject(raw []byte) bool { return len(raw) > 0 && raw[0] == '{' }

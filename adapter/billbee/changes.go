@@ -20,6 +20,9 @@ import (
 // reports as new.
 func changesFrom(read customer, u *adapter.CustomerUpdate, update map[string]json.RawMessage) ([]adapter.Change, error) {
 	var changes []adapter.Change
+	if n := len(update) - 1; n > 0 { // every field but Id may change
+		changes = make([]adapter.Change, 0, n)
+	}
 	var err error
 	note := func(e error) {
 		if err == nil {
@@ -35,6 +38,9 @@ func changesFrom(read customer, u *adapter.CustomerUpdate, update map[string]jso
 		note(fieldChange(&changes, read.data, update, driver.FieldBillbeeLanguageID, "LanguageId", b.LanguageID))
 		note(fieldChange(&changes, read.data, update, driver.FieldBillbeeType, "Type", b.Type))
 		note(fieldChange(&changes, read.data, update, driver.FieldBillbeeNumber, "Number", b.Number))
+	}
+	if len(changes) == 0 {
+		return nil, err
 	}
 	return changes, err
 }

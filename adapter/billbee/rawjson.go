@@ -15,10 +15,14 @@ import (
 // splitObject returns the members of the valid JSON object obj; the
 // values are slices of obj.
 func splitObject(obj []byte) map[string]json.RawMessage {
-	n := 0
-	eachMember(obj, func(_, _ []byte, _, _ int) { n++ })
-	fields := make(map[string]json.RawMessage, n)
-	eachMember(obj, func(name, value []byte, _, _ int) { fields[memberName(name)] = value })
+	type member struct{ name, value []byte }
+	var buf [32]member
+	members := buf[:0]
+	eachMember(obj, func(name, value []byte, _, _ int) { members = append(members, member{name, value}) })
+	fields := make(map[string]json.RawMessage, len(members))
+	for _, m := range members {
+		fields[memberName(m.name)] = m.value // the last of duplicates wins, as in encoding/json
+	}
 	return fields
 }
 
@@ -95,15 +99,23 @@ func skipSpace(b []byte, i int) int {
 
 // stringEnd returns the offset after the string that starts at b[i].
 func stringEnd(b []byte, i int) int {
-	for i++; i < len(b); i++ {
-		switch b[i] {
-		case '\\':
-			i++
-		case '"':
+	for i++; ; {
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return len(b)
+		}
+		i += q
+		// The quote ends the string unless an odd number of
+		// backslashes escapes it.
+		escaped := false
+		for j := i - 1; j >= 0 && b[j] == '\\'; j-- {
+			escaped = !escaped
+		}
+		if !escaped {
 			return i + 1
 		}
+		i++
 	}
-	return len(b)
 }
 
 // valueEnd returns the offset after the value that starts at b[i].

@@ -221,7 +221,9 @@ func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapt
 		return nil, e
 	}
 	if answer.data != nil {
-		if n, ok := storedID(answer.data.ID); ok && !plainInteger(answer.data.ID, id) {
+		if plainInteger(answer.data.ID, id) {
+			// the id as sent: VendorID is already right
+		} else if n, ok := storedID(answer.data.ID); ok {
 			res.VendorID = n
 		}
 		res.Mismatches = verify(u, answer.data)

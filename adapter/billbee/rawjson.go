@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strings"
+	"unicode/utf8"
 )
 
 // Billbee's write is the record as read with the update over it, so the
@@ -70,7 +71,7 @@ func eachItem(list []byte, yield func(item []byte)) {
 
 // memberName decodes a member name as written, quotes included.
 func memberName(quoted []byte) string {
-	if bytes.IndexByte(quoted, '\\') < 0 {
+	if bytes.IndexByte(quoted, '\\') < 0 && utf8.Valid(quoted) {
 		return string(quoted[1 : len(quoted)-1])
 	}
 	var name string
@@ -82,7 +83,7 @@ func memberName(quoted []byte) string {
 // included) is want in any letter case, without allocating for a name
 // that holds no escape.
 func nameFolds(quoted []byte, want string) bool {
-	if bytes.IndexByte(quoted, '\\') >= 0 {
+	if bytes.IndexByte(quoted, '\\') >= 0 || !utf8.Valid(quoted) {
 		return strings.EqualFold(memberName(quoted), want)
 	}
 	return strings.EqualFold(string(quoted[1:len(quoted)-1]), want)

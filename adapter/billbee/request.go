@@ -89,7 +89,7 @@ func readData(ctx context.Context, resp *http.Response, raw []byte, id int64) (m
 		e.Code = adapter.NotFound
 		return nil, e
 	case !isObject(env.data):
-		return nil, readDecodeError(ctx, resp, raw, errors.New("Data is not a JSON object"))
+		return nil, readDecodeError(ctx, resp, raw, errors.New("the envelope's Data is not a JSON object"))
 	}
 	return splitObject(bytes.Clone(env.data)), nil
 }
@@ -221,10 +221,11 @@ func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapt
 		return nil, e
 	}
 	if answer.data != nil {
-		if plainInteger(answer.data.ID, id) {
-			// the id as sent: VendorID is already right
-		} else if n, ok := storedID(answer.data.ID); ok {
-			res.VendorID = n
+		// An Id as sent leaves VendorID as it is, without parsing it.
+		if !plainInteger(answer.data.ID, id) {
+			if n, ok := storedID(answer.data.ID); ok {
+				res.VendorID = n
+			}
 		}
 		res.Mismatches = verify(u, answer.data)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/custsync/custsync/adapter"
@@ -76,7 +75,7 @@ func readValue(read map[string]json.RawMessage, name string) (value json.RawMess
 	value, found = read[name]
 	consistent = true
 	for k, v := range read {
-		if k == name || !strings.EqualFold(k, name) {
+		if k == name || !foldsTo(k, name) {
 			continue
 		}
 		if !found {

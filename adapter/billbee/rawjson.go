@@ -83,10 +83,20 @@ func memberName(quoted []byte) string {
 // included) is want in any letter case, without allocating for a name
 // that holds no escape.
 func nameFolds(quoted []byte, want string) bool {
-	if bytes.IndexByte(quoted, '\\') >= 0 || !utf8.Valid(quoted) {
-		return strings.EqualFold(memberName(quoted), want)
+	if len(quoted)-2 < len(want) {
+		return false // see foldsTo; an escape only lengthens a name as written
 	}
-	return strings.EqualFold(string(quoted[1:len(quoted)-1]), want)
+	if bytes.IndexByte(quoted, '\\') >= 0 || !utf8.Valid(quoted) {
+		return foldsTo(memberName(quoted), want)
+	}
+	return foldsTo(string(quoted[1:len(quoted)-1]), want)
+}
+
+// foldsTo is strings.EqualFold(name, want) for want in ASCII. A name
+// shorter than want never folds to it: every letter that folds to an
+// ASCII one is at least one byte long (K, the Kelvin sign, is three).
+func foldsTo(name, want string) bool {
+	return len(name) >= len(want) && strings.EqualFold(name, want)
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

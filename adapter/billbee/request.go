@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 
 	"github.com/oapi-codegen/nullable"
@@ -163,7 +162,7 @@ func isObject(raw []byte) bool { return len(raw) > 0 && raw[0] == '{' }
 func checkRead(ctx context.Context, resp *http.Response, id int64, data map[string]json.RawMessage) error {
 	for name, value := range data {
 		switch {
-		case strings.EqualFold(name, fieldID):
+		case foldsTo(name, fieldID):
 			if isNull(value) || plainInteger(value, id) {
 				continue
 			}
@@ -175,7 +174,7 @@ func checkRead(ctx context.Context, resp *http.Response, id int64, data map[stri
 			e := driver.ResponseError(ctx, resp, nil, "", msg)
 			e.Code = adapter.Internal
 			return e
-		case strings.EqualFold(name, fieldArchivedAt) && !isNull(value):
+		case foldsTo(name, fieldArchivedAt) && !isNull(value):
 			// Billbee's docs: once ArchivedAt is set, "further
 			// modification is disabled". What a PUT would then do is
 			// undocumented; do not try.
@@ -488,9 +487,9 @@ func putBody(read customer, update map[string]json.RawMessage) []byte {
 	data := read.data
 	for name, value := range data {
 		switch {
-		case strings.EqualFold(name, fieldArchivedAt), strings.EqualFold(name, fieldRestoredAt), namedIn(name, updated):
+		case foldsTo(name, fieldArchivedAt), foldsTo(name, fieldRestoredAt), namedIn(name, updated):
 			delete(data, name)
-		case strings.EqualFold(name, fieldMetaData):
+		case foldsTo(name, fieldMetaData):
 			data[name] = entriesWithoutTypeName(value)
 		case namedIn(name, contactEntryFields[:]):
 			data[name] = entryWithoutTypeName(value)
@@ -505,7 +504,7 @@ func putBody(read customer, update map[string]json.RawMessage) []byte {
 // namedIn reports whether names holds name in any letter case.
 func namedIn(name string, names []string) bool {
 	for _, n := range names {
-		if strings.EqualFold(name, n) {
+		if foldsTo(name, n) {
 			return true
 		}
 	}

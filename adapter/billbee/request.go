@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/oapi-codegen/nullable"
@@ -219,24 +220,25 @@ func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapt
 	if e := envelopeError(ctx, resp, raw, answer.status); e != nil {
 		return nil, e
 	}
-	if answer.data != nil {
+	if answer.shown {
 		// An Id as sent leaves VendorID as it is, without parsing it.
 		if !plainInteger(answer.data.ID, id) {
 			if n, ok := storedID(answer.data.ID); ok {
 				res.VendorID = n
 			}
 		}
-		res.Mismatches = verify(u, answer.data)
+		res.Mismatches = verify(u, &answer.data)
 	}
 	return res, nil
 }
 
 // putAnswer is what an update needs from the write's answer: the
-// envelope's error part and what Data shows stored (nil when Data is
-// null or not an object).
+// envelope's error part and what Data shows stored (shown is false when
+// Data is null or not an object).
 type putAnswer struct {
 	status envelopeStatus
-	data   *storedCustomer
+	data   storedCustomer
+	shown  bool // Data is an object: data is what it shows stored
 }
 
 // storedCustomer is what the write's answer shows stored of the fields an
@@ -272,14 +274,14 @@ func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnsw
 	if isObject(env.data) {
 		// Only an object shows what was stored; null or anything else
 		// leaves nothing to verify.
-		a.data = storedIn(bytes.Clone(env.data)) // mismatches outlive the response
+		a.data, a.shown = storedIn(bytes.Clone(env.data)), true // mismatches outlive the response
 	}
 	return a, nil
 }
 
 // storedIn picks the members of the valid JSON object data that
 // storedCustomer keeps, matched as encoding/json matches them.
-func storedIn(data []byte) *storedCustomer {
+func storedIn(data []byte) storedCustomer {
 	var c storedCustomer
 	fields := [...]struct {
 		name string
@@ -296,7 +298,7 @@ func storedIn(data []byte) *storedCustomer {
 			}
 		}
 	})
-	return &c
+	return c
 }
 
 // decodeAnswerInTwoSteps reads the envelope with Data raw, then Data when
@@ -325,7 +327,7 @@ func decodeAnswerInTwoSteps(ctx context.Context, resp *http.Response, raw []byte
 		// leaves nothing to verify.
 		var stored storedCustomer
 		if json.Unmarshal(d, &stored) == nil {
-			a.data = &stored
+			a.data, a.shown = stored, true
 		}
 	}
 	return a, nil
@@ -555,23 +557,27 @@ func entriesWithoutTypeName(raw json.RawMessage) json.RawMessage {
 // holds values encoding/json read or wrote, so they are valid JSON, and
 // they go out token for token.
 func appendObject(dst []byte, fields map[string]json.RawMessage) []byte {
-	var buf [32]string
-	names := buf[:0]
+	type member struct {
+		name  string
+		value json.RawMessage
+	}
+	var buf [32]member
+	members := buf[:0]
 	size := 2
 	for name, value := range fields {
-		names = append(names, name)
+		members = append(members, member{name, value})
 		size += len(name) + len(value) + 4
 	}
-	slices.Sort(names)
+	slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.name, b.name) })
 	dst = slices.Grow(dst, size)
 	dst = append(dst, '{')
-	for i, name := range names {
+	for i, m := range members {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendName(dst, name)
+		dst = appendName(dst, m.name)
 		dst = append(dst, ':')
-		dst = appendCompact(dst, fields[name])
+		dst = appendCompact(dst, m.value)
 	}
 	return append(dst, '}')
 }

@@ -37,6 +37,8 @@ func TestTheReadsChecksHoldInAnyLetterCase(t *testing.T) {
 			adapter.Internal, "asked for customer 100000150176895, Billbee answered with customer 42; nothing was written"},
 		{"an id that is no number", `{"ErrorCode":0,"Data":{"Id":"abc"}}`,
 			adapter.Internal, `asked for customer 100000150176895, Billbee answered with customer "abc"; nothing was written`},
+		{"another customer's id beside an ArchivedAt", `{"ErrorCode":0,"Data":{"ArchivedAt":"2021-08-21T13:00:33.23","Id":42}}`,
+			adapter.Internal, "asked for customer 100000150176895, Billbee answered with customer 42; nothing was written"},
 		{"Data null in camelCase", `{"errorCode":0,"data":null}`,
 			adapter.NotFound, "Billbee has no customer with id 100000150176895 (HTTP 200, Data is null)"},
 		{"an error beside a Data the spec would not decode", `{"ErrorCode":11,"ErrorMessage":"Ungültige Daten","Data":{"Id":100000150176895,"Name":5}}`,

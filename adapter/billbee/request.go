@@ -159,34 +159,39 @@ func isObject(raw []byte) bool { return len(raw) > 0 && raw[0] == '{' }
 // checkRead holds the customer as read to what a write needs: Id, when
 // present, is the id asked for; ArchivedAt is not set. Names are matched
 // without regard to letter case, as Billbee's ASP.NET binder matches
-// them, and every spelling is checked.
+// them, and every spelling is checked; a wrong id is reported before an
+// archived customer, whatever the order of the members.
 func checkRead(ctx context.Context, resp *http.Response, id int64, data map[string]json.RawMessage) error {
+	var otherID, archivedAt json.RawMessage
 	for name, value := range data {
 		switch {
-		case foldsTo(name, fieldID):
-			if isNull(value) || plainInteger(value, id) {
-				continue
-			}
-			var got int64
-			msg := fmt.Sprintf("asked for customer %d, Billbee answered with customer %s; nothing was written", id, value)
-			if json.Unmarshal(value, &got) == nil {
-				msg = fmt.Sprintf("asked for customer %d, Billbee answered with customer %d; nothing was written", id, got)
-			}
-			e := driver.ResponseError(ctx, resp, nil, "", msg)
-			e.Code = adapter.Internal
-			return e
+		case foldsTo(name, fieldID) && !isNull(value) && !plainInteger(value, id):
+			otherID = value
 		case foldsTo(name, fieldArchivedAt) && !isNull(value):
-			// Billbee's docs: once ArchivedAt is set, "further
-			// modification is disabled". What a PUT would then do is
-			// undocumented; do not try.
-			since, ok := driver.StoredString(value)
-			if !ok {
-				since = string(value)
-			}
-			e := driver.ResponseError(ctx, resp, nil, "", fmt.Sprintf("customer %d is archived (since %s) and cannot be modified", id, since))
-			e.Code = adapter.FailedPrecondition
-			return e
+			archivedAt = value
 		}
+	}
+	switch {
+	case otherID != nil:
+		var got int64
+		msg := fmt.Sprintf("asked for customer %d, Billbee answered with customer %s; nothing was written", id, otherID)
+		if json.Unmarshal(otherID, &got) == nil {
+			msg = fmt.Sprintf("asked for customer %d, Billbee answered with customer %d; nothing was written", id, got)
+		}
+		e := driver.ResponseError(ctx, resp, nil, "", msg)
+		e.Code = adapter.Internal
+		return e
+	case archivedAt != nil:
+		// Billbee's docs: once ArchivedAt is set, "further modification
+		// is disabled". What a PUT would then do is undocumented; do not
+		// try.
+		since, ok := driver.StoredString(archivedAt)
+		if !ok {
+			since = string(archivedAt)
+		}
+		e := driver.ResponseError(ctx, resp, nil, "", fmt.Sprintf("customer %d is archived (since %s) and cannot be modified", id, since))
+		e.Code = adapter.FailedPrecondition
+		return e
 	}
 	return nil
 }
@@ -196,14 +201,14 @@ func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
 // put writes the whole record back, and compares what the answer shows
 // stored with what u set.
 func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapter.CustomerUpdate) (*adapter.Result, error) {
-	// u.ID is id as parseID accepted it: plain decimal digits, so the
-	// vendor id as Billbee writes it.
 	ctx = driver.WithOperation(ctx, opPut)
 	resp, err := d.client.CustomerUpdateWithBody(ctx, id, "application/json", bytes.NewReader(body)) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the bytes it read
 	if err != nil {
 		return nil, err
 	}
 	raw := driver.ReadBody(resp)
+	// u.ID is id as parseID accepted it (plain decimal digits): the
+	// vendor id as Billbee writes it.
 	res := &adapter.Result{HTTPStatus: resp.StatusCode, VendorID: u.ID}
 	switch {
 	case resp.StatusCode == http.StatusNoContent && len(bytes.TrimSpace(raw)) == 0:
@@ -465,8 +470,8 @@ func apply[T any](dst *nullable.Nullable[T], f adapter.Field[T]) {
 
 // putBody is the customer as read with the update applied, built from
 // read.data (which it reuses, so the read serves one body): every field
-// exactly as read (null as null, absent as absent, fields our spec does
-// not know yet included), except
+// exactly as read but for the spaces between tokens (null as null, absent
+// as absent, fields our spec does not know yet included), except
 //   - ArchivedAt and RestoredAt, never sent;
 //   - TypeName in each contact entry (the Default* fields and the items
 //     of MetaData), read-only;

@@ -3,8 +3,11 @@ package billbee
 import (
 	"bytes"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"unicode/utf8"
+
+	gen "github.com/custsync/custsync/gen/billbee"
 )
 
 // Billbee's write is the record as read with the update over it, so the
@@ -26,6 +29,21 @@ func splitObject(obj []byte) map[string]json.RawMessage {
 	}
 	return fields
 }
+
+// knownNames holds the member names of the generated customer types,
+// each for itself: a name Billbee writes as the spec does is then
+// decoded without a new string.
+var knownNames = func() map[string]string {
+	names := map[string]string{}
+	for _, t := range []reflect.Type{reflect.TypeFor[gen.Customer](), reflect.TypeFor[gen.CustomerUpdate]()} {
+		for f := range t.Fields() {
+			if name, _, _ := strings.Cut(f.Tag.Get("json"), ","); name != "" && name != "-" {
+				names[name] = name
+			}
+		}
+	}
+	return names
+}()
 
 // eachMember calls yield with each member of the valid JSON object obj:
 // its name as written (quotes included), its value, and the offsets
@@ -72,6 +90,9 @@ func eachItem(list []byte, yield func(item []byte)) {
 // memberName decodes a member name as written, quotes included.
 func memberName(quoted []byte) string {
 	if bytes.IndexByte(quoted, '\\') < 0 && utf8.Valid(quoted) {
+		if name, ok := knownNames[string(quoted[1:len(quoted)-1])]; ok {
+			return name
+		}
 		return string(quoted[1 : len(quoted)-1])
 	}
 	var name string

@@ -101,16 +101,29 @@ func memberName(quoted []byte) string {
 }
 
 // nameFolds reports whether the member name as written (quotes
-// included) is want in any letter case, without allocating for a name
-// that holds no escape.
-func nameFolds(quoted []byte, want string) bool {
-	if len(quoted)-2 < len(want) {
-		return false // see foldsTo; an escape only lengthens a name as written
-	}
+// included) is want in any letter case.
+func nameFolds(quoted []byte, want string) bool { return foldIndex(quoted, want) == 0 }
+
+// foldIndex returns the index of the first of wants that the member name
+// as written (quotes included) is in any letter case, or -1; a name that
+// holds no escape is compared without allocating.
+func foldIndex(quoted []byte, wants ...string) int {
 	if bytes.IndexByte(quoted, '\\') >= 0 || !utf8.Valid(quoted) {
-		return foldsTo(memberName(quoted), want)
+		name := memberName(quoted)
+		for i, want := range wants {
+			if foldsTo(name, want) {
+				return i
+			}
+		}
+		return -1
 	}
-	return foldsTo(string(quoted[1:len(quoted)-1]), want)
+	name := quoted[1 : len(quoted)-1]
+	for i, want := range wants {
+		if len(name) >= len(want) && strings.EqualFold(string(name), want) {
+			return i
+		}
+	}
+	return -1
 }
 
 // foldsTo is strings.EqualFold(name, want) for want in ASCII. A name

@@ -116,14 +116,14 @@ func splitEnvelope(body []byte) (envelopeMembers, bool) {
 		return env, false
 	}
 	eachMember(body, func(name, value []byte, _, _ int) {
-		switch {
-		case nameFolds(name, "ErrorMessage"):
+		switch foldIndex(name, "ErrorMessage", "ErrorCode", "ErrorDescription", "Data") {
+		case 0:
 			env.message = value
-		case nameFolds(name, "ErrorCode"):
+		case 1:
 			env.code = value
-		case nameFolds(name, "ErrorDescription"):
+		case 2:
 			env.description = value
-		case nameFolds(name, "Data"):
+		case 3:
 			env.data = value
 		}
 	})
@@ -288,19 +288,11 @@ func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnsw
 // storedCustomer keeps, matched as encoding/json matches them.
 func storedIn(data []byte) storedCustomer {
 	var c storedCustomer
-	fields := [...]struct {
-		name string
-		dst  *json.RawMessage
-	}{
-		{"Id", &c.ID}, {"Name", &c.Name}, {"Email", &c.Email}, {"Tel1", &c.Tel1}, {"VatId", &c.VatID},
-		{"PriceGroupId", &c.PriceGroupID}, {"LanguageId", &c.LanguageID}, {"Type", &c.Type}, {"Number", &c.Number},
-	}
+	names := [...]string{"Id", "Name", "Email", "Tel1", "VatId", "PriceGroupId", "LanguageId", "Type", "Number"}
+	dsts := [...]*json.RawMessage{&c.ID, &c.Name, &c.Email, &c.Tel1, &c.VatID, &c.PriceGroupID, &c.LanguageID, &c.Type, &c.Number}
 	eachMember(data, func(name, value []byte, _, _ int) {
-		for _, f := range fields {
-			if nameFolds(name, f.name) {
-				*f.dst = value
-				return
-			}
+		if i := foldIndex(name, names[:]...); i >= 0 {
+			*dsts[i] = value
 		}
 	})
 	return c

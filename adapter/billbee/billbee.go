@@ -42,12 +42,21 @@
 // Billbee's PUT replaces the customer: a field not sent may be blanked. So
 // an update reads the customer first (GET /api/v1/customers/{id},
 // Customer_GetOne), applies the change to what it read and sends the whole
-// record back: every field as read (null stays null, absent stays absent),
-// without the read-only TypeName of the contact entries and without
-// ArchivedAt and RestoredAt. Fields Billbee sends that this package's spec
-// does not know yet are sent back too, as read. An update therefore costs
-// two requests (Result.Attempts counts both) and is not atomic: a change
-// made at Billbee between the read and the write is overwritten.
+// record back: Data exactly as read, member for member (null stays null,
+// absent stays absent, values go back byte for byte but for the spaces
+// between tokens), without the read-only TypeName of the contact entries
+// and without ArchivedAt and RestoredAt, with the fields the update sets
+// or clears written over it. Fields Billbee sends that this package's spec
+// does not know yet are sent back as read like any other. Names are
+// matched without regard to letter case, as Billbee's ASP.NET binder
+// matches them, so a field read as "name" is not sent beside the update's
+// "Name". An update therefore costs two requests (Result.Attempts counts
+// both) and is not atomic: a change made at Billbee between the read and
+// the write is overwritten.
+//
+// An update whose fields Billbee already holds (each value read decodes
+// to the update's) sends only the read: Result.Unchanged. A dry run
+// reports, per field, the value as read and the one the write would send.
 //
 // # Errors
 //
@@ -58,17 +67,18 @@
 //     (InvalidData).
 //   - NotFound: HTTP 404 (Billbee sends it without a body for an unknown
 //     id), or an HTTP 200 read whose Data is null.
-//   - FailedPrecondition: the customer is archived (ArchivedAt is set);
-//     nothing is written. A 404 "No HTTP resource was found" (ASP.NET's
+//   - FailedPrecondition: the customer is archived (ArchivedAt is set to
+//     anything but null); nothing is written. A 404 "No HTTP resource was found" (ASP.NET's
 //     answer to a path nothing serves: a wrong base URL), with the URL in
 //     the message. A redirect, which is never followed.
 //   - PermissionDenied: HTTP 401/403; envelope ErrorCode 1
 //     (ApiNotActivated), 16 (NoPaidAccount), 17 (APIServiceNotBooked).
 //   - ResourceExhausted: HTTP 429 (Retry-After is often missing).
 //   - Internal: HTTP 500; envelope ErrorCode 8 (InternalError); a 2xx body
-//     that is not the JSON envelope (HTML, empty, garbled); a read that
-//     answers with another customer's id; with adapter.WithStrict, a write
-//     whose answer shows a field stored otherwise than sent.
+//     that is not the JSON envelope (HTML, empty, garbled, a Data that is
+//     not an object); a read that answers with another customer's id (or
+//     an Id that is no int64); with adapter.WithStrict, a write whose
+//     answer shows a field stored otherwise than sent.
 //   - Unavailable / DeadlineExceeded: network failures, 502/503/504.
 //   - Unknown: any other envelope ErrorCode, or an ErrorMessage with
 //     ErrorCode 0.
@@ -271,27 +281,28 @@ func (d *billbeeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (
 	if err != nil {
 		return nil, err
 	}
-	body, err := putBody(read, id, u)
+	update, err := updateFields(id, u)
 	if err != nil {
 		return nil, &adapter.Error{Operation: opPut, Code: adapter.Internal,
-			Message: "could not build the request body from the customer as read; nothing was sent", Err: err}
+			Message: "could not encode the update; nothing was sent", Err: err}
 	}
 	// A write that would store what Billbee already holds is not sent:
-	// one request instead of two, at 2 updates/s. The comparison is with
-	// the record as read written back unchanged, so fields the update
-	// does not touch can never count as a change.
-	changes, err := changesFrom(read, u)
+	// one request instead of two, at 2 updates/s. The write is the record
+	// as read with the update's fields over it, so only those fields can
+	// differ from what Billbee holds.
+	changes, err := changesFrom(read, u, update)
 	if err != nil {
 		return nil, &adapter.Error{Operation: opPut, Code: adapter.Internal,
 			Message: "could not compare the update with the customer as read; nothing was sent", Err: err}
 	}
-	var dry *adapter.DryRunReport
-	if driver.IsDryRun(ctx) {
-		dry = &adapter.DryRunReport{Method: http.MethodPut, Path: fmt.Sprintf("/api/v1/customers/%d", id), Body: body, Changes: changes}
+	dryRun := driver.IsDryRun(ctx)
+	if len(changes) == 0 && !dryRun {
+		return &adapter.Result{HTTPStatus: read.status, VendorID: u.ID, Unchanged: true}, nil
 	}
-	if len(changes) == 0 || dry != nil {
-		return &adapter.Result{HTTPStatus: read.status, VendorID: strconv.FormatInt(id, 10),
-			Unchanged: len(changes) == 0, DryRun: dry}, nil
+	body := putBody(read, update)
+	if dryRun {
+		return &adapter.Result{HTTPStatus: read.status, VendorID: u.ID, Unchanged: len(changes) == 0,
+			DryRun: &adapter.DryRunReport{Method: http.MethodPut, Path: fmt.Sprintf("/api/v1/customers/%d", id), Body: body, Changes: changes}}, nil
 	}
 	return d.put(ctx, id, body, u)
 }

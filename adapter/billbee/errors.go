@@ -45,17 +45,15 @@ var envelopeCodes = map[int32]adapter.Code{
 type envelopeStatus struct {
 	code        *int32
 	description nullable.Nullable[gen.ErrorDescription]
-	message     nullable.Nullable[string]
+	message     string // ErrorMessage; "" when null or absent
 }
 
 func statusOf(env gen.CustomerEnvelope) envelopeStatus {
-	return envelopeStatus{code: env.ErrorCode, description: env.ErrorDescription, message: env.ErrorMessage}
+	m, _ := env.ErrorMessage.Get()
+	return envelopeStatus{code: env.ErrorCode, description: env.ErrorDescription, message: m}
 }
 
-func (s envelopeStatus) text() string {
-	m, _ := s.message.Get()
-	return strings.TrimSpace(m)
-}
+func (s envelopeStatus) text() string { return strings.TrimSpace(s.message) }
 
 // failed is the official C# SDK's success test, negated: a non-zero
 // ErrorCode or a message that is not blank.
@@ -118,35 +116,6 @@ func envelopeError(ctx context.Context, resp *http.Response, raw []byte, s envel
 	return e
 }
 
-// envelopeParts are the fields of Billbee's envelope as raw JSON, nil
-// when absent; a 2xx body with none of them is not an answer from
-// Billbee's API.
-type envelopeParts struct {
-	ErrorMessage     json.RawMessage `json:"ErrorMessage"`
-	ErrorCode        json.RawMessage `json:"ErrorCode"`
-	ErrorDescription json.RawMessage `json:"ErrorDescription"`
-	Data             json.RawMessage `json:"Data"`
-}
-
-// decodeEnvelope reads a 2xx body: the typed envelope, and Data as raw
-// JSON (nil when absent). A body that is not the JSON envelope (HTML,
-// empty, garbled, another shape) is a DecodeError.
-func decodeEnvelope(ctx context.Context, resp *http.Response, raw []byte) (gen.CustomerEnvelope, json.RawMessage, error) {
-	var parts envelopeParts
-	if err := json.Unmarshal(raw, &parts); err != nil {
-		return gen.CustomerEnvelope{}, nil, driver.DecodeError(ctx, resp, raw, err)
-	}
-	if parts.ErrorMessage == nil && parts.ErrorCode == nil && parts.ErrorDescription == nil && parts.Data == nil {
-		return gen.CustomerEnvelope{}, nil, driver.DecodeError(ctx, resp, raw,
-			errors.New("no ErrorCode, ErrorMessage or Data: not Billbee's envelope"))
-	}
-	var env gen.CustomerEnvelope
-	if err := json.Unmarshal(raw, &env); err != nil {
-		return gen.CustomerEnvelope{}, nil, driver.DecodeError(ctx, resp, raw, err)
-	}
-	return env, parts.Data, nil
-}
-
 // responseError builds the error for a status that is not 2xx about
 // customer id.
 //
@@ -201,7 +170,8 @@ func errorDetail(raw []byte) (vendorCode, message string) {
 		}
 		// One field of an unexpected type: keep what did decode.
 	}
-	s := envelopeStatus{code: b.ErrorCode, description: b.ErrorDescription, message: b.ErrorMessage}
+	m, _ := b.ErrorMessage.Get()
+	s := envelopeStatus{code: b.ErrorCode, description: b.ErrorDescription, message: m}
 	if s.failed() { // not "0 NoError" for an error that is not the envelope's
 		vendorCode = s.vendorCode()
 	}

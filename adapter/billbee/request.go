@@ -9,8 +9,10 @@ import (
 	"math"
 	"math/big"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/oapi-codegen/nullable"
 
@@ -19,15 +21,10 @@ import (
 	gen "github.com/custsync/custsync/gen/billbee"
 )
 
-// customer is a customer as Customer_GetOne returned it, typed and as the
-// raw JSON fields of Data, so fields the spec does not know survive the
-// write.
+// customer is a customer as Customer_GetOne returned it: Data as read,
+// field by field, each value exactly as Billbee wrote it.
 type customer struct {
-	typed gen.Customer
-	// raw is Data as read when it holds what the typed form cannot carry
-	// (a field or contact entry field our spec does not know, a null in
-	// MetaData), nil when the typed form carries all of it.
-	raw    map[string]json.RawMessage
+	data   map[string]json.RawMessage
 	status int // HTTP status of the read
 }
 
@@ -43,40 +40,163 @@ func (d *billbeeDriver) get(ctx context.Context, id int64) (customer, error) {
 	if !success(resp.StatusCode) {
 		return customer{}, responseError(ctx, resp, raw, id)
 	}
-	env, data, err := decodeEnvelope(ctx, resp, raw)
+	data, err := readData(ctx, resp, raw, id)
 	if err != nil {
-		if e := (*adapter.Error)(nil); errors.As(err, &e) {
-			e.Message = fmt.Sprintf("Billbee answered the read with HTTP %d and a body that is not its JSON envelope; nothing was written", resp.StatusCode)
-		}
 		return customer{}, err
 	}
-	if e := envelopeError(ctx, resp, raw, statusOf(env)); e != nil {
-		return customer{}, e
+	if err := checkRead(ctx, resp, id, data); err != nil {
+		return customer{}, err
 	}
-	c, err := env.Data.Get()
-	if err != nil {
+	return customer{data: data, status: resp.StatusCode}, nil
+}
+
+// readData returns the members of Data in the read's 2xx body, or the
+// error the body reports or is.
+//
+// The usual answer, an envelope that plainly reports no error around a
+// Data object, is read in one pass over the envelope's members. Any other
+// has its error part decoded as the generated envelope types it, which
+// classifies it as it always has: not the envelope, an error in it, Data
+// null (NotFound) or not an object.
+func readData(ctx context.Context, resp *http.Response, raw []byte, id int64) (map[string]json.RawMessage, error) {
+	env, ok := splitEnvelope(raw)
+	if ok && env.plainlyNoError() && isObject(env.data) {
+		return splitObject(bytes.Clone(env.data)), nil // Data outlives the response
+	}
+	if !ok || env.empty() {
+		var object struct{}
+		err := json.Unmarshal(raw, &object) // says why it is not JSON, or not an object
+		if err == nil {
+			err = errors.New("no ErrorCode, ErrorMessage or Data: not Billbee's envelope")
+		}
+		return nil, readDecodeError(ctx, resp, raw, err)
+	}
+	var typed struct {
+		ErrorCode        *int32                                  `json:"ErrorCode"`
+		ErrorDescription nullable.Nullable[gen.ErrorDescription] `json:"ErrorDescription"`
+		ErrorMessage     nullable.Nullable[string]               `json:"ErrorMessage"`
+	}
+	if err := json.Unmarshal(raw, &typed); err != nil {
+		return nil, readDecodeError(ctx, resp, raw, err)
+	}
+	status := statusOf(gen.CustomerEnvelope{ErrorCode: typed.ErrorCode, ErrorDescription: typed.ErrorDescription, ErrorMessage: typed.ErrorMessage})
+	if e := envelopeError(ctx, resp, raw, status); e != nil {
+		return nil, e
+	}
+	switch {
+	case env.data == nil || isNull(env.data):
 		e := driver.ResponseError(ctx, resp, raw, "", fmt.Sprintf("Billbee has no customer with id %d (HTTP %d, Data is null)", id, resp.StatusCode))
 		e.Code = adapter.NotFound
-		return customer{}, e
+		return nil, e
+	case !isObject(env.data):
+		return nil, readDecodeError(ctx, resp, raw, errors.New("the envelope's Data is not a JSON object"))
 	}
-	if c.Id != nil && *c.Id != id {
-		e := driver.ResponseError(ctx, resp, nil, "", fmt.Sprintf("asked for customer %d, Billbee answered with customer %d; nothing was written", id, *c.Id))
+	return splitObject(bytes.Clone(env.data)), nil
+}
+
+// readDecodeError is the error for a read whose body is not the envelope.
+func readDecodeError(ctx context.Context, resp *http.Response, raw []byte, err error) error {
+	e := driver.DecodeError(ctx, resp, raw, err)
+	e.Message = fmt.Sprintf("Billbee answered the read with HTTP %d and a body that is not its JSON envelope; nothing was written", resp.StatusCode)
+	return e
+}
+
+// envelopeMembers are the members of Billbee's envelope, each as read;
+// nil when absent.
+type envelopeMembers struct {
+	message, code, description, data json.RawMessage
+}
+
+// splitEnvelope finds the envelope's members in body, matched as
+// encoding/json matches them to struct fields (in any letter case, the
+// last of duplicates winning); false when body is not a JSON object.
+func splitEnvelope(body []byte) (envelopeMembers, bool) {
+	var env envelopeMembers
+	if !json.Valid(body) || !isObject(bytes.TrimLeft(body, " \t\r\n")) {
+		return env, false
+	}
+	eachMember(body, func(name, value []byte, _, _ int) {
+		switch foldIndex(name, "ErrorMessage", "ErrorCode", "ErrorDescription", "Data") {
+		case 0:
+			env.message = value
+		case 1:
+			env.code = value
+		case 2:
+			env.description = value
+		case 3:
+			env.data = value
+		}
+	})
+	return env, true
+}
+
+// plainlyNoError reports whether the envelope shows at least one of its
+// members and no error in the form Billbee writes it: ErrorCode 0 (or
+// null, or absent) and ErrorMessage null, "" (or absent). Anything else
+// is left to the typed envelope, which classifies it.
+func (env envelopeMembers) plainlyNoError() bool {
+	if env.empty() {
+		return false
+	}
+	switch string(env.code) {
+	case "", "null", "0":
+	default:
+		return false
+	}
+	switch string(env.message) {
+	case "", "null", `""`:
+		return true
+	}
+	return false
+}
+
+func (env envelopeMembers) empty() bool {
+	return env.message == nil && env.code == nil && env.description == nil && env.data == nil
+}
+
+func isObject(raw []byte) bool { return len(raw) > 0 && raw[0] == '{' }
+
+// checkRead holds the customer as read to what a write needs: Id, when
+// present, is the id asked for; ArchivedAt is not set. Names are matched
+// without regard to letter case, as Billbee's ASP.NET binder matches
+// them, and every spelling is checked; a wrong id is reported before an
+// archived customer, whatever the order of the members.
+func checkRead(ctx context.Context, resp *http.Response, id int64, data map[string]json.RawMessage) error {
+	var otherID, archivedAt json.RawMessage
+	for name, value := range data {
+		switch {
+		case foldsTo(name, fieldID) && !isNull(value) && !plainInteger(value, id):
+			otherID = value
+		case foldsTo(name, fieldArchivedAt) && !isNull(value):
+			archivedAt = value
+		}
+	}
+	switch {
+	case otherID != nil:
+		var got int64
+		msg := fmt.Sprintf("asked for customer %d, Billbee answered with customer %s; nothing was written", id, otherID)
+		if json.Unmarshal(otherID, &got) == nil {
+			msg = fmt.Sprintf("asked for customer %d, Billbee answered with customer %d; nothing was written", id, got)
+		}
+		e := driver.ResponseError(ctx, resp, nil, "", msg)
 		e.Code = adapter.Internal
-		return customer{}, e
-	}
-	if since, err := c.ArchivedAt.Get(); err == nil {
-		// Billbee's docs: once ArchivedAt is set, "further modification is
-		// disabled". What a PUT would then do is undocumented; do not try.
+		return e
+	case archivedAt != nil:
+		// Billbee's docs: once ArchivedAt is set, "further modification
+		// is disabled". What a PUT would then do is undocumented; do not
+		// try.
+		since, ok := driver.StoredString(archivedAt)
+		if !ok {
+			since = string(archivedAt)
+		}
 		e := driver.ResponseError(ctx, resp, nil, "", fmt.Sprintf("customer %d is archived (since %s) and cannot be modified", id, since))
 		e.Code = adapter.FailedPrecondition
-		return customer{}, e
+		return e
 	}
-	read := customer{typed: c, status: resp.StatusCode}
-	if !carriedByTyped(data) {
-		_ = json.Unmarshal(data, &read.raw) // an object: the typed decode read it
-	}
-	return read, nil
+	return nil
 }
+
+func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
 
 // put writes the whole record back, and compares what the answer shows
 // stored with what u set.
@@ -87,7 +207,9 @@ func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapt
 		return nil, err
 	}
 	raw := driver.ReadBody(resp)
-	res := &adapter.Result{HTTPStatus: resp.StatusCode, VendorID: strconv.FormatInt(id, 10)}
+	// u.ID is id as parseID accepted it (plain decimal digits): the
+	// vendor id as Billbee writes it.
+	res := &adapter.Result{HTTPStatus: resp.StatusCode, VendorID: u.ID}
 	switch {
 	case resp.StatusCode == http.StatusNoContent && len(bytes.TrimSpace(raw)) == 0:
 		// Not in the spec, but no content is an honest success; Billbee's
@@ -103,21 +225,25 @@ func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapt
 	if e := envelopeError(ctx, resp, raw, answer.status); e != nil {
 		return nil, e
 	}
-	if answer.data != nil {
-		if n, ok := storedID(answer.data.ID); ok {
-			res.VendorID = n
+	if answer.shown {
+		// An Id as sent leaves VendorID as it is, without parsing it.
+		if !plainInteger(answer.data.ID, id) {
+			if n, ok := storedID(answer.data.ID); ok {
+				res.VendorID = n
+			}
 		}
-		res.Mismatches = verify(u, answer.data)
+		res.Mismatches = verify(u, &answer.data)
 	}
 	return res, nil
 }
 
 // putAnswer is what an update needs from the write's answer: the
-// envelope's error part and Data's fields as raw JSON (nil when Data is
-// null or not an object).
+// envelope's error part and what Data shows stored (shown is false when
+// Data is null or not an object).
 type putAnswer struct {
 	status envelopeStatus
-	data   *storedCustomer
+	data   storedCustomer
+	shown  bool // Data is an object: data is what it shows stored
 }
 
 // storedCustomer is what the write's answer shows stored of the fields an
@@ -135,12 +261,46 @@ type storedCustomer struct {
 	Number       json.RawMessage `json:"Number"`
 }
 
-// decodeAnswer reads the write's 2xx answer in one pass, leniently: the
-// write is done once Billbee says so, and a value in Data of a shape or
-// size our spec does not expect (a number beyond int64, a new enum value,
-// a field added tomorrow) must never turn it into a failure. Only a body
-// that is not the JSON envelope at all is a DecodeError.
+// decodeAnswer reads the write's 2xx answer leniently: the write is done
+// once Billbee says so, and a value in Data of a shape or size our spec
+// does not expect (a number beyond int64, a new enum value, a field added
+// tomorrow) must never turn it into a failure. Only a body that is not
+// the JSON envelope at all is a DecodeError.
+//
+// The usual answer, an envelope that plainly reports no error, is read in
+// one pass over its members; any other is read again in two steps, which
+// classify each member on its own.
 func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnswer, error) {
+	env, ok := splitEnvelope(raw)
+	if !ok || !env.plainlyNoError() {
+		return decodeAnswerInTwoSteps(ctx, resp, raw)
+	}
+	var a putAnswer
+	if isObject(env.data) {
+		// Only an object shows what was stored; null or anything else
+		// leaves nothing to verify.
+		a.data, a.shown = storedIn(bytes.Clone(env.data)), true // mismatches outlive the response
+	}
+	return a, nil
+}
+
+// storedIn picks the members of the valid JSON object data that
+// storedCustomer keeps, matched as encoding/json matches them.
+func storedIn(data []byte) storedCustomer {
+	var c storedCustomer
+	names := [...]string{"Id", "Name", "Email", "Tel1", "VatId", "PriceGroupId", "LanguageId", "Type", "Number"}
+	dsts := [...]*json.RawMessage{&c.ID, &c.Name, &c.Email, &c.Tel1, &c.VatID, &c.PriceGroupID, &c.LanguageID, &c.Type, &c.Number}
+	eachMember(data, func(name, value []byte, _, _ int) {
+		if i := foldIndex(name, names[:]...); i >= 0 {
+			*dsts[i] = value
+		}
+	})
+	return c
+}
+
+// decodeAnswerInTwoSteps reads the envelope with Data raw, then Data when
+// it is an object.
+func decodeAnswerInTwoSteps(ctx context.Context, resp *http.Response, raw []byte) (putAnswer, error) {
 	var env struct {
 		ErrorMessage     json.RawMessage `json:"ErrorMessage"`
 		ErrorCode        json.RawMessage `json:"ErrorCode"`
@@ -154,39 +314,43 @@ func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnsw
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return putAnswer{}, driver.DecodeError(ctx, resp, raw, err)
 	}
-	errorCode := numberIn(env.ErrorCode)
 	if env.ErrorMessage == nil && env.ErrorCode == nil && env.ErrorDescription == nil && env.Data == nil {
 		return putAnswer{}, driver.DecodeError(ctx, resp, raw,
 			errors.New("no ErrorCode, ErrorMessage or Data: not Billbee's envelope"))
 	}
-	var a putAnswer
-	if errorCode != nil {
-		if n, ok := envelopeCode(*errorCode); ok {
-			code := n
-			a.status.code = &code
-		} else {
-			unknown := int32(-1) // a code that is not an int32 is still an error code
-			a.status.code = &unknown
-		}
-	}
-	if msg, ok := driver.StoredString(env.ErrorMessage); ok {
-		a.status.message = nullable.NewNullableWithValue(msg)
-	}
-	if len(env.ErrorDescription) > 0 {
-		var d gen.ErrorDescription
-		if d.UnmarshalJSON(env.ErrorDescription) == nil {
-			a.status.description = nullable.NewNullableWithValue(d)
-		}
-	}
+	a := putAnswer{status: answerStatus(env.ErrorMessage, env.ErrorCode, env.ErrorDescription)}
 	if d := bytes.TrimSpace(env.Data); len(d) > 0 && d[0] == '{' {
 		// Only an object shows what was stored; null or anything else
 		// leaves nothing to verify.
 		var stored storedCustomer
 		if json.Unmarshal(d, &stored) == nil {
-			a.data = &stored
+			a.data, a.shown = stored, true
 		}
 	}
 	return a, nil
+}
+
+// answerStatus classifies the error part of the write's answer, each
+// field read raw: a value of an unexpected type says nothing, it does not
+// fail the write.
+func answerStatus(message, code, description json.RawMessage) envelopeStatus {
+	var s envelopeStatus
+	if n := numberIn(code); n != nil {
+		if c, ok := envelopeCode(*n); ok {
+			s.code = &c
+		} else {
+			unknown := int32(-1) // a code that is not an int32 is still an error code
+			s.code = &unknown
+		}
+	}
+	s.message, _ = driver.StoredString(message)
+	if s.failed() && len(description) > 0 {
+		var d gen.ErrorDescription
+		if d.UnmarshalJSON(description) == nil {
+			s.description = nullable.NewNullableWithValue(d)
+		}
+	}
+	return s
 }
 
 // numberIn returns the JSON number raw holds, as a literal or in a
@@ -240,32 +404,29 @@ func verify(u *adapter.CustomerUpdate, stored *storedCustomer) []adapter.Mismatc
 	return v.Mismatches()
 }
 
-// putBody is the customer as read with the update applied: every field
-// kept as read (null as null, absent as absent), set fields set, cleared
-// fields null. ArchivedAt and RestoredAt are never sent (their effect on a
-// PUT is undocumented) and neither is the read-only TypeName of the
-// contact entries.
-func putBody(read customer, id int64, u *adapter.CustomerUpdate) ([]byte, error) {
-	c := read.typed
-	body := gen.CustomerUpdate{
-		Id:                              &id,
-		Name:                            c.Name,
-		Email:                           c.Email,
-		Tel1:                            c.Tel1,
-		Tel2:                            c.Tel2,
-		Number:                          c.Number,
-		PriceGroupId:                    c.PriceGroupId,
-		LanguageId:                      c.LanguageId,
-		VatId:                           c.VatId,
-		Type:                            c.Type,
-		DefaultMailAddress:              mapNullable(c.DefaultMailAddress, contactEntry),
-		DefaultCommercialMailAddress:    mapNullable(c.DefaultCommercialMailAddress, contactEntry),
-		DefaultStatusUpdatesMailAddress: mapNullable(c.DefaultStatusUpdatesMailAddress, contactEntry),
-		DefaultPhone1:                   mapNullable(c.DefaultPhone1, contactEntry),
-		DefaultPhone2:                   mapNullable(c.DefaultPhone2, contactEntry),
-		DefaultFax:                      mapNullable(c.DefaultFax, contactEntry),
-		MetaData:                        mapNullable(c.MetaData, contactEntries),
-	}
+// The names of the generated types the write treats apart from the
+// rest; TestTheNamesTheWriteStripsAreTheGeneratedOnes holds them to the
+// json tags of gen/.
+const (
+	fieldID         = "Id"
+	fieldArchivedAt = "ArchivedAt" // never sent: its effect on a PUT is undocumented
+	fieldRestoredAt = "RestoredAt" // never sent, likewise
+	fieldMetaData   = "MetaData"   // a list of contact entries
+	entryTypeName   = "TypeName"   // read-only in a contact entry
+)
+
+// contactEntryFields are the customer fields that hold one contact entry.
+var contactEntryFields = [...]string{
+	"DefaultMailAddress", "DefaultCommercialMailAddress", "DefaultStatusUpdatesMailAddress",
+	"DefaultPhone1", "DefaultPhone2", "DefaultFax",
+}
+
+// updateFields encodes the id and what u sets or clears (null), and
+// nothing else, through the generated request type: every name and value
+// the driver writes comes from gen/. The result maps each field sent to
+// its JSON.
+func updateFields(id int64, u *adapter.CustomerUpdate) (map[string]json.RawMessage, error) {
+	body := gen.CustomerUpdate{Id: &id}
 	apply(&body.Name, u.Name)
 	apply(&body.Email, u.Email)
 	apply(&body.Tel1, u.Phone)
@@ -276,15 +437,18 @@ func putBody(read customer, id int64, u *adapter.CustomerUpdate) ([]byte, error)
 		apply(&body.Type, b.Type)
 		apply(&body.Number, b.Number)
 	}
-	typed, err := json.Marshal(body)
+	encoded, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
-	return withUnknownFields(typed, read.raw)
+	if len(encoded) == 0 || encoded[0] != '{' {
+		return nil, fmt.Errorf("gen.CustomerUpdate encodes as %.20q, not as an object", encoded)
+	}
+	return splitObject(encoded), nil
 }
 
-// apply writes one field of the update over the value read: a set field
-// sets, a cleared one sends null, an absent one keeps what was read.
+// apply sets one field of the update in the request: a set field sends
+// its value, a cleared one null, an absent one nothing.
 func apply[T any](dst *nullable.Nullable[T], f adapter.Field[T]) {
 	if f.IsAbsent() {
 		return
@@ -296,194 +460,188 @@ func apply[T any](dst *nullable.Nullable[T], f adapter.Field[T]) {
 	*dst = nullable.NewNullNullable[T]()
 }
 
-// mapNullable converts a value read into the type sent, keeping absent
-// absent and null null.
-func mapNullable[A, B any](n nullable.Nullable[A], convert func(A) B) nullable.Nullable[B] {
-	switch {
-	case !n.IsSpecified():
-		return nil
-	case n.IsNull():
-		return nullable.NewNullNullable[B]()
+// putBody is the customer as read with the update applied, built from
+// read.data (which it reuses, so the read serves one body): every field
+// exactly as read but for the spaces between tokens (null as null, absent
+// as absent, fields our spec does not know yet included), except
+//   - ArchivedAt and RestoredAt, never sent;
+//   - TypeName in each contact entry (the Default* fields and the items
+//     of MetaData), read-only;
+//   - the fields the update sets or clears, and Id, which are sent as
+//     encoded by updateFields.
+//
+// This is how "nothing is lost" survives Billbee adding a field: the PUT
+// replaces the record, so a field the spec does not know yet would be
+// blanked by every update if we sent only what we understand.
+//
+// Names are matched without regard to letter case, as Billbee's ASP.NET
+// binder matches them: a read "name" next to the update's "Name" would
+// otherwise be sent too, and the last of the two would win at Billbee.
+func putBody(read customer, update map[string]json.RawMessage) []byte {
+	var buf [16]string
+	updated := buf[:0]
+	for name := range update {
+		updated = append(updated, name)
 	}
-	return nullable.NewNullableWithValue(convert(n[true]))
-}
-
-// contactEntry is a contact entry as sent: TypeName is read-only.
-func contactEntry(m gen.CustomerMetaData) gen.CustomerMetaDataUpdate {
-	return gen.CustomerMetaDataUpdate{Id: m.Id, TypeId: m.TypeId, SubType: m.SubType, Value: m.Value}
-}
-
-func contactEntries(list []gen.CustomerMetaData) []gen.CustomerMetaDataUpdate {
-	out := make([]gen.CustomerMetaDataUpdate, 0, len(list)) // [] stays [], not null
-	for _, m := range list {
-		out = append(out, contactEntry(m))
+	data := read.data
+	for name, value := range data {
+		switch {
+		case foldsTo(name, fieldArchivedAt), foldsTo(name, fieldRestoredAt), namedIn(name, updated):
+			delete(data, name)
+		case foldsTo(name, fieldMetaData):
+			data[name] = entriesWithoutTypeName(value)
+		case namedIn(name, contactEntryFields[:]):
+			data[name] = entryWithoutTypeName(value)
+		}
 	}
-	return out
-}
-
-// neverSent are the customer fields a write leaves out even when read.
-var neverSent = map[string]bool{"ArchivedAt": true, "RestoredAt": true}
-
-// readOnlyEntryFields are the contact entry fields a write leaves out.
-var readOnlyEntryFields = map[string]bool{"TypeName": true}
-
-// contactEntryFields are the customer fields that hold one contact entry.
-var contactEntryFields = []string{
-	"DefaultMailAddress", "DefaultCommercialMailAddress", "DefaultStatusUpdatesMailAddress",
-	"DefaultPhone1", "DefaultPhone2", "DefaultFax",
-}
-
-// skipValue accepts any JSON value and keeps nothing of it.
-type skipValue struct{}
-
-func (*skipValue) UnmarshalJSON([]byte) error { return nil }
-
-// knownEntry and knownCustomer name every field the typed write carries
-// or deliberately leaves out (ArchivedAt, RestoredAt, TypeName): decoding
-// Data into knownCustomer with unknown fields disallowed tells whether the
-// typed write is the whole record, without keeping any value.
-// TestKnownFieldsAreTheGeneratedOnes holds them to the generated types.
-type knownEntry struct {
-	ID       skipValue `json:"Id"`
-	SubType  skipValue `json:"SubType"`
-	TypeID   skipValue `json:"TypeId"`
-	TypeName skipValue `json:"TypeName"`
-	Value    skipValue `json:"Value"`
-}
-
-type knownCustomer struct {
-	ArchivedAt, Email, Name, Number, RestoredAt, Tel1, Tel2, Type skipValue
-
-	ID           skipValue `json:"Id"`
-	LanguageID   skipValue `json:"LanguageId"`
-	PriceGroupID skipValue `json:"PriceGroupId"`
-	VatID        skipValue `json:"VatId"`
-
-	DefaultCommercialMailAddress, DefaultFax, DefaultMailAddress, DefaultPhone1, DefaultPhone2, DefaultStatusUpdatesMailAddress knownEntry
-
-	MetaData []*knownEntry
-}
-
-// carriedByTyped reports whether the typed write carries every field of
-// data (Data as read, which the typed decode accepted): no field or entry
-// field that is not in the spec, and no null item in MetaData, which the
-// typed form would turn into {}. encoding/json matches field names
-// regardless of letter case, as Billbee's ASP.NET API does.
-func carriedByTyped(data json.RawMessage) bool {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	var known knownCustomer
-	if dec.Decode(&known) != nil {
-		return false
+	for name, value := range update {
+		data[name] = value
 	}
-	for _, e := range known.MetaData {
-		if e == nil {
+	return appendObject(nil, data)
+}
+
+// namedIn reports whether names holds name in any letter case.
+func namedIn(name string, names []string) bool {
+	for _, n := range names {
+		if foldsTo(name, n) {
+			return true
+		}
+	}
+	return false
+}
+
+// entryWithoutTypeName is one contact entry as read without TypeName,
+// every other member byte for byte; anything but an object (null
+// included) is kept as read.
+func entryWithoutTypeName(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || raw[0] != '{' || !mayNameTypeName(raw) {
+		return raw
+	}
+	out := make([]byte, 1, len(raw))
+	out[0] = '{'
+	eachMember(raw, func(name, _ []byte, start, end int) {
+		if nameFolds(name, entryTypeName) {
+			return
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, raw[start:end]...)
+	})
+	return append(out, '}')
+}
+
+// entriesWithoutTypeName is MetaData as read, each item without
+// TypeName, in the order read; null items stay null, and anything but a
+// list is kept as read.
+func entriesWithoutTypeName(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || raw[0] != '[' || !mayNameTypeName(raw) {
+		return raw
+	}
+	out := make([]byte, 1, len(raw))
+	out[0] = '['
+	eachItem(raw, func(item []byte) {
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, entryWithoutTypeName(item)...)
+	})
+	return append(out, ']')
+}
+
+// appendObject appends the JSON object of fields to dst, names sorted
+// and each value as given, without the spaces between its tokens: fields
+// holds values encoding/json read or wrote, so they are valid JSON, and
+// they go out token for token.
+func appendObject(dst []byte, fields map[string]json.RawMessage) []byte {
+	type member struct {
+		name  string
+		value json.RawMessage
+	}
+	var buf [32]member
+	members := buf[:0]
+	size := 2
+	for name, value := range fields {
+		members = append(members, member{name, value})
+		size += len(name) + len(value) + 4
+	}
+	slices.SortFunc(members, func(a, b member) int { return strings.Compare(a.name, b.name) })
+	dst = slices.Grow(dst, size)
+	dst = append(dst, '{')
+	for i, m := range members {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendName(dst, m.name)
+		dst = append(dst, ':')
+		dst = appendCompact(dst, m.value)
+	}
+	return append(dst, '}')
+}
+
+// appendCompact appends the valid JSON value v to dst without the
+// whitespace between its tokens. Only objects and arrays can hold any.
+func appendCompact(dst, v []byte) []byte {
+	if len(v) == 0 || v[0] != '{' && v[0] != '[' {
+		return append(dst, v...)
+	}
+	for i := 0; i < len(v); {
+		switch c := v[i]; {
+		case c == '"':
+			end := stringEnd(v, i)
+			dst = append(dst, v[i:end]...)
+			i = end
+		case isSpace(c):
+			i++
+		default:
+			dst = append(dst, c)
+			i++
+		}
+	}
+	return dst
+}
+
+// appendName appends name as a JSON string: as itself between quotes
+// when it needs no escape, as encoding/json writes it otherwise.
+func appendName(dst []byte, name string) []byte {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			quoted, _ := json.Marshal(name) // a string always encodes
+			return append(dst, quoted...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, name...)
+	return append(dst, '"')
+}
+
+// mayNameTypeName is false when raw surely holds no key TypeName in any
+// letter case: no "typename" in ASCII letters of any case and no escape
+// (a key may spell a letter as \u0061). No other letter folds to one of
+// "typename" (only k and s have non-ASCII case variants), so the check
+// is exact.
+func mayNameTypeName(raw []byte) bool {
+	const lower = "typename"
+	for i, c := range raw {
+		if c == '\\' {
+			return true
+		}
+		if c|0x20 == lower[0] && i+len(lower) <= len(raw) && asciiEqualFold(raw[i:i+len(lower)], lower) {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiEqualFold compares b with lower, which is lower-case ASCII
+// letters, ignoring the case of b's ASCII letters.
+func asciiEqualFold(b []byte, lower string) bool {
+	for i := range len(lower) {
+		if b[i]|0x20 != lower[i] {
 			return false
 		}
 	}
 	return true
-}
-
-// withUnknownFields adds to the typed body every field of the customer as
-// read that the typed body does not carry, as read.
-//
-// This is how "nothing is lost" survives Billbee adding a field: the PUT
-// replaces the record, so a field Billbee starts sending, and that our
-// spec (and so the generated type) does not know yet, would be blanked by
-// every update if we sent only what we understand. Instead the read's raw
-// JSON fills in whatever the typed body lacks, at the top level and inside
-// the contact entries (Default* and MetaData), except the fields we
-// deliberately never send: ArchivedAt, RestoredAt and TypeName. Patched
-// fields are always in the typed body, so the read never overrides the
-// update.
-func withUnknownFields(typed []byte, read map[string]json.RawMessage) ([]byte, error) {
-	if len(read) == 0 {
-		return typed, nil
-	}
-	var body map[string]json.RawMessage
-	if err := json.Unmarshal(typed, &body); err != nil {
-		return nil, err
-	}
-	carryOver(body, read, neverSent)
-	for _, name := range contactEntryFields {
-		if sent, ok := body[name]; ok {
-			body[name] = mergeEntry(sent, readField(read, name))
-		}
-	}
-	if sent, ok := body["MetaData"]; ok {
-		body["MetaData"] = mergeEntries(sent, readField(read, "MetaData"))
-	}
-	return json.Marshal(body)
-}
-
-// carryOver copies into sent each field of read that sent lacks, unless skip names it.
-//
-// Names are compared without regard to letter case, as Billbee (ASP.NET)
-// and the typed decoding of the read compare them: a read "name" next to
-// the update's "Name" would otherwise be sent too, and the last of the two
-// would win at Billbee.
-func carryOver(sent, read map[string]json.RawMessage, skip map[string]bool) {
-	taken := make(map[string]bool, len(sent)+len(skip))
-	for name := range sent {
-		taken[strings.ToLower(name)] = true
-	}
-	for name := range skip {
-		taken[strings.ToLower(name)] = true
-	}
-	for name, v := range read {
-		if !taken[strings.ToLower(name)] {
-			sent[name] = v
-		}
-	}
-}
-
-// readField is read[name], found without regard to letter case.
-func readField(read map[string]json.RawMessage, name string) json.RawMessage {
-	if v, ok := read[name]; ok {
-		return v
-	}
-	for k, v := range read {
-		if strings.EqualFold(k, name) {
-			return v
-		}
-	}
-	return nil
-}
-
-// mergeEntry completes one contact entry as sent with the unknown fields
-// of the entry as read; anything but two objects is left as sent.
-func mergeEntry(sent, read json.RawMessage) json.RawMessage {
-	var s, r map[string]json.RawMessage
-	if json.Unmarshal(sent, &s) != nil || json.Unmarshal(read, &r) != nil || s == nil || r == nil {
-		return sent
-	}
-	carryOver(s, r, readOnlyEntryFields)
-	out, err := json.Marshal(s)
-	if err != nil {
-		return sent
-	}
-	return out
-}
-
-// mergeEntries does mergeEntry for each item of MetaData; the list is sent
-// in the order read, so items pair up by index.
-func mergeEntries(sent, read json.RawMessage) json.RawMessage {
-	var s, r []json.RawMessage
-	if json.Unmarshal(sent, &s) != nil || json.Unmarshal(read, &r) != nil || s == nil || len(s) != len(r) {
-		return sent
-	}
-	for i := range s {
-		if bytes.Equal(bytes.TrimSpace(r[i]), []byte("null")) {
-			s[i] = r[i] // the typed form would have made it {}
-			continue
-		}
-		s[i] = mergeEntry(s[i], r[i])
-	}
-	out, err := json.Marshal(s)
-	if err != nil {
-		return sent
-	}
-	return out
 }
 
 // envelopeCode reads ErrorCode by its value, however it is spelled: 0,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/driver"
+	"github.com/custsync/custsync/adapter/internal/rawjson"
 )
 
 // changesFrom lists what the write an update would send changes in the
@@ -75,7 +76,7 @@ func readValue(read map[string]json.RawMessage, name string) (value json.RawMess
 	value, found = read[name]
 	consistent = true
 	for k, v := range read {
-		if k == name || !foldsTo(k, name) {
+		if k == name || !rawjson.FoldsTo(k, name) {
 			continue
 		}
 		if !found {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/driver"
+	"github.com/custsync/custsync/adapter/internal/rawjson"
 	gen "github.com/custsync/custsync/gen/billbee"
 )
 
@@ -115,8 +116,8 @@ func splitEnvelope(body []byte) (envelopeMembers, bool) {
 	if !json.Valid(body) || !isObject(bytes.TrimLeft(body, " \t\r\n")) {
 		return env, false
 	}
-	eachMember(body, func(name, value []byte, _, _ int) {
-		switch foldIndex(name, "ErrorMessage", "ErrorCode", "ErrorDescription", "Data") {
+	rawjson.Members(body, func(name, value []byte, _, _ int) {
+		switch rawjson.FoldIndex(name, "ErrorMessage", "ErrorCode", "ErrorDescription", "Data") {
 		case 0:
 			env.message = value
 		case 1:
@@ -165,9 +166,9 @@ func checkRead(ctx context.Context, resp *http.Response, id int64, data map[stri
 	var otherID, archivedAt json.RawMessage
 	for name, value := range data {
 		switch {
-		case foldsTo(name, fieldID) && !isNull(value) && !plainInteger(value, id):
+		case rawjson.FoldsTo(name, fieldID) && !isNull(value) && !plainInteger(value, id):
 			otherID = value
-		case foldsTo(name, fieldArchivedAt) && !isNull(value):
+		case rawjson.FoldsTo(name, fieldArchivedAt) && !isNull(value):
 			archivedAt = value
 		}
 	}
@@ -290,8 +291,8 @@ func storedIn(data []byte) storedCustomer {
 	var c storedCustomer
 	names := [...]string{"Id", "Name", "Email", "Tel1", "VatId", "PriceGroupId", "LanguageId", "Type", "Number"}
 	dsts := [...]*json.RawMessage{&c.ID, &c.Name, &c.Email, &c.Tel1, &c.VatID, &c.PriceGroupID, &c.LanguageID, &c.Type, &c.Number}
-	eachMember(data, func(name, value []byte, _, _ int) {
-		if i := foldIndex(name, names[:]...); i >= 0 {
+	rawjson.Members(data, func(name, value []byte, _, _ int) {
+		if i := rawjson.FoldIndex(name, names[:]...); i >= 0 {
 			*dsts[i] = value
 		}
 	})
@@ -486,9 +487,9 @@ func putBody(read customer, update map[string]json.RawMessage) []byte {
 	data := read.data
 	for name, value := range data {
 		switch {
-		case foldsTo(name, fieldArchivedAt), foldsTo(name, fieldRestoredAt), namedIn(name, updated):
+		case rawjson.FoldsTo(name, fieldArchivedAt), rawjson.FoldsTo(name, fieldRestoredAt), namedIn(name, updated):
 			delete(data, name)
-		case foldsTo(name, fieldMetaData):
+		case rawjson.FoldsTo(name, fieldMetaData):
 			data[name] = entriesWithoutTypeName(value)
 		case namedIn(name, contactEntryFields[:]):
 			data[name] = entryWithoutTypeName(value)
@@ -503,7 +504,7 @@ func putBody(read customer, update map[string]json.RawMessage) []byte {
 // namedIn reports whether names holds name in any letter case.
 func namedIn(name string, names []string) bool {
 	for _, n := range names {
-		if foldsTo(name, n) {
+		if rawjson.FoldsTo(name, n) {
 			return true
 		}
 	}
@@ -519,8 +520,8 @@ func entryWithoutTypeName(raw json.RawMessage) json.RawMessage {
 	}
 	out := make([]byte, 1, len(raw))
 	out[0] = '{'
-	eachMember(raw, func(name, _ []byte, start, end int) {
-		if nameFolds(name, entryTypeName) {
+	rawjson.Members(raw, func(name, _ []byte, start, end int) {
+		if rawjson.NameFolds(name, entryTypeName) {
 			return
 		}
 		if len(out) > 1 {
@@ -540,7 +541,7 @@ func entriesWithoutTypeName(raw json.RawMessage) json.RawMessage {
 	}
 	out := make([]byte, 1, len(raw))
 	out[0] = '['
-	eachItem(raw, func(item []byte) {
+	rawjson.Items(raw, func(item []byte) {
 		if len(out) > 1 {
 			out = append(out, ',')
 		}
@@ -574,31 +575,9 @@ func appendObject(dst []byte, fields map[string]json.RawMessage) []byte {
 		}
 		dst = appendName(dst, m.name)
 		dst = append(dst, ':')
-		dst = appendCompact(dst, m.value)
+		dst = rawjson.AppendCompact(dst, m.value)
 	}
 	return append(dst, '}')
-}
-
-// appendCompact appends the valid JSON value v to dst without the
-// whitespace between its tokens. Only objects and arrays can hold any.
-func appendCompact(dst, v []byte) []byte {
-	if len(v) == 0 || v[0] != '{' && v[0] != '[' {
-		return append(dst, v...)
-	}
-	for i := 0; i < len(v); {
-		switch c := v[i]; {
-		case c == '"':
-			end := stringEnd(v, i)
-			dst = append(dst, v[i:end]...)
-			i = end
-		case isSpace(c):
-			i++
-		default:
-			dst = append(dst, c)
-			i++
-		}
-	}
-	return dst
 }
 
 // appendName appends name as a JSON string: as itself between quotes

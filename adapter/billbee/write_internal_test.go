@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/internal/rawjson"
 	gen "github.com/custsync/custsync/gen/billbee"
 )
 
@@ -180,6 +181,6 @@ func checkSplitObject(t *testing.T, obj []byte) {
 		require.NoError(t, json.Compact(&a, v))
 		require.NoError(t, json.Compact(&b, got[k]))
 		assert.Equal(t, a.String(), b.String(), "member %q", k)
-		assert.Equal(t, a.String(), string(appendCompact(nil, got[k])), "appendCompact is json.Compact")
+		assert.Equal(t, a.String(), string(rawjson.AppendCompact(nil, got[k])), "appendCompact is json.Compact")
 	}
 }

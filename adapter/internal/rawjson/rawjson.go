@@ -1,0 +1,191 @@
+// Package rawjson walks JSON text that encoding/json has already
+// validated, member by member and item by item, handing out each value as
+// a slice of the text: no value is decoded or copied. Drivers use it to
+// read the few members of a vendor's answer they need, and to send a
+// record back exactly as read (Billbee's read-modify-write), at a fraction
+// of the cost of json.Unmarshal into json.RawMessage, which copies every
+// value.
+//
+// Every function here assumes valid JSON (checked with json.Valid, or
+// written by encoding/json) and does not check it again: on anything else
+// it may return nonsense or panic.
+package rawjson
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"unicode/utf8"
+)
+
+// Members calls yield with each member of the valid JSON object obj (no
+// leading space): its name as written (quotes included), its value, and
+// the offsets where the member starts (at the name) and ends (after the
+// value).
+func Members(obj []byte, yield func(name, value []byte, start, end int)) {
+	i := skipSpace(obj, 0) + 1 // past '{'
+	for {
+		i = skipSpace(obj, i)
+		if i >= len(obj) || obj[i] == '}' {
+			return
+		}
+		start := i
+		nameEnd := StringEnd(obj, i)
+		i = skipSpace(obj, nameEnd) + 1 // past ':'
+		i = skipSpace(obj, i)
+		valueStart := i
+		i = valueEnd(obj, i)
+		yield(obj[start:nameEnd], obj[valueStart:i], start, i)
+		i = skipSpace(obj, i)
+		if i < len(obj) && obj[i] == ',' {
+			i++
+		}
+	}
+}
+
+// Items calls yield with each item of the valid JSON array list.
+func Items(list []byte, yield func(item []byte)) {
+	i := skipSpace(list, 0) + 1 // past '['
+	for {
+		i = skipSpace(list, i)
+		if i >= len(list) || list[i] == ']' {
+			return
+		}
+		start := i
+		i = valueEnd(list, i)
+		yield(list[start:i])
+		i = skipSpace(list, i)
+		if i < len(list) && list[i] == ',' {
+			i++
+		}
+	}
+}
+
+// Name decodes a member name as written, quotes included, as
+// encoding/json decodes it (invalid UTF-8 becomes U+FFFD).
+func Name(quoted []byte) string {
+	if Plain(quoted) {
+		return string(quoted[1 : len(quoted)-1])
+	}
+	var name string
+	_ = json.Unmarshal(quoted, &name) // valid JSON: a string decodes
+	return name
+}
+
+// Plain reports whether the string as written (quotes included) holds no
+// escape and only valid UTF-8: its bytes between the quotes are its value.
+func Plain(quoted []byte) bool {
+	return bytes.IndexByte(quoted, '\\') < 0 && utf8.Valid(quoted)
+}
+
+// NameFolds reports whether the member name as written (quotes included)
+// is want in any letter case.
+func NameFolds(quoted []byte, want string) bool { return FoldIndex(quoted, want) == 0 }
+
+// FoldIndex returns the index of the first of wants that the member name
+// as written (quotes included) is in any letter case, or -1; a plain name
+// is compared without allocating. wants are ASCII.
+func FoldIndex(quoted []byte, wants ...string) int {
+	if !Plain(quoted) {
+		name := Name(quoted)
+		for i, want := range wants {
+			if FoldsTo(name, want) {
+				return i
+			}
+		}
+		return -1
+	}
+	name := quoted[1 : len(quoted)-1]
+	for i, want := range wants {
+		if len(name) >= len(want) && strings.EqualFold(string(name), want) {
+			return i
+		}
+	}
+	return -1
+}
+
+// FoldsTo is strings.EqualFold(name, want) for want in ASCII. A name
+// shorter than want never folds to it: every letter that folds to an
+// ASCII one is at least one byte long (K, the Kelvin sign, is three).
+func FoldsTo(name, want string) bool {
+	return len(name) >= len(want) && strings.EqualFold(name, want)
+}
+
+// AppendCompact appends the valid JSON value v to dst without the
+// whitespace between its tokens. Only objects and arrays can hold any.
+func AppendCompact(dst, v []byte) []byte {
+	if len(v) == 0 || v[0] != '{' && v[0] != '[' {
+		return append(dst, v...)
+	}
+	for i := 0; i < len(v); {
+		switch c := v[i]; {
+		case c == '"':
+			end := StringEnd(v, i)
+			dst = append(dst, v[i:end]...)
+			i = end
+		case isSpace(c):
+			i++
+		default:
+			dst = append(dst, c)
+			i++
+		}
+	}
+	return dst
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// StringEnd returns the offset after the string that starts at b[i].
+func StringEnd(b []byte, i int) int {
+	for i++; ; {
+		q := bytes.IndexByte(b[i:], '"')
+		if q < 0 {
+			return len(b)
+		}
+		i += q
+		// The quote ends the string unless an odd number of
+		// backslashes escapes it.
+		escaped := false
+		for j := i - 1; j >= 0 && b[j] == '\\'; j-- {
+			escaped = !escaped
+		}
+		if !escaped {
+			return i + 1
+		}
+		i++
+	}
+}
+
+// valueEnd returns the offset after the value that starts at b[i].
+func valueEnd(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return StringEnd(b, i)
+	case '{', '[':
+		depth := 0
+		for ; i < len(b); i++ {
+			switch b[i] {
+			case '"':
+				i = StringEnd(b, i) - 1
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+		}
+		return len(b)
+	}
+	for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && !isSpace(b[i]) {
+		i++ // a number, true, false or null
+	}
+	return i
+}

@@ -83,25 +83,57 @@ func Plain(quoted []byte) bool {
 func NameFolds(quoted []byte, want string) bool { return FoldIndex(quoted, want) == 0 }
 
 // FoldIndex returns the index of the first of wants that the member name
-// as written (quotes included) is in any letter case, or -1; a plain name
-// is compared without allocating. wants are ASCII.
+// as written (quotes included) is in any letter case, or -1. wants are
+// ASCII; a name in plain ASCII, as names nearly always are, is compared
+// byte by byte without decoding it.
 func FoldIndex(quoted []byte, wants ...string) int {
-	if !Plain(quoted) {
-		name := Name(quoted)
+	name := quoted[1 : len(quoted)-1]
+	if !plainASCII(name) {
+		decoded := Name(quoted)
 		for i, want := range wants {
-			if FoldsTo(name, want) {
+			if FoldsTo(decoded, want) {
 				return i
 			}
 		}
 		return -1
 	}
-	name := quoted[1 : len(quoted)-1]
 	for i, want := range wants {
-		if len(name) >= len(want) && strings.EqualFold(string(name), want) {
+		if len(name) == len(want) && equalFoldASCII(name, want) {
 			return i
 		}
 	}
 	return -1
+}
+
+// plainASCII reports whether s is ASCII without a backslash: a string's
+// bytes that are its value, and that fold only to ASCII letters.
+func plainASCII(s []byte) bool {
+	for _, c := range s {
+		if c >= utf8.RuneSelf || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+// equalFoldASCII is strings.EqualFold for ASCII a and b of one length.
+func equalFoldASCII(a []byte, b string) bool {
+	for i := range len(a) {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }
 
 // FoldsTo is strings.EqualFold(name, want) for want in ASCII. A name
@@ -143,24 +175,19 @@ func skipSpace(b []byte, i int) int {
 }
 
 // StringEnd returns the offset after the string that starts at b[i].
+// Byte by byte: the strings of a record are short, and a backslash
+// escapes exactly the byte after it (the hex digits of a \uXXXX escape
+// are never a quote).
 func StringEnd(b []byte, i int) int {
-	for i++; ; {
-		q := bytes.IndexByte(b[i:], '"')
-		if q < 0 {
-			return len(b)
-		}
-		i += q
-		// The quote ends the string unless an odd number of
-		// backslashes escapes it.
-		escaped := false
-		for j := i - 1; j >= 0 && b[j] == '\\'; j-- {
-			escaped = !escaped
-		}
-		if !escaped {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '"':
 			return i + 1
+		case '\\':
+			i++
 		}
-		i++
 	}
+	return len(b)
 }
 
 // valueEnd returns the offset after the value that starts at b[i].

@@ -427,19 +427,36 @@ type decoded struct {
 // an answer that breaks the contract (a proxy's {}, a null) would pass
 // for NotFound.
 func decodeResponse(raw []byte, a *answer) (decoded, error) {
-	if err := json.Unmarshal(raw, a); err != nil {
-		// Decoded in one pass when every part has its usual shape; else
-		// again, for the counts alone.
-		var c countsOnly
-		if json.Unmarshal(raw, &c) != nil {
+	if !decodeUsual(raw, a) {
+		*a = answer{} // decodeUsual may have read part of it
+		if err := decodeWithJSON(raw, a); err != nil {
 			return decoded{}, err
 		}
-		*a = answer{}
-		a.UpdateCustomer.AffectedRows = c.UpdateCustomer.AffectedRows
-		if json.Unmarshal(c.UpdateCustomerRules, &a.UpdateCustomerRules) != nil {
-			a.UpdateCustomerRules = rulesCount{}
-		}
 	}
+	return counted(a)
+}
+
+// decodeWithJSON reads any answer with encoding/json: in one pass when
+// every part has its usual shape, else again for the counts alone.
+func decodeWithJSON(raw []byte, a *answer) error {
+	err := json.Unmarshal(raw, a)
+	if err == nil {
+		return nil
+	}
+	var c countsOnly
+	if json.Unmarshal(raw, &c) != nil {
+		return err
+	}
+	*a = answer{}
+	a.UpdateCustomer.AffectedRows = c.UpdateCustomer.AffectedRows
+	if json.Unmarshal(c.UpdateCustomerRules, &a.UpdateCustomerRules) != nil {
+		a.UpdateCustomerRules = rulesCount{}
+	}
+	return nil
+}
+
+// counted reads the counts of a decoded answer.
+func counted(a *answer) (decoded, error) {
 	if !a.UpdateCustomer.AffectedRows.present {
 		return decoded{}, errors.New("no updateCustomer.affectedRows in the answer")
 	}

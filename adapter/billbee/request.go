@@ -19,6 +19,7 @@ import (
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/adapter/internal/rawjson"
+	"github.com/custsync/custsync/adapter/internal/wirejson"
 	gen "github.com/custsync/custsync/gen/billbee"
 )
 
@@ -438,7 +439,7 @@ func updateFields(id int64, u *adapter.CustomerUpdate) (map[string]json.RawMessa
 		apply(&body.Type, b.Type)
 		apply(&body.Number, b.Number)
 	}
-	encoded, err := json.Marshal(body)
+	encoded, err := wirejson.Marshal(body) // the bytes json.Marshal writes
 	if err != nil {
 		return nil, err
 	}

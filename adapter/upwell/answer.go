@@ -34,99 +34,94 @@ func decodeUsual(raw []byte, a *answer) (ok bool) {
 	}
 	ok = true
 	var seenCustomer, seenRules bool
-	rawjson.Members(body, func(name, value []byte, _, _ int) {
+	rawjson.Walk(body, func(name, rest []byte) int {
 		switch rawjson.FoldIndex(name, "updateCustomer", "updateCustomerRules") {
 		case 0:
-			ok = ok && !seenCustomer && decodeCustomerPart(value, a)
+			ok = ok && !seenCustomer
 			seenCustomer = true
+			return walkObject(rest, &ok, func(name, rest []byte) int { return customerMember(name, rest, a, &ok) })
 		case 1:
-			ok = ok && !seenRules && decodeRulesPart(value, a)
+			ok = ok && !seenRules
 			seenRules = true
+			return walkObject(rest, &ok, func(name, rest []byte) int { return rulesMember(name, rest, a, &ok) })
 		}
+		return 0
 	})
 	return ok
 }
 
-// decodeCustomerPart reads updateCustomer: {affectedRows, returning}.
-func decodeCustomerPart(value []byte, a *answer) bool {
-	if value[0] != '{' {
-		return false
+// walkObject walks the object at the start of rest with yield, or,
+// when rest holds another value, clears ok and skips it.
+func walkObject(rest []byte, ok *bool, yield func(name, rest []byte) int) int {
+	if rest[0] != '{' {
+		*ok = false
+		return 0
 	}
-	ok := true
-	var seenRows, seenReturning bool
-	rawjson.Members(value, func(name, v []byte, _, _ int) {
-		switch rawjson.FoldIndex(name, "affectedRows", "returning") {
-		case 0:
-			ok = ok && !seenRows && countLiteral(v, &a.UpdateCustomer.AffectedRows)
-			seenRows = true
-		case 1:
-			ok = ok && !seenReturning && decodeReturning(v, &a.UpdateCustomer.Returning[0])
-			seenReturning = true
-		}
-	})
-	return ok
+	return rawjson.Walk(rest, yield)
 }
 
-// decodeRulesPart reads updateCustomerRules: {affectedRows}.
-func decodeRulesPart(value []byte, a *answer) bool {
-	if value[0] != '{' {
-		return false
+// customerMember reads a member of updateCustomer: affectedRows, or
+// returning, whose first record alone is read (the others are not
+// verified).
+func customerMember(name, rest []byte, a *answer, ok *bool) int {
+	switch rawjson.FoldIndex(name, "affectedRows", "returning") {
+	case 0:
+		return countLiteral(rest, &a.UpdateCustomer.AffectedRows, ok)
+	case 1:
+		if rest[0] != '[' || a.UpdateCustomer.seenReturning {
+			*ok = false
+			return 0
+		}
+		a.UpdateCustomer.seenReturning = true
+		first := true
+		return rawjson.WalkItems(rest, func(item []byte) int {
+			if !first {
+				return 0
+			}
+			first = false
+			stored := &a.UpdateCustomer.Returning[0]
+			return walkObject(item, ok, func(name, rest []byte) int { return recordMember(name, rest, stored, ok) })
+		})
 	}
-	ok := true
-	seen := false
-	rawjson.Members(value, func(name, v []byte, _, _ int) {
-		if rawjson.NameFolds(name, "affectedRows") {
-			ok = ok && !seen && countLiteral(v, &a.UpdateCustomerRules.AffectedRows)
-			seen = true
-		}
-	})
-	return ok
+	return 0
 }
 
-// countLiteral reads a row count written as a number.
-func countLiteral(v []byte, c *rowCount) bool {
-	if v[0] != '-' && (v[0] < '0' || v[0] > '9') {
-		return false
+// rulesMember reads a member of updateCustomerRules: affectedRows.
+func rulesMember(name, rest []byte, a *answer, ok *bool) int {
+	if rawjson.NameFolds(name, "affectedRows") {
+		return countLiteral(rest, &a.UpdateCustomerRules.AffectedRows, ok)
 	}
-	c.Number, c.present = json.Number(v), true
-	return true
+	return 0
 }
 
-// decodeReturning reads the first record of returning, an array of
-// objects (the other records are not verified).
-func decodeReturning(v []byte, stored *storedCustomer) bool {
-	if v[0] != '[' {
-		return false
+// countLiteral reads a row count written as a number, once; anything else
+// clears ok.
+func countLiteral(rest []byte, c *rowCount, ok *bool) int {
+	n := rawjson.ValueLen(rest)
+	if c.present || rest[0] != '-' && (rest[0] < '0' || rest[0] > '9') {
+		*ok = false
+		return n
 	}
-	ok, first := true, true
-	rawjson.Items(v, func(item []byte) {
-		if !first {
-			return
-		}
-		first = false
-		ok = item[0] == '{' && decodeRecord(item, stored)
-	})
-	return ok
+	c.Number, c.present = json.Number(rest[:n]), true
+	return n
 }
 
-// decodeRecord reads the columns of a returned record. A name that folds
-// to a column's without being it (Postgres keeps "Name" and "name"
-// apart) is left to encoding/json, whose case:strict option is honoured
-// only from go1.27 on.
-func decodeRecord(record []byte, stored *storedCustomer) bool {
-	ok := true
-	rawjson.Members(record, func(name, v []byte, _, _ int) {
-		i := rawjson.FoldIndex(name, columnID, columnName, columnEmailAddress, columnCcEmailAddresses, columnMetadata, columnBillToCustomerID)
-		if i < 0 || !ok {
-			return
-		}
-		column := [...]*json.RawMessage{&stored.ID, &stored.Name, &stored.EmailAddress, &stored.CcEmailAddresses, &stored.Metadata, &stored.BillToCustomerID}[i]
-		exact := [...]string{columnID, columnName, columnEmailAddress, columnCcEmailAddresses, columnMetadata, columnBillToCustomerID}[i]
-		if !rawjson.Plain(name) || string(name[1:len(name)-1]) != exact || *column != nil {
-			ok = false
-			return
-		}
-		*column = v
-	})
-	return ok
+// recordMember reads a column of a returned record. A name that folds to
+// a column's without being it (Postgres keeps "Name" and "name" apart),
+// or a column written twice, clears ok: encoding/json then decides, whose
+// case:strict option is honoured only from go1.27 on.
+func recordMember(name, rest []byte, stored *storedCustomer, ok *bool) int {
+	i := rawjson.FoldIndex(name, columnID, columnName, columnEmailAddress, columnCcEmailAddresses, columnMetadata, columnBillToCustomerID)
+	if i < 0 {
+		return 0
+	}
+	column := [...]*json.RawMessage{&stored.ID, &stored.Name, &stored.EmailAddress, &stored.CcEmailAddresses, &stored.Metadata, &stored.BillToCustomerID}[i]
+	exact := [...]string{columnID, columnName, columnEmailAddress, columnCcEmailAddresses, columnMetadata, columnBillToCustomerID}[i]
+	n := rawjson.ValueLen(rest)
+	if !rawjson.Plain(name) || string(name[1:len(name)-1]) != exact || *column != nil {
+		*ok = false
+		return n
+	}
+	*column = rest[:n]
+	return n
 }

@@ -43,6 +43,66 @@ func Members(obj []byte, yield func(name, value []byte, start, end int)) {
 	}
 }
 
+// Walk calls yield with each member of the valid JSON object at the
+// start of text (no leading space): its name as written (quotes
+// included) and the text from its value on. yield returns the length of
+// the value when it has walked it itself (an object or array it reads
+// with Walk or WalkItems, whose lengths they return), or 0 to have Walk
+// skip it. Walk returns the length of the object. Unlike Members, it
+// scans each byte of a value once however deep the reading goes.
+func Walk(text []byte, yield func(name, rest []byte) int) int {
+	i := 1 // past '{'
+	for {
+		i = skipSpace(text, i)
+		if i >= len(text) {
+			return len(text)
+		}
+		if text[i] == '}' {
+			return i + 1
+		}
+		nameEnd := StringEnd(text, i)
+		name := text[i:nameEnd]
+		i = skipSpace(text, skipSpace(text, nameEnd)+1) // past ':'
+		if n := yield(name, text[i:]); n > 0 {
+			i += n
+		} else {
+			i = valueEnd(text, i)
+		}
+		i = skipSpace(text, i)
+		if i < len(text) && text[i] == ',' {
+			i++
+		}
+	}
+}
+
+// WalkItems is Walk for the items of the valid JSON array at the start of
+// text.
+func WalkItems(text []byte, yield func(rest []byte) int) int {
+	i := 1 // past '['
+	for {
+		i = skipSpace(text, i)
+		if i >= len(text) {
+			return len(text)
+		}
+		if text[i] == ']' {
+			return i + 1
+		}
+		if n := yield(text[i:]); n > 0 {
+			i += n
+		} else {
+			i = valueEnd(text, i)
+		}
+		i = skipSpace(text, i)
+		if i < len(text) && text[i] == ',' {
+			i++
+		}
+	}
+}
+
+// ValueLen returns the length of the valid JSON value at the start of
+// text.
+func ValueLen(text []byte) int { return valueEnd(text, 0) }
+
 // Items calls yield with each item of the valid JSON array list.
 func Items(list []byte, yield func(item []byte)) {
 	i := skipSpace(list, 0) + 1 // past '['

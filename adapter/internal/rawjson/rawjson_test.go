@@ -62,6 +62,14 @@ func check(t *testing.T, text []byte) {
 			assert.True(t, rawjson.NameFolds(name, rawjson.Name(name)) || !isASCII(rawjson.Name(name)), "a name folds to itself")
 		})
 		assert.Equal(t, want, got)
+		var walked []string
+		n := rawjson.Walk(text, func(name, rest []byte) int {
+			walked = append(walked, rawjson.Name(name), compact(t, rest[:rawjson.ValueLen(rest)]))
+			return 0
+		})
+		assert.Equal(t, want, walked, "Walk skipping every value sees what Members sees")
+		assert.Equal(t, len(bytes.TrimRight(text, " \t\r\n")), n, "Walk returns the object's length")
+		assert.Equal(t, n, deepWalk(t, text), "walking every container itself ends where skipping it does")
 	case '[':
 		var want []json.RawMessage
 		require.NoError(t, json.Unmarshal(text, &want))
@@ -71,7 +79,26 @@ func check(t *testing.T, text []byte) {
 		for i := range want {
 			assert.Equal(t, compact(t, want[i]), got[i], "item %d", i)
 		}
+		assert.Equal(t, len(bytes.TrimRight(text, " \t\r\n")), deepWalk(t, text))
 	}
+}
+
+// deepWalk walks the value at the start of text with Walk and WalkItems
+// into every object and array, and returns its length as they report it,
+// checking each against ValueLen.
+func deepWalk(t *testing.T, text []byte) int {
+	t.Helper()
+	var n int
+	switch text[0] {
+	case '{':
+		n = rawjson.Walk(text, func(_, rest []byte) int { return deepWalk(t, rest) })
+	case '[':
+		n = rawjson.WalkItems(text, func(rest []byte) int { return deepWalk(t, rest) })
+	default:
+		return rawjson.ValueLen(text)
+	}
+	assert.Equal(t, rawjson.ValueLen(text), n, "%s", text)
+	return n
 }
 
 func compact(t *testing.T, v []byte) string {

@@ -405,7 +405,10 @@ func (l *Limiter) Wait(ctx context.Context, limits []adapter.Limit) error {
 			lastErr = err
 			failures++
 			delay := retryDelay(failures)
-			if time.Since(outageStart)+delay > l.maxOutage || pastDeadline(ctx, delay) {
+			// The reserve: waking from the sleep late, on a loaded
+			// machine, must not turn Unavailable into the caller's
+			// own deadline.
+			if time.Since(outageStart)+delay > l.maxOutage || pastDeadline(ctx, delay+reserveBefore(ctx)) {
 				return l.unavailable(lastErr, time.Since(outageStart), true)
 			}
 			if err := sleep(ctx, delay); err != nil {
@@ -437,9 +440,8 @@ func (l *Limiter) Wait(ctx context.Context, limits []adapter.Limit) error {
 // Unavailable, not their own deadline.
 func (l *Limiter) take(ctx context.Context, keys []string, args []any) (int64, error) {
 	if deadline, ok := ctx.Deadline(); ok {
-		reserve := min(time.Until(deadline)/4, 100*time.Millisecond)
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-reserve))
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-reserveBefore(ctx)))
 		defer cancel()
 	}
 	return takeScript.Run(ctx, l.rdb, keys, args...).Int64()
@@ -538,6 +540,16 @@ func retryDelay(n int) time.Duration {
 	d := 50 * time.Millisecond << min(n-1, 5)
 	d = min(d, time.Second)
 	return d - time.Duration(rand.Float64()*0.25*float64(d))
+}
+
+// reserveBefore is the time Wait keeps before ctx's deadline to answer
+// in: a quarter of what is left, at most 100 ms (0 without a deadline).
+func reserveBefore(ctx context.Context) time.Duration {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return 0
+	}
+	return max(0, min(time.Until(deadline)/4, 100*time.Millisecond))
 }
 
 func pastDeadline(ctx context.Context, d time.Duration) bool {

@@ -479,10 +479,23 @@ func NewUpdateCustomerBySourceSystemIdRequestWithBody(server string, params *Upd
 
 	// custsync: the server URL and the path are joined as strings and
 	// parsed once, by http.NewRequest, instead of parsing the server URL,
-	// resolving the path against it and parsing the result again.
+	// resolving the path against it and parsing the result again. A
+	// server URL that url.Parse does not keep as written (a raw "ü" or
+	// "|" in its path, a query) is resolved as upstream resolves it.
 	req, err := http.NewRequest(http.MethodPut, strings.TrimSuffix(server, "/")+operationPath, body)
 	if err != nil {
 		return nil, err
+	}
+	if !strings.HasSuffix(req.URL.EscapedPath(), operationPath) || req.URL.RawQuery != "" || req.URL.Fragment != "" {
+		serverURL, err := url.Parse(server)
+		if err != nil {
+			return nil, err
+		}
+		resolved, err := serverURL.Parse("." + operationPath)
+		if err != nil {
+			return nil, err
+		}
+		req.URL, req.Host = resolved, resolved.Host
 	}
 	queryURL := req.URL
 

@@ -115,7 +115,13 @@ func newClient(spec bridge.Spec, open func(bridge.Conn) (any, error), opts []Opt
 	if err := checkBaseURL(base); err != nil {
 		return nil, c.stamp(err, nil)
 	}
-	c.baseURL = strings.TrimSuffix(base, "/")
+	// The base URL as url.URL.String writes it: every path character that
+	// must be escaped is, so the generated builders, which join it with
+	// the path as strings (gen/client.tmpl), build the URL upstream's
+	// template resolves; a raw "ü" or "|" would have made url.Parse drop
+	// the path's escapes, an id's %2F included.
+	parsed, _ := url.Parse(base) // checkBaseURL parsed it already
+	c.baseURL = strings.TrimSuffix(parsed.String(), "/")
 	limiter := cfg.limiter
 	if !cfg.limiterSet {
 		limiter = NewRateLimiter()
@@ -124,7 +130,6 @@ func newClient(spec bridge.Spec, open func(bridge.Conn) (any, error), opts []Opt
 	if err := checkRoundTripper(cfg); err != nil {
 		return nil, c.stamp(err, nil)
 	}
-	parsed, _ := url.Parse(c.baseURL) // checkBaseURL parsed it already
 	sending := sendingClient(cfg.httpClient, cfg.roundTrip, cfg.testTLS)
 	c.pool, _ = sending.Transport.(*pooledTransport)
 	header := make(http.Header, len(spec.Header))

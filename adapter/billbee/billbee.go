@@ -50,7 +50,10 @@
 // does not know yet are sent back as read like any other. Names are
 // matched without regard to letter case, as Billbee's ASP.NET binder
 // matches them, so a field read as "name" is not sent beside the update's
-// "Name". An update therefore costs two requests (Result.Attempts counts
+// "Name", and a field Data holds under two spellings is read, and sent
+// once, as the binder takes it: the last written. Inside a contact entry
+// the members go back in the order read. An update therefore costs two
+// requests (Result.Attempts counts
 // both) and is not atomic: a change made at Billbee between the read and
 // the write is overwritten.
 //

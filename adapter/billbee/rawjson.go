@@ -14,17 +14,43 @@ import (
 // (package rawjson walks them without decoding the values).
 
 // splitObject returns the members of the valid JSON object obj; the
-// values are slices of obj.
+// values are slices of obj. A name written twice, in one letter case or
+// two ("email" and "Email"), is kept once, as last written: Billbee's
+// ASP.NET binder and encoding/json both take the last, and the write,
+// which sends members sorted by name, must not send the other after it.
 func splitObject(obj []byte) map[string]json.RawMessage {
-	type member struct{ name, value []byte }
+	type member struct {
+		name  string
+		ascii bool
+		value []byte
+	}
 	var buf [32]member
 	members := buf[:0]
-	rawjson.Members(obj, func(name, value []byte, _, _ int) { members = append(members, member{name, value}) })
+	rawjson.Members(obj, func(name, value []byte, _, _ int) {
+		n := memberName(name)
+		members = append(members, member{n, isASCII(n), value})
+	})
 	fields := make(map[string]json.RawMessage, len(members))
-	for _, m := range members {
-		fields[memberName(m.name)] = m.value // the last of duplicates wins, as in encoding/json
+next:
+	for i, m := range members {
+		for _, later := range members[i+1:] {
+			if (m.ascii && later.ascii && len(m.name) != len(later.name)) || !strings.EqualFold(m.name, later.name) {
+				continue
+			}
+			continue next // written again below
+		}
+		fields[m.name] = m.value
 	}
 	return fields
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // knownNames holds the member names of the generated customer types,

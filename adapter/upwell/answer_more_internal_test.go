@@ -2,7 +2,7 @@ package upwell
 
 import "testing"
 
-func TestReview14bMoreAnswersDecodeAsEncodingJSONDoes(t *testing.T) {
+func TestMoreAnswersDecodeAsEncodingJSONDoes(t *testing.T) {
 	for _, raw := range []string{
 		`{"updateCustomer":{"affectedRows":1,"returning":[{"name":"x"},1,"y",null]}}`,
 		`{"updateCustomer":{"affectedRowſ":1,"returning":[{"name":"x"}]}}`,

@@ -3,8 +3,8 @@ package bluetape_test
 import (
 	"net/url"
 	"strings"
-	"unicode"
 	"testing"
+	"unicode"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"

@@ -42,7 +42,9 @@ var (
         return nil, err
     }
     if !strings.HasSuffix(req.URL.EscapedPath(), operationPath) || req.URL.RawQuery != "" || req.URL.Fragment != "" {
-        serverURL, err := url.Parse(server)
+        // The server URL as a base with or without its trailing slash,
+        // as the string join takes it.
+        serverURL, err := url.Parse(strings.TrimSuffix(server, "/") + "/")
         if err != nil {
             return nil, err
         }
@@ -50,7 +52,10 @@ var (
         if err != nil {
             return nil, err
         }
-        req.URL, req.Host = resolved, resolved.Host
+        req, err = http.NewRequest({{.Method | httpMethodConstant}}, resolved.String(), {{if .HasBody}}body{{else}}nil{{end}})
+        if err != nil {
+            return nil, err
+        }
     }
 {{if .QueryParams}}    queryURL := req.URL
 {{end}}`

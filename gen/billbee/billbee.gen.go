@@ -434,7 +434,9 @@ func NewCustomerGetOneRequest(server string, id int64) (*http.Request, error) {
 		return nil, err
 	}
 	if !strings.HasSuffix(req.URL.EscapedPath(), operationPath) || req.URL.RawQuery != "" || req.URL.Fragment != "" {
-		serverURL, err := url.Parse(server)
+		// The server URL as a base with or without its trailing slash,
+		// as the string join takes it.
+		serverURL, err := url.Parse(strings.TrimSuffix(server, "/") + "/")
 		if err != nil {
 			return nil, err
 		}
@@ -442,7 +444,10 @@ func NewCustomerGetOneRequest(server string, id int64) (*http.Request, error) {
 		if err != nil {
 			return nil, err
 		}
-		req.URL, req.Host = resolved, resolved.Host
+		req, err = http.NewRequest(http.MethodGet, resolved.String(), nil)
+		if err != nil {
+			return nil, err
+		}
 	}
 
 	return req, nil
@@ -482,7 +487,9 @@ func NewCustomerUpdateRequestWithBody(server string, id int64, contentType strin
 		return nil, err
 	}
 	if !strings.HasSuffix(req.URL.EscapedPath(), operationPath) || req.URL.RawQuery != "" || req.URL.Fragment != "" {
-		serverURL, err := url.Parse(server)
+		// The server URL as a base with or without its trailing slash,
+		// as the string join takes it.
+		serverURL, err := url.Parse(strings.TrimSuffix(server, "/") + "/")
 		if err != nil {
 			return nil, err
 		}
@@ -490,7 +497,10 @@ func NewCustomerUpdateRequestWithBody(server string, id int64, contentType strin
 		if err != nil {
 			return nil, err
 		}
-		req.URL, req.Host = resolved, resolved.Host
+		req, err = http.NewRequest(http.MethodPut, resolved.String(), body)
+		if err != nil {
+			return nil, err
+		}
 	}
 
 	req.Header.Add("Content-Type", contentType)

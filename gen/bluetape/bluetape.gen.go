@@ -221,7 +221,9 @@ func NewUpdateCustomerRequestWithBody(server string, id string, contentType stri
 		return nil, err
 	}
 	if !strings.HasSuffix(req.URL.EscapedPath(), operationPath) || req.URL.RawQuery != "" || req.URL.Fragment != "" {
-		serverURL, err := url.Parse(server)
+		// The server URL as a base with or without its trailing slash,
+		// as the string join takes it.
+		serverURL, err := url.Parse(strings.TrimSuffix(server, "/") + "/")
 		if err != nil {
 			return nil, err
 		}
@@ -229,7 +231,10 @@ func NewUpdateCustomerRequestWithBody(server string, id string, contentType stri
 		if err != nil {
 			return nil, err
 		}
-		req.URL, req.Host = resolved, resolved.Host
+		req, err = http.NewRequest(http.MethodPut, resolved.String(), body)
+		if err != nil {
+			return nil, err
+		}
 	}
 
 	req.Header.Add("Content-Type", contentType)

@@ -487,7 +487,9 @@ func NewUpdateCustomerBySourceSystemIdRequestWithBody(server string, params *Upd
 		return nil, err
 	}
 	if !strings.HasSuffix(req.URL.EscapedPath(), operationPath) || req.URL.RawQuery != "" || req.URL.Fragment != "" {
-		serverURL, err := url.Parse(server)
+		// The server URL as a base with or without its trailing slash,
+		// as the string join takes it.
+		serverURL, err := url.Parse(strings.TrimSuffix(server, "/") + "/")
 		if err != nil {
 			return nil, err
 		}
@@ -495,7 +497,10 @@ func NewUpdateCustomerBySourceSystemIdRequestWithBody(server string, params *Upd
 		if err != nil {
 			return nil, err
 		}
-		req.URL, req.Host = resolved, resolved.Host
+		req, err = http.NewRequest(http.MethodPut, resolved.String(), body)
+		if err != nil {
+			return nil, err
+		}
 	}
 	queryURL := req.URL
 

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// review 14c: for every base URL checkBaseURL accepts, the form the
+// For every base URL checkBaseURL accepts, the form the
 // Client keeps (url.URL.String) parses back to the same host, which the
 // transport's host check compares with, and the same path.
 func FuzzTheKeptBaseURLParsesBackToTheSameHostAndPath(f *testing.F) {

@@ -115,13 +115,15 @@ func newClient(spec bridge.Spec, open func(bridge.Conn) (any, error), opts []Opt
 	if err := checkBaseURL(base); err != nil {
 		return nil, c.stamp(err, nil)
 	}
-	// The base URL as url.URL.String writes it: every path character that
-	// must be escaped is, so the generated builders, which join it with
-	// the path as strings (gen/client.tmpl), build the URL upstream's
-	// template resolves; a raw "ü" or "|" would have made url.Parse drop
-	// the path's escapes, an id's %2F included.
+	c.baseURL = strings.TrimSuffix(base, "/")
+	// The drivers get the base URL as url.URL.String writes it (users see
+	// it as they wrote it): every path character that must be escaped
+	// is, so the generated builders, which join it with the path as
+	// strings (gen/client.tmpl), build the URL upstream's template
+	// resolves; a raw "ü" or "|" would make url.Parse drop the path's
+	// escapes, an id's %2F included.
 	parsed, _ := url.Parse(base) // checkBaseURL parsed it already
-	c.baseURL = strings.TrimSuffix(parsed.String(), "/")
+	connBase := strings.TrimSuffix(parsed.String(), "/")
 	limiter := cfg.limiter
 	if !cfg.limiterSet {
 		limiter = NewRateLimiter()
@@ -137,7 +139,7 @@ func newClient(spec bridge.Spec, open func(bridge.Conn) (any, error), opts []Opt
 		header[http.CanonicalHeaderKey(name)] = values
 	}
 	tr := newTransport(spec.Vendor, parsed.Host, sending, cfg.logger, c.scrub, limiter, limits, header)
-	drv, err := open(bridge.Conn{BaseURL: c.baseURL, Doer: tr})
+	drv, err := open(bridge.Conn{BaseURL: connBase, Doer: tr})
 	if err != nil {
 		return nil, c.stamp(err, nil)
 	}

@@ -12,7 +12,7 @@ import (
 	gen "github.com/custsync/custsync/gen/bluetape"
 )
 
-// review 14c: the generated builder, given any base path url.Parse accepts
+// The generated builder, given any base path url.Parse accepts
 // (ending in '/', as driver.Conn.Server passes it), builds the URL that
 // upstream's resolving template builds, for any id.
 func FuzzTheBuilderResolvesAsUpstream(f *testing.F) {

@@ -11,7 +11,7 @@ import (
 	gen "github.com/custsync/custsync/gen/bluetape"
 )
 
-// review 14c: upstream's template hands the resolved URL to
+// Upstream's template hands the resolved URL to
 // http.NewRequest, which sets Host without an empty port ("h.example:"
 // becomes "h.example"); the fallback sets req.Host from the resolved URL
 // itself, so a server URL with an empty port and a path url.Parse does

@@ -10,7 +10,7 @@ import (
 	gen "github.com/custsync/custsync/gen/bluetape"
 )
 
-// review 14c: the generated builder trims a trailing slash from the server
+// The generated builder trims a trailing slash from the server
 // URL and so keeps a base path given without one ("https://h/v1" and
 // "https://h/v1/" build the same URL). Its fallback for a server URL
 // url.Parse does not keep as written resolves against the server URL as

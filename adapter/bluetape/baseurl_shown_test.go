@@ -10,7 +10,7 @@ import (
 	"github.com/custsync/custsync/adapter/bluetape"
 )
 
-// review 14c: the Client shows the base URL the user configured, as
+// The Client shows the base URL the user configured, as
 // written (less a trailing slash), in BaseURL and String, as it did before
 // 05f8a88: keeping it "as url.URL.String writes it" is for the generated
 // builders, not for the user, who wrote no %C3%BC and no %7C.

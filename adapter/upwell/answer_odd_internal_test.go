@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// review 14c: more answers of odd shapes, each held to encoding/json by
+// More answers of odd shapes, each held to encoding/json by
 // checkDecodeUsual when decodeUsual takes it.
 func TestOddAnswersDecodeAsEncodingJSONDoes(t *testing.T) {
 	taken := 0

@@ -23,24 +23,14 @@ import (
 // the offsets where the member starts (at the name) and ends (after the
 // value).
 func Members(obj []byte, yield func(name, value []byte, start, end int)) {
-	i := skipSpace(obj, 0) + 1 // past '{'
-	for {
-		i = skipSpace(obj, i)
-		if i >= len(obj) || obj[i] == '}' {
-			return
-		}
-		start := i
-		nameEnd := StringEnd(obj, i)
-		i = skipSpace(obj, nameEnd) + 1 // past ':'
-		i = skipSpace(obj, i)
-		valueStart := i
-		i = valueEnd(obj, i)
-		yield(obj[start:nameEnd], obj[valueStart:i], start, i)
-		i = skipSpace(obj, i)
-		if i < len(obj) && obj[i] == ',' {
-			i++
-		}
-	}
+	Walk(obj, func(name, rest []byte) int {
+		n := ValueLen(rest)
+		// name and rest are slices of obj: their offsets in it follow
+		// from what is left of obj after each.
+		start, end := cap(obj)-cap(name), len(obj)-len(rest)+n
+		yield(name, rest[:n], start, end)
+		return n
+	})
 }
 
 // Walk calls yield with each member of the valid JSON object at the
@@ -105,20 +95,11 @@ func ValueLen(text []byte) int { return valueEnd(text, 0) }
 
 // Items calls yield with each item of the valid JSON array list.
 func Items(list []byte, yield func(item []byte)) {
-	i := skipSpace(list, 0) + 1 // past '['
-	for {
-		i = skipSpace(list, i)
-		if i >= len(list) || list[i] == ']' {
-			return
-		}
-		start := i
-		i = valueEnd(list, i)
-		yield(list[start:i])
-		i = skipSpace(list, i)
-		if i < len(list) && list[i] == ',' {
-			i++
-		}
-	}
+	WalkItems(list, func(rest []byte) int {
+		n := ValueLen(rest)
+		yield(rest[:n])
+		return n
+	})
 }
 
 // Name decodes a member name as written, quotes included, as

@@ -428,6 +428,20 @@ var contactEntryFields = [...]string{
 // the driver writes comes from gen/. The result maps each field sent to
 // its JSON.
 func updateFields(id int64, u *adapter.CustomerUpdate) (map[string]json.RawMessage, error) {
+	body := updateBody(id, u)
+	encoded, err := wirejson.Marshal(&body) // the bytes json.Marshal writes
+	if err != nil {
+		return nil, err
+	}
+	if len(encoded) == 0 || encoded[0] != '{' {
+		return nil, fmt.Errorf("gen.CustomerUpdate encodes as %.20q, not as an object", encoded)
+	}
+	return splitObject(encoded), nil
+}
+
+// updateBody is the generated request type holding the id and what u
+// sets or clears, and nothing else.
+func updateBody(id int64, u *adapter.CustomerUpdate) gen.CustomerUpdate {
 	body := gen.CustomerUpdate{Id: &id}
 	apply(&body.Name, u.Name)
 	apply(&body.Email, u.Email)
@@ -439,14 +453,7 @@ func updateFields(id int64, u *adapter.CustomerUpdate) (map[string]json.RawMessa
 		apply(&body.Type, b.Type)
 		apply(&body.Number, b.Number)
 	}
-	encoded, err := wirejson.Marshal(body) // the bytes json.Marshal writes
-	if err != nil {
-		return nil, err
-	}
-	if len(encoded) == 0 || encoded[0] != '{' {
-		return nil, fmt.Errorf("gen.CustomerUpdate encodes as %.20q, not as an object", encoded)
-	}
-	return splitObject(encoded), nil
+	return body
 }
 
 // apply sets one field of the update in the request: a set field sends

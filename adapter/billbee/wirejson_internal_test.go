@@ -9,7 +9,6 @@ import (
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/internal/wirejson"
-	gen "github.com/custsync/custsync/gen/billbee"
 )
 
 // TestTheUpdateIsWhatEncodingJSONWrites: the generated request type,
@@ -24,17 +23,7 @@ func TestTheUpdateIsWhatEncodingJSONWrites(t *testing.T) {
 			Billbee: &adapter.BillbeeFields{PriceGroupID: adapter.Clear[int64](), LanguageID: adapter.Clear[int32](), Type: adapter.Clear[int32](), Number: adapter.Clear[int32]()}},
 		{},
 	} {
-		body := gen.CustomerUpdate{Id: &id}
-		apply(&body.Name, u.Name)
-		apply(&body.Email, u.Email)
-		apply(&body.Tel1, u.Phone)
-		apply(&body.VatId, u.VATID)
-		if b := u.Billbee; b != nil {
-			apply(&body.PriceGroupId, b.PriceGroupID)
-			apply(&body.LanguageId, b.LanguageID)
-			apply(&body.Type, b.Type)
-			apply(&body.Number, b.Number)
-		}
+		body := updateBody(id, u)
 		want, err := json.Marshal(&body)
 		require.NoError(t, err)
 		got, err := wirejson.Marshal(&body)

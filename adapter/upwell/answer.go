@@ -7,16 +7,9 @@ import (
 	"github.com/custsync/custsync/adapter/internal/rawjson"
 )
 
-// The columns of a returned record that verifying a write reads, by their
-// exact names (see storedCustomer).
-const (
-	columnID               = "id"
-	columnName             = "name"
-	columnEmailAddress     = "emailAddress"
-	columnCcEmailAddresses = "ccEmailAddresses"
-	columnMetadata         = "metadata"
-	columnBillToCustomerID = "billToCustomerId"
-)
+// columns are the columns of a returned record that verifying a write
+// reads, by their exact names, in the order of storedCustomer's fields.
+var columns = [...]string{"id", "name", "emailAddress", "ccEmailAddresses", "metadata", "billToCustomerId"}
 
 // decodeUsual reads an answer of the usual shape without decoding or
 // copying a value: the counts as number literals, the first returned
@@ -111,14 +104,13 @@ func countLiteral(rest []byte, c *rowCount, ok *bool) int {
 // or a column written twice, clears ok: encoding/json then decides, whose
 // case:strict option is honoured only from go1.27 on.
 func recordMember(name, rest []byte, stored *storedCustomer, ok *bool) int {
-	i := rawjson.FoldIndex(name, columnID, columnName, columnEmailAddress, columnCcEmailAddresses, columnMetadata, columnBillToCustomerID)
+	i := rawjson.FoldIndex(name, columns[:]...)
 	if i < 0 {
 		return 0
 	}
 	column := [...]*json.RawMessage{&stored.ID, &stored.Name, &stored.EmailAddress, &stored.CcEmailAddresses, &stored.Metadata, &stored.BillToCustomerID}[i]
-	exact := [...]string{columnID, columnName, columnEmailAddress, columnCcEmailAddresses, columnMetadata, columnBillToCustomerID}[i]
 	n := rawjson.ValueLen(rest)
-	if !rawjson.Plain(name) || string(name[1:len(name)-1]) != exact || *column != nil {
+	if !rawjson.Plain(name) || string(name[1:len(name)-1]) != columns[i] || *column != nil {
 		*ok = false
 		return n
 	}

@@ -20,34 +20,45 @@ var columns = [...]string{"id", "name", "emailAddress", "ccEmailAddresses", "met
 // decodeResponse then reads with encoding/json as before: on the answers
 // decodeUsual accepts, both give the same result
 // (FuzzTheUsualAnswerDecodesAsEncodingJSONDoes).
-func decodeUsual(raw []byte, a *answer) (ok bool) {
+func decodeUsual(raw []byte, a *answer) bool {
 	body := bytes.TrimLeft(raw, " \t\r\n")
 	if len(body) == 0 || body[0] != '{' || !json.Valid(body) {
 		return false
 	}
-	ok = true
-	var seenCustomer, seenRules bool
-	rawjson.Walk(body, func(name, rest []byte) int {
-		switch rawjson.FoldIndex(name, "updateCustomer", "updateCustomerRules") {
-		case 0:
-			ok = ok && !seenCustomer
-			seenCustomer = true
-			return walkObject(rest, &ok, func(name, rest []byte) int { return customerMember(name, rest, a, &ok) })
-		case 1:
-			ok = ok && !seenRules
-			seenRules = true
-			return walkObject(rest, &ok, func(name, rest []byte) int { return rulesMember(name, rest, a, &ok) })
-		}
-		return 0
-	})
-	return ok
+	r := usualReader{a: a, ok: true}
+	rawjson.Walk(body, r.topMember)
+	return r.ok
 }
 
-// walkObject walks the object at the start of rest with yield, or,
-// when rest holds another value, clears ok and skips it.
-func walkObject(rest []byte, ok *bool, yield func(name, rest []byte) int) int {
+// usualReader is decodeUsual's state while it walks an answer: what it
+// has read into a, whether the answer is still of the usual shape, and
+// which parts it has seen (a part seen twice is not).
+type usualReader struct {
+	a                                     *answer
+	ok                                    bool
+	seenCustomer, seenRules, seenReturned bool
+}
+
+// topMember reads updateCustomer and updateCustomerRules.
+func (r *usualReader) topMember(name, rest []byte) int {
+	switch rawjson.FoldIndex(name, "updateCustomer", "updateCustomerRules") {
+	case 0:
+		r.ok = r.ok && !r.seenCustomer
+		r.seenCustomer = true
+		return r.object(rest, r.customerMember)
+	case 1:
+		r.ok = r.ok && !r.seenRules
+		r.seenRules = true
+		return r.object(rest, r.rulesMember)
+	}
+	return 0
+}
+
+// object walks the object at the start of rest with yield, or, when rest
+// holds another value, leaves the answer to encoding/json and skips it.
+func (r *usualReader) object(rest []byte, yield func(name, rest []byte) int) int {
 	if rest[0] != '{' {
-		*ok = false
+		r.ok = false
 		return 0
 	}
 	return rawjson.Walk(rest, yield)
@@ -56,62 +67,62 @@ func walkObject(rest []byte, ok *bool, yield func(name, rest []byte) int) int {
 // customerMember reads a member of updateCustomer: affectedRows, or
 // returning, whose first record alone is read (the others are not
 // verified).
-func customerMember(name, rest []byte, a *answer, ok *bool) int {
+func (r *usualReader) customerMember(name, rest []byte) int {
 	switch rawjson.FoldIndex(name, "affectedRows", "returning") {
 	case 0:
-		return countLiteral(rest, &a.UpdateCustomer.AffectedRows, ok)
+		return r.count(rest, &r.a.UpdateCustomer.AffectedRows)
 	case 1:
-		if rest[0] != '[' || a.UpdateCustomer.seenReturning {
-			*ok = false
+		if rest[0] != '[' || r.seenReturned {
+			r.ok = false
 			return 0
 		}
-		a.UpdateCustomer.seenReturning = true
+		r.seenReturned = true
 		first := true
 		return rawjson.WalkItems(rest, func(item []byte) int {
 			if !first {
 				return 0
 			}
 			first = false
-			stored := &a.UpdateCustomer.Returning[0]
-			return walkObject(item, ok, func(name, rest []byte) int { return recordMember(name, rest, stored, ok) })
+			return r.object(item, r.recordMember)
 		})
 	}
 	return 0
 }
 
 // rulesMember reads a member of updateCustomerRules: affectedRows.
-func rulesMember(name, rest []byte, a *answer, ok *bool) int {
+func (r *usualReader) rulesMember(name, rest []byte) int {
 	if rawjson.NameFolds(name, "affectedRows") {
-		return countLiteral(rest, &a.UpdateCustomerRules.AffectedRows, ok)
+		return r.count(rest, &r.a.UpdateCustomerRules.AffectedRows)
 	}
 	return 0
 }
 
-// countLiteral reads a row count written as a number, once; anything else
-// clears ok.
-func countLiteral(rest []byte, c *rowCount, ok *bool) int {
+// count reads a row count written as a number, once; anything else is
+// left to encoding/json.
+func (r *usualReader) count(rest []byte, c *rowCount) int {
 	n := rawjson.ValueLen(rest)
 	if c.present || rest[0] != '-' && (rest[0] < '0' || rest[0] > '9') {
-		*ok = false
+		r.ok = false
 		return n
 	}
 	c.Number, c.present = json.Number(rest[:n]), true
 	return n
 }
 
-// recordMember reads a column of a returned record. A name that folds to
-// a column's without being it (Postgres keeps "Name" and "name" apart),
-// or a column written twice, clears ok: encoding/json then decides, whose
+// recordMember reads a column of the first returned record. A name that
+// folds to a column's without being it (Postgres keeps "Name" and "name"
+// apart), or a column written twice, is left to encoding/json, whose
 // case:strict option is honoured only from go1.27 on.
-func recordMember(name, rest []byte, stored *storedCustomer, ok *bool) int {
+func (r *usualReader) recordMember(name, rest []byte) int {
 	i := rawjson.FoldIndex(name, columns[:]...)
 	if i < 0 {
 		return 0
 	}
+	stored := &r.a.UpdateCustomer.Returning[0]
 	column := [...]*json.RawMessage{&stored.ID, &stored.Name, &stored.EmailAddress, &stored.CcEmailAddresses, &stored.Metadata, &stored.BillToCustomerID}[i]
 	n := rawjson.ValueLen(rest)
 	if !rawjson.Plain(name) || string(name[1:len(name)-1]) != columns[i] || *column != nil {
-		*ok = false
+		r.ok = false
 		return n
 	}
 	*column = rest[:n]

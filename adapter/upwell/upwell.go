@@ -354,9 +354,6 @@ type answer struct {
 		// record, or one without the columns below, leaves it zero, with
 		// nothing to verify either way.
 		Returning [1]storedCustomer `json:"returning"`
-		// seenReturning is decodeUsual's: a second returning is left
-		// to encoding/json.
-		seenReturning bool
 	} `json:"updateCustomer"`
 	UpdateCustomerRules rulesCount `json:"updateCustomerRules"`
 }

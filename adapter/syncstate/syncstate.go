@@ -126,14 +126,24 @@ func (e Entry) Check() error {
 			return fmt.Errorf("syncstate: entry %s: %s is empty", e.Key, f.name)
 		}
 	}
-	for _, f := range []struct{ name, value string }{
+	fields := []struct{ name, value string }{
 		{"Vendor", e.Vendor}, {"Account", e.Account}, {"Key", e.Key.Key}, {"Digest", e.Digest}, {"VendorID", e.VendorID},
-	} {
+		{"Conflict", e.Conflict},
+	}
+	if e.IfDigest != nil {
+		fields = append(fields, struct{ name, value string }{"IfDigest", *e.IfDigest})
+	}
+	for _, f := range fields {
 		if len(f.value) > MaxFieldBytes {
 			return fmt.Errorf("syncstate: entry %s: %s is %d bytes, more than %d", e.Key, f.name, len(f.value), MaxFieldBytes)
 		}
 		if strings.ContainsRune(f.value, 0) {
 			return fmt.Errorf("syncstate: entry %s: %s contains a NUL byte", e.Key, f.name)
+		}
+		// PostgreSQL refuses such text, failing every entry committed with
+		// it; refused here, it fails only its own Put, in every store.
+		if !utf8.ValidString(f.value) {
+			return fmt.Errorf("syncstate: entry %s: %s is not valid UTF-8", e.Key, f.name)
 		}
 	}
 	if e.IfDigest != nil && strings.TrimSpace(e.Conflict) == "" {

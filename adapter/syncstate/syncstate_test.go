@@ -28,6 +28,15 @@ func TestEntryCheckNamesTheBadField(t *testing.T) {
 		{"a zero time is refused", func(e *syncstate.Entry) { e.SyncedAt = time.Time{} }, "SyncedAt"},
 		{"a time past year 9999 is refused", func(e *syncstate.Entry) { e.SyncedAt = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC) }, "SyncedAt"},
 		{"a NUL byte is refused", func(e *syncstate.Entry) { e.VendorID = "a\x00" }, "VendorID"},
+		{"text that is not UTF-8 is refused", func(e *syncstate.Entry) { e.Key.Key = "M\xfcller" }, "Key"},
+		{"an oversized conflict digest is refused", func(e *syncstate.Entry) {
+			seen := ""
+			e.IfDigest, e.Conflict = &seen, strings.Repeat("c", syncstate.MaxFieldBytes+1)
+		}, "Conflict"},
+		{"an expected digest with a NUL byte is refused", func(e *syncstate.Entry) {
+			seen := "a\x00"
+			e.IfDigest, e.Conflict = &seen, "conflict"
+		}, "IfDigest"},
 		{"an oversized key is refused", func(e *syncstate.Entry) { e.Key.Key = strings.Repeat("k", syncstate.MaxFieldBytes+1) }, "Key"},
 	}
 	for _, tt := range tests {

@@ -4,11 +4,12 @@
 //
 // A Store maps a record's Key (vendor, account fingerprint, the vendor's
 // key for the customer) to the Record of the last update the vendor
-// confirmed for it: the update's digest ((*adapter.CustomerUpdate).Digest),
-// the vendor's id and when. A bulk run looks a record up before sending it
-// and skips it when the digest is unchanged; it writes the record only
-// after the vendor's success, and counts the success only once Put has
-// returned, so the store never claims a record the vendor did not confirm.
+// confirmed for it: a digest of what was confirmed, the vendor's id and
+// when. A bulk run looks records up before sending them (many keys per
+// GetMany) and skips those whose digest is unchanged; it writes a record
+// only after the vendor's success, and counts the success only once Put
+// has returned, so the store never claims a record the vendor did not
+// confirm.
 //
 // Two implementations pass one conformance suite (package statetest):
 //
@@ -64,7 +65,9 @@ func clip(s string) string {
 // Record is what a store holds for a Key: the last update the vendor
 // confirmed.
 type Record struct {
-	// Digest is the confirmed update's (*adapter.CustomerUpdate).Digest.
+	// Digest identifies what the vendor confirmed: an opaque string, up
+	// to MaxFieldBytes, that stores compare only for equality (for
+	// example the digests of a customer's rows, one after another).
 	Digest string
 	// VendorID is the vendor's own id for the record (Result.VendorID).
 	VendorID string
@@ -96,6 +99,9 @@ type Entry struct {
 type Store interface {
 	// Get returns the record stored for k, and false when there is none.
 	Get(ctx context.Context, k Key) (Record, bool, error)
+	// GetMany returns the records stored for keys, in one round trip
+	// where the store allows; a key with no record is absent from the map.
+	GetMany(ctx context.Context, keys []Key) (map[Key]Record, error)
 	// Put stores entries, in order, and returns once they are durable:
 	// after a nil error they survive a crash of the process (and, for
 	// PostgreSQL, of the server). A conditional entry (IfDigest) is
@@ -112,8 +118,8 @@ type Store interface {
 // ErrClosed is returned by a Store used after Close.
 var ErrClosed = errors.New("syncstate: the store is closed")
 
-// MaxFieldBytes bounds every text field of an entry: keys and digests are
-// short, and a bound keeps a bad caller from writing megabytes per row.
+// MaxFieldBytes bounds every text field of an entry, so a bad caller
+// cannot write megabytes per row.
 const MaxFieldBytes = 4096
 
 // Check reports the first problem with e, naming the field, or nil. Stores

@@ -17,7 +17,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -143,6 +145,72 @@ func (s *Store) Get(ctx context.Context, k syncstate.Key) (syncstate.Record, boo
 	}
 	r.SyncedAt = r.SyncedAt.UTC()
 	return r, true, nil
+}
+
+// getMany looks keys up in one query: three arrays, unnested side by
+// side, drive a join on the primary key.
+const getMany = `SELECT r.vendor, r.account, r.key, r.digest, r.vendor_id, r.synced_at
+FROM unnest($1::text[], $2::text[], $3::text[]) AS k(vendor, account, key)
+JOIN custsync_sync_records AS r ON r.vendor = k.vendor AND r.account = k.account AND r.key = k.key`
+
+// GetMany returns the records stored for keys in one query; see
+// syncstate.Store.
+func (s *Store) GetMany(ctx context.Context, keys []syncstate.Key) (map[syncstate.Key]syncstate.Record, error) {
+	if s.closed.Load() {
+		return nil, syncstate.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	found := make(map[syncstate.Key]syncstate.Record, len(keys))
+	seen := make(map[syncstate.Key]struct{}, len(keys))
+	vendors, accounts, ks := make([]string, 0, len(keys)), make([]string, 0, len(keys)), make([]string, 0, len(keys))
+	for _, k := range keys {
+		if _, ok := seen[k]; ok || !storable(k) {
+			continue
+		}
+		seen[k] = struct{}{}
+		vendors, accounts, ks = append(vendors, k.Vendor), append(accounts, k.Account), append(ks, k.Key)
+	}
+	if len(ks) == 0 {
+		return found, nil
+	}
+	rows, err := s.pool.Query(ctx, getMany, vendors, accounts, ks)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("postgres state: reading %d records: %w", len(ks), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var k syncstate.Key
+		var r syncstate.Record
+		if err := rows.Scan(&k.Vendor, &k.Account, &k.Key, &r.Digest, &r.VendorID, &r.SyncedAt); err != nil {
+			return nil, fmt.Errorf("postgres state: reading %d records: %w", len(ks), err)
+		}
+		r.SyncedAt = r.SyncedAt.UTC()
+		found[k] = r
+	}
+	if err := rows.Err(); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("postgres state: reading %d records: %w", len(ks), err)
+	}
+	return found, nil
+}
+
+// storable reports whether PostgreSQL can hold k's text: a key it cannot
+// (a NUL byte, invalid UTF-8; Put refuses those) has no record, and
+// asking for it would fail the whole query.
+func storable(k syncstate.Key) bool {
+	for _, v := range []string{k.Vendor, k.Account, k.Key} {
+		if strings.ContainsRune(v, 0) || !utf8.ValidString(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // Put stores entries durably; see syncstate.Store.

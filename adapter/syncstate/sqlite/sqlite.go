@@ -204,12 +204,100 @@ func (s *Store) Get(ctx context.Context, k syncstate.Key) (syncstate.Record, boo
 		}
 		return syncstate.Record{}, false, fmt.Errorf("sqlite state %s: reading %s: %w", s.path, k, err)
 	}
+	if r.SyncedAt, err = s.parseTime(k, at); err != nil {
+		return syncstate.Record{}, false, err
+	}
+	return r, true, nil
+}
+
+func (s *Store) parseTime(k syncstate.Key, at string) (time.Time, error) {
 	t, err := time.Parse(syncstate.TimeLayout, at)
 	if err != nil {
-		return syncstate.Record{}, false, fmt.Errorf("sqlite state %s: %s has a malformed synced_at %q", s.path, k, at)
+		return time.Time{}, fmt.Errorf("sqlite state %s: %s has a malformed synced_at %q", s.path, k, at)
 	}
-	r.SyncedAt = t
-	return r, true, nil
+	return t, nil
+}
+
+// getManyChunk is the most keys one query looks up: three bound
+// variables each, far below SQLite's limit of 32,766.
+const getManyChunk = 1024
+
+// GetMany returns the records stored for keys, looking up to
+// getManyChunk keys per query; see syncstate.Store.
+func (s *Store) GetMany(ctx context.Context, keys []syncstate.Key) (map[syncstate.Key]syncstate.Record, error) {
+	if s.closed.Load() {
+		return nil, syncstate.ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	keys = distinct(keys)
+	found := make(map[syncstate.Key]syncstate.Record, len(keys))
+	for len(keys) > 0 {
+		n := min(len(keys), getManyChunk)
+		if err := s.getChunk(ctx, keys[:n], found); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, err
+		}
+		keys = keys[n:]
+	}
+	return found, nil
+}
+
+// distinct returns keys without repeats, in their first order.
+func distinct(keys []syncstate.Key) []syncstate.Key {
+	seen := make(map[syncstate.Key]struct{}, len(keys))
+	out := make([]syncstate.Key, 0, len(keys))
+	for _, k := range keys {
+		if _, ok := seen[k]; !ok {
+			seen[k] = struct{}{}
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// getChunk looks keys up in one query and adds what it finds to found.
+// The keys are a VALUES list that drives the join (CROSS JOIN fixes the
+// order), so each key costs one primary-key search.
+func (s *Store) getChunk(ctx context.Context, keys []syncstate.Key, found map[syncstate.Key]syncstate.Record) error {
+	var q strings.Builder
+	q.WriteString("WITH k(vendor, account, key) AS (VALUES ")
+	args := make([]any, 0, 3*len(keys))
+	for i, k := range keys {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, ?, ?)")
+		args = append(args, k.Vendor, k.Account, k.Key)
+	}
+	q.WriteString(`)
+SELECT r.vendor, r.account, r.key, r.digest, r.vendor_id, r.synced_at
+FROM k CROSS JOIN records AS r
+WHERE r.vendor = k.vendor AND r.account = k.account AND r.key = k.key`)
+	rows, err := s.db.QueryContext(ctx, q.String(), args...)
+	if err != nil {
+		return fmt.Errorf("sqlite state %s: reading %d records: %w", s.path, len(keys), err)
+	}
+	defer rows.Close() //nolint:errcheck // rows.Err reports what matters
+	for rows.Next() {
+		var k syncstate.Key
+		var r syncstate.Record
+		var at string
+		if err := rows.Scan(&k.Vendor, &k.Account, &k.Key, &r.Digest, &r.VendorID, &at); err != nil {
+			return fmt.Errorf("sqlite state %s: reading %d records: %w", s.path, len(keys), err)
+		}
+		if r.SyncedAt, err = s.parseTime(k, at); err != nil {
+			return err
+		}
+		found[k] = r
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite state %s: reading %d records: %w", s.path, len(keys), err)
+	}
+	return nil
 }
 
 // Put stores entries durably; see syncstate.Store.

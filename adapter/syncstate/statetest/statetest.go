@@ -5,6 +5,8 @@ package statetest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -60,9 +62,18 @@ func mustGet(t testing.TB, s syncstate.Store, k syncstate.Key) (syncstate.Record
 	return r, ok
 }
 
+func mustGetMany(t testing.TB, s syncstate.Store, keys []syncstate.Key) map[syncstate.Key]syncstate.Record {
+	t.Helper()
+	got, err := s.GetMany(context.Background(), keys)
+	require.NoError(t, err)
+	return got
+}
+
 // Run runs the suite.
 func Run(t *testing.T, h Harness) {
 	ctx := context.Background()
+	runGetMany(t, h)
+	runLongDigests(t, h)
 
 	t.Run("a key never written is not found", func(t *testing.T) {
 		s := opened(t, h.NewStorage(t))
@@ -97,14 +108,23 @@ func Run(t *testing.T, h Harness) {
 			entry("upwell", "a", strings.Repeat("k", syncstate.MaxFieldBytes-len("vid-")), "d9", at),
 		}
 		require.NoError(t, s.Put(ctx, entries...))
+		var keys []syncstate.Key
 		for _, e := range entries {
 			got, ok := mustGet(t, s, e.Key)
 			if assert.True(t, ok, "%s", e.Key) {
 				assert.Equal(t, e.Digest, got.Digest, "%s", e.Key)
 			}
+			keys = append(keys, e.Key)
 		}
-		_, ok := mustGet(t, s, syncstate.Key{Vendor: "upwell", Account: "a", Key: `["ACME","C-3"]`})
+		missing := syncstate.Key{Vendor: "upwell", Account: "a", Key: `["ACME","C-3"]`}
+		_, ok := mustGet(t, s, missing)
 		assert.False(t, ok)
+
+		many := mustGetMany(t, s, append(keys, missing))
+		assert.Len(t, many, len(entries))
+		for _, e := range entries {
+			assert.Equal(t, e.Record, many[e.Key], "%s", e.Key)
+		}
 	})
 
 	t.Run("a newer confirmation replaces the record", func(t *testing.T) {
@@ -258,6 +278,8 @@ func Run(t *testing.T, h Harness) {
 		assert.ErrorIs(t, s.Put(ctx, entry("billbee", "a", "1", "d", at)), syncstate.ErrClosed)
 		_, _, err = s.Get(ctx, syncstate.Key{Vendor: "billbee", Account: "a", Key: "1"})
 		assert.ErrorIs(t, err, syncstate.ErrClosed)
+		_, err = s.GetMany(ctx, []syncstate.Key{{Vendor: "billbee", Account: "a", Key: "1"}})
+		assert.ErrorIs(t, err, syncstate.ErrClosed)
 		assert.NoError(t, s.Close(), "closing twice is harmless")
 	})
 
@@ -369,5 +391,161 @@ func Benchmark(b *testing.B, h Harness) {
 			}
 		}
 		b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "records/s")
+	})
+}
+
+// runGetMany is the suite's part on batched lookups.
+func runGetMany(t *testing.T, h Harness) {
+	ctx := context.Background()
+	key := func(i int) syncstate.Key {
+		return syncstate.Key{Vendor: "upwell", Account: "a", Key: fmt.Sprint("C-", i)}
+	}
+
+	t.Run("GetMany of no keys finds nothing", func(t *testing.T) {
+		s := opened(t, h.NewStorage(t))
+		require.NoError(t, s.Put(ctx, entry("upwell", "a", "C-1", "d", at)))
+		assert.Empty(t, mustGetMany(t, s, nil))
+		assert.Empty(t, mustGetMany(t, s, []syncstate.Key{}))
+	})
+
+	t.Run("GetMany answers a key asked twice once", func(t *testing.T) {
+		s := opened(t, h.NewStorage(t))
+		e := entry("upwell", "a", "C-1", "d1", at)
+		require.NoError(t, s.Put(ctx, e))
+		got := mustGetMany(t, s, []syncstate.Key{e.Key, key(2), e.Key, key(2), e.Key})
+		assert.Equal(t, map[syncstate.Key]syncstate.Record{e.Key: e.Record}, got)
+	})
+
+	t.Run("GetMany leaves out the keys with no record", func(t *testing.T) {
+		s := opened(t, h.NewStorage(t))
+		require.NoError(t, s.Put(ctx, entry("upwell", "a", "C-2", "d2", at), entry("upwell", "a", "C-4", "d4", at)))
+		got := mustGetMany(t, s, []syncstate.Key{key(1), key(2), key(3), key(4), key(5)})
+		assert.Len(t, got, 2)
+		assert.Equal(t, "d2", got[key(2)].Digest)
+		assert.Equal(t, "d4", got[key(4)].Digest)
+		for _, k := range []syncstate.Key{key(1), key(3), key(5)} {
+			assert.NotContains(t, got, k)
+		}
+		other := syncstate.Key{Vendor: "bluetape", Account: "a", Key: "C-2"}
+		assert.Empty(t, mustGetMany(t, s, []syncstate.Key{other}), "the same customer key at another vendor is another record")
+	})
+
+	t.Run("GetMany finds 1,000 records among 1,500 keys in one call", func(t *testing.T) {
+		s := opened(t, h.NewStorage(t))
+		var entries []syncstate.Entry
+		var keys []syncstate.Key
+		for i := range 1500 {
+			keys = append(keys, key(i))
+			if i%3 != 2 { // every third key has no record
+				entries = append(entries, entry("upwell", "a", fmt.Sprint("C-", i), fmt.Sprint("d", i), at.Add(time.Duration(i)*time.Microsecond)))
+			}
+		}
+		require.NoError(t, s.Put(ctx, entries...))
+		require.Len(t, entries, 1000)
+		got := mustGetMany(t, s, keys)
+		assert.Len(t, got, 1000)
+		for _, e := range entries {
+			assert.Equal(t, e.Record, got[e.Key], "%s", e.Key)
+		}
+	})
+
+	t.Run("GetMany sees each record as soon as Put returns, through any handle", func(t *testing.T) {
+		open := h.NewStorage(t)
+		writer, reader := opened(t, open), opened(t, open)
+		var keys []syncstate.Key
+		for i := range 20 {
+			e := entry("upwell", "a", fmt.Sprint("C-", i), fmt.Sprint("d", i), at)
+			require.NoError(t, writer.Put(ctx, e))
+			keys = append(keys, e.Key)
+			for _, s := range []syncstate.Store{writer, reader} {
+				got := mustGetMany(t, s, keys)
+				require.Len(t, got, i+1)
+				assert.Equal(t, e.Record, got[e.Key])
+			}
+		}
+		mark := entry("upwell", "a", "C-0", "unconfirmed", at.Add(time.Minute))
+		require.NoError(t, writer.Put(ctx, mark))
+		assert.Equal(t, mark.Record, mustGetMany(t, reader, keys[:1])[mark.Key], "a replaced record reads as replaced")
+	})
+
+	t.Run("GetMany with a canceled context fails with the context's error", func(t *testing.T) {
+		s := opened(t, h.NewStorage(t))
+		e := entry("upwell", "a", "C-1", "d", at)
+		require.NoError(t, s.Put(ctx, e))
+		canceled, cancel := context.WithCancel(ctx)
+		cancel()
+		got, err := s.GetMany(canceled, []syncstate.Key{e.Key, key(2)})
+		assert.ErrorIs(t, err, context.Canceled)
+		assert.Nil(t, got)
+		assert.Len(t, mustGetMany(t, s, []syncstate.Key{e.Key}), 1, "the store still answers on a live context")
+	})
+
+	t.Run("GetMany on a closed store says so", func(t *testing.T) {
+		s, err := h.NewStorage(t)()
+		require.NoError(t, err)
+		require.NoError(t, s.Put(ctx, entry("upwell", "a", "C-1", "d", at)))
+		require.NoError(t, s.Close())
+		got, err := s.GetMany(ctx, []syncstate.Key{key(1)})
+		assert.ErrorIs(t, err, syncstate.ErrClosed)
+		assert.Nil(t, got)
+	})
+
+	t.Run("keys that no Put could store are absent, not an error", func(t *testing.T) {
+		s := opened(t, h.NewStorage(t))
+		e := entry("upwell", "a", "C-1", "d", at)
+		require.NoError(t, s.Put(ctx, e))
+		got := mustGetMany(t, s, []syncstate.Key{
+			e.Key,
+			{Vendor: "upwell", Account: "a", Key: "C-\x001"},
+			{Vendor: "upwell", Account: "a", Key: "M\xfcller"},
+			{Vendor: "upwell", Account: "a", Key: strings.Repeat("k", 3*syncstate.MaxFieldBytes)},
+			{Vendor: "upwell", Account: "a", Key: ""},
+		})
+		assert.Equal(t, map[syncstate.Key]syncstate.Record{e.Key: e.Record}, got)
+	})
+}
+
+// longDigest is a digest of n bytes that does not compress, as a
+// sequence of row digests would not.
+func longDigest(seed string, n int) string {
+	var b strings.Builder
+	for i := 0; b.Len() < n; i++ {
+		sum := sha256.Sum256([]byte(fmt.Sprint(seed, i)))
+		b.WriteString(hex.EncodeToString(sum[:]))
+	}
+	return b.String()[:n]
+}
+
+// runLongDigests checks that a digest of MaxFieldBytes is an ordinary
+// value: stored, read back, compared by a condition and written on a
+// conflict.
+func runLongDigests(t *testing.T, h Harness) {
+	ctx := context.Background()
+	t.Run("a digest of MaxFieldBytes is stored, read and compared whole", func(t *testing.T) {
+		open := h.NewStorage(t)
+		s := opened(t, open)
+		first, second := longDigest("first", syncstate.MaxFieldBytes), longDigest("second", syncstate.MaxFieldBytes)
+		conflict := longDigest("conflict", syncstate.MaxFieldBytes)
+		e := entry("upwell", "a", "C-1", first, at)
+		e.VendorID = longDigest("vendor", syncstate.MaxFieldBytes)
+		require.NoError(t, s.Put(ctx, e))
+		got, ok := mustGet(t, s, e.Key)
+		require.True(t, ok)
+		assert.Equal(t, e.Record, got)
+
+		// A condition on a digest that differs only in its last byte fails.
+		almost := first[:len(first)-1] + "x"
+		stale := entry("upwell", "a", "C-1", second, at)
+		stale.IfDigest, stale.Conflict = &almost, conflict
+		require.NoError(t, s.Put(ctx, stale))
+		assert.Equal(t, conflict, mustGetMany(t, s, []syncstate.Key{e.Key})[e.Key].Digest)
+
+		fresh := entry("upwell", "a", "C-1", second, at)
+		fresh.IfDigest, fresh.Conflict = &conflict, "c"
+		require.NoError(t, s.Put(ctx, fresh))
+		require.NoError(t, s.Close())
+		again := opened(t, open)
+		got, _ = mustGet(t, again, e.Key)
+		assert.Equal(t, second, got.Digest, "the whole digest survives reopening")
 	})
 }

@@ -21,8 +21,11 @@
 //
 // Both batch concurrent Puts into one transaction (group commit), so many
 // workers share one durable commit, and both stay correct with several
-// processes writing one store: an older confirmation never replaces a
-// newer one.
+// processes, on several machines, writing one store. No write depends on
+// a clock: SyncedAt is kept for people reading the state, and which
+// write stands is decided by commit order and by conditions on the
+// stored digest (Entry.IfDigest), never by comparing times, since the
+// clocks of two machines need not agree.
 package syncstate
 
 import (
@@ -71,24 +74,31 @@ type Record struct {
 	Digest string
 	// VendorID is the vendor's own id for the record (Result.VendorID).
 	VendorID string
-	// SyncedAt is when the vendor confirmed it. Stores keep it to the
-	// microsecond, in UTC.
+	// SyncedAt is when the writer saw the vendor confirm it, by the
+	// writer's clock. Stores keep it to the microsecond, in UTC, and never
+	// compare it: it says when, not which write wins.
 	SyncedAt time.Time
 }
 
-// Entry is one confirmed record, as Put takes it.
+// Entry is one record to write, as Put takes it: a confirmation, or a
+// mark (a digest no update has, written unconditionally) that makes the
+// next run send the customer again.
+//
+// An entry without IfDigest always writes: of two writes to one Key, the
+// one committed last stands, whatever their SyncedAt. A mark must never
+// be lost to a writer whose clock is behind, or the store would claim a
+// value the vendor may not hold.
 type Entry struct {
 	Key
 	Record
 	// IfDigest makes the write conditional: when set, the record is
 	// written only if the digest stored for Key is still *IfDigest (""
 	// for "no record"), as the writer read it before sending. Otherwise
-	// another writer (a second push, another machine) confirmed another
-	// update of the same customer in between (the same update twice is no
-	// conflict), the vendor's order of the two is unknown, and the store
-	// writes Conflict as the digest instead, so the next run sends the
-	// customer again. Without IfDigest an entry whose
-	// SyncedAt is before the stored one changes nothing.
+	// another writer (a second push, another machine) wrote the same
+	// customer in between (the same update twice is no conflict), the
+	// vendor's order of the two is unknown, and the store writes Conflict
+	// as the digest instead, so the next run sends the customer again.
+	// The condition alone decides, never SyncedAt.
 	IfDigest *string
 	// Conflict is the digest written when IfDigest no longer holds.
 	Conflict string
@@ -104,11 +114,11 @@ type Store interface {
 	GetMany(ctx context.Context, keys []Key) (map[Key]Record, error)
 	// Put stores entries, in order, and returns once they are durable:
 	// after a nil error they survive a crash of the process (and, for
-	// PostgreSQL, of the server). A conditional entry (IfDigest) is
-	// checked against the stored record in the same transaction; an
-	// unconditional one whose SyncedAt is before the stored one changes
-	// nothing, so concurrent writers cannot roll a record back. Invalid entries fail the whole call, naming the field,
-	// and nothing is written.
+	// PostgreSQL, of the server). An unconditional entry always writes,
+	// so the last write to a key in commit order stands; a conditional
+	// one (IfDigest) is checked against the stored record in the same
+	// transaction. Neither looks at SyncedAt. Invalid entries fail the
+	// whole call, naming the field, and nothing is written.
 	Put(ctx context.Context, entries ...Entry) error
 	// Close waits for Puts in progress and releases the store; later calls
 	// fail with ErrClosed.

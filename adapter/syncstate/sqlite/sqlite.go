@@ -312,13 +312,13 @@ func (s *Store) Put(ctx context.Context, entries ...syncstate.Entry) error {
 
 // upsert writes one entry. ?7 is 1 for a conditional entry, ?8 the
 // digest it expects ("" for none, which never matches a stored row), ?9
-// the digest written when that no longer holds.
+// the digest written when that no longer holds. Every entry writes:
+// synced_at is data, never a condition.
 const upsert = `INSERT INTO records (vendor, account, key, digest, vendor_id, synced_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
 ON CONFLICT (vendor, account, key) DO UPDATE SET
 	digest = CASE WHEN ?7 = 0 OR records.digest IN (?8, excluded.digest) THEN excluded.digest ELSE ?9 END,
-	vendor_id = excluded.vendor_id, synced_at = excluded.synced_at
-WHERE ?7 = 1 OR excluded.synced_at >= records.synced_at`
+	vendor_id = excluded.vendor_id, synced_at = excluded.synced_at`
 
 func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
 	tx, err := s.db.BeginTx(ctx, nil)

@@ -31,6 +31,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/bulk"
 	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/sandbox"
 	"github.com/custsync/custsync/specs"
@@ -295,21 +296,21 @@ var cases = []testCase{
 			UnavailableRate: 0.15, BadGatewayRate: 0.05, ResetRate: 0.05, ResetAfterApplyRate: 0.05,
 			TruncateRate: 0.05, Latency: time.Millisecond, Jitter: 3 * time.Millisecond,
 		}))
-		assertBulkSucceeds(t, f, f.h.BulkSize, adapter.WithConcurrency(8))
+		assertBulkSucceeds(t, f, f.h.BulkSize, bulk.WithConcurrency(8))
 	}},
 	{"a bulk run through 30% 503 answers succeeds for every record", func(t *testing.T, f *fixture) {
 		require.NoError(t, f.srv.SetFaults(f.h.Vendor, sandbox.Faults{UnavailableRate: 0.3}))
-		assertBulkSucceeds(t, f, f.h.BulkSize, adapter.WithConcurrency(16))
+		assertBulkSucceeds(t, f, f.h.BulkSize, bulk.WithConcurrency(16))
 		assert.Positive(t, f.srv.Stats(f.h.Vendor).ByStatus[http.StatusServiceUnavailable], "faults were injected")
 	}},
 	{"a bulk run through slow answers succeeds for every record", func(t *testing.T, f *fixture) {
 		require.NoError(t, f.srv.SetFaults(f.h.Vendor, sandbox.Faults{Latency: 5 * time.Millisecond, Jitter: 20 * time.Millisecond}))
-		assertBulkSucceeds(t, f, min(f.h.BulkSize, 100), adapter.WithConcurrency(8))
+		assertBulkSucceeds(t, f, min(f.h.BulkSize, 100), bulk.WithConcurrency(8))
 	}},
 	{"a bulk run against the vendor's throttle succeeds for every record, with or without Retry-After", func(t *testing.T, f *fixture) {
 		for _, retryAfter := range []time.Duration{0, time.Second} {
 			fresh := newFixture(t, f.h, true, sandbox.WithThrottle(f.h.Vendor, throttleFor(f.h.Vendor, retryAfter)))
-			assertBulkSucceeds(t, fresh, min(f.h.BulkSize, 60), adapter.WithConcurrency(8))
+			assertBulkSucceeds(t, fresh, min(f.h.BulkSize, 60), bulk.WithConcurrency(8))
 			if f.h.Vendor == specs.Billbee {
 				// Its limits are documented, so the client paces below them.
 				// Real sockets on a loaded machine (and -race) can delay one
@@ -341,9 +342,9 @@ func throttleFor(v specs.Vendor, retryAfter time.Duration) sandbox.Throttle {
 }
 
 // assertBulkSucceeds pushes FullUpdates of the first n synthetic customers
-// through UpdateAll and checks every one is reported once, succeeded, and
+// through bulk.Updates and checks every one is reported once, succeeded, and
 // stored.
-func assertBulkSucceeds(t *testing.T, f *fixture, n int, opts ...adapter.BulkOption) {
+func assertBulkSucceeds(t *testing.T, f *fixture, n int, opts ...bulk.Option) {
 	t.Helper()
 	updates := func(yield func(*adapter.CustomerUpdate) bool) {
 		for i := range n {
@@ -353,11 +354,13 @@ func assertBulkSucceeds(t *testing.T, f *fixture, n int, opts ...adapter.BulkOpt
 		}
 	}
 	seen := make(map[int]bool, n)
-	opts = append([]adapter.BulkOption{adapter.WithRecordPause(10 * time.Millisecond)}, opts...)
-	for out := range adapter.UpdateAll(context.Background(), f.client, updates, opts...) {
+	opts = append([]bulk.Option{bulk.WithRecordPause(10 * time.Millisecond)}, opts...)
+	outcomes, err := bulk.Updates(context.Background(), f.client, updates, opts...)
+	require.NoError(t, err)
+	for out := range outcomes {
 		require.False(t, seen[out.Seq], "record %d reported once", out.Seq)
 		seen[out.Seq] = true
-		require.NoError(t, out.Err, "record %d (%s)", out.Seq, out.Update.ID)
+		require.NoError(t, out.Err, "record %d (%s)", out.Seq, out.Record.Update.ID)
 	}
 	require.Len(t, seen, n, "every record reported")
 	for i := range n {

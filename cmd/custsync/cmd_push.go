@@ -14,7 +14,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/bulk"
+	"github.com/custsync/custsync/adapter/syncstate"
 )
 
 const pushUsage = `Usage: custsync push --vendor upwell|bluetape|billbee --file PATH.jsonl|- [flags]
@@ -120,7 +121,7 @@ type pushFlags struct {
 	stateName    string // the store, for messages (no password)
 }
 
-// The defaults of push's flags: those of adapter.UpdateAll.
+// The defaults of push's flags: those of the bulk engine.
 const (
 	defaultConcurrency    = 4
 	defaultRecordAttempts = 5
@@ -180,62 +181,64 @@ func (a *app) push(args []string) int {
 	if err != nil {
 		return a.fail("push", err)
 	}
-	in, info, size, err := openInput(pf.file, a.stdin)
+	in, _, size, err := openInput(pf.file, a.stdin)
 	if err != nil {
 		return a.fail("push", err)
 	}
 	defer in.Close() //nolint:errcheck // only read: closing it cannot lose anything
-	path, explicit, err := failuresPath(pf.failures, pf.file, info, string(vendor), time.Now())
-	if err != nil {
-		return a.fail("push", err)
+	path, explicit := pf.failures, pf.failures != ""
+	if !explicit {
+		path = bulk.DefaultFailuresPath(pf.file, string(vendor), time.Now())
 	}
 	t, err := openTarget(vendor, tf, a.stderr)
 	if err != nil {
 		return a.fail("push", err)
 	}
 	defer t.close()
-	var updater adapter.Updater = t.client
+	var store syncstate.Store
+	refuse := []string{pf.file}
+	if pf.file == "-" {
+		refuse = []string{"/dev/stdin"}
+	}
 	if spec != "" {
-		store, name, err := openState(a.stop, spec)
+		s, name, err := openState(a.stop, spec)
 		if err != nil {
 			return a.fail("push", usagef("--state: %v", err))
 		}
 		defer func() {
-			// Every record's state was committed before its Put returned: a
-			// failed close loses none of it, but says the store is unwell.
-			if err := store.Close(); err != nil {
+			// Every record's state was committed before its outcome was
+			// reported: a failed close loses none of it, but says the store
+			// is unwell.
+			if err := s.Close(); err != nil {
 				fmt.Fprintf(a.stderr, "custsync push: closing the state store %s: %v\n", name, err)
 			}
 		}()
-		pf.stateName = name
-		syncer, err := adapter.NewSyncer(t.client, store, adapter.WithRefreshAfter(pf.refreshAfter), adapter.WithForce(pf.force))
-		if err != nil {
-			return a.fail("push", err) // not the flags': check refused those already
+		pf.stateName, store = name, s
+		if !isPostgresURL(spec) {
+			refuse = append(refuse, spec)
 		}
-		updater = syncer
 	}
-	if pf.dryRun {
-		pf.settings.callOptions = append(pf.settings.callOptions, adapter.WithDryRun(true))
-	}
-	for _, stale := range staleFailures(path, explicit) {
-		if stale.lines == 0 {
-			fmt.Fprintf(a.stderr, "custsync push: %s is left from an earlier push that did not finish (killed, or still running) and holds no failure; once it is not running, delete it\n", stale.path)
+	for _, stale := range bulk.StaleFailures(path, explicit) {
+		if stale.Lines == 0 {
+			fmt.Fprintf(a.stderr, "custsync push: %s is left from an earlier push that did not finish (killed, or still running) and holds no failure; once it is not running, delete it\n", stale.Path)
 			continue
 		}
 		fmt.Fprintf(a.stderr, "custsync push: %s holds %d %s of an earlier push that did not finish (killed, or still running); once it is not running, push that file to retry them, then delete it\n",
-			stale.path, stale.lines, plural(stale.lines, "failure", "failures"))
+			stale.Path, stale.Lines, plural(stale.Lines, "failure", "failures"))
 	}
-	failures, err := createFailureLog(path, explicit)
+	failures, err := bulk.CreateFailures(path, explicit, refuse...)
 	if err != nil {
-		return a.fail("push", err)
+		return a.fail("push", usagef("%v", err))
 	}
+	pf.settings.dryRun, pf.settings.refreshAfter, pf.settings.force = pf.dryRun, pf.refreshAfter, pf.force
 
 	p := &pusher{
 		vendor:   t.vendor,
-		updater:  updater,
+		client:   t.client,
 		settings: pf.settings,
-		lines:    newLineReader(in),
+		input:    &countingReader{Reader: bulk.NewJSONLReader(in)},
 		failures: failures,
+		store:    store,
 		stop:     a.stop,
 		abort:    a.abort,
 		newProgress: func(snapshot func() counts) progress {
@@ -243,7 +246,7 @@ func (a *app) push(args []string) int {
 		},
 	}
 	report := p.run()
-	report.failuresAt, report.closeErr = failures.close()
+	report.failuresAt, report.closeErr = failures.Close()
 	return a.pushSummary(report, pf, tf)
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/custsync/custsync/adapter/bulk"
 	"io"
 	"os"
 	"strings"
@@ -52,7 +53,7 @@ Examples:
 
 // maxUpdateInput caps what update reads: a customer is a few KiB, so
 // anything near this is not one.
-const maxUpdateInput = maxLineBytes
+const maxUpdateInput = bulk.MaxLineBytes
 
 func (a *app) update(args []string) int {
 	fs := newFlagSet("update", updateUsage)
@@ -149,7 +150,7 @@ func (a *app) updateFailed(t *target, id string, err error, asJSON bool) int {
 		writeJSON(a.stdout, updateErrorOutput{
 			Vendor: string(t.vendor),
 			ID:     id,
-			Error:  updateErrorInfo{errorInfo: describe(err), Attempts: attemptsOf(err), Mismatches: mismatchesOf(err)},
+			Error:  updateErrorInfo{ErrorInfo: bulk.Describe(err), Attempts: attemptsOf(err), Mismatches: mismatchesOf(err)},
 		})
 	}
 	return code
@@ -201,7 +202,7 @@ type updateErrorOutput struct {
 }
 
 type updateErrorInfo struct {
-	errorInfo
+	bulk.ErrorInfo
 	Attempts int `json:"attempts"`
 	// Mismatches are set when --strict failed an update the vendor applied.
 	Mismatches []adapter.Mismatch `json:"mismatches,omitempty"`

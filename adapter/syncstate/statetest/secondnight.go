@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/bulk"
 	"github.com/custsync/custsync/adapter/upwell"
 	"github.com/custsync/custsync/sandbox"
 	"github.com/custsync/custsync/specs"
@@ -43,24 +44,25 @@ func BenchmarkSecondNight(b *testing.B, h Harness) {
 	require.NoError(b, err)
 	open := h.NewStorage(b)
 	store := opened(b, open)
-	syncer, err := adapter.NewSyncer(client, store)
-	require.NoError(b, err)
-	for out := range adapter.UpdateAll(ctx, syncer, secondNight(SecondNightRecords), adapter.WithConcurrency(16)) {
-		require.NoError(b, out.Err) // the first night fills the store
+	push := func(opts ...bulk.Option) {
+		outcomes, err := bulk.Updates(ctx, client, secondNight(SecondNightRecords), append(opts, bulk.WithConcurrency(16))...)
+		require.NoError(b, err)
+		for out := range outcomes {
+			if out.Err != nil {
+				b.Fatal(out.Err)
+			}
+		}
 	}
+	push(bulk.WithState(store)) // the first night fills the store
 	for _, run := range []struct {
 		name string
-		u    adapter.Updater
-	}{{"store=none", client}, {"store=yes", syncer}} {
+		opts []bulk.Option
+	}{{"store=none", nil}, {"store=yes", []bulk.Option{bulk.WithState(store)}}} {
 		b.Run(run.name, func(b *testing.B) {
 			before := srv.Stats(specs.Upwell).Requests
 			start := time.Now()
 			for range b.N {
-				for out := range adapter.UpdateAll(ctx, run.u, secondNight(SecondNightRecords), adapter.WithConcurrency(16)) {
-					if out.Err != nil {
-						b.Fatal(out.Err)
-					}
-				}
+				push(run.opts...)
 			}
 			elapsed := time.Since(start) / time.Duration(b.N)
 			b.ReportMetric(elapsed.Seconds(), "s/night")

@@ -1,4 +1,4 @@
-package adapter
+package bulk
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // without end, by holding the reader back (see keyLanes.admit).
 const parkedPerWorker = 64
 
-// keyLanes keeps a bulk run's updates for one customer in input order
+// keyLanes keeps a run's records for one customer in input order
 // while other customers flow, as Kafka does per partition key. A key with
 // an update in flight has a lane; later updates for that key park in it,
 // and the worker that finishes an update takes the next parked one of
@@ -29,7 +29,7 @@ type keyLanes struct {
 }
 
 // lane holds the parked updates of one key in flight, oldest first.
-type lane struct{ parked []bulkJob }
+type lane struct{ parked []*job }
 
 func newKeyLanes(maxParked int) *keyLanes {
 	return &keyLanes{lanes: map[string]*lane{}, slots: make(chan struct{}, maxParked)}
@@ -41,13 +41,13 @@ func newKeyLanes(maxParked int) *keyLanes {
 // parked behind its key's update in flight. It waits for a free slot
 // before parking; err is feed's cause when feed ended first, and the
 // update was then neither admitted nor parked.
-func (l *keyLanes) admit(feed context.Context, job bulkJob) (run bool, err error) {
-	if !job.keyed {
+func (l *keyLanes) admit(feed context.Context, j *job) (run bool, err error) {
+	if !j.keyed {
 		return true, nil
 	}
 	l.mu.Lock()
-	if _, busy := l.lanes[job.key]; !busy {
-		l.lanes[job.key] = &lane{}
+	if _, busy := l.lanes[j.key]; !busy {
+		l.lanes[j.key] = &lane{}
 		l.mu.Unlock()
 		return true, nil
 	}
@@ -59,32 +59,32 @@ func (l *keyLanes) admit(feed context.Context, job bulkJob) (run bool, err error
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ln, busy := l.lanes[job.key]
+	ln, busy := l.lanes[j.key]
 	if !busy { // the update in flight finished while we waited for a slot
 		<-l.slots
-		l.lanes[job.key] = &lane{}
+		l.lanes[j.key] = &lane{}
 		return true, nil
 	}
-	ln.parked = append(ln.parked, job)
+	ln.parked = append(ln.parked, j)
 	return false, nil
 }
 
 // next is called when job has finished: it returns the next parked update
 // of job's key, which the caller runs now, or false when none is parked
 // (the key's lane is then closed).
-func (l *keyLanes) next(job bulkJob) (bulkJob, bool) {
-	if !job.keyed {
-		return bulkJob{}, false
+func (l *keyLanes) next(j *job) (*job, bool) {
+	if !j.keyed {
+		return nil, false
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	ln := l.lanes[job.key]
+	ln := l.lanes[j.key]
 	if ln == nil || len(ln.parked) == 0 {
-		delete(l.lanes, job.key)
-		return bulkJob{}, false
+		delete(l.lanes, j.key)
+		return nil, false
 	}
 	nextJob := ln.parked[0]
-	ln.parked[0] = bulkJob{} // let the update be collected
+	ln.parked[0] = nil // let the update be collected
 	ln.parked = ln.parked[1:]
 	<-l.slots
 	return nextJob, true
@@ -93,11 +93,11 @@ func (l *keyLanes) next(job bulkJob) (bulkJob, bool) {
 // release closes the lane of a job that was admitted but never handed to
 // a worker (the feed ended first). Nothing can be parked behind it: only
 // the reader parks, and it is the caller.
-func (l *keyLanes) release(job bulkJob) {
-	if !job.keyed {
+func (l *keyLanes) release(j *job) {
+	if !j.keyed {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	delete(l.lanes, job.key)
+	delete(l.lanes, j.key)
 }

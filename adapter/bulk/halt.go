@@ -1,4 +1,4 @@
-package adapter
+package bulk
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"github.com/custsync/custsync/adapter"
 	"net"
 	"strings"
 	"sync"
@@ -16,7 +17,7 @@ import (
 // Halt says why a bulk run stopped starting records on its own: the
 // vendor could not be reached at all (see WithUnreachableAfter), or too
 // many records in a row failed retryably (see WithHaltAfter). Every
-// record the run did not send then fails with an Unavailable *Error that
+// record the run did not send then fails with an Unavailable *adapter.Error that
 // wraps the Halt, so errors.As(out.Err, &halt) tells a halted run's
 // records from others, and halt.Reason says why, for people.
 type Halt struct {
@@ -39,9 +40,9 @@ func (h *Halt) Unwrap() error { return h.Last }
 
 // haltedError is the error of a record a halted run did not send, or
 // cut short in flight.
-func haltedError(h *Halt, inFlight bool) *Error {
-	e := &Error{Code: Unavailable, Retryable: true, Err: h}
-	var last *Error
+func haltedError(h *Halt, inFlight bool) *adapter.Error {
+	e := &adapter.Error{Code: adapter.Unavailable, Retryable: true, Err: h}
+	var last *adapter.Error
 	if errors.As(h.Last, &last) {
 		e.Vendor = last.Vendor
 	}
@@ -176,7 +177,7 @@ func unreachable(err error) (why string, ok bool) {
 	)
 	switch {
 	case beforeNetwork(err): // first: the limiter's error wraps its own refused dial
-		var e *Error
+		var e *adapter.Error
 		errors.As(err, &e)
 		return e.Message, true
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -210,9 +211,9 @@ func dialTimedOut(err error) bool {
 // cannot pace it fails Unavailable with no attempt made. Such a run is as
 // stuck as one whose vendor refuses connections, and halts the same way.
 func beforeNetwork(err error) bool {
-	var e *Error
+	var e *adapter.Error
 	var halt *Halt
-	return errors.As(err, &e) && e.Code == Unavailable && e.HTTPStatus == 0 && e.Attempts == 0 && !errors.As(err, &halt)
+	return errors.As(err, &e) && e.Code == adapter.Unavailable && e.HTTPStatus == 0 && e.Attempts == 0 && !errors.As(err, &halt)
 }
 
 // errorIsContext reports whether err is a bare context error.

@@ -1,0 +1,106 @@
+package bulk
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+
+	"github.com/custsync/custsync/adapter"
+)
+
+// Run reads in to its end and sends every record through c, as the
+// package doc describes, and returns the report of the run: every record
+// read is counted in exactly one of its Succeeded, Unchanged, Failed and
+// NotSent. With WithFailures, every record that failed or was not sent is
+// written to the failures file as it happens, in the input's own format.
+//
+// Run returns an error only when it could not start: an invalid option,
+// or no client or input, an InvalidArgument *adapter.Error; nothing was
+// read or sent then. Everything that happens once it has started (a read
+// error, a halt, ctx ending, a failures file that cannot be written) is
+// in the report.
+func Run(ctx context.Context, c Client, in Reader, opts ...Option) (*Report, error) {
+	cfg, err := check("Run", c, opts)
+	if err != nil {
+		return nil, err
+	}
+	if isNil(in) {
+		return nil, stampVendor(&adapter.Error{Code: adapter.InvalidArgument, Message: "Run: no input given"}, c)
+	}
+	rep := &Report{Started: time.Now(), ByCode: map[adapter.Code]int{}, Dropped: map[string]int{}, Mismatched: map[string]int{}}
+	e := newEngine(ctx, c, cfg)
+	defer e.cancel()
+	e.start(func(emit func(Record) bool) error {
+		for {
+			rec, err := in.Next()
+			switch {
+			case errors.Is(err, io.EOF):
+				return nil
+			case err != nil:
+				return err
+			case !emit(rec):
+				return nil
+			}
+		}
+	})
+	var line []byte
+	e.deliver(func(out Outcome) bool {
+		rep.count(out)
+		if out.Status == Failed || out.Status == NotSent {
+			f := failureOf(out, e.vendor)
+			rep.ByCode[f.Code]++
+			if cfg.failures != nil && rep.FailuresErr == nil {
+				line = in.AppendFailure(line[:0], out.Record, f)
+				if err := cfg.failures.Append(line); err != nil {
+					// Failures that cannot be recorded must not be produced.
+					rep.FailuresErr = err
+					e.halt(ErrFailuresUnwritable)
+				}
+			}
+		}
+		for _, observe := range cfg.observe {
+			observe(out)
+		}
+		return true
+	})
+	rep.Records = int(e.records.Load())
+	rep.ReadErr = e.readErr
+	if e.inc != nil {
+		rep.Finalized = e.inc.finalized
+	}
+	rep.Elapsed = time.Since(rep.Started)
+	if cfg.failures != nil {
+		where, err := cfg.failures.Close()
+		rep.FailuresFile = where
+		if err != nil {
+			rep.FailuresErr = errors.Join(rep.FailuresErr, err)
+		}
+	}
+	return rep, nil
+}
+
+// count adds one outcome to the report.
+func (r *Report) count(out Outcome) {
+	switch out.Status {
+	case Succeeded:
+		r.Succeeded++
+		if out.Result != nil {
+			for _, f := range out.Result.Dropped {
+				r.Dropped[f]++
+			}
+			for _, m := range out.Result.Mismatches {
+				r.Mismatched[m.Field]++
+			}
+		}
+	case Unchanged:
+		r.Unchanged++
+	case Failed:
+		r.Failed++
+	case NotSent:
+		r.NotSent++
+	}
+	if h := (*Halt)(nil); r.Halt == nil && errors.As(out.Err, &h) {
+		r.Halt = h
+	}
+}

@@ -14,8 +14,9 @@
 //	failures, err := bulk.CreateFailures(bulk.DefaultFailuresPath(in.Name(), client.Vendor(), time.Now()), false, in.Name(), "state.db")
 //	report, err := bulk.Run(ctx, client, bulk.NewJSONLReader(in),
 //		bulk.WithState(store), bulk.WithFailures(failures), bulk.WithConcurrency(8))
+//	where, err := failures.Close() // "" when nothing failed
 //	fmt.Printf("%d sent, %d unchanged, %d failed, %d not sent; failures in %q\n",
-//		report.Succeeded, report.Unchanged, report.Failed, report.NotSent, report.FailuresFile)
+//		report.Succeeded, report.Unchanged, report.Failed, report.NotSent, where)
 //
 // Run takes any Reader (NewJSONLReader reads custsync's JSON lines);
 // Updates runs the same engine over updates held in memory and yields

@@ -323,9 +323,14 @@ func (e *engine) drainOnceFed(workersDone <-chan struct{}) {
 }
 
 // notSent reports a record the run never sent, with why the feed ended:
-// WithStop's cause, a halt, or ctx's cause.
+// a halt, else WithStop's cause once stop has ended (ctx may have ended
+// the feed in the instant before stop's own hook ran), else the feed's.
 func (e *engine) notSent(j *job) Outcome {
 	err := context.Cause(e.feed)
+	var h *Halt
+	if !errors.As(err, &h) && e.cfg.stop != nil && e.cfg.stop.Err() != nil {
+		err = context.Cause(e.cfg.stop)
+	}
 	if err == nil {
 		err = context.Cause(e.ctx)
 	}

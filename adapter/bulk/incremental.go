@@ -72,8 +72,9 @@ const (
 	// sending: a record differed from the stored one at its place; it and
 	// every later record of the customer are sent, in order.
 	sending
-	// broken: a record failed or was not sent; later ones are held back
-	// by the run, and the store is not brought up to date.
+	// broken: a record failed, was not sent, or was stored otherwise than
+	// sent; later ones are still sent (or held back by the run after a
+	// failure), but the store is not brought up to date.
 	broken
 )
 
@@ -462,9 +463,8 @@ func (inc *incremental) settled(j *job, out Outcome) Outcome {
 	case out.Status == Succeeded && len(out.Result.Mismatches) > 0:
 		// Written, but not as sent: not a fact to skip on tomorrow.
 		entry = inc.markEntry(c, pos, now)
-		if out.Result != nil {
-			entry.VendorID = out.Result.VendorID
-		}
+		entry.VendorID = out.Result.VendorID
+		c.mode = broken // nothing after it may be claimed either
 	case out.Status == Succeeded || out.Status == Unchanged:
 		final := c.eof && pos == c.seen
 		tail := uint64(0)

@@ -220,8 +220,8 @@ func WithForce(force bool) Option {
 }
 
 // WithFailures has Run write every record that fails or is not sent to f,
-// as it happens, in the input's own format (Reader.AppendFailure), and
-// close f at the end; Report.FailuresFile says where they are. Should a
+// as it happens, in the input's own format (Reader.AppendFailure). The
+// caller closes f after Run, which says where the failures are. Should a
 // write fail, the run sends no more records (they are reported NotSent
 // with ErrFailuresUnwritable) and Report.FailuresErr says why. Only Run
 // takes it; nil is refused.

@@ -87,11 +87,9 @@ type Report struct {
 	// ReadErr is why the input could not be read to its end; the records
 	// after it were not read.
 	ReadErr error
-	// FailuresFile is where the failures are (WithFailures), "" when
-	// nothing failed; FailuresErr is why the failures file could not be
-	// written or closed.
-	FailuresFile string
-	FailuresErr  error
+	// FailuresErr is why the failures file (WithFailures) could not be
+	// written: the records after it were not sent.
+	FailuresErr error
 	// Finalized counts customers whose state was brought up to date at
 	// the end without a request (see the package doc).
 	Finalized int
@@ -114,7 +112,7 @@ var errCanceledInFlight = fmt.Errorf("canceled in flight; the vendor may or may 
 
 // failureOf is the failures-file account of a record that failed or was
 // not sent. A record not sent has code Canceled and says why in words.
-func failureOf(out Outcome, vendor string) Failure {
+func outcomeFailure(out Outcome, vendor string) Failure {
 	f := Failure{Line: out.Record.Line, Vendor: vendor}
 	if out.Status != NotSent {
 		f.ErrorInfo = Describe(out.Err)

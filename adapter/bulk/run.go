@@ -48,7 +48,7 @@ func Run(ctx context.Context, c Client, in Reader, opts ...Option) (*Report, err
 	e.deliver(func(out Outcome) bool {
 		rep.count(out)
 		if out.Status == Failed || out.Status == NotSent {
-			f := failureOf(out, e.vendor)
+			f := outcomeFailure(out, e.vendor)
 			rep.ByCode[f.Code]++
 			if cfg.failures != nil && rep.FailuresErr == nil {
 				line = in.AppendFailure(line[:0], out.Record, f)
@@ -70,13 +70,6 @@ func Run(ctx context.Context, c Client, in Reader, opts ...Option) (*Report, err
 		rep.Finalized = e.inc.finalized
 	}
 	rep.Elapsed = time.Since(rep.Started)
-	if cfg.failures != nil {
-		where, err := cfg.failures.Close()
-		rep.FailuresFile = where
-		if err != nil {
-			rep.FailuresErr = errors.Join(rep.FailuresErr, err)
-		}
-	}
 	return rep, nil
 }
 

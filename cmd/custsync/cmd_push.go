@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -228,7 +229,7 @@ func (a *app) push(args []string) int {
 	}
 	failures, err := bulk.CreateFailures(path, explicit, refuse...)
 	if err != nil {
-		return a.fail("push", usagef("%v", err))
+		return a.fail("push", failuresRefused(err, pf.file))
 	}
 	pf.settings.dryRun, pf.settings.refreshAfter, pf.settings.force = pf.dryRun, pf.refreshAfter, pf.force
 
@@ -248,6 +249,26 @@ func (a *app) push(args []string) int {
 	report := p.run()
 	report.failuresAt, report.closeErr = failures.Close()
 	return a.pushSummary(report, pf, tf)
+}
+
+// failuresRefused is the usage error of a failures path push may not
+// write, naming in words what it is.
+func failuresRefused(err error, input string) error {
+	var refused *bulk.RefusedError
+	if !errors.As(err, &refused) {
+		return usagef("%v", err)
+	}
+	what := "the state store " + refused.Refused
+	switch refused.Refused {
+	case "/dev/stdin":
+		what = "standard input"
+	case input:
+		what = "the input file"
+	}
+	if refused.Companion != "" {
+		what = fmt.Sprintf("a companion file (%s) of %s", refused.Companion, what)
+	}
+	return usagef("the failures file %s is %s; name another with --failures", refused.Path, what)
 }
 
 // openInput opens the input. info describes it when it is a file (standard

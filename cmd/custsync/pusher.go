@@ -38,8 +38,9 @@ type pusher struct {
 	input    *countingReader
 	failures *bulk.FailuresFile
 	store    syncstate.Store // nil without --state
-	// stop ends the sending of new records (first interrupt); abort ends
-	// the records in flight (second interrupt).
+	// stop ends the sending of new records (first interrupt), with cause
+	// errNotSent; abort ends the records in flight (second interrupt),
+	// with cause errAborted.
 	stop, abort context.Context
 	// newProgress builds the display once the run has started.
 	newProgress func(snapshot func() counts) progress
@@ -110,17 +111,10 @@ func (r *countingReader) line() int {
 }
 
 func (p *pusher) run() pushReport {
-	// The run's stop and ctx carry the push's own causes: the records it
-	// does not send say "interrupted" or "--deadline", the ones the second
-	// interrupt cuts short "aborted in flight".
-	stopFeed, cancelStop := context.WithCancelCause(context.Background())
-	defer cancelStop(nil)
-	unhookStop := context.AfterFunc(p.stop, func() { cancelStop(errNotSent) })
-	defer unhookStop()
-	ctx, cancelCalls := context.WithCancelCause(context.Background())
-	defer cancelCalls(nil)
-	unhookAbort := context.AfterFunc(p.abort, func() { cancelCalls(errAborted) })
-	defer unhookAbort()
+	// stop and abort carry the push's own causes (see interrupts): the
+	// records the run does not send say "interrupted" or "--deadline", the
+	// ones the second interrupt cuts short "aborted in flight".
+	stopFeed := p.stop
 	if p.settings.deadline > 0 {
 		var cancel context.CancelFunc
 		stopFeed, cancel = context.WithTimeoutCause(stopFeed, p.settings.deadline, errDeadline)
@@ -142,7 +136,7 @@ func (p *pusher) run() pushReport {
 	if p.store != nil {
 		opts = append(opts, bulk.WithState(p.store), bulk.WithRefreshAfter(p.settings.refreshAfter), bulk.WithForce(p.settings.force))
 	}
-	rep, err := bulk.Run(ctx, p.client, p.input, opts...)
+	rep, err := bulk.Run(p.abort, p.client, p.input, opts...)
 	close(finished)
 	watcher.Wait()
 	p.progress.finish()

@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"runtime/metrics"
@@ -20,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/bulk"
 	"github.com/custsync/custsync/specs"
 )
 
@@ -29,6 +28,10 @@ type fakeUpdater struct {
 	calls  atomic.Int64
 	update func(ctx context.Context, n int64, u *adapter.CustomerUpdate) error
 }
+
+func (f *fakeUpdater) Key(u *adapter.CustomerUpdate) string { return u.ID }
+func (f *fakeUpdater) Vendor() string                        { return "upwell" }
+func (f *fakeUpdater) Account() string                       { return "fake" }
 
 func (f *fakeUpdater) Update(ctx context.Context, u *adapter.CustomerUpdate, _ ...adapter.CallOption) (*adapter.Result, error) {
 	n := f.calls.Add(1)
@@ -51,16 +54,23 @@ type pushRun struct {
 // does; run runs it.
 //
 //nolint:revive // context-as-argument: stop and abort are the push's two signals under test, not a call's context
-func newPushRun(t *testing.T, input string, u adapter.Updater, concurrency int, stop, abort context.Context, every time.Duration) *pushRun {
+func newPushRun(t *testing.T, input string, u bulk.Client, concurrency int, stop, abort context.Context, every time.Duration) *pushRun {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "failures.jsonl")
-	log, err := createFailureLog(path, true)
+	return newPushRunTo(t, filepath.Join(t.TempDir(), "failures.jsonl"), input, u, concurrency, stop, abort, every)
+}
+
+// newPushRunTo is newPushRun with the failures file at path.
+//
+//nolint:revive // context-as-argument: as newPushRun
+func newPushRunTo(t *testing.T, path, input string, u bulk.Client, concurrency int, stop, abort context.Context, every time.Duration) *pushRun {
+	t.Helper()
+	log, err := bulk.CreateFailures(path, true)
 	require.NoError(t, err)
 	stderr := &syncBuffer{}
 	p := &pusher{
-		vendor: specs.Upwell, updater: u,
+		vendor: specs.Upwell, client: u,
 		settings: pushSettings{concurrency: concurrency, recordAttempts: defaultRecordAttempts, haltAfter: defaultHaltAfter},
-		lines:    newLineReader(strings.NewReader(input)), failures: log,
+		input:    &countingReader{Reader: bulk.NewJSONLReader(strings.NewReader(input))}, failures: log,
 		stop: stop, abort: abort,
 		newProgress: func(snapshot func() counts) progress {
 			return newProgress(stderr, false, int64(len(input)), every, snapshot)
@@ -72,14 +82,16 @@ func newPushRun(t *testing.T, input string, u adapter.Updater, concurrency int, 
 func (r *pushRun) run(t *testing.T) {
 	t.Helper()
 	r.report = r.p.run()
-	_, err := r.p.failures.close()
-	require.NoError(t, err)
+	_, err := r.p.failures.Close()
+	if r.report.writeErr == nil {
+		require.NoError(t, err)
+	}
 }
 
 // runPusher pushes input through u in-process, as push does.
 //
 //nolint:revive // context-as-argument: as newPushRun
-func runPusher(t *testing.T, input string, u adapter.Updater, concurrency int, stop, abort context.Context, every time.Duration) pushRun {
+func runPusher(t *testing.T, input string, u bulk.Client, concurrency int, stop, abort context.Context, every time.Duration) pushRun {
 	t.Helper()
 	r := newPushRun(t, input, u, concurrency, stop, abort, every)
 	r.run(t)
@@ -137,12 +149,11 @@ func TestPushMemoryStaysFlat(t *testing.T) {
 	assert.Zero(t, run.report.failed)
 	assert.NoFileExists(t, run.failures, "no failures, no failures file")
 
-	// The structural guarantee: what push holds per record is bounded by
-	// UpdateAll's in-flight window (its job and outcome queues and its
-	// workers, each `concurrency` deep, plus one record on each side), not
-	// by the input.
-	assert.LessOrEqual(t, run.p.maxPending, 3*concurrency+2)
-	assert.Empty(t, run.p.pending)
+	// The structural guarantee: the records read and not yet settled are
+	// bounded by the engine's in-flight window (its job and outcome queues
+	// and its workers, each `concurrency` deep, plus one record on each
+	// side), not by the input.
+	assert.LessOrEqual(t, run.p.maxPending, int64(3*concurrency+2))
 
 	mu.Lock()
 	defer mu.Unlock()
@@ -157,7 +168,8 @@ func TestPushInterrupts(t *testing.T) {
 	t.Run("the first interrupt sends no more records and lets those in flight finish", func(t *testing.T) {
 		t.Parallel()
 		const records, concurrency, before = 500, 4, 50
-		stop, interrupt := context.WithCancel(context.Background())
+		stop, cancelStop := context.WithCancelCause(context.Background())
+		interrupt := func() { cancelStop(errNotSent) }
 		// The last `concurrency` updates up to number `before` are held
 		// until all of them are in flight; then, with UpdateAll's queue
 		// filled behind them, the interrupt comes, and they finish.
@@ -195,7 +207,8 @@ func TestPushInterrupts(t *testing.T) {
 		// it; a loaded machine cannot change what it shows.
 		synctest.Test(t, func(t *testing.T) {
 			const records, concurrency = 100, 4
-			stop, interrupt := context.WithCancel(context.Background())
+			stop, cancelStop := context.WithCancelCause(context.Background())
+			interrupt := func() { cancelStop(errNotSent) }
 			u := &fakeUpdater{update: func(_ context.Context, n int64, _ *adapter.CustomerUpdate) error {
 				if n == concurrency {
 					interrupt() // every worker now waits to try its record again
@@ -231,38 +244,35 @@ func TestPushInterrupts(t *testing.T) {
 				return &adapter.Error{Vendor: "upwell", Code: adapter.NotFound, HTTPStatus: 404, Message: "no such customer"}
 			}
 			// Later records are held until the failure has been recorded
-			// (and could not be): UpdateAll's queue is full by then.
-			select {
-			case <-run.p.feed.Done():
-			case <-time.After(10 * time.Second):
-				return fmt.Errorf("the feed did not end")
+			// (and could not be): the engine's queue is full by then.
+			for deadline := time.Now().Add(10 * time.Second); run.p.snapshot().failed == 0; {
+				if time.Now().After(deadline) {
+					return fmt.Errorf("the failure was not recorded")
+				}
+				time.Sleep(time.Millisecond)
 			}
 			return nil
 		}}
-		run = newPushRun(t, jsonl(records, 0), u, concurrency, context.Background(), context.Background(), time.Hour)
-		// The first failure cannot be written: a descriptor open for reading only.
-		readOnly, err := os.Open(run.p.failures.temp)
-		require.NoError(t, err)
-		require.NoError(t, run.p.failures.f.Close())
-		run.p.failures.f = readOnly
+		// The first failure cannot be written: a full disk.
+		run = newPushRunTo(t, "/dev/full", jsonl(records, 0), u, concurrency, context.Background(), context.Background(), time.Hour)
 		run.run(t)
 
 		require.Error(t, run.report.writeErr)
 		assert.False(t, run.report.interrupted)
-		assert.ErrorIs(t, context.Cause(run.p.feed), errFailuresUnwritable, "the feed says why it ended")
 		calls := int(u.calls.Load())
 		assert.LessOrEqual(t, calls, failing+concurrency, "records that were only queued were sent after the failures file failed")
 		assert.Equal(t, calls-1, run.report.ok)
 		assert.Equal(t, 1, run.report.failed)
 		assert.Equal(t, records-run.report.ok-1, run.report.notSent, "every failure but the first is a record not sent")
-		assert.NoFileExists(t, run.failures, "nothing could be written")
+		assert.Equal(t, records-run.report.ok, run.report.byCode["Canceled"]+run.report.byCode["NotFound"])
 	})
 
 	t.Run("the second interrupt aborts the updates in flight", func(t *testing.T) {
 		t.Parallel()
 		const records, concurrency = 100, 4
-		abort, abortNow := context.WithCancel(context.Background())
-		stop, stopNow := context.WithCancel(abort)
+		abort, cancelAbort := context.WithCancelCause(context.Background())
+		stop, cancelStop := context.WithCancelCause(abort)
+		stopNow, abortNow := func() { cancelStop(errNotSent) }, func() { cancelAbort(errAborted) }
 		defer stopNow()
 		u := &fakeUpdater{update: func(ctx context.Context, n int64, _ *adapter.CustomerUpdate) error {
 			if n <= 10 {
@@ -289,7 +299,7 @@ func TestPushInterrupts(t *testing.T) {
 			}
 		}
 		assert.Equal(t, concurrency, aborted, "the records in flight are told apart from those never sent")
-		assert.Contains(t, run.stderr.String(), "a third interrupt kills push, leaving the failures so far in "+run.p.failures.temp)
+		assert.Contains(t, run.stderr.String(), "a third interrupt kills push, leaving the failures so far in "+run.p.failures.Writing())
 	})
 }
 
@@ -335,294 +345,9 @@ func TestPushReportsFailuresAndProgress(t *testing.T) {
 		assert.Contains(t, stderr.String(), "line 2: upwell: NotFound")
 	})
 }
-
-func TestFailuresPath(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	input := writeFile(t, dir, "customers.jsonl", "")
-	sameSecond := writeFile(t, dir, "customers.failures-billbee-20261201T100327Z.jsonl", "{}\n")
-	sameSecondInfo, err := os.Stat(sameSecond)
-	require.NoError(t, err)
-	inputInfo, err := os.Stat(input)
-	require.NoError(t, err)
-	other := writeFile(t, dir, "other.jsonl", "")
-	otherInfo, err := os.Stat(other)
-	require.NoError(t, err)
-	link := filepath.Join(dir, "link.jsonl")
-	require.NoError(t, os.Symlink(input, link))
-	started := time.Date(2026, 12, 1, 11, 3, 27, 0, time.FixedZone("CET", 3600))
-
-	for _, tc := range []struct {
-		name, flag, input string
-		in                os.FileInfo
-		want, wantErr     string
-	}{
-		{name: "a .jsonl input gets a file of the run's own next to it, named with the vendor and the UTC start", input: input, in: inputInfo,
-			want: filepath.Join(dir, "customers.failures-billbee-20261201T100327Z.jsonl")},
-		{name: "another input gets the name appended", input: filepath.Join(dir, "export.txt"), want: filepath.Join(dir, "export.txt.failures-billbee-20261201T100327Z.jsonl")},
-		{name: "an earlier run's failures file is named after the original input", input: filepath.Join(dir, "customers.failures-billbee-20261130T220000Z.jsonl"),
-			want: filepath.Join(dir, "customers.failures-billbee-20261201T100327Z.jsonl")},
-		{name: "an earlier run's failures file of standard input gets the standard input name", input: filepath.Join(dir, "failures-billbee-20261130T220000Z-2.jsonl"),
-			want: filepath.Join(dir, "failures-billbee-20261201T100327Z.jsonl")},
-		{name: "standard input gets a file in the working directory", input: "-", want: "failures-billbee-20261201T100327Z.jsonl"},
-		{name: "--failures names the file", flag: "/tmp/x.jsonl", input: input, in: inputInfo, want: "/tmp/x.jsonl"},
-		{name: "the input file is refused", flag: filepath.Join(dir, ".", "customers.jsonl"), input: input, in: inputInfo, wantErr: "is the input file"},
-		{name: "the input file through a link is refused", flag: link, input: input, in: inputInfo, wantErr: "is the input file"},
-		{name: "standard input redirected from the failures file is refused", flag: input, input: "-", in: inputInfo, wantErr: "is standard input"},
-		{name: "standard input redirected from another file is fine", flag: input, input: "-", in: otherInfo, want: input},
-		{name: "standard input that is not a file is fine", flag: input, input: "-", want: input},
-		{name: "a failures file pushed in the second it was written keeps the default name, published under the next free one",
-			input: sameSecond, in: sameSecondInfo, want: sameSecond},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got, explicit, err := failuresPath(tc.flag, tc.input, tc.in, "billbee", started)
-			if tc.wantErr != "" {
-				assert.ErrorContains(t, err, tc.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, got)
-			assert.Equal(t, tc.flag != "", explicit)
-		})
-	}
-}
-
-func TestStaleFailuresAreFoundWhereTheRunWrites(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	mine := writeFile(t, dir, "customers.failures-upwell-20261130T220000Z.jsonl.partial-1a2b3c4d", "{}\n{}\n")
-	explicitStale := writeFile(t, dir, "fixed.jsonl.partial-0000beef", "{}\n")
-	writeFile(t, dir, "other.failures-upwell-20261130T220000Z.jsonl.partial-1a2b3c4d", "{}\n") // another input's
-	writeFile(t, dir, "customers.failures-upwell-20261130T220000Z.jsonl", "{}\n")              // finished, not stale
-
-	path := defaultFailuresPath(filepath.Join(dir, "customers.jsonl"), "upwell", time.Now())
-	assert.Equal(t, []staleFile{{path: mine, lines: 2}}, staleFailures(path, false))
-	assert.Equal(t, []staleFile{{path: explicitStale, lines: 1}}, staleFailures(filepath.Join(dir, "fixed.jsonl"), true))
-}
-
-// partials lists the temporary failures files in dir.
 func partials(t *testing.T, dir string) []string {
 	t.Helper()
-	names, err := filepath.Glob(filepath.Join(dir, "*"+partialInfix+"*"))
+	names, err := filepath.Glob(filepath.Join(dir, "*.partial-*"))
 	require.NoError(t, err)
 	return names
-}
-
-func TestFailureLog(t *testing.T) {
-	t.Parallel()
-	failure := func(id string) (payload, failureInfo) {
-		return payload{object: []byte(`{"id":"` + id + `"}`)}, failureInfo{Line: 1, Vendor: "upwell", errorInfo: errorInfo{Code: adapter.NotFound, Message: "gone"}}
-	}
-	const earlier = `{"id":"EARLIER","_error":{}}` + "\n"
-	lines := func(n int) string {
-		var b strings.Builder
-		for i := range n {
-			fmt.Fprintf(&b, `{"id":"A%d","_error":{"line":1,"vendor":"upwell","code":"NotFound","message":"gone","httpStatus":0,"vendorCode":"","retryable":false}}`+"\n", i)
-		}
-		return b.String()
-	}
-
-	for _, tc := range []struct {
-		name string
-		// setup prepares dir and returns the --failures path, and the file
-		// the failures must end up in.
-		setup      func(t *testing.T, dir string) (path, resolved string)
-		explicit   bool // the path came from --failures
-		failures   int
-		breakWrite bool   // the temporary file cannot be written
-		wantFile   string // the content of resolved at the end; "" for no file
-	}{
-		{
-			name: "failures replace the --failures file, only at the end",
-			setup: func(t *testing.T, dir string) (string, string) {
-				p := writeFile(t, dir, "f.jsonl", earlier)
-				return p, p
-			},
-			explicit: true,
-			failures: 2,
-			wantFile: lines(2),
-		},
-		{
-			name: "no failures leave the --failures file of an earlier run alone",
-			setup: func(t *testing.T, dir string) (string, string) {
-				p := writeFile(t, dir, "f.jsonl", earlier)
-				return p, p
-			},
-			explicit: true,
-			failures: 0,
-			wantFile: earlier,
-		},
-		{
-			name:     "no failures and no earlier file leave no file",
-			setup:    func(_ *testing.T, dir string) (string, string) { p := filepath.Join(dir, "f.jsonl"); return p, p },
-			failures: 0,
-		},
-		{
-			name:     "a new failures file is created",
-			setup:    func(_ *testing.T, dir string) (string, string) { p := filepath.Join(dir, "f.jsonl"); return p, p },
-			failures: 1,
-			wantFile: lines(1),
-		},
-		{
-			name: "through a symbolic link the file is replaced and the link kept",
-			setup: func(t *testing.T, dir string) (string, string) {
-				require.NoError(t, os.Mkdir(filepath.Join(dir, "real"), 0o755))
-				resolved := writeFile(t, filepath.Join(dir, "real"), "f.jsonl", earlier)
-				link := filepath.Join(dir, "link.jsonl")
-				require.NoError(t, os.Symlink(resolved, link))
-				return link, resolved
-			},
-			explicit: true,
-			failures: 1,
-			wantFile: lines(1),
-		},
-		{
-			name: "failures that could not be written keep the failures file of an earlier run",
-			setup: func(t *testing.T, dir string) (string, string) {
-				p := writeFile(t, dir, "f.jsonl", earlier)
-				return p, p
-			},
-			explicit:   true,
-			failures:   1,
-			breakWrite: true,
-			wantFile:   earlier,
-		},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			dir := t.TempDir()
-			path, resolved := tc.setup(t, dir)
-			before, _ := os.ReadFile(resolved)
-			log, err := createFailureLog(path, tc.explicit)
-			require.NoError(t, err)
-			require.Len(t, partials(t, filepath.Dir(resolved)), 1, "the temporary file is created next to the failures file at once")
-			assert.Equal(t, partials(t, filepath.Dir(resolved))[0], log.writingTo())
-			if tc.breakWrite {
-				readOnly, err := os.Open(log.temp)
-				require.NoError(t, err)
-				require.NoError(t, log.f.Close())
-				log.f = readOnly
-			}
-			for i := range tc.failures {
-				err := log.write(failure(fmt.Sprintf("A%d", i)))
-				if tc.breakWrite {
-					require.Error(t, err)
-					continue
-				}
-				require.NoError(t, err)
-				data, err := os.ReadFile(log.writingTo())
-				require.NoError(t, err)
-				assert.Equal(t, i+1, strings.Count(string(data), "\n"), "each failure is on disk as soon as it is written")
-			}
-			during, _ := os.ReadFile(resolved)
-			assert.Equal(t, string(before), string(during), "the failures file is left alone until the end")
-
-			where, err := log.close()
-			require.NoError(t, err)
-			assert.Empty(t, partials(t, filepath.Dir(resolved)), "the temporary file is gone")
-			if tc.wantFile == "" {
-				assert.Empty(t, where)
-				assert.NoFileExists(t, resolved)
-				return
-			}
-			if tc.failures == 0 {
-				assert.Empty(t, where, "no failures, no failures file")
-			}
-			data, err := os.ReadFile(resolved)
-			require.NoError(t, err)
-			assert.Equal(t, tc.wantFile, string(data))
-			if !tc.breakWrite && tc.failures > 0 {
-				assert.Equal(t, path, where)
-			}
-			if path != resolved {
-				target, err := os.Readlink(path)
-				require.NoError(t, err)
-				assert.Equal(t, resolved, target, "the link still points to the failures file")
-			}
-		})
-	}
-
-	t.Run("a default name never replaces a file that exists", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		path := writeFile(t, dir, "in.failures-upwell-20261201T100327Z.jsonl", earlier)
-		second := filepath.Join(dir, "in.failures-upwell-20261201T100327Z-2.jsonl")
-		writeFile(t, dir, filepath.Base(second), earlier)
-		log, err := createFailureLog(path, false)
-		require.NoError(t, err)
-		require.NoError(t, log.write(failure("A0")))
-		where, err := log.close()
-		require.NoError(t, err)
-		assert.Equal(t, filepath.Join(dir, "in.failures-upwell-20261201T100327Z-3.jsonl"), where)
-		for _, p := range []string{path, second} {
-			data, err := os.ReadFile(p)
-			require.NoError(t, err)
-			assert.Equal(t, earlier, string(data), "%s was not this run's to replace", p)
-		}
-		data, err := os.ReadFile(where)
-		require.NoError(t, err)
-		assert.Equal(t, lines(1), string(data))
-		assert.Empty(t, partials(t, dir))
-	})
-
-	t.Run("a path that cannot hold a failures file fails at once", func(t *testing.T) {
-		t.Parallel()
-		dir := t.TempDir()
-		dangling := filepath.Join(dir, "dangling.jsonl")
-		require.NoError(t, os.Symlink(filepath.Join(dir, "nothing"), dangling))
-		for path, want := range map[string]string{
-			dir: "is a directory",
-			filepath.Join(dir, "no", "such", "f.jsonl"): "no such file or directory",
-			dangling: "symbolic link to nothing",
-		} {
-			_, err := createFailureLog(path, true)
-			var ue *usageError
-			require.ErrorAs(t, err, &ue, path)
-			assert.ErrorContains(t, err, want)
-		}
-		assert.Empty(t, partials(t, dir))
-	})
-
-	t.Run("a device is written to and never replaced or removed", func(t *testing.T) {
-		t.Parallel()
-		for _, path := range []string{os.DevNull} {
-			log, err := createFailureLog(path, true)
-			require.NoError(t, err)
-			assert.Empty(t, log.temp)
-			require.NoError(t, log.write(failure("A0")))
-			where, err := log.close()
-			require.NoError(t, err)
-			assert.Equal(t, path, where)
-			info, err := os.Stat(path)
-			require.NoError(t, err)
-			assert.NotZero(t, info.Mode()&os.ModeDevice)
-		}
-	})
-}
-
-func TestOutcomeError(t *testing.T) {
-	t.Parallel()
-	vendorErr := &adapter.Error{Vendor: "upwell", Code: adapter.NotFound, HTTPStatus: 404, Attempts: 1}
-	halted := &adapter.Error{Code: adapter.Unavailable, Retryable: true, Message: "not sent: the run stopped"}
-	netErr := errors.New("connection reset")
-	for _, tc := range []struct {
-		name      string
-		err       error
-		attempted bool
-		want      error
-	}{
-		{"a vendor's answer is kept", vendorErr, true, vendorErr},
-		{"a network error is kept", netErr, true, netErr},
-		{"a run halted by a failing vendor keeps its reason", halted, false, halted},
-		{"a record an interrupt kept from being sent (stop's or abort's bare Canceled) is not sent", context.Canceled, false, errNotSent},
-		{"a record not sent with the interrupt's cause is not sent", errNotSent, false, errNotSent},
-		{"a record not sent because the failures file failed says so", errFailuresUnwritable, false, errFailuresUnwritable},
-		{"a record aborted in flight may have been applied", context.Canceled, true, errAborted},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			got := outcomeError(adapter.Outcome{Err: tc.err, Attempted: tc.attempted})
-			assert.Same(t, tc.want, got)
-			assert.Equal(t, tc.want.Error(), got.Error())
-		})
-	}
 }

@@ -24,9 +24,10 @@ const hangupEcho = time.Second
 // the kernel sends the session's), so a SIGHUP within hangupEcho of a
 // first SIGHUP counts as the same signal.
 func interrupts() (stop, abort context.Context, release func()) {
-	abort, cancelAbort := context.WithCancel(context.Background())
+	// Their causes are what push writes for the records each one ends.
+	abort, cancelAbort := context.WithCancelCause(context.Background())
 	// stop derives from abort: whatever is aborted has also stopped.
-	stop, cancelStop := context.WithCancel(abort)
+	stop, cancelStop := context.WithCancelCause(abort)
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	// After a hang-up, stdout or stderr may be a pipe to a process that is
@@ -38,7 +39,7 @@ func interrupts() (stop, abort context.Context, release func()) {
 		defer signal.Stop(ch)
 		var first os.Signal
 		var firstAt time.Time
-		for _, cancel := range []context.CancelFunc{cancelStop, cancelAbort} {
+		for _, cancel := range []func(){func() { cancelStop(errNotSent) }, func() { cancelAbort(errAborted) }} {
 			for {
 				select {
 				case sig := <-ch:
@@ -61,8 +62,8 @@ func interrupts() (stop, abort context.Context, release func()) {
 		if !released {
 			released = true
 			close(done)
-			cancelStop()
-			cancelAbort()
+			cancelStop(nil)
+			cancelAbort(nil)
 		}
 	}
 }

@@ -30,7 +30,7 @@ var (
 	pgErr    error
 )
 
-func postgresServer(t *testing.T) *pgtest.Server {
+func postgresServer(t testing.TB) *pgtest.Server {
 	t.Helper()
 	pgOnce.Do(func() { pgServer, pgErr = pgtest.Start() })
 	require.NoError(t, pgErr, "the PostgreSQL state tests need a server")

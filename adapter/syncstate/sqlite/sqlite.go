@@ -6,7 +6,8 @@
 // disk when it returns, readers never wait for the writer, and several
 // processes can share the file (each write takes SQLite's write lock,
 // waiting up to BusyTimeout for another process's). One writer goroutine
-// per Store commits concurrent Puts together.
+// per Store commits concurrent Puts together. A new file is created
+// readable by its owner only (0600), as are SQLite's files beside it.
 //
 // # Inspecting the state
 //
@@ -28,6 +29,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -83,6 +85,13 @@ var _ syncstate.Store = (*Store)(nil)
 // Open opens the state file at path, creating it (not its directory) and
 // its schema on first use and migrating an older schema. A file written
 // by a newer custsync, or that is not a custsync state file, is refused.
+//
+// The state names customers, so a new file is created with mode 0600,
+// whatever the umask; SQLite gives its -wal and -shm files the mode of
+// the state file. An existing file keeps its mode. A path that is a
+// symbolic link to nothing is refused rather than followed, since
+// creating the link's target would write wherever whoever planted the
+// link chose; so is a -wal, -shm or -journal file that is a symbolic link.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite state: the path is empty")
@@ -94,6 +103,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		if _, err := os.Stat(dir); err != nil {
 			return nil, fmt.Errorf("sqlite state: the directory of %s: %w", path, err)
 		}
+	}
+	if err := create(path); err != nil {
+		return nil, fmt.Errorf("sqlite state %s: %w", path, err)
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
@@ -117,6 +129,45 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	s.writer = groupcommit.New(s.commit, maxBatch)
 	return s, nil
+}
+
+// create makes an empty state file at path, mode 0600, unless something
+// is there, and refuses the symbolic links Open documents. O_CREATE with
+// O_EXCL never follows a link at path, dangling or not (POSIX); an
+// existing link is then checked for a target.
+func create(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		// The umask may have taken bits from 0600; set exactly 0600.
+		err = f.Chmod(0o600)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	case !errors.Is(err, fs.ErrExist):
+		return err
+	default:
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			target, _ := os.Readlink(path)
+			return fmt.Errorf("the path is a symbolic link to %q, which does not exist; refusing to create it", target)
+		}
+	}
+	// SQLite opens its companion files next to the file the path resolves to.
+	bases := []string{path}
+	if real, err := filepath.EvalSymlinks(path); err == nil && real != path {
+		bases = append(bases, real)
+	}
+	for _, base := range bases {
+		for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+			if fi, err := os.Lstat(base + suffix); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+				return fmt.Errorf("%s is a symbolic link; refusing to let SQLite write through it", base+suffix)
+			}
+		}
+	}
+	return nil
 }
 
 // migrateInTurn runs migrate, and again while another process holds the

@@ -2,7 +2,10 @@ package postgres_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
@@ -52,6 +55,31 @@ func TestOpenRecordsTheSchemaVersionAndRefusesANewerOne(t *testing.T) {
 	assert.ErrorContains(t, err, "newer custsync")
 }
 
+func TestAPutThatFailsInTheDatabaseWritesNoneOfItsRecords(t *testing.T) {
+	// A key PostgreSQL cannot index (over its 2,704-byte limit for a
+	// btree entry, and incompressible) passes Check but fails in the
+	// database, after the statements before it ran.
+	s, err := newStorage(t)()
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, s.Close()) }()
+	random := make([]byte, 1500)
+	_, err = rand.Read(random)
+	require.NoError(t, err)
+	at := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+	first := syncstate.Entry{Key: syncstate.Key{Vendor: "upwell", Account: "a", Key: "A"}, Record: syncstate.Record{Digest: "d", SyncedAt: at}}
+	unindexable := syncstate.Entry{Key: syncstate.Key{Vendor: "upwell", Account: "a", Key: "B" + hex.EncodeToString(random)},
+		Record: syncstate.Record{Digest: "d", SyncedAt: at}}
+	require.NoError(t, unindexable.Check())
+
+	err = s.Put(context.Background(), first, unindexable)
+	require.ErrorContains(t, err, "index row")
+	got, err := s.GetMany(context.Background(), []syncstate.Key{first.Key, unindexable.Key})
+	require.NoError(t, err)
+	assert.Empty(t, got, "the statement that ran before the failure was rolled back with it")
+
+	require.NoError(t, s.Put(context.Background(), first), "the store goes on")
+}
+
 func TestConcurrentFirstOpensAgreeOnOneSchema(t *testing.T) {
 	url := server.NewDatabase(t)
 	errs := make(chan error, 8)
@@ -82,4 +110,12 @@ func TestOpenErrorsNeverShowThePassword(t *testing.T) {
 
 func BenchmarkSecondNight(b *testing.B) {
 	statetest.BenchmarkSecondNight(b, statetest.HarnessFunc(newStorage))
+}
+
+func BenchmarkPutConcurrent(b *testing.B) {
+	statetest.BenchmarkPutConcurrent(b, statetest.HarnessFunc(newStorage))
+}
+
+func BenchmarkGetMany(b *testing.B) {
+	statetest.BenchmarkGetMany(b, statetest.HarnessFunc(newStorage))
 }

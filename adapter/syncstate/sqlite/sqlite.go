@@ -6,7 +6,8 @@
 // disk when it returns, readers never wait for the writer, and several
 // processes can share the file (each write takes SQLite's write lock,
 // waiting up to BusyTimeout for another process's). One writer goroutine
-// per Store commits concurrent Puts together.
+// per Store commits concurrent Puts together. A new file is created
+// readable by its owner only (0600), as are SQLite's files beside it.
 //
 // # Inspecting the state
 //
@@ -25,8 +26,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"net/url"
 	"os"
@@ -34,6 +37,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	sqlitedriver "modernc.org/sqlite" // the database/sql driver "sqlite"
 
@@ -68,10 +72,12 @@ var SchemaVersion = len(migrations)
 
 // Store is a sync state store in one SQLite file.
 type Store struct {
-	db     *sql.DB
-	path   string
-	writer *groupcommit.Committer
-	closed atomic.Bool
+	db      *sql.DB
+	upsert  *sql.Stmt
+	getMany *sql.Stmt
+	path    string
+	writer  *groupcommit.Committer
+	closed  atomic.Bool
 }
 
 var _ syncstate.Store = (*Store)(nil)
@@ -79,6 +85,13 @@ var _ syncstate.Store = (*Store)(nil)
 // Open opens the state file at path, creating it (not its directory) and
 // its schema on first use and migrating an older schema. A file written
 // by a newer custsync, or that is not a custsync state file, is refused.
+//
+// The state names customers, so a new file is created with mode 0600,
+// whatever the umask; SQLite gives its -wal and -shm files the mode of
+// the state file. An existing file keeps its mode. A path that is a
+// symbolic link to nothing is refused rather than followed, since
+// creating the link's target would write wherever whoever planted the
+// link chose; so is a -wal, -shm or -journal file that is a symbolic link.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("sqlite state: the path is empty")
@@ -90,6 +103,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		if _, err := os.Stat(dir); err != nil {
 			return nil, fmt.Errorf("sqlite state: the directory of %s: %w", path, err)
 		}
+	}
+	if err := create(path); err != nil {
+		return nil, fmt.Errorf("sqlite state %s: %w", path, err)
 	}
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
@@ -105,8 +121,53 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := s.migrateInTurn(ctx); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
+	if s.upsert, err = db.PrepareContext(ctx, upsert); err != nil {
+		return nil, errors.Join(fmt.Errorf("sqlite state %s: %w", path, err), db.Close())
+	}
+	if s.getMany, err = db.PrepareContext(ctx, getMany); err != nil {
+		return nil, errors.Join(fmt.Errorf("sqlite state %s: %w", path, err), s.upsert.Close(), db.Close())
+	}
 	s.writer = groupcommit.New(s.commit, maxBatch)
 	return s, nil
+}
+
+// create makes an empty state file at path, mode 0600, unless something
+// is there, and refuses the symbolic links Open documents. O_CREATE with
+// O_EXCL never follows a link at path, dangling or not (POSIX); an
+// existing link is then checked for a target.
+func create(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	switch {
+	case err == nil:
+		// The umask may have taken bits from 0600; set exactly 0600.
+		err = f.Chmod(0o600)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+	case !errors.Is(err, fs.ErrExist):
+		return err
+	default:
+		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+			target, _ := os.Readlink(path)
+			return fmt.Errorf("the path is a symbolic link to %q, which does not exist; refusing to create it", target)
+		}
+	}
+	// SQLite opens its companion files next to the file the path resolves to.
+	bases := []string{path}
+	if real, err := filepath.EvalSymlinks(path); err == nil && real != path {
+		bases = append(bases, real)
+	}
+	for _, base := range bases {
+		for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+			if fi, err := os.Lstat(base + suffix); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+				return fmt.Errorf("%s is a symbolic link; refusing to let SQLite write through it", base+suffix)
+			}
+		}
+	}
+	return nil
 }
 
 // migrateInTurn runs migrate, and again while another process holds the
@@ -218,12 +279,16 @@ func (s *Store) parseTime(k syncstate.Key, at string) (time.Time, error) {
 	return t, nil
 }
 
-// getManyChunk is the most keys one query looks up: three bound
-// variables each, far below SQLite's limit of 32,766.
-const getManyChunk = 1024
+// getMany looks up the keys given as one JSON array of [vendor,
+// account, key] arrays: one statement whatever the number of keys,
+// prepared once, each key one primary-key search (CROSS JOIN fixes the
+// order of the loops).
+const getMany = `SELECT k.key, r.digest, r.vendor_id, r.synced_at
+FROM json_each(?1) AS k CROSS JOIN records AS r
+WHERE r.vendor = k.value ->> 0 AND r.account = k.value ->> 1 AND r.key = k.value ->> 2`
 
-// GetMany returns the records stored for keys, looking up to
-// getManyChunk keys per query; see syncstate.Store.
+// GetMany returns the records stored for keys in one query; see
+// syncstate.Store.
 func (s *Store) GetMany(ctx context.Context, keys []syncstate.Key) (map[syncstate.Key]syncstate.Record, error) {
 	if s.closed.Load() {
 		return nil, syncstate.ErrClosed
@@ -231,73 +296,69 @@ func (s *Store) GetMany(ctx context.Context, keys []syncstate.Key) (map[syncstat
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	keys = distinct(keys)
 	found := make(map[syncstate.Key]syncstate.Record, len(keys))
-	for len(keys) > 0 {
-		n := min(len(keys), getManyChunk)
-		if err := s.getChunk(ctx, keys[:n], found); err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, err
-		}
-		keys = keys[n:]
-	}
-	return found, nil
-}
-
-// distinct returns keys without repeats, in their first order.
-func distinct(keys []syncstate.Key) []syncstate.Key {
 	seen := make(map[syncstate.Key]struct{}, len(keys))
-	out := make([]syncstate.Key, 0, len(keys))
+	asked := make([][3]string, 0, len(keys))
 	for _, k := range keys {
-		if _, ok := seen[k]; !ok {
-			seen[k] = struct{}{}
-			out = append(out, k)
+		if _, ok := seen[k]; ok || !storable(k) {
+			continue
 		}
+		seen[k] = struct{}{}
+		asked = append(asked, [3]string{k.Vendor, k.Account, k.Key})
 	}
-	return out
-}
-
-// getChunk looks keys up in one query and adds what it finds to found.
-// The keys are a VALUES list that drives the join (CROSS JOIN fixes the
-// order), so each key costs one primary-key search.
-func (s *Store) getChunk(ctx context.Context, keys []syncstate.Key, found map[syncstate.Key]syncstate.Record) error {
-	var q strings.Builder
-	q.WriteString("WITH k(vendor, account, key) AS (VALUES ")
-	args := make([]any, 0, 3*len(keys))
-	for i, k := range keys {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?)")
-		args = append(args, k.Vendor, k.Account, k.Key)
+	if len(asked) == 0 {
+		return found, nil
 	}
-	q.WriteString(`)
-SELECT r.vendor, r.account, r.key, r.digest, r.vendor_id, r.synced_at
-FROM k CROSS JOIN records AS r
-WHERE r.vendor = k.vendor AND r.account = k.account AND r.key = k.key`)
-	rows, err := s.db.QueryContext(ctx, q.String(), args...)
+	arg, err := json.Marshal(asked)
 	if err != nil {
-		return fmt.Errorf("sqlite state %s: reading %d records: %w", s.path, len(keys), err)
+		return nil, fmt.Errorf("sqlite state %s: %w", s.path, err)
+	}
+	rows, err := s.getMany.QueryContext(ctx, string(arg))
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if s.closed.Load() {
+			return nil, syncstate.ErrClosed
+		}
+		return nil, fmt.Errorf("sqlite state %s: reading %d records: %w", s.path, len(asked), err)
 	}
 	defer rows.Close() //nolint:errcheck // rows.Err reports what matters
 	for rows.Next() {
-		var k syncstate.Key
+		var i int
 		var r syncstate.Record
 		var at string
-		if err := rows.Scan(&k.Vendor, &k.Account, &k.Key, &r.Digest, &r.VendorID, &at); err != nil {
-			return fmt.Errorf("sqlite state %s: reading %d records: %w", s.path, len(keys), err)
+		if err := rows.Scan(&i, &r.Digest, &r.VendorID, &at); err != nil {
+			return nil, fmt.Errorf("sqlite state %s: reading %d records: %w", s.path, len(asked), err)
 		}
+		if i < 0 || i >= len(asked) {
+			return nil, fmt.Errorf("sqlite state %s: a lookup answered key number %d of %d", s.path, i, len(asked))
+		}
+		k := syncstate.Key{Vendor: asked[i][0], Account: asked[i][1], Key: asked[i][2]}
 		if r.SyncedAt, err = s.parseTime(k, at); err != nil {
-			return err
+			return nil, err
 		}
 		found[k] = r
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("sqlite state %s: reading %d records: %w", s.path, len(keys), err)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("sqlite state %s: reading %d records: %w", s.path, len(asked), err)
 	}
-	return nil
+	return found, nil
+}
+
+// storable reports whether Put could have stored k: it refuses NUL
+// bytes and invalid UTF-8, and JSON cannot carry invalid UTF-8 (the key
+// would be looked up as another), so such a key is left out, as absent.
+func storable(k syncstate.Key) bool {
+	for _, v := range []string{k.Vendor, k.Account, k.Key} {
+		if strings.ContainsRune(v, 0) || !utf8.ValidString(v) {
+			return false
+		}
+	}
+	return true
 }
 
 // Put stores entries durably; see syncstate.Store.
@@ -320,24 +381,28 @@ ON CONFLICT (vendor, account, key) DO UPDATE SET
 	digest = CASE WHEN ?7 = 0 OR records.digest IN (?8, excluded.digest) THEN excluded.digest ELSE ?9 END,
 	vendor_id = excluded.vendor_id, synced_at = excluded.synced_at`
 
+// commit writes entries in one transaction, one upsert each, in order.
+// The upsert is prepared once per connection, not per commit: with a few
+// records per commit, preparing it cost as much as writing them.
 func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlite state %s: %w", s.path, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; after a failure, the error returned says what went wrong
-	stmt, err := tx.PrepareContext(ctx, upsert)
-	if err != nil {
-		return fmt.Errorf("sqlite state %s: %w", s.path, err)
-	}
+	stmt := tx.StmtContext(ctx, s.upsert)
 	defer stmt.Close() //nolint:errcheck // the transaction's end closes it too; Commit reports what matters
+	// BEGIN IMMEDIATE took the write lock, so no statement waits for
+	// another process: ctx bounded that wait. Without a deadline, the
+	// driver watches no context per statement.
+	write := context.WithoutCancel(ctx)
 	for _, e := range entries {
 		at := syncstate.Normalize(e.SyncedAt).Format(syncstate.TimeLayout)
 		conditional, expect := 0, ""
 		if e.IfDigest != nil {
 			conditional, expect = 1, *e.IfDigest
 		}
-		if _, err := stmt.ExecContext(ctx, e.Vendor, e.Account, e.Key.Key, e.Digest, e.VendorID, at, conditional, expect, e.Conflict); err != nil {
+		if _, err := stmt.ExecContext(write, e.Vendor, e.Account, e.Key.Key, e.Digest, e.VendorID, at, conditional, expect, e.Conflict); err != nil {
 			return fmt.Errorf("sqlite state %s: writing %s: %w", s.path, e.Key, err)
 		}
 	}
@@ -353,7 +418,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.writer.Close()
-	return s.db.Close()
+	return errors.Join(s.upsert.Close(), s.getMany.Close(), s.db.Close())
 }
 
 // Path is the state file's path.

@@ -255,3 +255,11 @@ func TestConcurrentFirstOpensAgreeOnOneSchema(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkPutConcurrent(b *testing.B) {
+	statetest.BenchmarkPutConcurrent(b, statetest.HarnessFunc(newStorage))
+}
+
+func BenchmarkGetMany(b *testing.B) {
+	statetest.BenchmarkGetMany(b, statetest.HarnessFunc(newStorage))
+}

@@ -568,3 +568,92 @@ func runLongDigests(t *testing.T, h Harness) {
 		assert.Equal(t, second, got.Digest, "the whole digest survives reopening")
 	})
 }
+
+// PutConcurrentRecords and PutConcurrentWriters shape
+// BenchmarkPutConcurrent: a bulk run's workers, each confirming one
+// record per Put.
+const (
+	PutConcurrentRecords = 20_000
+	PutConcurrentWriters = 16
+)
+
+// BenchmarkPutConcurrent measures records/s of PutConcurrentRecords
+// entries Put one per call from PutConcurrentWriters goroutines, each Put
+// returning once durable, as a bulk run's workers confirm records. Group
+// commit is what makes this fast: one durable commit per record would run
+// at the disk's fsync rate.
+func BenchmarkPutConcurrent(b *testing.B, h Harness) {
+	ctx := context.Background()
+	s := opened(b, h.NewStorage(b))
+	round := 0
+	cpu := cpuTime()
+	for b.Loop() {
+		round++
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range PutConcurrentWriters {
+			wg.Go(func() {
+				for {
+					i := next.Add(1)
+					if i > PutConcurrentRecords {
+						return
+					}
+					e := entry("upwell", "acct", fmt.Sprintf("r%d-C-%d", round, i), "v1:0123456789abcdef0123456789abcdef", at)
+					if err := s.Put(ctx, e); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	b.ReportMetric(float64(round*PutConcurrentRecords)/b.Elapsed().Seconds(), "records/s")
+	reportCPU(b, cpu, round*PutConcurrentRecords)
+}
+
+// GetManyStored and GetManyBatch shape BenchmarkGetMany: a second night's
+// lookups, a batch of keys at a time.
+const (
+	GetManyStored = 100_000
+	GetManyBatch  = 512
+)
+
+// BenchmarkGetMany measures records/s of GetMany over a store holding
+// GetManyStored records, GetManyBatch keys per call, every key found.
+func BenchmarkGetMany(b *testing.B, h Harness) {
+	ctx := context.Background()
+	s := opened(b, h.NewStorage(b))
+	keys := make([]syncstate.Key, 0, GetManyStored)
+	entries := make([]syncstate.Entry, 0, 1000)
+	for i := range GetManyStored {
+		e := entry("upwell", "acct", fmt.Sprintf(`["ERP","C-%07d"]`, i), "v1:0123456789abcdef0123456789abcdef", at)
+		keys = append(keys, e.Key)
+		if entries = append(entries, e); len(entries) == cap(entries) {
+			require.NoError(b, s.Put(ctx, entries...))
+			entries = entries[:0]
+		}
+	}
+	require.NoError(b, s.Put(ctx, entries...))
+	found := 0
+	cpu := cpuTime()
+	for i := 0; b.Loop(); i++ {
+		from := (i * GetManyBatch) % (len(keys) - GetManyBatch + 1)
+		got, err := s.GetMany(ctx, keys[from:from+GetManyBatch])
+		if err != nil || len(got) != GetManyBatch {
+			b.Fatalf("GetMany found %d of %d: %v", len(got), GetManyBatch, err)
+		}
+		found += len(got)
+	}
+	b.ReportMetric(float64(found)/b.Elapsed().Seconds(), "records/s")
+	reportCPU(b, cpu, found)
+}
+
+// reportCPU reports the process's CPU time since cpu per record, where
+// the platform tells it: the client's cost, a database server in another
+// process not counted.
+func reportCPU(b *testing.B, cpu time.Duration, records int) {
+	if now := cpuTime(); now > 0 && records > 0 {
+		b.ReportMetric(float64((now-cpu).Nanoseconds())/1e3/float64(records), "cpu-µs/record")
+	}
+}

@@ -16,14 +16,16 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/custsync/custsync/adapter/internal/bridge"
+	"github.com/custsync/custsync/adapter/internal/loopback"
 	"github.com/custsync/custsync/adapter/internal/pacing"
+	"github.com/custsync/custsync/adapter/internal/retrypolicy"
 	"github.com/custsync/custsync/internal/buildinfo"
 )
 
-// maxResponseBytes caps how much of a response is read. A customer record
-// is a few KiB; anything near this is not an answer we can use.
-const maxResponseBytes = bridge.MaxResponseBytes
+// maxResponseBytes caps how much of a response is read; a larger one
+// fails the attempt instead of exhausting memory. A customer record is a
+// few KiB; anything near this is not an answer we can use.
+const maxResponseBytes = 4 << 20
 
 // bodyExcerptBytes caps the body excerpt kept in an *Error.
 const bodyExcerptBytes = 512
@@ -33,7 +35,8 @@ const bodyExcerptBytes = 512
 type callState struct {
 	config    callConfig
 	attempts  int
-	requestID string
+	requestID string // of the last answer
+	operation string // of the last request the driver sent
 }
 
 type callStateKey struct{}
@@ -66,16 +69,17 @@ func callStateFrom(ctx context.Context) *callState {
 	return &callState{config: defaultClientConfig().call}
 }
 
-// transport is the HTTPDoer the generated clients send through. For each
-// request it waits for the rate limiter, then makes attempts: each with its
-// own timeout, its body read whole (capped) and closed before the next
-// step, so connections go back to the pool and drivers parse bytes, not
-// streams. Failed attempts are retried with backoff (Retry-After
-// honoured) when that is safe; redirects are refused.
+// transport is what the generated clients send through, by way of an
+// operationDoer for each spec operation. For each request it waits for
+// the rate limiter, then makes attempts: each with its own timeout, its
+// body read whole (capped) and closed before the next step, so connections
+// go back to the pool and drivers parse bytes, not streams. Failed attempts
+// are retried with backoff (Retry-After honoured) when that is safe;
+// redirects are refused.
 type transport struct {
 	vendor  string
 	host    string // the base URL's host: the only one credentials go to
-	next    bridge.Doer
+	next    httpDoer
 	logger  *slog.Logger
 	scrub   scrubber
 	limiter RateLimiter
@@ -83,6 +87,11 @@ type transport struct {
 	// header is set on every request: the driver's credentials and Accept,
 	// as a list (ranging over a map on every request costs more).
 	header []headerValues
+}
+
+// httpDoer sends one request: an *http.Client, or a roundTripper.
+type httpDoer interface {
+	Do(*http.Request) (*http.Response, error)
 }
 
 // headerValues is one header of transport.header.
@@ -258,15 +267,37 @@ func sendingClient(c *http.Client, rt http.RoundTripper, tlsConfig *tls.Config) 
 // once built, and setting it costs no allocation.
 var userAgent = []string{buildinfo.UserAgent()}
 
-func (t *transport) Do(req *http.Request) (*http.Response, error) {
+// operationDoer sends the requests of one spec operation through the
+// transport: the operation names them in rate limits, errors, logs and
+// attempts, and its limits are worked out once.
+type operationDoer struct {
+	t      *transport
+	op     string
+	limits []Limit
+}
+
+// doer returns the doer for operation op (DriverConn.Doer).
+func (t *transport) doer(op string) *operationDoer {
+	d := &operationDoer{t: t, op: op}
+	if t.limits != nil && t.limiter != nil {
+		d.limits = t.limits(op)
+	}
+	return d
+}
+
+func (d *operationDoer) Do(req *http.Request) (*http.Response, error) {
+	return d.t.do(req, d.op, d.limits)
+}
+
+func (t *transport) do(req *http.Request, op string, limits []Limit) (*http.Response, error) {
 	ctx := req.Context()
 	if req.Header == nil {
 		req.Header = http.Header{}
 	}
 	req.Header["User-Agent"] = userAgent[:1:1]
 	state := callStateFrom(ctx)
-	op := bridge.Operation(ctx)
-	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && bridge.IsLoopback(req.URL.Hostname())) {
+	state.operation = op
+	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && loopback.Is(req.URL.Hostname())) {
 		return nil, &Error{Operation: op, Code: InvalidArgument,
 			Message: fmt.Sprintf("refusing to send credentials over %s to %s", req.URL.Scheme, req.URL.Hostname())}
 	}
@@ -280,10 +311,6 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	}
 	for _, h := range t.header {
 		req.Header[h.name] = h.values
-	}
-	var limits []Limit
-	if t.limits != nil && t.limiter != nil {
-		limits = t.limits(op)
 	}
 	for retry := 0; ; retry++ {
 		if len(limits) > 0 {
@@ -303,7 +330,7 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 					Message: "the vendor's rate limit would hold this request past the deadline; nothing was sent"}
 			}
 		}
-		attemptReq, err := rewind(ctx, req, retry)
+		attemptReq, err := rewind(ctx, req, retry, op)
 		if err != nil {
 			return nil, err
 		}
@@ -327,7 +354,7 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 // rewind returns the request for attempt number retry+1, under ctx, the
 // call's context (req's own is the last attempt's): req itself the first
 // time, then a copy with a fresh copy of the body.
-func rewind(ctx context.Context, req *http.Request, retry int) (*http.Request, error) {
+func rewind(ctx context.Context, req *http.Request, retry int, op string) (*http.Request, error) {
 	if retry == 0 {
 		return req, nil
 	}
@@ -335,7 +362,7 @@ func rewind(ctx context.Context, req *http.Request, retry int) (*http.Request, e
 		return req.Clone(ctx), nil
 	}
 	if req.GetBody == nil {
-		return nil, &Error{Operation: bridge.Operation(ctx), Code: Internal, Message: "cannot retry: the request body cannot be replayed"}
+		return nil, &Error{Operation: op, Code: Internal, Message: "cannot retry: the request body cannot be replayed"}
 	}
 	body, err := req.GetBody()
 	if err != nil {
@@ -353,7 +380,7 @@ func (t *transport) retryDecision(req *http.Request, resp *http.Response, err er
 		var e *Error
 		return 0, errors.As(err, &e) && e.Retryable
 	}
-	if !bridge.RetryableStatus(resp.StatusCode, bridge.Idempotent(req)) {
+	if !retrypolicy.RetryableStatus(resp.StatusCode, retrypolicy.Idempotent(req.Method)) {
 		return 0, false
 	}
 	wait, ok := retryAfter(resp.Header, time.Now())
@@ -391,7 +418,7 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 	}
 	body, readErr := readCapped(resp.Body, resp.ContentLength)
 	_ = resp.Body.Close() // read already: readErr is what counts
-	state.requestID = bridge.RequestID(resp.Header)
+	state.requestID = requestID(resp.Header)
 	t.logAttempt(ctx, req, op, state.attempts, resp.StatusCode, started, readErr)
 	if readErr != nil {
 		e := t.networkError(ctx, attemptCtx, req, op, readErr)
@@ -410,6 +437,23 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 	resp.Body = newReadBody(body)
 	resp.ContentLength = int64(len(body))
 	return resp, nil
+}
+
+// requestIDHeaders are the headers vendors and their proxies use for a
+// request id, most specific first, in canonical form
+// (TestRequestIDHeadersAreCanonical).
+var requestIDHeaders = []string{"X-Request-Id", "Request-Id", "X-Correlation-Id", "X-Amzn-Requestid", "Cf-Ray"}
+
+// requestID is the vendor's request id in h, or "".
+func requestID(h http.Header) string {
+	for _, name := range requestIDHeaders {
+		// The names are canonical: looked up as they are, without
+		// Header.Get canonicalising each one on every answer.
+		if v := h[name]; len(v) > 0 && v[0] != "" {
+			return v[0]
+		}
+	}
+	return ""
 }
 
 // readBody is a response body the transport has read whole: drivers get
@@ -441,7 +485,7 @@ func (t *transport) networkError(ctx, attemptCtx context.Context, req *http.Requ
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}
-	e := &Error{Operation: op, Code: Unavailable, Err: err, Retryable: bridge.Idempotent(req) || neverConnected(err)}
+	e := &Error{Operation: op, Code: Unavailable, Err: err, Retryable: retrypolicy.Idempotent(req.Method) || neverConnected(err)}
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		e.Code, e.Retryable = Internal, false

@@ -244,8 +244,8 @@ func UpdateAll(ctx context.Context, u Updater, updates iter.Seq[*CustomerUpdate]
 		return refuseAll(u, updates, err)
 	}
 	return func(yield func(Outcome) bool) {
-		if pool, ok := u.(interface{ reserveConnections(int) func() }); ok {
-			defer pool.reserveConnections(cfg.concurrency)()
+		if pool, ok := u.(interface{ ReserveConnections(int) func() }); ok {
+			defer pool.ReserveConnections(cfg.concurrency)()
 		}
 		r := newBulkRun(ctx, u, cfg)
 		defer r.cancel()

@@ -56,14 +56,25 @@ type Client struct {
 	pool          *pooledTransport // nil when the user gave a client or RoundTripper
 }
 
-// reserveConnections tells the client's own connection pool that n more
-// requests will be in flight (UpdateAll calls it with its concurrency);
-// the returned function gives them back.
-func (c *Client) reserveConnections(n int) (release func()) {
-	if c.pool == nil {
+// ReserveConnections tells the Client that n more of its updates will be
+// in flight at once until release is called: a bulk caller running n
+// updates at a time calls it before the run and releases after. The
+// Client's own connection pool then keeps n idle connections to the
+// vendor and opens no more than the reservations add up to, so each update
+// reuses a connection (over TLS, no handshake every few records) and one
+// that finds every connection busy waits for one to be freed, which never
+// takes long, instead of dialing one that outlives the run. The pool stays
+// sized for the largest sum, warm for the next run; before the first
+// reservation it opens as many connections as requests need.
+//
+// For a Client built on your own client or RoundTripper (WithHTTPClient,
+// WithTransport) it does nothing: that pool is yours to size. n below 1
+// reserves nothing. Calling release more than once is the same as once.
+func (c *Client) ReserveConnections(n int) (release func()) {
+	if c == nil || c.pool == nil || n < 1 {
 		return func() {}
 	}
-	return c.pool.reserve(n)
+	return sync.OnceFunc(c.pool.reserve(n))
 }
 
 var _ Updater = (*Client)(nil)

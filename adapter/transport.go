@@ -414,7 +414,11 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 	}
 	if err != nil {
 		t.logAttempt(ctx, req, op, state.attempts, 0, started, err)
-		return nil, t.networkError(ctx, attemptCtx, req, op, err)
+		err = t.networkError(ctx, attemptCtx, req, op, err)
+		if state.config.observe != nil {
+			t.observe(state, op, 0, started, err)
+		}
+		return nil, err
 	}
 	body, readErr := readCapped(resp.Body, resp.ContentLength)
 	_ = resp.Body.Close() // read already: readErr is what counts
@@ -426,7 +430,13 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 			ae.HTTPStatus = resp.StatusCode
 			ae.RequestID = state.requestID
 		}
+		if state.config.observe != nil {
+			t.observe(state, op, resp.StatusCode, started, e)
+		}
 		return nil, e
+	}
+	if state.config.observe != nil {
+		t.observe(state, op, resp.StatusCode, started, nil)
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		return nil, &Error{Operation: op, Code: FailedPrecondition, HTTPStatus: resp.StatusCode,
@@ -437,6 +447,23 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 	resp.Body = newReadBody(body)
 	resp.ContentLength = int64(len(body))
 	return resp, nil
+}
+
+// observe tells the call's attempt observers (WithAttemptObserver) how
+// the attempt that started at started ended: err is nil when the vendor
+// answered, else what the attempt fails with. An *Error is handed over as
+// a scrubbed copy carrying the vendor, so an observer that keeps it
+// shares nothing with what Update returns.
+func (t *transport) observe(state *callState, op string, status int, started time.Time, err error) {
+	a := Attempt{Operation: op, Number: state.attempts, Status: status, Err: err, Duration: time.Since(started)}
+	var e *Error
+	if errors.As(err, &e) {
+		scrubbed := *e
+		scrubbed.Vendor, scrubbed.Attempts = t.vendor, state.attempts
+		t.scrub.scrubError(&scrubbed)
+		a.Err = &scrubbed
+	}
+	state.config.observe(a)
 }
 
 // requestIDHeaders are the headers vendors and their proxies use for a

@@ -7,8 +7,8 @@
 // adapter.Result) and its vendor's generated client in gen/. Everything
 // the vendors share is the Client's: input validation, the field-support
 // check and lenient mode, the transport (credential headers, timeouts,
-// retries, rate limits, redirects refused, body caps, logging), and
-// scrubbing credentials from errors. A vendor package's
+// retries, rate limits, redirects refused, body caps, logging, attempt
+// observers), and scrubbing credentials from errors. A vendor package's
 // constructor describes its vendor in a [Vendor] and calls [NewClient],
 // which builds the transport and then has the driver open its generated
 // client on it, with a [Conn.Doer] for each spec operation it calls:

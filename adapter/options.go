@@ -189,7 +189,8 @@ func redactedURL(raw string) string {
 // that credentials reach the base URL's host and no other.
 //
 // Without this option (or WithTransport) the Client has a pool of its own
-// over NewHTTPTransport, sized by UpdateAll to its concurrency. A client of
+// over NewHTTPTransport, sized by Client.ReserveConnections (a bulk run
+// reserves its concurrency). A client of
 // yours keeps full control, so give it what that pool has: a Transport
 // from NewHTTPTransport (HTTP/2 offered, MaxIdleConnsPerHost at least the
 // concurrency you run; net/http's default of 2 makes a bulk run dial a new

@@ -186,17 +186,17 @@ func NewHTTPTransport() *http.Transport {
 
 // pooledTransport is the RoundTripper of a Client built without a client
 // or RoundTripper of the user's: a NewHTTPTransport whose connections per
-// host are capped, while bulk runs use the client, at the sum of their
-// concurrency. Without the cap, a request that finds every connection busy
-// dials a new one even when one is about to be freed, and the dial joins
-// the pool when it completes: over TLS, where a dial is slow, a run at
-// concurrency 16 ended up with 20 to 30 connections. With it, a request
-// waits for a connection, which never takes long, since no more requests
-// are in flight than the cap.
+// host are capped, once connections are reserved (ReserveConnections), at
+// the largest sum of the reservations held at once. Without the cap, a
+// request that finds every connection busy dials a new one even when one
+// is about to be freed, and the dial joins the pool when it completes:
+// over TLS, where a dial is slow, a run at concurrency 16 ended up with 20
+// to 30 connections. With it, a request waits for a connection, which
+// never takes long, since no more requests are in flight than the cap.
 type pooledTransport struct {
-	current atomic.Pointer[http.Transport]
-	mu      sync.Mutex
-	inBulk  int // sum of the concurrency of the bulk runs now using the client
+	current  atomic.Pointer[http.Transport]
+	mu       sync.Mutex
+	reserved int // sum of the reservations now held
 }
 
 // newPooledTransport returns the default pool; tlsConfig, when not nil,
@@ -218,16 +218,16 @@ func (p *pooledTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // reserve sizes the pool for n more requests in flight and returns the
 // function that gives them back. The cap only grows: a pool sized for a run
 // stays warm for the next one, and a cap below what is in flight would
-// only make requests wait. Updates sent outside bulk runs before any run
-// are not capped at all.
+// only make requests wait. Before the first reservation, requests are not
+// capped at all.
 func (p *pooledTransport) reserve(n int) (release func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.inBulk += n
-	if old := p.current.Load(); old.MaxConnsPerHost == 0 || p.inBulk > old.MaxConnsPerHost {
+	p.reserved += n
+	if old := p.current.Load(); old.MaxConnsPerHost == 0 || p.reserved > old.MaxConnsPerHost {
 		tr := old.Clone()
-		tr.MaxConnsPerHost = p.inBulk
-		tr.MaxIdleConnsPerHost = max(tr.MaxIdleConnsPerHost, p.inBulk)
+		tr.MaxConnsPerHost = p.reserved
+		tr.MaxIdleConnsPerHost = max(tr.MaxIdleConnsPerHost, p.reserved)
 		p.current.Store(tr)
 		// Requests in flight finish on the old transport; its idle
 		// connections close now, the others after its IdleConnTimeout.
@@ -236,7 +236,7 @@ func (p *pooledTransport) reserve(n int) (release func()) {
 	return func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		p.inBulk -= n
+		p.reserved -= n
 	}
 }
 

@@ -110,6 +110,8 @@ func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
 		return nil, err
 	}
 	account := driver.CredentialID(cfg.APIKey.Reveal(), cfg.AccountID.Reveal())
+	// BlueTape publishes no numbers, so the credential's key is paced
+	// adaptively: unlimited until a 429, slower after.
 	limits := []adapter.Limit{{Key: "bluetape/" + account}}
 	v := driver.Vendor{
 		Name:           vendor,
@@ -327,6 +329,3 @@ func scalar(raw json.RawMessage) string {
 	}
 	return ""
 }
-
-// Limits implements adapter.RateLimited. BlueTape publishes no numbers, so
-// the key is paced adaptively: unlimited until a 429, slower after.

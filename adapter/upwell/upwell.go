@@ -104,6 +104,8 @@ func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
 		return nil, err
 	}
 	account := driver.CredentialID(cfg.APIKey.Reveal())
+	// Upwell publishes no numbers, so the credential's key is paced
+	// adaptively: unlimited until a 429, slower after.
 	limits := []adapter.Limit{{Key: "upwell/" + account}}
 	v := driver.Vendor{
 		Name:           vendor,
@@ -733,6 +735,3 @@ func detailsText(raw json.RawMessage) string {
 	}
 	return strings.Join(parts, "; ")
 }
-
-// Limits implements adapter.RateLimited. Upwell publishes no numbers, so
-// the key is paced adaptively: unlimited until a 429, slower after.

@@ -161,7 +161,18 @@ func (c DriverConn) Server() string { return c.BaseURL + "/" }
 func (c DriverConn) Doer(operationID string) interface {
 	Do(*http.Request) (*http.Response, error)
 } {
+	if c.t == nil {
+		return unbuiltConn{}
+	}
 	return c.t.doer(operationID)
+}
+
+// unbuiltConn is the doer of a DriverConn the Client did not make: it has
+// no transport, so it sends nothing.
+type unbuiltConn struct{}
+
+func (unbuiltConn) Do(*http.Request) (*http.Response, error) {
+	return nil, &Error{Code: Internal, Message: "this DriverConn was not made by NewDriverClient; it has no transport and cannot send"}
 }
 
 // NewDriverClient is for drivers only (driver.NewClient): vendor packages

@@ -130,3 +130,11 @@ func TestTheFieldNamesAreThePortableOnes(t *testing.T) {
 		driver.FieldBillbeeLanguageID, driver.FieldBillbeeType, driver.FieldBillbeeNumber}
 	assert.Equal(t, adapter.FieldNames(), names)
 }
+
+func TestAConnTheClientDidNotMakeSendsNothing(t *testing.T) {
+	req, err := http.NewRequest(http.MethodGet, "https://echo.example/c/1", http.NoBody)
+	require.NoError(t, err)
+	resp, err := driver.Conn{BaseURL: "https://echo.example"}.Doer("echo").Do(req) //nolint:bodyclose // there is no response
+	assert.Nil(t, resp)
+	assert.ErrorIs(t, err, adapter.Internal)
+}

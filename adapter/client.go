@@ -13,17 +13,8 @@ import (
 	"sync"
 	"unicode"
 
-	"github.com/custsync/custsync/adapter/internal/bridge"
+	"github.com/custsync/custsync/adapter/internal/loopback"
 )
-
-// backend is a driver as the Client uses it: package adapter/driver
-// declares the same methods as driver.Driver, and the vendor's static
-// facts (name, fields, secrets) come with it in a bridge.Spec.
-type backend interface {
-	Validate(u *CustomerUpdate) error
-	Update(ctx context.Context, u *CustomerUpdate) (*Result, error)
-	Key(u *CustomerUpdate) string
-}
 
 // attemptProbe lets UpdateAll learn how many HTTP attempts a call made
 // even when the call returns a bare context error, which carries no count:
@@ -51,7 +42,7 @@ type Updater interface {
 // or their FromEnv), or by the vendor's name from package
 // adapter/vendors.
 type Client struct {
-	drv       backend
+	drv       Driver
 	vendor    string
 	fields    []FieldMapping
 	account   string
@@ -65,52 +56,149 @@ type Client struct {
 	pool          *pooledTransport // nil when the user gave a client or RoundTripper
 }
 
-// reserveConnections tells the client's own connection pool that n more
-// requests will be in flight (UpdateAll calls it with its concurrency);
-// the returned function gives them back.
-func (c *Client) reserveConnections(n int) (release func()) {
-	if c.pool == nil {
+// ReserveConnections tells the Client that n more of its updates will be
+// in flight at once until release is called: a bulk caller running n
+// updates at a time calls it before the run and releases after. The
+// Client's own connection pool then keeps n idle connections to the
+// vendor and opens no more than the reservations add up to, so each update
+// reuses a connection (over TLS, no handshake every few records) and one
+// that finds every connection busy waits for one to be freed, which never
+// takes long, instead of dialing one that outlives the run. The pool stays
+// sized for the largest sum, warm for the next run; before the first
+// reservation it opens as many connections as requests need.
+//
+// For a Client built on your own client or RoundTripper (WithHTTPClient,
+// WithTransport) it does nothing: that pool is yours to size. n below 1
+// reserves nothing. Calling release more than once is the same as once.
+func (c *Client) ReserveConnections(n int) (release func()) {
+	if c == nil || c.pool == nil || n < 1 {
 		return func() {}
 	}
-	return c.pool.reserve(n)
+	return sync.OnceFunc(c.pool.reserve(n))
 }
 
 var _ Updater = (*Client)(nil)
 
-func init() {
-	bridge.NewClient = func(spec bridge.Spec, open func(bridge.Conn) (any, error), opts []any) (any, error) {
-		options := make([]Option, len(opts))
-		for i, o := range opts {
-			options[i], _ = o.(Option) // a nil one stays nil, and is refused
-		}
-		return newClient(spec, open, options)
-	}
-	bridge.DryRun = func(ctx context.Context) bool { return callStateFrom(ctx).config.dryRun }
+// The declarations from here to NewDriverClient are for drivers only:
+// vendor packages use them through package adapter/driver, which names
+// them Driver, Call, Conn and Vendor and documents how to write a driver.
+// Application code gets a Client from a vendor package and never needs
+// them. They are declared here because the Client must name them, and
+// adapter/driver imports this package for the model.
+
+// Driver is for drivers only (driver.Driver): it is what a vendor package
+// implements to translate between the portable model and its vendor.
+// The Client calls it; users never do.
+type Driver interface {
+	// Validate checks vendor rules before any request: it returns an
+	// InvalidArgument *Error (see driver.InvalidField) naming the field,
+	// or nil. The Client has checked the portable rules already.
+	Validate(u *CustomerUpdate) error
+	// Update performs the update, as call says. It returns *Error on
+	// failure, built with the helpers of adapter/driver, or a context
+	// error. ctx is the call's: a driver passes it to its requests.
+	Update(ctx context.Context, u *CustomerUpdate, call DriverCall) (*Result, error)
+	// Key is the vendor's own key for the record u addresses, after
+	// defaults (Upwell: sourceSystem + id; the others: the id). Equal keys
+	// address the same record. u may be invalid: Key must not fail.
+	Key(u *CustomerUpdate) string
 }
 
-// newClient is driver.NewClient: it checks the options, builds the
-// transport, then has the driver open its generated client on it, so a
-// driver exists only complete.
-func newClient(spec bridge.Spec, open func(bridge.Conn) (any, error), opts []Option) (*Client, error) {
+// DriverCall is for drivers only (driver.Call): how the Client asks a
+// Driver to perform one update, beyond the update itself.
+type DriverCall struct {
+	// DryRun asks for no write (WithDryRun): validate and read as usual,
+	// then return what the write would have been in Result.DryRun. The
+	// transport refuses any request but a GET during a dry run, so a
+	// driver that wrote anyway would fail, not write.
+	DryRun bool
+}
+
+// DriverVendor is for drivers only (driver.Vendor): it describes a vendor
+// to the Client, with what is fixed once the driver's config is known.
+type DriverVendor struct {
+	// Name names the vendor: "upwell", "bluetape" or "billbee".
+	Name string
+	// DefaultBaseURL is the server URL of the vendor's spec.
+	DefaultBaseURL string
+	// Fields lists the portable fields the vendor stores, and where.
+	Fields []FieldMapping
+	// Header is set on every request: the credentials and Accept.
+	Header http.Header
+	// Secrets lists every credential value and encoded form (see
+	// driver.BasicAuthSecret) to scrub from errors and logs.
+	Secrets []string
+	// Account is a fingerprint of the credential (driver.CredentialID of
+	// its parts, never the credential): updates through equal accounts
+	// reach the same vendor records.
+	Account string
+	// Limits lists the rate limits the requests of one spec operation are
+	// subject to, asked once per DriverConn.Doer; nil when the vendor has
+	// none. Keys identify the credential by driver.CredentialID, never by
+	// the credential.
+	Limits func(operationID string) []Limit
+}
+
+// DriverConn is for drivers only (driver.Conn): what a driver's generated
+// client sends through, the base URL (after WithBaseURL) and the Client's
+// transport. Only the Client makes one.
+type DriverConn struct {
+	// BaseURL is the server URL, without a trailing slash.
+	BaseURL string
+	t       *transport
+}
+
+// Server is BaseURL as the generated clients' Server field wants it, with
+// a trailing slash.
+func (c DriverConn) Server() string { return c.BaseURL + "/" }
+
+// Doer returns what sends the requests of the spec operation operationID
+// (its operationId in the vendor's spec): the Client's transport, which
+// names the operation in rate limits (DriverVendor.Limits), errors, logs
+// and attempts. A driver asks for one per operation when it opens, and
+// sends every request of that operation through it; it has the shape of
+// the generated clients' HttpRequestDoer.
+func (c DriverConn) Doer(operationID string) interface {
+	Do(*http.Request) (*http.Response, error)
+} {
+	if c.t == nil {
+		return unbuiltConn{}
+	}
+	return c.t.doer(operationID)
+}
+
+// unbuiltConn is the doer of a DriverConn the Client did not make: it has
+// no transport, so it sends nothing.
+type unbuiltConn struct{}
+
+func (unbuiltConn) Do(*http.Request) (*http.Response, error) {
+	return nil, &Error{Code: Internal, Message: "this DriverConn was not made by NewDriverClient; it has no transport and cannot send"}
+}
+
+// NewDriverClient is for drivers only (driver.NewClient): vendor packages
+// call it from their constructors. It checks the options and builds the
+// transport, then calls open with it, so a driver exists only complete;
+// open returns the driver, its generated client built on conn, or an
+// error, which the Client returns stamped with the vendor.
+func NewDriverClient(v DriverVendor, open func(conn DriverConn) (Driver, error), opts ...Option) (*Client, error) {
 	cfg, cfgErr := newClientConfig(opts)
-	fields, _ := spec.Fields.([]FieldMapping)
 	c := &Client{
-		vendor:    spec.Vendor,
-		fields:    fields,
-		account:   spec.Account,
+		vendor:    v.Name,
+		fields:    slices.Clone(v.Fields),
+		account:   v.Account,
 		cfg:       cfg,
-		scrub:     newScrubber(spec.Secrets),
+		scrub:     newScrubber(v.Secrets),
 		supported: map[string]bool{},
 	}
 	if cfgErr != nil {
 		return nil, c.stamp(cfgErr, nil)
 	}
-	for _, m := range fields {
+	for _, m := range c.fields {
 		c.supported[m.Field] = true
 	}
 	base := cfg.baseURL
 	if base == "" {
-		base = spec.DefaultBaseURL
+		base = v.DefaultBaseURL
 	}
 	if err := checkBaseURL(base); err != nil {
 		return nil, c.stamp(err, nil)
@@ -128,26 +216,24 @@ func newClient(spec bridge.Spec, open func(bridge.Conn) (any, error), opts []Opt
 	if !cfg.limiterSet {
 		limiter = NewRateLimiter()
 	}
-	limits, _ := spec.Limits.(func(string) []Limit)
 	if err := checkRoundTripper(cfg); err != nil {
 		return nil, c.stamp(err, nil)
 	}
 	sending := sendingClient(cfg.httpClient, cfg.roundTrip, cfg.testTLS)
 	c.pool, _ = sending.Transport.(*pooledTransport)
-	header := make(http.Header, len(spec.Header))
-	for name, values := range spec.Header {
+	header := make(http.Header, len(v.Header))
+	for name, values := range v.Header {
 		header[http.CanonicalHeaderKey(name)] = values
 	}
-	tr := newTransport(spec.Vendor, parsed.Host, sending, cfg.logger, c.scrub, limiter, limits, header)
-	drv, err := open(bridge.Conn{BaseURL: connBase, Doer: tr})
+	tr := newTransport(v.Name, parsed.Host, sending, cfg.logger, c.scrub, limiter, v.Limits, header)
+	drv, err := open(DriverConn{BaseURL: connBase, t: tr})
 	if err != nil {
 		return nil, c.stamp(err, nil)
 	}
-	b, ok := drv.(backend)
-	if !ok {
-		return nil, c.stamp(&Error{Code: Internal, Message: fmt.Sprintf("%T does not implement driver.Driver", drv)}, nil)
+	if drv == nil {
+		return nil, c.stamp(&Error{Code: Internal, Message: "the driver's open returned neither a driver nor an error"}, nil)
 	}
-	c.drv = b
+	c.drv = drv
 	return c, nil
 }
 
@@ -223,7 +309,7 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 	}
 
 	callCtx, state := withCallState(ctx, call)
-	res, err := c.drv.Update(callCtx, u)
+	res, err := c.drv.Update(callCtx, u, DriverCall{DryRun: call.dryRun})
 	if probe, ok := ctx.Value(attemptProbeKey{}).(*attemptProbe); ok {
 		probe.attempts, probe.reported = state.attempts, true
 	}
@@ -291,8 +377,10 @@ func (c *Client) supportedMask() fieldMask {
 }
 
 // stamp turns any failure into what Update returns: context errors as
-// they are, everything else as a scrubbed *Error carrying the vendor and
-// the attempt count.
+// they are, everything else as a scrubbed *Error carrying the vendor, the
+// attempt count and, unless the error names them, the operation and
+// request id of the last request sent (the drivers' errors leave them to
+// the Client, which knows what went out).
 func (c *Client) stamp(err error, state *callState) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		var e *Error
@@ -310,6 +398,9 @@ func (c *Client) stamp(err error, state *callState) error {
 	e.Vendor = c.vendor
 	if state != nil {
 		e.Attempts = state.attempts
+		if e.Operation == "" {
+			e.Operation = state.operation
+		}
 		if e.RequestID == "" {
 			e.RequestID = state.requestID
 		}
@@ -381,7 +472,7 @@ func checkBaseURL(raw string) error {
 	case "https":
 		return nil
 	case "http":
-		if bridge.IsLoopback(u.Hostname()) {
+		if loopback.Is(u.Hostname()) {
 			return nil
 		}
 		return invalidArgument("baseURL", "plain http is refused for %s; use https (http is allowed only for loopback hosts)", u.Hostname())

@@ -25,8 +25,8 @@ import (
 const sentinelSecret = "sentinel-secret-7f3a9c"
 
 // fakeDriver is the smallest driver: it PUTs the update's name to
-// <base>/customers/<id> through the portable transport and reports the
-// status. It stores name and email only.
+// <base>/customers/<id> through the portable transport (operation
+// "fakeUpdate") and reports the status. It stores name and email only.
 type fakeDriver struct {
 	method   string // default PUT
 	base     string
@@ -56,7 +56,7 @@ func newFakeClient(d interface {
 		v.Limits = l.Limits
 	}
 	return driver.NewClient(v, func(conn driver.Conn) (driver.Driver, error) {
-		d.fake().base, d.fake().doer = conn.BaseURL, conn.Doer
+		d.fake().base, d.fake().doer = conn.BaseURL, conn.Doer("fakeUpdate")
 		return d, nil
 	}, opts...)
 }
@@ -69,9 +69,8 @@ func (d *fakeDriver) Validate(u *adapter.CustomerUpdate) error {
 	return nil
 }
 
-func (d *fakeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
+func (d *fakeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate, _ driver.Call) (*adapter.Result, error) {
 	d.updates.Add(1)
-	ctx = driver.WithOperation(ctx, "fakeUpdate")
 	name, _ := u.Name.Value()
 	method := d.method
 	if method == "" {
@@ -88,7 +87,7 @@ func (d *fakeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*ad
 	}
 	body := driver.ReadBody(resp)
 	if resp.StatusCode != http.StatusOK {
-		return nil, driver.ResponseError(ctx, resp, body, "E"+fmt.Sprint(resp.StatusCode), strings.TrimSpace(string(body)))
+		return nil, driver.ResponseError(resp, body, "E"+fmt.Sprint(resp.StatusCode), strings.TrimSpace(string(body)))
 	}
 	return &adapter.Result{VendorID: "v-" + u.ID, HTTPStatus: resp.StatusCode}, nil
 }

@@ -8,8 +8,10 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -99,6 +101,70 @@ func TestABulkRunOpensNoMoreConnectionsThanItHasUpdatesInFlight(t *testing.T) {
 			}
 		})
 	}
+}
+
+// holdingServer counts connections like newConnCounter, and holds each
+// request until all sent requests are in, or long enough for them to be:
+// a client that does not wait for a free connection has dialed one for
+// each by then.
+func holdingServer(t *testing.T, sent int) *connCounter {
+	t.Helper()
+	var inFlight atomic.Int32
+	allIn := make(chan struct{})
+	cc := newConnCounter(t, "http")
+	cc.srv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		if inFlight.Add(1) == int32(sent) {
+			close(allIn)
+		}
+		select {
+		case <-allIn:
+		case <-time.After(200 * time.Millisecond):
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	return cc
+}
+
+// sendAtOnce sends n updates at once and waits for them all to succeed.
+func sendAtOnce(t *testing.T, c *adapter.Client, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			_, err := c.Update(context.Background(), &adapter.CustomerUpdate{ID: fmt.Sprintf("C-%d", i), Name: adapter.Set("Acme")})
+			assert.NoError(t, err)
+		})
+	}
+	wg.Wait()
+}
+
+// A caller running updates of its own at a bounded concurrency, not
+// through UpdateAll, gets the same pool by reserving connections.
+func TestReservedConnectionsAreAllTheClientOpens(t *testing.T) {
+	const reserved, sent = 2, 4
+	cc := holdingServer(t, sent)
+	c, err := newFakeClient(&fakeDriver{}, adapter.WithBaseURL(cc.srv.URL))
+	require.NoError(t, err)
+
+	release := c.ReserveConnections(reserved)
+	sendAtOnce(t, c, sent)
+	release()
+	release() // again: nothing more is given back
+
+	assert.EqualValues(t, reserved, cc.conns.Load(), "the updates waited for the reserved connections instead of opening more")
+}
+
+func TestReservingConnectionsLeavesTheUsersOwnPoolAlone(t *testing.T) {
+	const sent = 4
+	cc := holdingServer(t, sent)
+	c, err := newFakeClient(&fakeDriver{}, adapter.WithBaseURL(cc.srv.URL), adapter.WithHTTPClient(&http.Client{Transport: adapter.NewHTTPTransport()}))
+	require.NoError(t, err)
+
+	release := c.ReserveConnections(1)
+	sendAtOnce(t, c, sent)
+	release()
+
+	assert.EqualValues(t, sent, cc.conns.Load(), "the user's transport dialed as it does")
 }
 
 func TestAClientOfTheUsersOwnKeepsItsTransport(t *testing.T) {

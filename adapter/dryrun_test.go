@@ -13,7 +13,7 @@ import (
 )
 
 // The transport itself refuses writes in a dry run, so a driver that
-// forgot to check IsDryRun still writes nothing.
+// ignores Call.DryRun still writes nothing.
 func TestADryRunNeverLetsAWriteThrough(t *testing.T) {
 	for _, method := range []string{http.MethodPut, http.MethodPost, http.MethodPatch, http.MethodDelete} {
 		t.Run(method+" is refused before it leaves", func(t *testing.T) {

@@ -51,6 +51,9 @@ type callConfig struct {
 	maxRetries     int
 	minBackoff     time.Duration
 	maxBackoff     time.Duration
+	// observe is every WithAttemptObserver's observer, in the order
+	// given, as one function; nil when there is none.
+	observe func(Attempt)
 }
 
 func defaultClientConfig() clientConfig {
@@ -186,7 +189,8 @@ func redactedURL(raw string) string {
 // that credentials reach the base URL's host and no other.
 //
 // Without this option (or WithTransport) the Client has a pool of its own
-// over NewHTTPTransport, sized by UpdateAll to its concurrency. A client of
+// over NewHTTPTransport, sized by Client.ReserveConnections (a bulk run
+// reserves its concurrency). A client of
 // yours keeps full control, so give it what that pool has: a Transport
 // from NewHTTPTransport (HTTP/2 offered, MaxIdleConnsPerHost at least the
 // concurrency you run; net/http's default of 2 makes a bulk run dial a new
@@ -344,4 +348,45 @@ func WithRateLimiter(l RateLimiter) Option {
 // request but a GET during a dry run, so no driver can write by mistake.
 func WithDryRun(dryRun bool) CallOption {
 	return callOption(func(c *callConfig) error { c.dryRun = dryRun; return nil })
+}
+
+// Attempt is one HTTP attempt of a call, as WithAttemptObserver reports it.
+type Attempt struct {
+	Operation string        // the spec operation, e.g. "Customer_Update"
+	Number    int           // 1 for the first attempt of the call
+	Status    int           // the HTTP status; 0 when no answer came
+	Err       error         // nil when the vendor answered (any status); else why not: a network error, a timeout, ctx's error (scrubbed of credentials)
+	Duration  time.Duration // from sending the request to the end of its answer, or of the attempt
+}
+
+// WithAttemptObserver has observe called once at the end of every HTTP
+// attempt of the call, whatever ended it: an answer (any status), a
+// network error, the attempt timeout, or ctx canceled while the attempt
+// was under way. It is called synchronously, on the goroutine of Update,
+// before the next attempt and before Update returns, so it must not block
+// for long; a Billbee update reports its read and its write.
+//
+// It is never called for a call that sent nothing: one refused before the
+// network (invalid input, a dry run's write) or canceled while waiting
+// for the rate limiter. So an observer called at least once means a
+// request may have reached the vendor, and one never called means none
+// did. An answer whose body could not be read whole has its Status and
+// the read error in Err.
+//
+// Metrics are what it is for: count attempts by Status, time them, or
+// notice a vendor that cannot be reached while Update is still retrying.
+// Several WithAttemptObserver options all observe, in the order given,
+// the client's defaults first; nil is refused.
+func WithAttemptObserver(observe func(Attempt)) CallOption {
+	return callOption(func(c *callConfig) error {
+		if observe == nil {
+			return invalidOption("WithAttemptObserver(nil)", "no observer given; leave the option out to observe nothing")
+		}
+		if prev := c.observe; prev != nil {
+			c.observe = func(a Attempt) { prev(a); observe(a) }
+		} else {
+			c.observe = observe
+		}
+		return nil
+	})
 }

@@ -88,6 +88,8 @@ func clientOptionCases() []optionCase[adapter.Option] {
 		{"WithStrict accepts false", adapter.WithStrict(false), ""},
 		{"WithDryRun accepts true", adapter.WithDryRun(true), ""},
 		{"WithDryRun accepts false", adapter.WithDryRun(false), ""},
+		{"WithAttemptObserver refuses nil", adapter.WithAttemptObserver(nil), "WithAttemptObserver(nil): no observer given"},
+		{"WithAttemptObserver accepts a function", adapter.WithAttemptObserver(func(adapter.Attempt) {}), ""},
 		{"a nil option is refused", nil, "NewClient: option 1 of the list is nil"},
 	}
 }
@@ -134,6 +136,8 @@ func callOptionCases() []optionCase[adapter.CallOption] {
 		{"WithLenient accepts true", adapter.WithLenient(true), ""},
 		{"WithStrict accepts true", adapter.WithStrict(true), ""},
 		{"WithDryRun accepts false", adapter.WithDryRun(false), ""},
+		{"WithAttemptObserver refuses nil", adapter.WithAttemptObserver(nil), "WithAttemptObserver(nil): no observer given"},
+		{"WithAttemptObserver accepts a function", adapter.WithAttemptObserver(func(adapter.Attempt) {}), ""},
 		{"a nil call option is refused", nil, "Update: option 1 of the list is nil"},
 	}
 }

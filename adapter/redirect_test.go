@@ -120,8 +120,8 @@ func (r clientInside) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 func TestARoundTripperThatMayFollowRedirectsIsRefused(t *testing.T) {
-	// Found in review: through WithTransport such a RoundTripper carried
-	// X-Billbee-Api-Key to the host a 307 named.
+	// Through WithTransport such a RoundTripper would carry
+	// X-Billbee-Api-Key to the host a 307 names.
 	for _, opt := range []struct {
 		name, option string
 		opt          adapter.Option

@@ -16,14 +16,16 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/custsync/custsync/adapter/internal/bridge"
+	"github.com/custsync/custsync/adapter/internal/loopback"
 	"github.com/custsync/custsync/adapter/internal/pacing"
+	"github.com/custsync/custsync/adapter/internal/retrypolicy"
 	"github.com/custsync/custsync/internal/buildinfo"
 )
 
-// maxResponseBytes caps how much of a response is read. A customer record
-// is a few KiB; anything near this is not an answer we can use.
-const maxResponseBytes = bridge.MaxResponseBytes
+// maxResponseBytes caps how much of a response is read; a larger one
+// fails the attempt instead of exhausting memory. A customer record is a
+// few KiB; anything near this is not an answer we can use.
+const maxResponseBytes = 4 << 20
 
 // bodyExcerptBytes caps the body excerpt kept in an *Error.
 const bodyExcerptBytes = 512
@@ -33,7 +35,8 @@ const bodyExcerptBytes = 512
 type callState struct {
 	config    callConfig
 	attempts  int
-	requestID string
+	requestID string // of the last answer
+	operation string // of the last request the driver sent
 }
 
 type callStateKey struct{}
@@ -66,16 +69,17 @@ func callStateFrom(ctx context.Context) *callState {
 	return &callState{config: defaultClientConfig().call}
 }
 
-// transport is the HTTPDoer the generated clients send through. For each
-// request it waits for the rate limiter, then makes attempts: each with its
-// own timeout, its body read whole (capped) and closed before the next
-// step, so connections go back to the pool and drivers parse bytes, not
-// streams. Failed attempts are retried with backoff (Retry-After
-// honoured) when that is safe; redirects are refused.
+// transport is what the generated clients send through, by way of an
+// operationDoer for each spec operation. For each request it waits for
+// the rate limiter, then makes attempts: each with its own timeout, its
+// body read whole (capped) and closed before the next step, so connections
+// go back to the pool and drivers parse bytes, not streams. Failed attempts
+// are retried with backoff (Retry-After honoured) when that is safe;
+// redirects are refused.
 type transport struct {
 	vendor  string
 	host    string // the base URL's host: the only one credentials go to
-	next    bridge.Doer
+	next    httpDoer
 	logger  *slog.Logger
 	scrub   scrubber
 	limiter RateLimiter
@@ -83,6 +87,11 @@ type transport struct {
 	// header is set on every request: the driver's credentials and Accept,
 	// as a list (ranging over a map on every request costs more).
 	header []headerValues
+}
+
+// httpDoer sends one request: an *http.Client, or a roundTripper.
+type httpDoer interface {
+	Do(*http.Request) (*http.Response, error)
 }
 
 // headerValues is one header of transport.header.
@@ -177,17 +186,17 @@ func NewHTTPTransport() *http.Transport {
 
 // pooledTransport is the RoundTripper of a Client built without a client
 // or RoundTripper of the user's: a NewHTTPTransport whose connections per
-// host are capped, while bulk runs use the client, at the sum of their
-// concurrency. Without the cap, a request that finds every connection busy
-// dials a new one even when one is about to be freed, and the dial joins
-// the pool when it completes: over TLS, where a dial is slow, a run at
-// concurrency 16 ended up with 20 to 30 connections. With it, a request
-// waits for a connection, which never takes long, since no more requests
-// are in flight than the cap.
+// host are capped, once connections are reserved (ReserveConnections), at
+// the largest sum of the reservations held at once. Without the cap, a
+// request that finds every connection busy dials a new one even when one
+// is about to be freed, and the dial joins the pool when it completes:
+// over TLS, where a dial is slow, a run at concurrency 16 ended up with 20
+// to 30 connections. With it, a request waits for a connection, which
+// never takes long, since no more requests are in flight than the cap.
 type pooledTransport struct {
-	current atomic.Pointer[http.Transport]
-	mu      sync.Mutex
-	inBulk  int // sum of the concurrency of the bulk runs now using the client
+	current  atomic.Pointer[http.Transport]
+	mu       sync.Mutex
+	reserved int // sum of the reservations now held
 }
 
 // newPooledTransport returns the default pool; tlsConfig, when not nil,
@@ -209,16 +218,16 @@ func (p *pooledTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // reserve sizes the pool for n more requests in flight and returns the
 // function that gives them back. The cap only grows: a pool sized for a run
 // stays warm for the next one, and a cap below what is in flight would
-// only make requests wait. Updates sent outside bulk runs before any run
-// are not capped at all.
+// only make requests wait. Before the first reservation, requests are not
+// capped at all.
 func (p *pooledTransport) reserve(n int) (release func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.inBulk += n
-	if old := p.current.Load(); old.MaxConnsPerHost == 0 || p.inBulk > old.MaxConnsPerHost {
+	p.reserved += n
+	if old := p.current.Load(); old.MaxConnsPerHost == 0 || p.reserved > old.MaxConnsPerHost {
 		tr := old.Clone()
-		tr.MaxConnsPerHost = p.inBulk
-		tr.MaxIdleConnsPerHost = max(tr.MaxIdleConnsPerHost, p.inBulk)
+		tr.MaxConnsPerHost = p.reserved
+		tr.MaxIdleConnsPerHost = max(tr.MaxIdleConnsPerHost, p.reserved)
 		p.current.Store(tr)
 		// Requests in flight finish on the old transport; its idle
 		// connections close now, the others after its IdleConnTimeout.
@@ -227,7 +236,7 @@ func (p *pooledTransport) reserve(n int) (release func()) {
 	return func() {
 		p.mu.Lock()
 		defer p.mu.Unlock()
-		p.inBulk -= n
+		p.reserved -= n
 	}
 }
 
@@ -258,15 +267,37 @@ func sendingClient(c *http.Client, rt http.RoundTripper, tlsConfig *tls.Config) 
 // once built, and setting it costs no allocation.
 var userAgent = []string{buildinfo.UserAgent()}
 
-func (t *transport) Do(req *http.Request) (*http.Response, error) {
+// operationDoer sends the requests of one spec operation through the
+// transport: the operation names them in rate limits, errors, logs and
+// attempts, and its limits are worked out once.
+type operationDoer struct {
+	t      *transport
+	op     string
+	limits []Limit
+}
+
+// doer returns the doer for operation op (DriverConn.Doer).
+func (t *transport) doer(op string) *operationDoer {
+	d := &operationDoer{t: t, op: op}
+	if t.limits != nil && t.limiter != nil {
+		d.limits = t.limits(op)
+	}
+	return d
+}
+
+func (d *operationDoer) Do(req *http.Request) (*http.Response, error) {
+	return d.t.do(req, d.op, d.limits)
+}
+
+func (t *transport) do(req *http.Request, op string, limits []Limit) (*http.Response, error) {
 	ctx := req.Context()
 	if req.Header == nil {
 		req.Header = http.Header{}
 	}
 	req.Header["User-Agent"] = userAgent[:1:1]
 	state := callStateFrom(ctx)
-	op := bridge.Operation(ctx)
-	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && bridge.IsLoopback(req.URL.Hostname())) {
+	state.operation = op
+	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && loopback.Is(req.URL.Hostname())) {
 		return nil, &Error{Operation: op, Code: InvalidArgument,
 			Message: fmt.Sprintf("refusing to send credentials over %s to %s", req.URL.Scheme, req.URL.Hostname())}
 	}
@@ -280,10 +311,6 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 	}
 	for _, h := range t.header {
 		req.Header[h.name] = h.values
-	}
-	var limits []Limit
-	if t.limits != nil && t.limiter != nil {
-		limits = t.limits(op)
 	}
 	for retry := 0; ; retry++ {
 		if len(limits) > 0 {
@@ -303,7 +330,7 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 					Message: "the vendor's rate limit would hold this request past the deadline; nothing was sent"}
 			}
 		}
-		attemptReq, err := rewind(ctx, req, retry)
+		attemptReq, err := rewind(ctx, req, retry, op)
 		if err != nil {
 			return nil, err
 		}
@@ -327,7 +354,7 @@ func (t *transport) Do(req *http.Request) (*http.Response, error) {
 // rewind returns the request for attempt number retry+1, under ctx, the
 // call's context (req's own is the last attempt's): req itself the first
 // time, then a copy with a fresh copy of the body.
-func rewind(ctx context.Context, req *http.Request, retry int) (*http.Request, error) {
+func rewind(ctx context.Context, req *http.Request, retry int, op string) (*http.Request, error) {
 	if retry == 0 {
 		return req, nil
 	}
@@ -335,7 +362,7 @@ func rewind(ctx context.Context, req *http.Request, retry int) (*http.Request, e
 		return req.Clone(ctx), nil
 	}
 	if req.GetBody == nil {
-		return nil, &Error{Operation: bridge.Operation(ctx), Code: Internal, Message: "cannot retry: the request body cannot be replayed"}
+		return nil, &Error{Operation: op, Code: Internal, Message: "cannot retry: the request body cannot be replayed"}
 	}
 	body, err := req.GetBody()
 	if err != nil {
@@ -353,7 +380,7 @@ func (t *transport) retryDecision(req *http.Request, resp *http.Response, err er
 		var e *Error
 		return 0, errors.As(err, &e) && e.Retryable
 	}
-	if !bridge.RetryableStatus(resp.StatusCode, bridge.Idempotent(req)) {
+	if !retrypolicy.RetryableStatus(resp.StatusCode, retrypolicy.Idempotent(req.Method)) {
 		return 0, false
 	}
 	wait, ok := retryAfter(resp.Header, time.Now())
@@ -387,11 +414,15 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 	}
 	if err != nil {
 		t.logAttempt(ctx, req, op, state.attempts, 0, started, err)
-		return nil, t.networkError(ctx, attemptCtx, req, op, err)
+		err = t.networkError(ctx, attemptCtx, req, op, err)
+		if state.config.observe != nil {
+			t.observe(state, op, 0, started, err)
+		}
+		return nil, err
 	}
 	body, readErr := readCapped(resp.Body, resp.ContentLength)
 	_ = resp.Body.Close() // read already: readErr is what counts
-	state.requestID = bridge.RequestID(resp.Header)
+	state.requestID = requestID(resp.Header)
 	t.logAttempt(ctx, req, op, state.attempts, resp.StatusCode, started, readErr)
 	if readErr != nil {
 		e := t.networkError(ctx, attemptCtx, req, op, readErr)
@@ -399,7 +430,13 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 			ae.HTTPStatus = resp.StatusCode
 			ae.RequestID = state.requestID
 		}
+		if state.config.observe != nil {
+			t.observe(state, op, resp.StatusCode, started, e)
+		}
 		return nil, e
+	}
+	if state.config.observe != nil {
+		t.observe(state, op, resp.StatusCode, started, nil)
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
 		return nil, &Error{Operation: op, Code: FailedPrecondition, HTTPStatus: resp.StatusCode,
@@ -410,6 +447,40 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 	resp.Body = newReadBody(body)
 	resp.ContentLength = int64(len(body))
 	return resp, nil
+}
+
+// observe tells the call's attempt observers (WithAttemptObserver) how
+// the attempt that started at started ended: err is nil when the vendor
+// answered, else what the attempt fails with. An *Error is handed over as
+// a scrubbed copy carrying the vendor, so an observer that keeps it
+// shares nothing with what Update returns.
+func (t *transport) observe(state *callState, op string, status int, started time.Time, err error) {
+	a := Attempt{Operation: op, Number: state.attempts, Status: status, Err: err, Duration: time.Since(started)}
+	var e *Error
+	if errors.As(err, &e) {
+		scrubbed := *e
+		scrubbed.Vendor, scrubbed.Attempts = t.vendor, state.attempts
+		t.scrub.scrubError(&scrubbed)
+		a.Err = &scrubbed
+	}
+	state.config.observe(a)
+}
+
+// requestIDHeaders are the headers vendors and their proxies use for a
+// request id, most specific first, in canonical form
+// (TestRequestIDHeadersAreCanonical).
+var requestIDHeaders = []string{"X-Request-Id", "Request-Id", "X-Correlation-Id", "X-Amzn-Requestid", "Cf-Ray"}
+
+// requestID is the vendor's request id in h, or "".
+func requestID(h http.Header) string {
+	for _, name := range requestIDHeaders {
+		// The names are canonical: looked up as they are, without
+		// Header.Get canonicalising each one on every answer.
+		if v := h[name]; len(v) > 0 && v[0] != "" {
+			return v[0]
+		}
+	}
+	return ""
 }
 
 // readBody is a response body the transport has read whole: drivers get
@@ -441,7 +512,7 @@ func (t *transport) networkError(ctx, attemptCtx context.Context, req *http.Requ
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}
-	e := &Error{Operation: op, Code: Unavailable, Err: err, Retryable: bridge.Idempotent(req) || neverConnected(err)}
+	e := &Error{Operation: op, Code: Unavailable, Err: err, Retryable: retrypolicy.Idempotent(req.Method) || neverConnected(err)}
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		e.Code, e.Retryable = Internal, false

@@ -182,7 +182,10 @@ func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
 		Limits:  limits("billbee/"+account, "billbee/"+driver.CredentialID(cfg.APIKey.Reveal())),
 	}
 	return driver.NewClient(v, func(conn driver.Conn) (driver.Driver, error) {
-		return &billbeeDriver{client: &gen.Client{Server: conn.Server(), Client: conn.Doer}}, nil
+		return &billbeeDriver{
+			read:  &gen.Client{Server: conn.Server(), Client: conn.Doer(opGet)},
+			write: &gen.Client{Server: conn.Server(), Client: conn.Doer(opPut)},
+		}, nil
 	}, opts...)
 }
 
@@ -223,7 +226,8 @@ var fields = []adapter.FieldMapping{
 }
 
 type billbeeDriver struct {
-	client *gen.Client
+	read  *gen.Client // sends Customer_GetOne
+	write *gen.Client // sends Customer_Update
 }
 
 var _ driver.Driver = (*billbeeDriver)(nil)
@@ -275,7 +279,7 @@ func parseID(s string) (int64, error) {
 
 // Update reads the customer, applies u and writes the whole record back;
 // see the package doc for why.
-func (d *billbeeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
+func (d *billbeeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate, call driver.Call) (*adapter.Result, error) {
 	id, err := parseID(u.ID)
 	if err != nil {
 		return nil, err
@@ -298,7 +302,7 @@ func (d *billbeeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (
 		return nil, &adapter.Error{Operation: opPut, Code: adapter.Internal,
 			Message: "could not compare the update with the customer as read; nothing was sent", Err: err}
 	}
-	dryRun := driver.IsDryRun(ctx)
+	dryRun := call.DryRun
 	if len(changes) == 0 && !dryRun {
 		return &adapter.Result{HTTPStatus: read.status, VendorID: u.ID, Unchanged: true}, nil
 	}

@@ -2,7 +2,6 @@ package billbee
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -97,7 +96,7 @@ func (s envelopeStatus) descriptionName() string {
 }
 
 // envelopeError is the error a 2xx envelope reports, or nil.
-func envelopeError(ctx context.Context, resp *http.Response, raw []byte, s envelopeStatus) *adapter.Error {
+func envelopeError(resp *http.Response, raw []byte, s envelopeStatus) *adapter.Error {
 	if !s.failed() {
 		return nil
 	}
@@ -106,7 +105,7 @@ func envelopeError(ctx context.Context, resp *http.Response, raw []byte, s envel
 	if msg == "" {
 		msg = fmt.Sprintf("Billbee reported error %s in the envelope of an HTTP %d answer", code, resp.StatusCode)
 	}
-	e := driver.ResponseError(ctx, resp, raw, code, msg)
+	e := driver.ResponseError(resp, raw, code, msg)
 	e.Code = adapter.Unknown
 	if s.code != nil {
 		if c, ok := envelopeCodes[*s.code]; ok {
@@ -126,9 +125,9 @@ func envelopeError(ctx context.Context, resp *http.Response, raw []byte, s envel
 // like a 404 whose body is nothing Billbee writes (another server at the
 // base URL), is a configuration error naming the URL, since reporting every customer
 // as missing would send a user hunting for records that exist.
-func responseError(ctx context.Context, resp *http.Response, raw []byte, id int64) *adapter.Error {
+func responseError(resp *http.Response, raw []byte, id int64) *adapter.Error {
 	code, msg := errorDetail(raw)
-	e := driver.ResponseError(ctx, resp, raw, code, msg)
+	e := driver.ResponseError(resp, raw, code, msg)
 	if resp.StatusCode != http.StatusNotFound {
 		return e
 	}

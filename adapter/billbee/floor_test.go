@@ -23,7 +23,7 @@ import (
 // net/http and encoding/json, a GET of the customer and a PUT of it with
 // the name set and the VAT id cleared, keeping the columns the driver
 // keeps. No validation, retries, limiter or verification. The benchmarks'
-// yardstick (issue 14), never used in the product.
+// yardstick, never used in the product.
 type floorClient struct {
 	http                  *http.Client
 	baseURL               string

@@ -17,7 +17,7 @@ import (
 // cases sends it once, as last read: Billbee (ASP.NET) matches names
 // regardless of case and the last one wins, so sending both, sorted by
 // name, would let the stale one overwrite the value the driver itself
-// reads as current (found in review).
+// reads as current.
 func TestAnUntouchedFieldReadUnderTwoLetterCasesIsSentOnce(t *testing.T) {
 	read := vendortest.Response{Status: 200, Header: map[string]string{"Content-Type": "application/json"},
 		Body: `{"ErrorMessage":null,"ErrorCode":0,"ErrorDescription":"NoError","Data":` +

@@ -33,20 +33,19 @@ type customer struct {
 // get reads the customer the update is about. Every way the read can fail
 // ends the update before anything is written.
 func (d *billbeeDriver) get(ctx context.Context, id int64) (customer, error) {
-	ctx = driver.WithOperation(ctx, opGet)
-	resp, err := d.client.CustomerGetOne(ctx, id) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the bytes it read
+	resp, err := d.read.CustomerGetOne(ctx, id) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the bytes it read
 	if err != nil {
 		return customer{}, err
 	}
 	raw := driver.ReadBody(resp)
 	if !success(resp.StatusCode) {
-		return customer{}, responseError(ctx, resp, raw, id)
+		return customer{}, responseError(resp, raw, id)
 	}
-	data, err := readData(ctx, resp, raw, id)
+	data, err := readData(resp, raw, id)
 	if err != nil {
 		return customer{}, err
 	}
-	if err := checkRead(ctx, resp, id, data); err != nil {
+	if err := checkRead(resp, id, data); err != nil {
 		return customer{}, err
 	}
 	return customer{data: data, status: resp.StatusCode}, nil
@@ -60,7 +59,7 @@ func (d *billbeeDriver) get(ctx context.Context, id int64) (customer, error) {
 // has its error part decoded as the generated envelope types it, which
 // classifies it as it always has: not the envelope, an error in it, Data
 // null (NotFound) or not an object.
-func readData(ctx context.Context, resp *http.Response, raw []byte, id int64) (map[string]json.RawMessage, error) {
+func readData(resp *http.Response, raw []byte, id int64) (map[string]json.RawMessage, error) {
 	env, ok := splitEnvelope(raw)
 	if ok && env.plainlyNoError() && isObject(env.data) {
 		return splitObject(bytes.Clone(env.data)), nil // Data outlives the response
@@ -71,7 +70,7 @@ func readData(ctx context.Context, resp *http.Response, raw []byte, id int64) (m
 		if err == nil {
 			err = errors.New("no ErrorCode, ErrorMessage or Data: not Billbee's envelope")
 		}
-		return nil, readDecodeError(ctx, resp, raw, err)
+		return nil, readDecodeError(resp, raw, err)
 	}
 	var typed struct {
 		ErrorCode        *int32                                  `json:"ErrorCode"`
@@ -79,26 +78,26 @@ func readData(ctx context.Context, resp *http.Response, raw []byte, id int64) (m
 		ErrorMessage     nullable.Nullable[string]               `json:"ErrorMessage"`
 	}
 	if err := json.Unmarshal(raw, &typed); err != nil {
-		return nil, readDecodeError(ctx, resp, raw, err)
+		return nil, readDecodeError(resp, raw, err)
 	}
 	status := statusOf(gen.CustomerEnvelope{ErrorCode: typed.ErrorCode, ErrorDescription: typed.ErrorDescription, ErrorMessage: typed.ErrorMessage})
-	if e := envelopeError(ctx, resp, raw, status); e != nil {
+	if e := envelopeError(resp, raw, status); e != nil {
 		return nil, e
 	}
 	switch {
 	case env.data == nil || isNull(env.data):
-		e := driver.ResponseError(ctx, resp, raw, "", fmt.Sprintf("Billbee has no customer with id %d (HTTP %d, Data is null)", id, resp.StatusCode))
+		e := driver.ResponseError(resp, raw, "", fmt.Sprintf("Billbee has no customer with id %d (HTTP %d, Data is null)", id, resp.StatusCode))
 		e.Code = adapter.NotFound
 		return nil, e
 	case !isObject(env.data):
-		return nil, readDecodeError(ctx, resp, raw, errors.New("the envelope's Data is not a JSON object"))
+		return nil, readDecodeError(resp, raw, errors.New("the envelope's Data is not a JSON object"))
 	}
 	return splitObject(bytes.Clone(env.data)), nil
 }
 
 // readDecodeError is the error for a read whose body is not the envelope.
-func readDecodeError(ctx context.Context, resp *http.Response, raw []byte, err error) error {
-	e := driver.DecodeError(ctx, resp, raw, err)
+func readDecodeError(resp *http.Response, raw []byte, err error) error {
+	e := driver.DecodeError(resp, raw, err)
 	e.Message = fmt.Sprintf("Billbee answered the read with HTTP %d and a body that is not its JSON envelope; nothing was written", resp.StatusCode)
 	return e
 }
@@ -163,7 +162,7 @@ func isObject(raw []byte) bool { return len(raw) > 0 && raw[0] == '{' }
 // without regard to letter case, as Billbee's ASP.NET binder matches
 // them, and every spelling is checked; a wrong id is reported before an
 // archived customer, whatever the order of the members.
-func checkRead(ctx context.Context, resp *http.Response, id int64, data map[string]json.RawMessage) error {
+func checkRead(resp *http.Response, id int64, data map[string]json.RawMessage) error {
 	var otherID, archivedAt json.RawMessage
 	for name, value := range data {
 		switch {
@@ -180,7 +179,7 @@ func checkRead(ctx context.Context, resp *http.Response, id int64, data map[stri
 		if json.Unmarshal(otherID, &got) == nil {
 			msg = fmt.Sprintf("asked for customer %d, Billbee answered with customer %d; nothing was written", id, got)
 		}
-		e := driver.ResponseError(ctx, resp, nil, "", msg)
+		e := driver.ResponseError(resp, nil, "", msg)
 		e.Code = adapter.Internal
 		return e
 	case archivedAt != nil:
@@ -191,7 +190,7 @@ func checkRead(ctx context.Context, resp *http.Response, id int64, data map[stri
 		if !ok {
 			since = string(archivedAt)
 		}
-		e := driver.ResponseError(ctx, resp, nil, "", fmt.Sprintf("customer %d is archived (since %s) and cannot be modified", id, since))
+		e := driver.ResponseError(resp, nil, "", fmt.Sprintf("customer %d is archived (since %s) and cannot be modified", id, since))
 		e.Code = adapter.FailedPrecondition
 		return e
 	}
@@ -203,8 +202,7 @@ func isNull(raw json.RawMessage) bool { return string(raw) == "null" }
 // put writes the whole record back, and compares what the answer shows
 // stored with what u set.
 func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapter.CustomerUpdate) (*adapter.Result, error) {
-	ctx = driver.WithOperation(ctx, opPut)
-	resp, err := d.client.CustomerUpdateWithBody(ctx, id, "application/json", bytes.NewReader(body)) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the bytes it read
+	resp, err := d.write.CustomerUpdateWithBody(ctx, id, "application/json", bytes.NewReader(body)) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the bytes it read
 	if err != nil {
 		return nil, err
 	}
@@ -218,13 +216,13 @@ func (d *billbeeDriver) put(ctx context.Context, id int64, body []byte, u *adapt
 		// own C# SDK accepts 204.
 		return res, nil
 	case !success(resp.StatusCode):
-		return nil, responseError(ctx, resp, raw, id)
+		return nil, responseError(resp, raw, id)
 	}
-	answer, err := decodeAnswer(ctx, resp, raw)
+	answer, err := decodeAnswer(resp, raw)
 	if err != nil {
 		return nil, err
 	}
-	if e := envelopeError(ctx, resp, raw, answer.status); e != nil {
+	if e := envelopeError(resp, raw, answer.status); e != nil {
 		return nil, e
 	}
 	if answer.shown {
@@ -272,10 +270,10 @@ type storedCustomer struct {
 // The usual answer, an envelope that plainly reports no error, is read in
 // one pass over its members; any other is read again in two steps, which
 // classify each member on its own.
-func decodeAnswer(ctx context.Context, resp *http.Response, raw []byte) (putAnswer, error) {
+func decodeAnswer(resp *http.Response, raw []byte) (putAnswer, error) {
 	env, ok := splitEnvelope(raw)
 	if !ok || !env.plainlyNoError() {
-		return decodeAnswerInTwoSteps(ctx, resp, raw)
+		return decodeAnswerInTwoSteps(resp, raw)
 	}
 	var a putAnswer
 	if isObject(env.data) {
@@ -302,7 +300,7 @@ func storedIn(data []byte) storedCustomer {
 
 // decodeAnswerInTwoSteps reads the envelope with Data raw, then Data when
 // it is an object.
-func decodeAnswerInTwoSteps(ctx context.Context, resp *http.Response, raw []byte) (putAnswer, error) {
+func decodeAnswerInTwoSteps(resp *http.Response, raw []byte) (putAnswer, error) {
 	var env struct {
 		ErrorMessage     json.RawMessage `json:"ErrorMessage"`
 		ErrorCode        json.RawMessage `json:"ErrorCode"`
@@ -314,10 +312,10 @@ func decodeAnswerInTwoSteps(ctx context.Context, resp *http.Response, raw []byte
 	// a write Billbee applied (go1.27's encoding/json reports such a type
 	// error without naming the field, so it cannot be told apart later).
 	if err := json.Unmarshal(raw, &env); err != nil {
-		return putAnswer{}, driver.DecodeError(ctx, resp, raw, err)
+		return putAnswer{}, driver.DecodeError(resp, raw, err)
 	}
 	if env.ErrorMessage == nil && env.ErrorCode == nil && env.ErrorDescription == nil && env.Data == nil {
-		return putAnswer{}, driver.DecodeError(ctx, resp, raw,
+		return putAnswer{}, driver.DecodeError(resp, raw,
 			errors.New("no ErrorCode, ErrorMessage or Data: not Billbee's envelope"))
 	}
 	a := putAnswer{status: answerStatus(env.ErrorMessage, env.ErrorCode, env.ErrorDescription)}

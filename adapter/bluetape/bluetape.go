@@ -110,6 +110,8 @@ func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
 		return nil, err
 	}
 	account := driver.CredentialID(cfg.APIKey.Reveal(), cfg.AccountID.Reveal())
+	// BlueTape publishes no numbers, so the credential's key is paced
+	// adaptively: unlimited until a 429, slower after.
 	limits := []adapter.Limit{{Key: "bluetape/" + account}}
 	v := driver.Vendor{
 		Name:           vendor,
@@ -126,7 +128,7 @@ func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
 		Limits:  func(string) []adapter.Limit { return limits },
 	}
 	return driver.NewClient(v, func(conn driver.Conn) (driver.Driver, error) {
-		return &bluetapeDriver{client: &gen.Client{Server: conn.Server(), Client: conn.Doer}}, nil
+		return &bluetapeDriver{client: &gen.Client{Server: conn.Server(), Client: conn.Doer(operation)}}, nil
 	}, opts...)
 }
 
@@ -228,8 +230,7 @@ type wireCustomer struct {
 	SourceModifiedDate string `json:"sourceModifiedDate"`
 }
 
-func (d *bluetapeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
-	ctx = driver.WithOperation(ctx, operation)
+func (d *bluetapeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate, call driver.Call) (*adapter.Result, error) {
 	// Validate again right before the wire, whatever path led here: a
 	// missing field would be sent as "" and blank the contact.
 	if err := d.Validate(u); err != nil {
@@ -239,7 +240,7 @@ func (d *bluetapeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) 
 	if err != nil {
 		return nil, err
 	}
-	if driver.IsDryRun(ctx) {
+	if call.DryRun {
 		return &adapter.Result{DryRun: &adapter.DryRunReport{Method: http.MethodPut,
 			Path: "/integration/customer/" + url.PathEscape(u.ID), Body: body}}, nil
 	}
@@ -250,9 +251,9 @@ func (d *bluetapeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) 
 	raw := driver.ReadBody(resp)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		code, msg := decodeError(raw)
-		return nil, driver.ResponseError(ctx, resp, raw, code, msg)
+		return nil, driver.ResponseError(resp, raw, code, msg)
 	}
-	return result(ctx, resp, raw)
+	return result(resp, raw)
 }
 
 // request builds the body; Validate has made sure every field is set.
@@ -278,7 +279,7 @@ func request(u *adapter.CustomerUpdate) wireCustomer {
 // proxy, a web page), and claiming success could hide a lost update; it is
 // Internal ("may or may not have been applied") instead. A retry is safe:
 // the update replaces the whole contact.
-func result(ctx context.Context, resp *http.Response, raw []byte) (*adapter.Result, error) {
+func result(resp *http.Response, raw []byte) (*adapter.Result, error) {
 	// The result and the decoded answer in one allocation.
 	a := &struct {
 		res adapter.Result
@@ -295,7 +296,7 @@ func result(ctx context.Context, resp *http.Response, raw []byte) (*adapter.Resu
 		// heap, which only a failed decode should pay for.
 		var syntax *json.SyntaxError
 		if errors.As(err, &syntax) {
-			return nil, driver.DecodeError(ctx, resp, raw, errors.New("the body is not JSON"))
+			return nil, driver.DecodeError(resp, raw, errors.New("the body is not JSON"))
 		}
 		return res, nil // JSON of another shape: no receipt
 	}
@@ -328,6 +329,3 @@ func scalar(raw json.RawMessage) string {
 	}
 	return ""
 }
-
-// Limits implements adapter.RateLimited. BlueTape publishes no numbers, so
-// the key is paced adaptively: unlimited until a 429, slower after.

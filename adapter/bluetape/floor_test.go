@@ -21,8 +21,8 @@ import (
 
 // floorClient is the least code that makes the same update: net/http and
 // encoding/json for one request shape, without validation, retries,
-// limiter or scrubbing. The benchmarks' yardstick (issue 14), never used
-// in the product.
+// limiter or scrubbing. The benchmarks' yardstick, never used in the
+// product.
 type floorClient struct {
 	http              *http.Client
 	baseURL           string

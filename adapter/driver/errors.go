@@ -1,43 +1,41 @@
 package driver
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
 
 	"github.com/custsync/custsync/adapter"
-	"github.com/custsync/custsync/adapter/internal/bridge"
+	"github.com/custsync/custsync/adapter/internal/retrypolicy"
 )
 
 // ResponseError builds the *adapter.Error for a response that is not a
 // success. Drivers pass what they could decode from the vendor's error
 // body (vendorCode, message; empty when the body was HTML, empty or
-// garbled); the code comes from the status. The Client scrubs the body of
-// credentials and cuts it to an excerpt.
-func ResponseError(ctx context.Context, resp *http.Response, body []byte, vendorCode, message string) *adapter.Error {
-	idem := resp.Request == nil || bridge.Idempotent(resp.Request)
+// garbled); the code comes from the status. The Client adds the vendor,
+// the operation and request id of the request the response answered, and
+// the attempts; it scrubs the body of credentials and cuts it to an
+// excerpt.
+func ResponseError(resp *http.Response, body []byte, vendorCode, message string) *adapter.Error {
+	idem := resp.Request == nil || retrypolicy.Idempotent(resp.Request.Method)
 	return &adapter.Error{
-		Operation:  bridge.Operation(ctx),
 		Code:       codeForStatus(resp.StatusCode),
 		HTTPStatus: resp.StatusCode,
 		VendorCode: vendorCode,
 		Message:    message,
-		RequestID:  bridge.RequestID(resp.Header),
-		Retryable:  bridge.RetryableStatus(resp.StatusCode, idem),
+		Retryable:  retrypolicy.RetryableStatus(resp.StatusCode, idem),
 		Body:       string(body),
 	}
 }
 
 // DecodeError builds the *adapter.Error for a success status whose body
 // does not decode as the spec says: the vendor broke its contract, and
-// whether the update took effect is unknown.
-func DecodeError(ctx context.Context, resp *http.Response, body []byte, err error) *adapter.Error {
+// whether the update took effect is unknown. The Client adds what it adds
+// to a ResponseError.
+func DecodeError(resp *http.Response, body []byte, err error) *adapter.Error {
 	return &adapter.Error{
-		Operation:  bridge.Operation(ctx),
 		Code:       adapter.Internal,
 		HTTPStatus: resp.StatusCode,
-		RequestID:  bridge.RequestID(resp.Header),
 		Message:    fmt.Sprintf("the vendor answered HTTP %d with a body that does not match its spec; the update may or may not have been applied", resp.StatusCode),
 		Body:       string(body),
 		Err:        err,

@@ -219,8 +219,8 @@ func equalJSON(a, b any, norm func(string) string) bool {
 
 // equalNumbers compares two JSON numbers by value, exactly: 1e400 equals
 // 10e399, 1.0 equals 1, and no float64 rounding is involved. It compares
-// their canonical forms (the digest's, canonicalNumber), which work on
-// the digits and so stay cheap for any exponent.
+// their canonical forms (canonical.Number, as the digest does), which
+// work on the digits and so stay cheap for any exponent.
 func equalNumbers(a, b json.Number) bool {
 	if a == b {
 		return true

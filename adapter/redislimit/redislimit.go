@@ -78,7 +78,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/custsync/custsync/adapter"
-	"github.com/custsync/custsync/adapter/internal/bridge"
+	"github.com/custsync/custsync/adapter/internal/loopback"
 	"github.com/custsync/custsync/adapter/internal/pacing"
 )
 
@@ -317,7 +317,7 @@ func parseURL(rawURL string) (opts *redis.Options, addr, secret string, err erro
 		if u.Hostname() == "" {
 			return nil, "", "", invalid("no host (want %s://HOST:PORT/DB)", u.Scheme)
 		}
-		if u.Scheme == "redis" && secret != "" && !bridge.IsLoopback(u.Hostname()) {
+		if u.Scheme == "redis" && secret != "" && !loopback.Is(u.Hostname()) {
 			return nil, "", "", invalid("refusing to send the Redis password in plain text to %s; use rediss:// (plain redis:// is allowed with a password only for loopback hosts)", u.Hostname())
 		}
 		addr = u.Host

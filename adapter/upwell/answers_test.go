@@ -46,7 +46,7 @@ func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r)
 
 // TestOddButValidAnswersDecideByTheCountsAlone: whatever shape the parts of
 // a 200 answer have that an update does not need, only affectedRows
-// decides; and only a column named exactly is compared (found in review).
+// decides; and only a column named exactly is compared.
 func TestOddButValidAnswersDecideByTheCountsAlone(t *testing.T) {
 	for _, tc := range []struct {
 		name, body string

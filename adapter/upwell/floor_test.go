@@ -21,8 +21,7 @@ import (
 // floorClient is the least code that makes the same update: net/http and
 // encoding/json, written for one request shape, no validation, no
 // retries, no limiter, no verification. It is the yardstick of the
-// benchmarks (issue 14: the driver within 1.5x of it), never used in the
-// product.
+// benchmarks, never used in the product.
 type floorClient struct {
 	http    *http.Client
 	baseURL string
@@ -117,7 +116,7 @@ func TestTheFloorSendsByteForByteWhatTheDriverSends(t *testing.T) {
 }
 
 // BenchmarkUpdate compares the driver with the floor on the same
-// in-process vendor; the ratio is what issue 14 bounds (1.5x):
+// in-process vendor; the ratio of the two is the result:
 //
 //	go test ./adapter/upwell -run '^$' -bench Update -benchmem -count 10 | go run golang.org/x/perf/cmd/benchstat -col /client -
 func BenchmarkUpdate(b *testing.B) {

@@ -80,7 +80,7 @@ func TestOddValuesInTheReturnedRecordNeverFailAConfirmedUpdate(t *testing.T) {
 	}
 }
 
-// The issue's case end to end: metadata holding 1e400 is accepted, stored,
+// End to end: metadata holding 1e400 is accepted, stored,
 // and every later update of that customer still succeeds.
 func TestMetadataBeyondFloat64StaysUpdatable(t *testing.T) {
 	stored := `{"id":"cus_1","name":"Acme","metadata":{"a":1e400}}`

@@ -104,6 +104,8 @@ func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
 		return nil, err
 	}
 	account := driver.CredentialID(cfg.APIKey.Reveal())
+	// Upwell publishes no numbers, so the credential's key is paced
+	// adaptively: unlimited until a 429, slower after.
 	limits := []adapter.Limit{{Key: "upwell/" + account}}
 	v := driver.Vendor{
 		Name:           vendor,
@@ -115,7 +117,7 @@ func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
 		Limits:         func(string) []adapter.Limit { return limits },
 	}
 	return driver.NewClient(v, func(conn driver.Conn) (driver.Driver, error) {
-		return &upwellDriver{cfg: cfg, client: &gen.Client{Server: conn.Server(), Client: conn.Doer}}, nil
+		return &upwellDriver{cfg: cfg, client: &gen.Client{Server: conn.Server(), Client: conn.Doer(operation)}}, nil
 	}, opts...)
 }
 
@@ -211,8 +213,7 @@ func (d *upwellDriver) Validate(u *adapter.CustomerUpdate) error {
 	return nil
 }
 
-func (d *upwellDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
-	ctx = driver.WithOperation(ctx, operation)
+func (d *upwellDriver) Update(ctx context.Context, u *adapter.CustomerUpdate, call driver.Call) (*adapter.Result, error) {
 	w, hasInput, err := request(u, d.sourceSystem(u))
 	if err != nil {
 		return nil, err
@@ -234,7 +235,7 @@ func (d *upwellDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*
 	if err != nil {
 		return nil, err
 	}
-	if driver.IsDryRun(ctx) {
+	if call.DryRun {
 		return &adapter.Result{DryRun: &adapter.DryRunReport{Method: http.MethodPut, Path: "/api/rest/customers", Body: b}}, nil
 	}
 	req, err := d.newRequest(ctx, b)
@@ -247,7 +248,7 @@ func (d *upwellDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*
 	}
 	raw := driver.ReadBody(resp)
 	if resp.StatusCode != http.StatusOK {
-		return nil, responseError(ctx, resp, raw)
+		return nil, responseError(resp, raw)
 	}
 	// The result and the decoded answer in one allocation.
 	box := &struct {
@@ -256,9 +257,9 @@ func (d *upwellDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*
 	}{}
 	out, err := decodeResponse(raw, &box.a)
 	if err != nil {
-		return nil, driver.DecodeError(ctx, resp, raw, err)
+		return nil, driver.DecodeError(resp, raw, err)
 	}
-	return result(ctx, resp, raw, out, u, w, hasInput, &box.res)
+	return result(resp, raw, out, u, w, hasInput, &box.res)
 }
 
 // newRequest returns the update's request carrying body: a copy of the
@@ -316,9 +317,9 @@ func (rb *replayableBody) again() (io.ReadCloser, error) {
 // never a missing customer at Upwell (that is 200 with affectedRows 0):
 // it is Hasura's "Endpoint not found", a wrong base URL or a renamed
 // endpoint, so it is a configuration error naming the URL.
-func responseError(ctx context.Context, resp *http.Response, raw []byte) *adapter.Error {
+func responseError(resp *http.Response, raw []byte) *adapter.Error {
 	code, msg := decodeError(raw)
-	e := driver.ResponseError(ctx, resp, raw, code, msg)
+	e := driver.ResponseError(resp, raw, code, msg)
 	if resp.StatusCode == http.StatusNotFound {
 		e.Code = adapter.FailedPrecondition
 		what := msg
@@ -598,10 +599,10 @@ func nullableOf[T any](n *nullable.Nullable[T], f adapter.Field[T]) bool {
 	return true
 }
 
-func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u *adapter.CustomerUpdate, sent *wireRequest, hasInput bool, res *adapter.Result) (*adapter.Result, error) {
+func result(resp *http.Response, raw []byte, out decoded, u *adapter.CustomerUpdate, sent *wireRequest, hasInput bool, res *adapter.Result) (*adapter.Result, error) {
 	sourceSystem, id := sent.sourceSystem, sent.id
 	notFound := func(why string) error {
-		e := driver.ResponseError(ctx, resp, raw, "", fmt.Sprintf("no customer with sourceSystem %q and sourceSystemId %q (%s)", sourceSystem, id, why))
+		e := driver.ResponseError(resp, raw, "", fmt.Sprintf("no customer with sourceSystem %q and sourceSystemId %q (%s)", sourceSystem, id, why))
 		e.Code = adapter.NotFound
 		return e
 	}
@@ -615,7 +616,7 @@ func result(ctx context.Context, resp *http.Response, raw []byte, out decoded, u
 			return nil, notFound("no customer rule matched; the customer may not exist or has no rules")
 		}
 	case out.rows > 1:
-		e := driver.ResponseError(ctx, resp, raw, "", fmt.Sprintf("Upwell changed %d customers for one key (sourceSystem %q, sourceSystemId %q)", out.rows, sourceSystem, id))
+		e := driver.ResponseError(resp, raw, "", fmt.Sprintf("Upwell changed %d customers for one key (sourceSystem %q, sourceSystemId %q)", out.rows, sourceSystem, id))
 		e.Code = adapter.Internal
 		return nil, e
 	}
@@ -734,6 +735,3 @@ func detailsText(raw json.RawMessage) string {
 	}
 	return strings.Join(parts, "; ")
 }
-
-// Limits implements adapter.RateLimited. Upwell publishes no numbers, so
-// the key is paced adaptively: unlimited until a 429, slower after.

@@ -16,21 +16,6 @@ import (
 	"github.com/custsync/custsync/adapter/internal/loopback"
 )
 
-// attemptProbe lets UpdateAll learn how many HTTP attempts a call made
-// even when the call returns a bare context error, which carries no count:
-// a record canceled while waiting for the rate limiter was never sent.
-type attemptProbe struct {
-	attempts int
-	reported bool
-	// onAttempt, when set, hears the end of every HTTP attempt: nil when
-	// the vendor answered (any status), else the network error. UpdateAll
-	// uses it to notice a vendor that cannot be reached at all while the
-	// client is still retrying.
-	onAttempt func(err error)
-}
-
-type attemptProbeKey struct{}
-
 // Updater updates one customer. *Client implements it; code that takes an
 // Updater can be handed any vendor's client, or a fake in tests.
 type Updater interface {
@@ -310,9 +295,6 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 
 	callCtx, state := withCallState(ctx, call)
 	res, err := c.drv.Update(callCtx, u, DriverCall{DryRun: call.dryRun})
-	if probe, ok := ctx.Value(attemptProbeKey{}).(*attemptProbe); ok {
-		probe.attempts, probe.reported = state.attempts, true
-	}
 	if err != nil {
 		err = c.stamp(err, state)
 		c.log(ctx, u, nil, err)

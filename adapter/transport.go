@@ -409,9 +409,6 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 	started := time.Now()
 	state.attempts++
 	resp, err := t.next.Do(req)
-	if probe, ok := ctx.Value(attemptProbeKey{}).(*attemptProbe); ok && probe.onAttempt != nil {
-		probe.onAttempt(err)
-	}
 	if err != nil {
 		t.logAttempt(ctx, req, op, state.attempts, 0, started, err)
 		err = t.networkError(ctx, attemptCtx, req, op, err)

@@ -104,8 +104,8 @@ type reachability struct {
 	beforeNetwork bool
 }
 
-// attempt hears the end of one HTTP attempt (or, for an Updater that is
-// not a *Client, of one call): nil when the vendor answered.
+// attempt hears the end of one HTTP attempt (or, for a Client that does
+// not report its attempts, of one call): nil when the vendor answered.
 func (r *reachability) attempt(err error) {
 	if r.after <= 0 {
 		return

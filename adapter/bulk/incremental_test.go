@@ -101,7 +101,7 @@ func row(id string, fields ...string) *adapter.CustomerUpdate {
 	return u
 }
 
-func openStore(t *testing.T) syncstate.Store {
+func openStore(t testing.TB) syncstate.Store {
 	t.Helper()
 	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"))
 	require.NoError(t, err)

@@ -30,8 +30,8 @@ type fakeUpdater struct {
 }
 
 func (f *fakeUpdater) Key(u *adapter.CustomerUpdate) string { return u.ID }
-func (f *fakeUpdater) Vendor() string                        { return "upwell" }
-func (f *fakeUpdater) Account() string                       { return "fake" }
+func (f *fakeUpdater) Vendor() string                       { return "upwell" }
+func (f *fakeUpdater) Account() string                      { return "fake" }
 
 func (f *fakeUpdater) Update(ctx context.Context, u *adapter.CustomerUpdate, _ ...adapter.CallOption) (*adapter.Result, error) {
 	n := f.calls.Add(1)

@@ -180,6 +180,9 @@ func (s *Store) GetMany(ctx context.Context, keys []syncstate.Key) (map[syncstat
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		if s.closed.Load() {
+			return nil, syncstate.ErrClosed
+		}
 		return nil, fmt.Errorf("postgres state: reading %d records: %w", len(ks), err)
 	}
 	defer rows.Close()
@@ -239,10 +242,11 @@ func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
 	// their order, and the later one wins.
 	sorted := append([]syncstate.Entry(nil), entries...)
 	sort.SliceStable(sorted, func(i, j int) bool { return less(sorted[i].Key, sorted[j].Key) })
-	// One batch, no BEGIN or COMMIT: PostgreSQL runs the statements up to
-	// the batch's single Sync as one implicit transaction, all or none,
-	// and answers once it is durable. An explicit transaction would cost
-	// two more round trips per commit.
+	// One batch, no BEGIN or COMMIT: PostgreSQL runs a batch (statements
+	// up to one Sync, or one multi-statement query in the simple
+	// protocol) as one implicit transaction, all or none, and answers
+	// once it is durable. BEGIN and COMMIT would cost two more round trips
+	// per commit.
 	var batch pgx.Batch
 	for _, e := range sorted {
 		conditional, expect := false, ""

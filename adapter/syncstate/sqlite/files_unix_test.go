@@ -88,13 +88,13 @@ func TestOpenRefusesSymbolicLinksItWouldWriteThrough(t *testing.T) {
 
 	t.Run("a link to an existing state file is followed", func(t *testing.T) {
 		dir := t.TempDir()
-		real := filepath.Join(dir, "real.db")
-		s, err := sqlite.Open(context.Background(), real)
+		target := filepath.Join(dir, "real.db")
+		s, err := sqlite.Open(context.Background(), target)
 		require.NoError(t, err)
 		put(t, s, "1", "v1:x")
 		require.NoError(t, s.Close())
 		link := filepath.Join(dir, "link.db")
-		require.NoError(t, os.Symlink(real, link))
+		require.NoError(t, os.Symlink(target, link))
 
 		s, err = sqlite.Open(context.Background(), link)
 		require.NoError(t, err)

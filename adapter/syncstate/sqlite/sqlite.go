@@ -157,8 +157,8 @@ func create(path string) error {
 	}
 	// SQLite opens its companion files next to the file the path resolves to.
 	bases := []string{path}
-	if real, err := filepath.EvalSymlinks(path); err == nil && real != path {
-		bases = append(bases, real)
+	if resolved, err := filepath.EvalSymlinks(path); err == nil && resolved != path {
+		bases = append(bases, resolved)
 	}
 	for _, base := range bases {
 		for _, suffix := range []string{"-wal", "-shm", "-journal"} {

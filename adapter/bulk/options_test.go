@@ -21,6 +21,13 @@ import (
 	"github.com/custsync/custsync/adapter/syncstate/sqlite"
 )
 
+// requireInvalidOption checks that err is the InvalidArgument *Error of
+// a refused option or argument, its message holding want.
+func requireInvalidOption(t *testing.T, err error, want string) {
+	t.Helper()
+	_ = invalidOptionError(t, err, want)
+}
+
 // invalidOptionError checks that err is the InvalidArgument *Error of a
 // refused option or argument, its message holding want, and returns it.
 func invalidOptionError(t *testing.T, err error, want string) *adapter.Error {
@@ -191,7 +198,7 @@ func TestWithFailuresIsRunsAlone(t *testing.T) {
 	c := &scriptedClient{}
 	var pulled atomic.Int64
 	outs, err := bulk.Updates(context.Background(), c, stream(5, &pulled), bulk.WithFailures(failures))
-	invalidOptionError(t, err, "Updates: WithFailures is for Run")
+	requireInvalidOption(t, err, "Updates: WithFailures is for Run")
 	assert.Nil(t, outs)
 	assert.Zero(t, pulled.Load())
 
@@ -208,13 +215,13 @@ func TestARunWithoutAClientOrInputIsRefusedOnce(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var pulled atomic.Int64
 			outs, err := bulk.Updates(context.Background(), nothing, stream(2, &pulled))
-			invalidOptionError(t, err, "Updates: no client given")
+			requireInvalidOption(t, err, "Updates: no client given")
 			assert.Nil(t, outs)
 			assert.Zero(t, pulled.Load())
 
 			in := readerOf(stream(2, nil))
 			report, err := bulk.Run(context.Background(), nothing, in)
-			invalidOptionError(t, err, "Run: no client given")
+			requireInvalidOption(t, err, "Run: no client given")
 			assert.Nil(t, report)
 			assert.Zero(t, in.read.Load())
 		})
@@ -258,7 +265,7 @@ func TestARunWithStateRefusesAnInvalidCallOptionBeforeUsingTheStore(t *testing.T
 	c, _ := newFake(t, func(w http.ResponseWriter, _ *http.Request) { requests.Add(1); w.WriteHeader(http.StatusOK) })
 	store := &countingStore{Store: newStore(t)}
 	_, err := bulk.Updates(context.Background(), c, stream(3, nil), bulk.WithState(store), bulk.WithCallOptions(adapter.WithMaxRetries(-1)))
-	invalidOptionError(t, err, "WithCallOptions: WithMaxRetries(-1)")
+	requireInvalidOption(t, err, "WithCallOptions: WithMaxRetries(-1)")
 	assert.Zero(t, requests.Load())
 	assert.Zero(t, store.calls.Load(), "the store was neither read nor written")
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/bulk"
 	"github.com/custsync/custsync/adapter/driver"
 )
 
@@ -451,23 +452,15 @@ func TestAZeroClientRefusesToSend(t *testing.T) {
 	assert.ErrorIs(t, err, adapter.InvalidArgument)
 	assert.Contains(t, err.Error(), "not built by a vendor package")
 	assert.Empty(t, zero.Key(update("Acme")))
-	var outs []adapter.Outcome
-	for out := range adapter.UpdateAll(context.Background(), &zero, slices.Values([]*adapter.CustomerUpdate{update("A"), update("B")})) {
+	outcomes, err := bulk.Updates(context.Background(), &zero, slices.Values([]*adapter.CustomerUpdate{update("A"), update("B")}))
+	require.NoError(t, err)
+	var outs []bulk.Outcome
+	for out := range outcomes {
 		outs = append(outs, out)
 	}
-	require.Len(t, outs, 2)
+	require.Len(t, outs, 2, "a bulk run through a zero Client reports every update")
 	assert.ErrorIs(t, outs[0].Err, adapter.InvalidArgument)
 	assert.Error(t, outs[1].Err, "nothing is sent through a zero Client")
-}
-
-func TestUpdateAllWithNoSequenceSaysSo(t *testing.T) {
-	c, _ := newFake(t, ok)
-	var outs []adapter.Outcome
-	for out := range adapter.UpdateAll(context.Background(), c, nil) {
-		outs = append(outs, out)
-	}
-	require.Len(t, outs, 1)
-	assert.ErrorIs(t, outs[0].Err, adapter.InvalidArgument)
 }
 
 func TestCodeOfAgreesWithErrorsIs(t *testing.T) {

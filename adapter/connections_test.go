@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/bulk"
 )
 
 // connCounter is an httptest server that counts the connections clients
@@ -86,8 +87,10 @@ func TestABulkRunOpensNoMoreConnectionsThanItHasUpdatesInFlight(t *testing.T) {
 			}
 			c, err := newFakeClient(&fakeDriver{}, opts...)
 			require.NoError(t, err)
+			outcomes, err := bulk.Updates(context.Background(), c, distinctUpdates(records), bulk.WithConcurrency(concurrency))
+			require.NoError(t, err)
 			ok := 0
-			for out := range adapter.UpdateAll(context.Background(), c, distinctUpdates(records), adapter.WithConcurrency(concurrency)) {
+			for out := range outcomes {
 				require.NoError(t, out.Err)
 				ok++
 			}

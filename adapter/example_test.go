@@ -1,13 +1,9 @@
 package adapter_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/custsync/custsync/adapter"
@@ -15,38 +11,6 @@ import (
 	"github.com/custsync/custsync/sandbox"
 	"github.com/custsync/custsync/specs"
 )
-
-func ExampleUpdateAll() {
-	// The sandbox stands in for Upwell; use upwell.FromEnv() for real.
-	srv := sandbox.NewServer()
-	defer srv.Close()
-	client, err := upwell.New(upwell.Config{APIKey: sandbox.UpwellAPIKey, SourceSystem: sandbox.UpwellSourceSystem},
-		adapter.WithBaseURL(srv.URL(specs.Upwell)), adapter.WithHTTPClient(srv.Client()))
-	if err != nil {
-		panic(err)
-	}
-	updates := []*adapter.CustomerUpdate{
-		{ID: "C-1001", Email: adapter.Set("ap@acme.example")},
-		{ID: "C-1002", Upwell: &adapter.UpwellFields{DueOption: adapter.Set[int32](60)}},
-		{ID: "C-9999", Name: adapter.Set("Nobody")},
-	}
-	var report []string
-	for out := range adapter.UpdateAll(context.Background(), client, slices.Values(updates)) {
-		if out.Err != nil {
-			report = append(report, fmt.Sprintf("%s failed: %s", out.Update.ID, adapter.CodeOf(out.Err)))
-			continue
-		}
-		report = append(report, fmt.Sprintf("%s updated %v", out.Update.ID, out.Result.Sent))
-	}
-	slices.Sort(report) // outcomes arrive in completion order
-	for _, line := range report {
-		fmt.Println(line)
-	}
-	// Output:
-	// C-1001 updated [email]
-	// C-1002 updated [upwell.dueOption]
-	// C-9999 failed: NotFound
-}
 
 // sandboxUpwell returns a client for the sandbox's Upwell. Use
 // upwell.FromEnv() (UPWELL_API_KEY, UPWELL_SOURCE_SYSTEM) for the real one.
@@ -179,97 +143,4 @@ func ExampleError() {
 	// no such customer
 	// Unavailable after 3 attempts (HTTP 503): try again later
 	// PermissionDenied (HTTP 401, vendor code INVALID_API_KEY): Invalid API key
-}
-
-// A nightly push: parse each line of a JSONL file, send the valid updates
-// in one bulk run and report every line as updated or failed. Updates to
-// one customer apply in the order of the file.
-func ExampleUpdateAll_jsonLines() {
-	srv := sandbox.NewServer()
-	defer srv.Close()
-	client := sandboxUpwell(srv) // upwell.New for the sandbox; upwell.FromEnv() for Upwell itself
-
-	file := strings.NewReader(`{"id": "C-1001", "name": "Acme"}
-{"id": "C-1002", "upwell": {"dueOption": 60}}
-{"id": "C-1001", "name": "Acme Corp"}
-{"id": "C-1003", "nmae": "Initech"}
-{"id": "C-9999", "name": "Nobody"}
-`)
-	// The run reads the input on a goroutine of its own, as workers free
-	// up, so the file is never all in memory; mu guards what the reading
-	// and the loop over outcomes share.
-	var mu sync.Mutex
-	report := map[int]string{} // by line number
-	var lineOf []int           // the line of each update sent, by Outcome.Seq
-	updates := func(yield func(*adapter.CustomerUpdate) bool) {
-		sc := bufio.NewScanner(file)
-		for line := 1; sc.Scan(); line++ {
-			u, err := adapter.ParseCustomerUpdate(sc.Bytes())
-			mu.Lock()
-			if err != nil {
-				report[line] = adapter.CodeOf(err).String() // never sent
-			} else {
-				lineOf = append(lineOf, line)
-			}
-			mu.Unlock()
-			if err == nil && !yield(u) {
-				return
-			}
-		}
-	}
-	for out := range adapter.UpdateAll(context.Background(), client, updates) {
-		mu.Lock()
-		report[lineOf[out.Seq]] = "updated"
-		if out.Err != nil {
-			report[lineOf[out.Seq]] = adapter.CodeOf(out.Err).String()
-		}
-		mu.Unlock()
-	}
-	for line := 1; line <= len(report); line++ {
-		fmt.Printf("line %d: %s\n", line, report[line])
-	}
-	stored, _ := srv.Customer(specs.Upwell, "C-1001")
-	fmt.Println("C-1001 is now", stored["name"])
-	// Output:
-	// line 1: updated
-	// line 2: updated
-	// line 3: updated
-	// line 4: InvalidArgument
-	// line 5: NotFound
-	// C-1001 is now Acme Corp
-}
-
-// A run halts on its own when the vendor keeps failing: the records it did
-// not send come back failed, wrapping a *Halt that says why, ready to be
-// pushed again.
-func ExampleHalt() {
-	srv := sandbox.NewServer()
-	defer srv.Close()
-	client := sandboxUpwell(srv, adapter.WithMaxRetries(0))   // no retries within a record
-	srv.FailNext(specs.Upwell, 100, sandbox.FaultUnavailable) // Upwell is down
-
-	updates := func(yield func(*adapter.CustomerUpdate) bool) {
-		for i := 1; i <= 5; i++ {
-			if !yield(&adapter.CustomerUpdate{ID: fmt.Sprintf("C-100%d", i), Name: adapter.Set("Acme")}) {
-				return
-			}
-		}
-	}
-	report := make([]string, 5) // outcomes arrive in completion order: report them in input order
-	for out := range adapter.UpdateAll(context.Background(), client, updates,
-		adapter.WithConcurrency(1), adapter.WithRecordAttempts(1), adapter.WithHaltAfter(2)) {
-		var halt *adapter.Halt
-		if errors.As(out.Err, &halt) {
-			report[out.Seq] = fmt.Sprintf("%s not sent (calls: %d): %s", out.Update.ID, out.Calls, halt.Reason)
-			continue
-		}
-		report[out.Seq] = fmt.Sprintf("%s failed: %s", out.Update.ID, adapter.CodeOf(out.Err))
-	}
-	fmt.Println(strings.Join(report, "\n"))
-	// Output:
-	// C-1001 failed: Unavailable
-	// C-1002 failed: Unavailable
-	// C-1003 not sent (calls: 0): 2 records in a row failed with retryable errors
-	// C-1004 not sent (calls: 0): 2 records in a row failed with retryable errors
-	// C-1005 not sent (calls: 0): 2 records in a row failed with retryable errors
 }

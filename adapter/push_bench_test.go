@@ -16,14 +16,15 @@ import (
 	"time"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/bulk"
 	"github.com/custsync/custsync/adapter/upwell"
 	"github.com/custsync/custsync/sandbox"
 	"github.com/custsync/custsync/specs"
 )
 
 // BenchmarkPush measures a bulk run of Upwell updates against the sandbox
-// on loopback (concurrency 16, no pacing), custsync's UpdateAll with the
-// Client's default pool against a floor push (16 goroutines sending the
+// on loopback (concurrency 16, no pacing), a custsync run (bulk.Updates)
+// with the Client's default pool against a floor push (16 goroutines sending the
 // same requests through net/http with 16 idle connections per host), over
 // plain HTTP and over HTTPS with HTTP/1.1. It reports records/s and the
 // connections all its pushes opened (the server's ConnState). Compare:
@@ -75,7 +76,11 @@ func BenchmarkPush(b *testing.B) {
 							}
 						}
 					}
-					for out := range adapter.UpdateAll(context.Background(), c, updates, adapter.WithConcurrency(concurrency)) {
+					outcomes, err := bulk.Updates(context.Background(), c, updates, bulk.WithConcurrency(concurrency))
+					if err != nil {
+						b.Fatal(err)
+					}
+					for out := range outcomes {
 						if out.Err != nil {
 							b.Fatal(out.Err)
 						}

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/bulk"
 )
 
 // answers serves the given statuses in order, then 200s, counting requests
@@ -228,8 +229,10 @@ func TestRecordsCanceledWhileWaitingForTheLimiterWereNotSent(t *testing.T) {
 			}
 		}
 	}
+	outcomes, err := bulk.Updates(ctx, c, updates)
+	require.NoError(t, err)
 	count := 0
-	for out := range adapter.UpdateAll(ctx, c, updates) {
+	for out := range outcomes {
 		count++
 		assert.False(t, out.Attempted, "record %d never left the limiter", out.Seq)
 		assert.ErrorIs(t, out.Err, context.DeadlineExceeded)

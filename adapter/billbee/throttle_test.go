@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/bulk"
 	"github.com/custsync/custsync/sandbox"
 	"github.com/custsync/custsync/specs"
 )
@@ -30,8 +31,10 @@ func throttledRun(tb testing.TB, n int) (elapsed time.Duration, tooMany int64, f
 			}
 		}
 	}
+	outcomes, err := bulk.Updates(context.Background(), c, updates, bulk.WithConcurrency(8))
+	require.NoError(tb, err)
 	start := time.Now()
-	for out := range adapter.UpdateAll(context.Background(), c, updates, adapter.WithConcurrency(8)) {
+	for out := range outcomes {
 		if out.Err != nil {
 			failed++
 			tb.Errorf("record %d: %v", out.Seq, out.Err)
@@ -81,8 +84,10 @@ func TestABulkOnATestClockRunsAt97PercentOfBillbeesLimitWithNo429(t *testing.T) 
 				}
 			}
 		}
+		outcomes, err := bulk.Updates(context.Background(), c, updates, bulk.WithConcurrency(8))
+		require.NoError(t, err)
 		start := time.Now()
-		for out := range adapter.UpdateAll(context.Background(), c, updates, adapter.WithConcurrency(8)) {
+		for out := range outcomes {
 			require.NoError(t, out.Err, "record %d", out.Seq)
 		}
 		rate := float64(n-1) / time.Since(start).Seconds()

@@ -20,6 +20,7 @@ import (
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/billbee"
+	"github.com/custsync/custsync/adapter/bulk"
 	"github.com/custsync/custsync/adapter/internal/pacing"
 	"github.com/custsync/custsync/adapter/redislimit"
 	"github.com/custsync/custsync/internal/redistest"
@@ -467,8 +468,10 @@ func TestABulkRunWithRedisLostReportsEveryRecordAndSendsNothing(t *testing.T) {
 		}
 	}
 
+	outcomes, err := bulk.Updates(t.Context(), client, updates, bulk.WithRecordAttempts(2))
+	require.NoError(t, err)
 	var failed int
-	for out := range adapter.UpdateAll(t.Context(), client, updates, adapter.WithRecordAttempts(2)) {
+	for out := range outcomes {
 		if assert.Error(t, out.Err, "record %d", out.Seq) {
 			failed++
 			assert.ErrorIs(t, out.Err, adapter.Unavailable)

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/bulk"
 	"github.com/custsync/custsync/adapter/syncstate/sqlite"
 	"github.com/custsync/custsync/adapter/upwell"
 	"github.com/custsync/custsync/sandbox"
@@ -37,25 +38,24 @@ func Example_nightlySync() {
 			fmt.Println(err)
 		}
 	}()
-	syncer, err := adapter.NewSyncer(client, store)
-	if err != nil {
-		panic(err)
-	}
-
 	export := []*adapter.CustomerUpdate{
 		{ID: "C-1001", Email: adapter.Set("ap@acme.example")},
 		{ID: "C-1002", Name: adapter.Set("Globex")},
 	}
 	for night := 1; night <= 2; night++ {
+		outcomes, err := bulk.Updates(ctx, client, slices.Values(export), bulk.WithState(store))
+		if err != nil {
+			panic(err)
+		}
 		sent, unchanged := 0, 0
-		for out := range adapter.UpdateAll(ctx, syncer, slices.Values(export)) {
-			switch {
-			case out.Err != nil:
-				fmt.Println("failed:", out.Err)
-			case out.Result.Skipped:
+		for out := range outcomes {
+			switch out.Status {
+			case bulk.Succeeded:
+				sent++
+			case bulk.Unchanged:
 				unchanged++
 			default:
-				sent++
+				fmt.Println(out.Status, out.Err)
 			}
 		}
 		fmt.Printf("night %d: %d sent, %d unchanged\n", night, sent, unchanged)

@@ -102,9 +102,13 @@ func ExampleRun() {
 		if err != nil {
 			panic(err) // an invalid option: nothing was read or sent
 		}
+		where, err := failures.Close() // "" when nothing failed
+		if err != nil {
+			panic(err)
+		}
 		fmt.Printf("night %d: %d sent, %d unchanged, %d failed, %d not sent\n",
 			night, report.Succeeded, report.Unchanged, report.Failed, report.NotSent)
-		printFailures(report.FailuresFile)
+		printFailures(where)
 	}
 	stored, _ := srv.Customer(specs.Upwell, "C-1001")
 	fmt.Println("C-1001 is now", stored["name"])

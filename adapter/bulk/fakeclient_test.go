@@ -34,8 +34,7 @@ func (d *fakeDriver) Validate(u *adapter.CustomerUpdate) error {
 	return nil
 }
 
-func (d *fakeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*adapter.Result, error) {
-	ctx = driver.WithOperation(ctx, "fakeUpdate")
+func (d *fakeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate, _ adapter.DriverCall) (*adapter.Result, error) {
 	method := d.method
 	if method == "" {
 		method = http.MethodPut
@@ -50,7 +49,7 @@ func (d *fakeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate) (*ad
 	}
 	body := driver.ReadBody(resp)
 	if resp.StatusCode != http.StatusOK {
-		return nil, driver.ResponseError(ctx, resp, body, "E"+fmt.Sprint(resp.StatusCode), strings.TrimSpace(string(body)))
+		return nil, driver.ResponseError(resp, body, "E"+fmt.Sprint(resp.StatusCode), strings.TrimSpace(string(body)))
 	}
 	return &adapter.Result{VendorID: "v-" + u.ID, HTTPStatus: resp.StatusCode}, nil
 }
@@ -70,7 +69,7 @@ func newFake(t *testing.T, handler http.HandlerFunc, opts ...adapter.Option) (*a
 	}
 	opts = append([]adapter.Option{adapter.WithBaseURL(srv.URL), adapter.WithMaxRetries(0)}, opts...)
 	c, err := driver.NewClient(v, func(conn driver.Conn) (driver.Driver, error) {
-		d.base, d.doer = conn.BaseURL, conn.Doer
+		d.base, d.doer = conn.BaseURL, conn.Doer("fakeUpdate")
 		return d, nil
 	}, opts...)
 	require.NoError(t, err)

@@ -193,8 +193,6 @@ func TestEveryOptionRefusesAnInvalidValueOnceBeforeAnythingIsReadOrSent(t *testi
 func TestWithFailuresIsRunsAlone(t *testing.T) {
 	failures, err := bulk.CreateFailures(filepath.Join(t.TempDir(), "failures.jsonl"), true)
 	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = failures.Close() })
-
 	c := &scriptedClient{}
 	var pulled atomic.Int64
 	outs, err := bulk.Updates(context.Background(), c, stream(5, &pulled), bulk.WithFailures(failures))
@@ -205,7 +203,9 @@ func TestWithFailuresIsRunsAlone(t *testing.T) {
 	report, err := bulk.Run(context.Background(), c, readerOf(stream(5, nil)), bulk.WithFailures(failures))
 	require.NoError(t, err)
 	assert.Equal(t, 5, report.Succeeded)
-	assert.Empty(t, report.FailuresFile, "nothing failed")
+	where, err := failures.Close()
+	require.NoError(t, err)
+	assert.Empty(t, where, "nothing failed")
 	assert.EqualValues(t, 5, c.done.Load())
 }
 

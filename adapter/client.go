@@ -66,7 +66,8 @@ var _ Updater = (*Client)(nil)
 
 // The declarations from here to NewDriverClient are for drivers only:
 // vendor packages use them through package adapter/driver, which names
-// them Driver, Call, Conn and Vendor and documents how to write a driver.
+// them Driver, Call, Vendor, Conn and HTTPDoer and documents how to write
+// a driver.
 // Application code gets a Client from a vendor package and never needs
 // them. They are declared here because the Client must name them, and
 // adapter/driver imports this package for the model.
@@ -141,15 +142,18 @@ func (c DriverConn) Server() string { return c.BaseURL + "/" }
 // (its operationId in the vendor's spec): the Client's transport, which
 // names the operation in rate limits (DriverVendor.Limits), errors, logs
 // and attempts. A driver asks for one per operation when it opens, and
-// sends every request of that operation through it; it has the shape of
-// the generated clients' HttpRequestDoer.
-func (c DriverConn) Doer(operationID string) interface {
-	Do(*http.Request) (*http.Response, error)
-} {
+// sends every request of that operation through it.
+func (c DriverConn) Doer(operationID string) DriverDoer {
 	if c.t == nil {
 		return unbuiltConn{}
 	}
 	return c.t.doer(operationID)
+}
+
+// DriverDoer is for drivers only (driver.HTTPDoer): what DriverConn.Doer
+// returns. It has the shape of the generated clients' HttpRequestDoer.
+type DriverDoer interface {
+	Do(*http.Request) (*http.Response, error)
 }
 
 // unbuiltConn is the doer of a DriverConn the Client did not make: it has

@@ -27,18 +27,15 @@
 // [DecodeError], [InvalidField]), read credentials ([Env],
 // [CheckCredential]), and check verified writes ([Verifier]).
 //
-// Driver, Call, Conn and Vendor are declared in package adapter (as
-// adapter.Driver, adapter.DriverCall, adapter.DriverConn and
-// adapter.DriverVendor, marked there for drivers only), because the Client
-// must name them and this package imports adapter for the model; they are
-// the same types under the names drivers use.
+// Driver, Call, Vendor, Conn and HTTPDoer are declared in package adapter
+// (as adapter.Driver, adapter.DriverCall, adapter.DriverVendor,
+// adapter.DriverConn and adapter.DriverDoer, marked there for drivers
+// only), because the Client must name them and this package imports
+// adapter for the model; they are the same types under the names drivers
+// use.
 package driver
 
-import (
-	"net/http"
-
-	"github.com/custsync/custsync/adapter"
-)
+import "github.com/custsync/custsync/adapter"
 
 // Driver is what a vendor package implements; users never call it. See
 // adapter.Driver for its methods.
@@ -57,11 +54,9 @@ type Vendor = adapter.DriverVendor
 // (after WithBaseURL) and, from Conn.Doer, one doer per spec operation.
 type Conn = adapter.DriverConn
 
-// HTTPDoer sends HTTP requests; it has the shape of the generated
-// clients' HttpRequestDoer, and of what Conn.Doer returns.
-type HTTPDoer interface {
-	Do(*http.Request) (*http.Response, error)
-}
+// HTTPDoer is what Conn.Doer returns: it sends the requests of one spec
+// operation, and has the shape of the generated clients' HttpRequestDoer.
+type HTTPDoer = adapter.DriverDoer
 
 // NewClient returns the Client for a vendor. It checks the options and
 // builds the transport, then calls open with it; open returns the

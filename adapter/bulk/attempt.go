@@ -12,7 +12,8 @@ import (
 
 // runRecord updates one record, trying it again as a whole while the
 // failure is retryable, attempts remain, and the run still feeds records;
-// then, with a state store, records what the vendor confirmed.
+// then it gives back its sending token and, with a state store, records
+// what the vendor confirmed.
 func (e *engine) runRecord(j *job) Outcome {
 	out := Outcome{Seq: j.seq, Record: j.rec}
 	pauses := recordPauses{next: e.cfg.recordPause}
@@ -28,6 +29,7 @@ func (e *engine) runRecord(j *job) Outcome {
 			break // keep the last real error
 		}
 	}
+	<-e.sending
 	switch {
 	case out.Err == nil && out.Result != nil && out.Result.Unchanged:
 		out.Status = Unchanged

@@ -39,14 +39,17 @@ type engine struct {
 	feed context.Context
 	halt context.CancelCauseFunc
 
-	c        Client
-	vendor   string
-	cfg      config
-	lanes    *keyLanes
-	streak   *failureStreak
-	reach    *reachability
-	failed   *failedCustomers
-	inc      *incremental // nil without a state store
+	c      Client
+	vendor string
+	cfg    config
+	lanes  *keyLanes
+	streak *failureStreak
+	reach  *reachability
+	failed *failedCustomers
+	inc    *incremental // nil without a state store
+	// sending holds a token for each record whose calls are under way:
+	// at most WithConcurrency at once, however many workers there are.
+	sending  chan struct{}
 	jobs     chan *job
 	outcomes chan Outcome
 	// gone is set when the consumer stops early: then nobody is left to
@@ -77,6 +80,7 @@ func newEngine(ctx context.Context, c Client, cfg config) *engine {
 	e := &engine{ctx: ctx, c: c, vendor: c.Vendor(), cfg: cfg,
 		lanes:    newKeyLanes(parkedPerWorker * cfg.concurrency),
 		failed:   newFailedCustomers(),
+		sending:  make(chan struct{}, cfg.concurrency),
 		jobs:     make(chan *job, cfg.concurrency),
 		outcomes: make(chan Outcome, cfg.concurrency),
 	}
@@ -117,7 +121,7 @@ func (e *engine) run(src source) {
 		defer unhook()
 	}
 	var workers sync.WaitGroup
-	for range e.cfg.concurrency {
+	for range e.workers() {
 		workers.Go(e.work)
 	}
 	workersDone := make(chan struct{})
@@ -129,6 +133,17 @@ func (e *engine) run(src source) {
 		e.inc.finalize()
 	}
 	close(e.outcomes)
+}
+
+// workers is how many workers the run has: one per record in flight,
+// and with a state store as many again, so that records waiting for their
+// confirmation to be durable do not keep others from being sent (and
+// their confirmations share commits).
+func (e *engine) workers() int {
+	if e.inc != nil && !e.cfg.dryRun {
+		return 2 * e.cfg.concurrency
+	}
+	return e.cfg.concurrency
 }
 
 // deliver yields the run's outcomes as they come. When the consumer stops
@@ -290,6 +305,13 @@ func (e *engine) settle(j *job) Outcome {
 		out = Outcome{Seq: j.seq, Record: j.rec, Status: Failed, Err: e.stamp(j.rec.Err)}
 		e.inc.unsent(j)
 	} else {
+		select {
+		case e.sending <- struct{}{}:
+		case <-e.feed.Done():
+			out := e.notSent(j) // its turn came, but not a slot to send it in
+			e.inc.unsent(j)
+			return out
+		}
 		out = e.runRecord(j)
 		e.streak.record(out)
 	}

@@ -6,11 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/custsync/custsync/internal/redact"
 )
 
 // Option configures a Client. Every CallOption is also an Option, setting
@@ -166,17 +167,9 @@ func WithBaseURL(u string) Option {
 	})
 }
 
-// redactedURL quotes a URL for an error without any password it holds;
-// one that does not parse into a host is shown only when it has no '@'.
+// redactedURL quotes a URL for an error without any password it holds.
 func redactedURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err == nil && u.Host != "" {
-		return strconv.Quote(u.Redacted())
-	}
-	if strings.Contains(raw, "@") {
-		return "<a malformed URL, not shown: it may hold a credential>"
-	}
-	return strconv.Quote(raw)
+	return strconv.Quote(redact.ConnString(raw))
 }
 
 // WithHTTPClient sets the client that sends the requests (its Transport,

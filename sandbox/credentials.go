@@ -7,16 +7,18 @@ import (
 
 // Demo credentials the sandbox accepts unless WithCredentials replaces them.
 // They are not secrets: they exist so that drivers, the CLI and users' tests
-// can run the full authentication path against the sandbox.
+// can run the full authentication path against the sandbox. Clients scrub
+// any 8 characters of a credential from error texts, so none holds a word
+// their messages use ("bluetape", "password").
 const (
 	// UpwellAPIKey goes in the Authorization header as is, with no
 	// "Bearer " prefix, as Upwell requires.
 	UpwellAPIKey = "sandbox-upwell-key"
 
 	// BlueTapeAPIKey goes in the X-BlueTape-Key header.
-	BlueTapeAPIKey = "sandbox-bluetape-key"
+	BlueTapeAPIKey = "sandbox-bt-key"
 	// BlueTapeAccountID goes in the X-Integration-AccountId header.
-	BlueTapeAccountID = "sandbox-bluetape-account"
+	BlueTapeAccountID = "sandbox-bt-account"
 
 	// BillbeeAPIKey goes in the X-Billbee-Api-Key header.
 	BillbeeAPIKey = "sandbox-billbee-key"
@@ -24,7 +26,7 @@ const (
 	BillbeeUsername = "sandbox@billbee.example"
 	// BillbeeAPIPassword is the HTTP Basic password (Billbee's "API
 	// password", not the login password).
-	BillbeeAPIPassword = "sandbox-billbee-api-password"
+	BillbeeAPIPassword = "sandbox-bb-api-pw"
 )
 
 // Credentials are the credentials the sandbox accepts, per vendor. A wrong

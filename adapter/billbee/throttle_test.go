@@ -68,8 +68,10 @@ func BenchmarkThrottledBulk(b *testing.B) {
 // synctest bubble, the sandbox answering in-process, so no scheduling
 // delay of a loaded machine moves two requests closer together than the
 // client sent them. Zero 429s and at least 97% of the allowed 2 updates/s
-// must then hold every time; the conformance suite and BenchmarkThrottledBulk
-// see the same pacing through real sockets.
+// must then hold every time. The conformance suite holds the same client
+// to zero 429s on a test clock too, through net/http over in-memory
+// connections; BenchmarkThrottledBulk measures the pacing through real
+// sockets.
 func TestABulkOnATestClockRunsAt97PercentOfBillbeesLimitWithNo429(t *testing.T) {
 	const n, allowed = 60, 2.0
 	synctest.Test(t, func(t *testing.T) {

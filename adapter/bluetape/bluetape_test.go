@@ -26,8 +26,8 @@ import (
 var updateGolden = flag.Bool("update", false, "rewrite testdata/*.json")
 
 const (
-	apiKey    = "bluetape-sentinel-key-7c1e94"
-	accountID = "bluetape-sentinel-account-42a9d3"
+	apiKey    = "bt-sentinel-key-7c1e94"
+	accountID = "bt-sentinel-account-42a9d3"
 	basePath  = "/genericBthubService"
 	okBody    = `{"blueTapeId":"fb5637b2e5f3"}`
 )

@@ -40,11 +40,15 @@
 //
 //   - New fails when Redis cannot be reached, naming the address (never
 //     the password), before any vendor request is made.
-//   - If Redis is lost mid-run, Wait retries with backoff for as long as
+//   - If Redis is lost mid-run, or answers the limiter with an error
+//     (out of memory, an ACL that refuses scripts, a key of another type
+//     in the limiter's place), Wait retries with backoff for as long as
 //     the context's deadline allows, up to WithMaxOutage (30 s by
 //     default), then fails with an *adapter.Error of code Unavailable,
-//     Retryable: the request was not sent, and adapter.UpdateAll retries
-//     the record, or reports it (the CLI writes it to the failures file).
+//     Retryable, HTTPStatus 0: the request was not sent. adapter.UpdateAll
+//     retries the record, and halts the run when nothing could be sent
+//     for a while, as when the vendor cannot be reached
+//     (adapter.WithUnreachableAfter).
 //   - A Redis that comes back empty (restarted without persistence) is
 //     used again within about a second (go-redis redials a pool that kept
 //     failing once a second); its schedules start afresh, and learned
@@ -125,10 +129,17 @@ type Limiter struct {
 	mu     sync.Mutex
 	pauses map[string]time.Time
 
-	down atomic.Bool // Redis failed and has not answered since: log once
+	down atomic.Int32 // a downState: Redis failed and has not paced since; log once
 }
 
 var _ adapter.RateLimiter = (*Limiter)(nil)
+
+// downState is what keeps Redis from pacing requests, if anything.
+const (
+	up          int32 = iota
+	unreachable       // network failures and timeouts
+	refusing          // error replies to the limiter's script
+)
 
 // Option configures a Limiter. An option given a value outside its
 // documented range makes New and NewFromClient fail, before connecting,
@@ -393,13 +404,17 @@ func (l *Limiter) Wait(ctx context.Context, limits []adapter.Limit) error {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return ctxErr
 			}
-			if !transient(err) {
-				return l.unavailable(err, 0, false)
+			if errors.Is(err, redis.ErrClosed) {
+				return l.unavailable(err, 0, false) // the limiter was closed: it will not come back
 			}
 			if outageStart.IsZero() {
 				outageStart = time.Now()
-				if l.down.CompareAndSwap(false, true) { // once per outage, not per request
-					l.log(ctx, slog.LevelWarn, "redislimit: Redis unreachable; requests wait for it", err)
+				if l.down.CompareAndSwap(up, downState(err)) { // once per outage, not per request
+					if downState(err) == refusing {
+						l.log(ctx, slog.LevelWarn, "redislimit: Redis answers the limiter with an error; requests wait for it", err)
+					} else {
+						l.log(ctx, slog.LevelWarn, "redislimit: Redis unreachable; requests wait for it", err)
+					}
 				}
 			}
 			lastErr = err
@@ -419,8 +434,12 @@ func (l *Limiter) Wait(ctx context.Context, limits []adapter.Limit) error {
 		if !outageStart.IsZero() {
 			outageStart, failures = time.Time{}, 0
 		}
-		if l.down.Load() && l.down.CompareAndSwap(true, false) {
-			l.log(ctx, slog.LevelInfo, "redislimit: Redis reachable again", nil)
+		if was := l.down.Load(); was != up && l.down.CompareAndSwap(was, up) {
+			if was == refusing {
+				l.log(ctx, slog.LevelInfo, "redislimit: Redis paces requests again", nil)
+			} else {
+				l.log(ctx, slog.LevelInfo, "redislimit: Redis reachable again", nil)
+			}
 		}
 		if wait <= 0 {
 			return nil
@@ -504,33 +523,34 @@ func (l *Limiter) localPause(limits []adapter.Limit) time.Duration {
 }
 
 // unavailable is Wait's failure when Redis cannot pace the request:
-// nothing was sent, and a retry after Redis recovers may succeed.
+// nothing was sent, and, unless the limiter was closed, a retry once
+// Redis paces again may succeed.
 func (l *Limiter) unavailable(err error, outage time.Duration, retryable bool) error {
 	msg := fmt.Sprintf("rate limiter: Redis at %s failed: %s; nothing was sent", l.addr, l.scrub(err.Error()))
 	if retryable {
-		msg = fmt.Sprintf("rate limiter: Redis at %s unreachable for %s (%s); nothing was sent",
-			l.addr, outage.Round(time.Millisecond), l.scrub(err.Error()))
+		how := "unreachable"
+		if downState(err) == refusing {
+			how = "answering with errors"
+		}
+		msg = fmt.Sprintf("rate limiter: Redis at %s %s for %s (%s); nothing was sent",
+			l.addr, how, outage.Round(time.Millisecond), l.scrub(err.Error()))
 	}
 	return &adapter.Error{Code: adapter.Unavailable, Retryable: retryable, Message: msg, Err: l.scrubbed(err)}
 }
 
-// transient reports whether err may pass when Redis comes back: network
-// failures, and a server that is starting, failing over or busy.
-func transient(err error) bool {
-	if errors.Is(err, redis.ErrClosed) {
-		return false // the limiter was closed: it will not come back
+// downState says what a failure of the take script means. Either kind
+// may pass, and neither lets a request go unpaced: Wait waits for both
+// alike. An error reply comes from a Redis that is up but cannot run the
+// script for now: loading or failing over, out of memory, refusing
+// scripts to the limiter's user, or holding a key of another type where
+// the limiter's is; each passes when Redis recovers or an operator steps
+// in, as an outage does.
+func downState(err error) int32 {
+	var reply redis.Error
+	if errors.As(err, &reply) {
+		return refusing
 	}
-	var rerr redis.Error
-	if !errors.As(err, &rerr) {
-		return true // network failures and timeouts
-	}
-	msg := rerr.Error()
-	for _, prefix := range []string{"LOADING", "BUSY", "TRYAGAIN", "CLUSTERDOWN", "MASTERDOWN", "READONLY", "NOSCRIPT"} {
-		if strings.HasPrefix(msg, prefix) {
-			return true
-		}
-	}
-	return false
+	return unreachable
 }
 
 // retryDelay is the wait before retry number n (from 1) of an unreachable

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"maps"
 	"math"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/custsync/custsync/adapter/bulk"
 	"github.com/custsync/custsync/adapter/syncstate"
+	"github.com/custsync/custsync/internal/redact"
 )
 
 const pushUsage = `Usage: custsync push --vendor upwell|bluetape|billbee --file PATH.jsonl|- [flags]
@@ -215,7 +215,7 @@ func (a *app) push(args []string) int {
 			}
 		}()
 		pf.stateName, store = name, s
-		if !isPostgresURL(spec) {
+		if !isPostgres(spec) {
 			refuse = append(refuse, spec)
 		}
 	}
@@ -454,15 +454,15 @@ func roundDuration(d time.Duration) time.Duration {
 // same target, for the summary.
 // The flags that shaped the run go again, so the retry runs as this run
 // did (found in review: a retry without --state re-sent and recorded
-// nothing). A --state or --rate-limit URL is shown without its password
-// (url.Redacted); from the environment they need no flag.
+// nothing). A --state, --rate-limit or --base-url is shown without its
+// password (redact.ConnString); from the environment they need no flag.
 func pushAgain(tf targetFlags, state, failuresPath string) string {
 	args := []string{"custsync", "push", "--vendor", tf.vendor}
 	switch {
 	case tf.sandbox:
 		args = append(args, "--sandbox")
 	case tf.baseURL != "":
-		args = append(args, "--base-url", tf.baseURL)
+		args = append(args, "--base-url", redact.ConnString(tf.baseURL))
 	}
 	if tf.lenient {
 		args = append(args, "--lenient")
@@ -471,10 +471,10 @@ func pushAgain(tf targetFlags, state, failuresPath string) string {
 		args = append(args, "--strict")
 	}
 	if state != "" {
-		args = append(args, "--state", redactedURL(state))
+		args = append(args, "--state", redact.ConnString(state))
 	}
 	if tf.rateLimit != "" {
-		args = append(args, "--rate-limit", redactedURL(tf.rateLimit))
+		args = append(args, "--rate-limit", redact.ConnString(tf.rateLimit))
 	}
 	args = append(args, "--file", failuresPath)
 	for i, a := range args {
@@ -493,14 +493,4 @@ func shellQuote(s string) string {
 		return s
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// redactedURL is a URL with its password replaced, or s as it is when it
-// is no URL with one (a state file path).
-func redactedURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.User == nil {
-		return s
-	}
-	return u.Redacted()
 }

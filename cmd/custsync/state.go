@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/custsync/custsync/adapter/syncstate"
 	"github.com/custsync/custsync/adapter/syncstate/postgres"
 	"github.com/custsync/custsync/adapter/syncstate/sqlite"
+	"github.com/custsync/custsync/internal/redact"
 )
 
 // envState names the state store when --state is not given.
@@ -22,48 +24,49 @@ func stateSpec(flag string, flagSet bool) string {
 	return os.Getenv(envState)
 }
 
-// isPostgresURL reports whether spec names a PostgreSQL database rather
-// than a SQLite file.
-func isPostgresURL(spec string) bool {
+// isPostgres reports whether spec names a PostgreSQL database rather
+// than a SQLite file: a postgres:// or postgresql:// URL, or a libpq
+// key=value connection string ("host=db dbname=sync"), which postgres.Open
+// takes too. A spec in which any word starts with one of libpq's keywords
+// and '=' is taken for the latter, in any letter case: a mistyped one then
+// fails to connect, saying so without the password, instead of naming a
+// new SQLite file after it.
+func isPostgres(spec string) bool {
 	lower := strings.ToLower(spec)
-	return strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://")
+	if strings.HasPrefix(lower, "postgres://") || strings.HasPrefix(lower, "postgresql://") {
+		return true
+	}
+	return libpqSetting.MatchString(spec)
 }
 
-// openState opens the store spec names: a postgres:// URL, or the path of
-// a SQLite file (created on first use). It also returns how to name the
-// store in messages, never with a password.
+// libpqSetting matches a libpq connection keyword and its '=', as
+// PostgreSQL's "Parameter Key Words" lists them.
+var libpqSetting = regexp.MustCompile(`(?i)(?:^|\s)(?:` + strings.Join([]string{
+	"host", "hostaddr", "port", "dbname", "user", "password", "passfile", "require_auth",
+	"channel_binding", "connect_timeout", "client_encoding", "options", "application_name",
+	"fallback_application_name", "keepalives", "keepalives_idle", "keepalives_interval",
+	"keepalives_count", "tcp_user_timeout", "replication", "gssencmode", "sslmode", "requiressl",
+	"sslnegotiation", "sslcompression", "sslcert", "sslkey", "sslpassword", "sslcertmode",
+	"sslrootcert", "sslcrl", "sslcrldir", "sslsni", "requirepeer", "ssl_min_protocol_version",
+	"ssl_max_protocol_version", "krbsrvname", "gsslib", "gssdelegation", "service",
+	"target_session_attrs", "load_balance_hosts",
+}, "|") + `)\s*=`)
+
+// openState opens the store spec names: a PostgreSQL database (a URL or a
+// key=value string), or the path of a SQLite file (created on first use).
+// It also returns how to name the store in messages, never with a
+// password.
 func openState(ctx context.Context, spec string) (syncstate.Store, string, error) {
-	if isPostgresURL(spec) {
+	if isPostgres(spec) {
 		s, err := postgres.Open(ctx, spec)
 		if err != nil {
 			return nil, "", err
 		}
-		return s, redactURL(spec), nil
+		return s, redact.ConnString(spec), nil
 	}
 	s, err := sqlite.Open(ctx, spec)
 	if err != nil {
 		return nil, "", err
 	}
 	return s, spec, nil
-}
-
-// redactURL hides the password of a postgres:// URL (and any password=
-// parameter) for messages.
-func redactURL(raw string) string {
-	scheme, rest, _ := strings.Cut(raw, "://")
-	if at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@"); at >= 0 {
-		if user, _, hasPassword := strings.Cut(rest[:at], ":"); hasPassword {
-			rest = user + ":REDACTED" + rest[at:]
-		}
-	}
-	if base, query, ok := strings.Cut(rest, "?"); ok {
-		params := strings.Split(query, "&")
-		for i, p := range params {
-			if strings.HasPrefix(strings.ToLower(p), "password=") {
-				params[i] = "password=REDACTED"
-			}
-		}
-		rest = base + "?" + strings.Join(params, "&")
-	}
-	return scheme + "://" + rest
 }

@@ -50,7 +50,9 @@ func (e *engine) runRecord(j *job) Outcome {
 // canceledInFlight is the error of a record ctx cut short after a request
 // went out: ctx's cause when it has one of its own.
 func canceledInFlight(ctx context.Context) error {
-	if cause := context.Cause(ctx); cause != nil && cause != context.Canceled && cause != context.DeadlineExceeded {
+	cause := context.Cause(ctx)
+	//nolint:errorlint // the bare errors themselves, not errors wrapping them
+	if cause != nil && cause != context.Canceled && cause != context.DeadlineExceeded {
 		return cause
 	}
 	return errCanceledInFlight
@@ -61,7 +63,9 @@ func canceledInFlight(ctx context.Context) error {
 func (e *engine) call(j *job) (res *adapter.Result, attempted bool, err error) {
 	var obs attemptLog
 	obs.onAttempt = e.reach.attempt
-	opts := append(e.cfg.callOptions[:len(e.cfg.callOptions):len(e.cfg.callOptions)], adapter.WithAttemptObserver(obs.observe))
+	opts := make([]adapter.CallOption, 0, len(e.cfg.callOptions)+1)
+	opts = append(opts, e.cfg.callOptions...)
+	opts = append(opts, adapter.WithAttemptObserver(obs.observe))
 	res, err = e.c.Update(e.calls, j.update, opts...)
 	v := obs.judge(e.c, err)
 	if v.tellReach {

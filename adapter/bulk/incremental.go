@@ -180,10 +180,10 @@ func (inc *incremental) prepare(batch []*job) lookup {
 		return lookup{}
 	}
 	var recs map[syncstate.Key]syncstate.Record
-	err := inc.retry(func(ctx context.Context) (err error) {
+	err := inc.retry(inc.e.feed, func(ctx context.Context) (err error) {
 		recs, err = inc.store.GetMany(ctx, keys)
 		return err
-	}, inc.e.feed)
+	})
 	if err != nil {
 		if inc.e.feed.Err() == nil {
 			inc.e.halt(haltedError(&Halt{Reason: "the sync state store could not be read", Last: err}, false))
@@ -318,11 +318,10 @@ func (inc *incremental) customerOf(j *job, looked lookup) *customer {
 		// Forgotten between prepare and now (a customer compacted
 		// meanwhile), or the batch was not looked up: ask alone.
 		inc.mu.Unlock()
-		var err error
-		err = inc.retry(func(ctx context.Context) (err error) {
+		err := inc.retry(inc.e.feed, func(ctx context.Context) (err error) {
 			rec, found, err = inc.store.Get(ctx, key)
 			return err
-		}, inc.e.feed)
+		})
 		inc.mu.Lock()
 		if c, ok := inc.full[j.key]; ok {
 			return c
@@ -492,7 +491,7 @@ func (inc *incremental) settled(j *job, out Outcome) Outcome {
 	if entry != nil {
 		// WithoutCancel: the vendor has answered; an interrupt arriving
 		// now must not keep the answer from the store.
-		err = inc.retry(func(ctx context.Context) error { return inc.store.Put(ctx, *entry) }, context.WithoutCancel(inc.e.ctx))
+		err = inc.retry(context.WithoutCancel(inc.e.ctx), func(ctx context.Context) error { return inc.store.Put(ctx, *entry) })
 	}
 
 	inc.mu.Lock()
@@ -584,14 +583,14 @@ func (inc *incremental) finalize() {
 	if len(entries) == 0 {
 		return
 	}
-	if err := inc.retry(func(ctx context.Context) error { return inc.store.Put(ctx, entries...) }, context.WithoutCancel(inc.e.ctx)); err == nil {
+	if err := inc.retry(context.WithoutCancel(inc.e.ctx), func(ctx context.Context) error { return inc.store.Put(ctx, entries...) }); err == nil {
 		inc.finalized = len(entries)
 	}
 }
 
 // retry runs op until it succeeds, storeTries times at most, with short
 // growing pauses, unless ctx ends.
-func (inc *incremental) retry(op func(ctx context.Context) error, ctx context.Context) error {
+func (inc *incremental) retry(ctx context.Context, op func(ctx context.Context) error) error {
 	pause := 50 * time.Millisecond
 	var err error
 	for try := 1; ; try++ {

@@ -199,8 +199,8 @@ func WithState(store syncstate.Store) Option {
 	}
 }
 
-// WithRefreshAfter, with a state store, sends again a customer last
-// confirmed longer than d ago even when its records are unchanged, to
+// WithRefreshAfter makes a run with a state store send again a customer
+// last confirmed longer than d ago even when its records are unchanged, to
 // heal changes made at the vendor's side. 0 (the default) never
 // refreshes; a negative d is refused.
 func WithRefreshAfter(d time.Duration) Option {
@@ -213,8 +213,8 @@ func WithRefreshAfter(d time.Duration) Option {
 	}
 }
 
-// WithForce, with a state store, sends every record whatever the store
-// holds, and still records what the vendor confirmed.
+// WithForce makes a run with a state store send every record whatever
+// the store holds, and still record what the vendor confirmed.
 func WithForce(force bool) Option {
 	return func(c *config) error { c.force = force; return nil }
 }

@@ -14,17 +14,17 @@ import (
 type Status int
 
 const (
-	// Succeeded: the vendor confirmed the update (in a dry run: it would
+	// Succeeded means the vendor confirmed the update (in a dry run: it would
 	// have been sent).
 	Succeeded Status = iota
-	// Unchanged: nothing had to be written. The state store holds the
+	// Unchanged means nothing had to be written. The state store holds the
 	// customer's records as confirmed, or the vendor already held every
 	// value (Billbee, after its read).
 	Unchanged
-	// Failed: the record was tried, or is invalid, and did not go
+	// Failed means the record was tried, or is invalid, and did not go
 	// through; Err says why. It is in the failures file.
 	Failed
-	// NotSent: the run ended before the record's turn (a stop, ctx, a
+	// NotSent means the run ended before the record's turn (a stop, ctx, a
 	// halt, an unwritable failures file); Err says why. It is in the
 	// failures file, to be pushed again as it is.
 	NotSent

@@ -2,6 +2,7 @@ package bulk
 
 import (
 	"context"
+	"errors"
 	"iter"
 
 	"github.com/custsync/custsync/adapter"
@@ -69,7 +70,8 @@ func check(where string, c Client, opts []Option) (config, error) {
 
 // stampVendor names c's vendor in err when it names none.
 func stampVendor(err error, c Client) error {
-	if e, ok := err.(*adapter.Error); ok && e.Vendor == "" {
+	var e *adapter.Error
+	if errors.As(err, &e) && e.Vendor == "" {
 		own := *e
 		own.Vendor = c.Vendor()
 		return &own

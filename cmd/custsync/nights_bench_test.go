@@ -66,7 +66,7 @@ func sandboxRequests(b *testing.B, stats string) int64 {
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer resp.Body.Close() //nolint:errcheck // read to its end below
 	var s struct{ Requests int64 }
 	if err := json.NewDecoder(resp.Body).Decode(&s); err != nil {
 		b.Fatal(err)

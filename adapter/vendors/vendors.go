@@ -24,17 +24,20 @@ import (
 	"github.com/custsync/custsync/adapter/bluetape"
 	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/adapter/upwell"
+	"github.com/custsync/custsync/specs"
 )
 
 // Name names a vendor custsync has a driver for: the name its clients
-// report in Client.Vendor, Result.Vendor and Error.Vendor.
-type Name string
+// report in Client.Vendor, Result.Vendor and Error.Vendor. It is the one
+// vendor-name type of custsync, specs.Vendor, under the name this
+// package's callers read best.
+type Name = specs.Vendor
 
 // The vendors.
 const (
-	Upwell   Name = "upwell"
-	BlueTape Name = "bluetape"
-	Billbee  Name = "billbee"
+	Upwell   = specs.Upwell
+	BlueTape = specs.BlueTape
+	Billbee  = specs.Billbee
 )
 
 // fromLookup is each vendor's FromLookup, in Names order.

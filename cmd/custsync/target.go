@@ -86,7 +86,7 @@ func (f *targetFlags) check() (specs.Vendor, error) {
 	if f.sandbox && f.baseURL != "" {
 		return "", usagef("--sandbox and --base-url exclude each other: --sandbox serves its own URL")
 	}
-	return specs.Vendor(v), nil
+	return v, nil
 }
 
 // target is an open client and what to release when done with it.
@@ -186,7 +186,7 @@ func openClient(v specs.Vendor, f targetFlags, opts []adapter.Option, limiter *r
 	if f.baseURL != "" {
 		opts = append(opts, adapter.WithBaseURL(f.baseURL))
 	}
-	client, err := vendors.FromEnv(vendors.Name(v), opts...)
+	client, err := vendors.FromEnv(v, opts...)
 	if err != nil {
 		return nil, configError(err)
 	}
@@ -205,7 +205,7 @@ func openSandboxTarget(v specs.Vendor, opts []adapter.Option, stderr io.Writer) 
 	// against a real vendor uses, and the sandbox's Close ends its
 	// connections.
 	opts = append(opts, adapter.WithBaseURL(srv.URL(v)))
-	client, err := vendors.FromLookup(vendors.Name(v), sandboxEnv(), opts...)
+	client, err := vendors.FromLookup(v, sandboxEnv(), opts...)
 	if err != nil {
 		srv.Close()
 		return nil, err

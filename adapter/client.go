@@ -16,12 +16,6 @@ import (
 	"github.com/custsync/custsync/adapter/internal/loopback"
 )
 
-// Updater updates one customer. *Client implements it; code that takes an
-// Updater can be handed any vendor's client, or a fake in tests.
-type Updater interface {
-	Update(ctx context.Context, u *CustomerUpdate, opts ...CallOption) (*Result, error)
-}
-
 // Client updates customers at one vendor. It is safe for concurrent use.
 // Get one from a vendor package (upwell.New, bluetape.New, billbee.New,
 // or their FromEnv), or by the vendor's name from package
@@ -61,8 +55,6 @@ func (c *Client) ReserveConnections(n int) (release func()) {
 	}
 	return sync.OnceFunc(c.pool.reserve(n))
 }
-
-var _ Updater = (*Client)(nil)
 
 // The declarations from here to NewDriverClient are for drivers only:
 // vendor packages use them through package adapter/driver, which names

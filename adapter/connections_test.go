@@ -142,7 +142,7 @@ func sendAtOnce(t *testing.T, c *adapter.Client, n int) {
 }
 
 // A caller running updates of its own at a bounded concurrency, not
-// through UpdateAll, gets the same pool by reserving connections.
+// through bulk.Updates, gets the same pool by reserving connections.
 func TestReservedConnectionsAreAllTheClientOpens(t *testing.T) {
 	const reserved, sent = 2, 4
 	cc := holdingServer(t, sent)

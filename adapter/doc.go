@@ -61,19 +61,12 @@
 // share a limiter (WithRateLimiter); package redislimit shares one across
 // processes through Redis.
 //
-// # Bulk
+// # Batches
 //
-// UpdateAll streams updates through a client with bounded concurrency
-// and yields one Outcome per update: success, or the error with the input.
-// Updates for the same customer (the vendor's own key, Client.Key) are
-// never in flight together and apply in input order, while other
-// customers keep every worker busy; once one of a customer's updates
-// fails, its later ones are held back (FailedPrecondition, nothing sent)
-// so that they cannot overtake it. Memory stays flat however long the
-// stream and however often a customer repeats. A record whose failure is
-// retryable is tried again as a whole (WithRecordAttempts). The run halts
-// on its own, reporting the rest as not sent with a *Halt saying why, when
-// the vendor cannot be reached at all (WithUnreachableAfter) or keeps
-// failing (WithHaltAfter); WithStop winds it down gently, and a canceled
-// run reports every update it never sent.
+// A batch of updates (a nightly export, say) is package bulk's: it runs
+// them through a Client with per-customer order, bounded memory, halts,
+// a failures file and incremental sync against a state store. Observing
+// each HTTP attempt (WithAttemptObserver) and reserving pooled
+// connections (Client.ReserveConnections) are what it uses of a Client,
+// and both are open to other callers.
 package adapter

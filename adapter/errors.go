@@ -11,7 +11,7 @@ import (
 // gcerrors). Use [CodeOf] to get the code of any error, or errors.Is:
 // Code implements error, so errors.Is(err, adapter.NotFound) holds for
 // any *Error whose Code is NotFound (and for NotFound itself, as a fake
-// Updater may return it). A context error is the exception: it is
+// client may return it). A context error is the exception: it is
 // returned as it is, so errors.Is(err, context.Canceled) holds, and only
 // CodeOf maps it to Canceled or DeadlineExceeded. The names are frozen,
 // and JSON and logs carry the names, never the numbers.
@@ -165,7 +165,7 @@ func CodeOf(err error) Code {
 		}
 		return e.Code
 	case errors.As(err, &c):
-		return c // a bare Code, as a fake Updater may return
+		return c // a bare Code, as a fake client may return
 	case errors.Is(err, context.Canceled):
 		return Canceled
 	case errors.Is(err, context.DeadlineExceeded):

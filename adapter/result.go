@@ -30,7 +30,7 @@ type Result struct {
 	// update sets, so no write was sent (Billbee, after its read: one
 	// request instead of two).
 	Unchanged bool `json:"unchanged"`
-	// Skipped is true when a Syncer's state store holds this very update
+	// Skipped is true when a bulk run's state store holds this very update
 	// as confirmed, so no request was sent at all (Unchanged is true too).
 	Skipped bool `json:"skipped"`
 	// DryRun is set by a dry run (WithDryRun): what the write would have

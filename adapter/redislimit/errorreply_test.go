@@ -15,8 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
-	"github.com/custsync/custsync/adapter/bulk"
 	"github.com/custsync/custsync/adapter/billbee"
+	"github.com/custsync/custsync/adapter/bulk"
 	"github.com/custsync/custsync/adapter/redislimit"
 	"github.com/custsync/custsync/internal/redistest"
 	"github.com/custsync/custsync/sandbox"

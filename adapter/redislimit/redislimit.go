@@ -45,10 +45,10 @@
 //     in the limiter's place), Wait retries with backoff for as long as
 //     the context's deadline allows, up to WithMaxOutage (30 s by
 //     default), then fails with an *adapter.Error of code Unavailable,
-//     Retryable, HTTPStatus 0: the request was not sent. adapter.UpdateAll
+//     Retryable, HTTPStatus 0: the request was not sent. A bulk run (package bulk)
 //     retries the record, and halts the run when nothing could be sent
 //     for a while, as when the vendor cannot be reached
-//     (adapter.WithUnreachableAfter).
+//     (bulk.WithUnreachableAfter).
 //   - A Redis that comes back empty (restarted without persistence) is
 //     used again within about a second (go-redis redials a pool that kept
 //     failing once a second); its schedules start afresh, and learned

@@ -171,7 +171,7 @@ func TestPushInterrupts(t *testing.T) {
 		stop, cancelStop := context.WithCancelCause(context.Background())
 		interrupt := func() { cancelStop(errNotSent) }
 		// The last `concurrency` updates up to number `before` are held
-		// until all of them are in flight; then, with UpdateAll's queue
+		// until all of them are in flight; then, with the engine's queue
 		// filled behind them, the interrupt comes, and they finish.
 		release := make(chan struct{})
 		u := &fakeUpdater{update: func(ctx context.Context, n int64, _ *adapter.CustomerUpdate) error {

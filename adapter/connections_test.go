@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/bulk"
+	"github.com/custsync/custsync/adapter/syncstate/sqlite"
 )
 
 // connCounter is an httptest server that counts the connections clients
@@ -77,8 +79,14 @@ func distinctUpdates(n int) iter.Seq[*adapter.CustomerUpdate] {
 
 func TestABulkRunOpensNoMoreConnectionsThanItHasUpdatesInFlight(t *testing.T) {
 	const records, concurrency = 2000, 16
-	for _, mode := range []string{"http", "https/1.1", "https/2"} {
-		t.Run("over "+mode+" with the default transport", func(t *testing.T) {
+	for _, tc := range []struct{ mode, store string }{
+		{"http", "none"}, {"https/1.1", "none"}, {"https/2", "none"},
+		// With a state store the run has more workers than records in
+		// flight; the connections still follow the records in flight.
+		{"http", "sqlite"}, {"https/1.1", "sqlite"},
+	} {
+		mode := tc.mode
+		t.Run("over "+mode+" with the default transport and store "+tc.store, func(t *testing.T) {
 			t.Parallel()
 			cc := newConnCounter(t, mode)
 			opts := []adapter.Option{adapter.WithBaseURL(cc.srv.URL)}
@@ -87,7 +95,14 @@ func TestABulkRunOpensNoMoreConnectionsThanItHasUpdatesInFlight(t *testing.T) {
 			}
 			c, err := newFakeClient(&fakeDriver{}, opts...)
 			require.NoError(t, err)
-			outcomes, err := bulk.Updates(context.Background(), c, distinctUpdates(records), bulk.WithConcurrency(concurrency))
+			run := []bulk.Option{bulk.WithConcurrency(concurrency)}
+			if tc.store == "sqlite" {
+				store, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "state.db"))
+				require.NoError(t, err)
+				t.Cleanup(func() { _ = store.Close() })
+				run = append(run, bulk.WithState(store))
+			}
+			outcomes, err := bulk.Updates(context.Background(), c, distinctUpdates(records), run...)
 			require.NoError(t, err)
 			ok := 0
 			for out := range outcomes {

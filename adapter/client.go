@@ -2,6 +2,8 @@ package adapter
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -193,6 +195,12 @@ func NewDriverClient(v DriverVendor, open func(conn DriverConn) (Driver, error),
 	// escapes, an id's %2F included.
 	parsed, _ := url.Parse(base) // checkBaseURL parsed it already
 	connBase := strings.TrimSuffix(parsed.String(), "/")
+	if def, err := url.Parse(v.DefaultBaseURL); err == nil && connBase != strings.TrimSuffix(def.String(), "/") {
+		// Another server (a staging tenant, a proxy) holds other records
+		// under the same credential: what one confirmed is not the other's.
+		sum := sha256.Sum256([]byte(connBase))
+		c.account += "@" + hex.EncodeToString(sum[:6])
+	}
 	limiter := cfg.limiter
 	if !cfg.limiterSet {
 		limiter = NewRateLimiter()
@@ -227,9 +235,11 @@ func (c *Client) BaseURL() string { return c.baseURL }
 // Fields lists the portable fields this vendor stores, and where.
 func (c *Client) Fields() []FieldMapping { return slices.Clone(c.fields) }
 
-// Account is a fingerprint of the client's credential, never the
-// credential: clients with equal credentials have equal accounts. It is
-// what a sync state store keys records by, with Vendor and Key.
+// Account is a fingerprint of the client's credential and, when the
+// client talks to a server other than the vendor's own (WithBaseURL), of
+// that server's URL; never the credential. Clients with equal credentials
+// at the same server have equal accounts, and reach the same records. It
+// is what a sync state store keys records by, with Vendor and Key.
 func (c *Client) Account() string { return c.account }
 
 // Key returns the vendor's own key for the record u addresses, after the

@@ -21,6 +21,7 @@ import (
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/bulk"
 	"github.com/custsync/custsync/adapter/driver"
+	"github.com/custsync/custsync/adapter/upwell"
 )
 
 const sentinelSecret = "sentinel-secret-7f3a9c"
@@ -443,7 +444,24 @@ func TestKeyComesFromTheDriverForValidAndInvalidUpdates(t *testing.T) {
 	assert.Equal(t, "fake:C-1", c.Key(&adapter.CustomerUpdate{ID: "C-1", Name: adapter.Set("x")}))
 	assert.Equal(t, "fake:C-1", c.Key(&adapter.CustomerUpdate{ID: "C-1", Email: adapter.Set("not an e-mail")}), "an invalid update addresses the same record")
 	assert.Equal(t, "", c.Key(nil))
-	assert.Equal(t, driver.CredentialID(sentinelSecret), c.Account())
+	assert.True(t, strings.HasPrefix(c.Account(), driver.CredentialID(sentinelSecret)+"@"), "the fake's account is its credential's at a server of its own: %s", c.Account())
+}
+
+func TestTheAccountTellsServersApartButNeverHoldsTheCredential(t *testing.T) {
+	open := func(t *testing.T, opts ...adapter.Option) string {
+		t.Helper()
+		c, err := upwell.New(upwell.Config{APIKey: sentinelSecret}, opts...)
+		require.NoError(t, err)
+		assert.NotContains(t, c.Account(), sentinelSecret[:8])
+		return c.Account()
+	}
+	vendors := open(t)
+	assert.Equal(t, vendors, open(t, adapter.WithBaseURL(upwell.DefaultBaseURL)), "the vendor's own server, named or not, is one account")
+	assert.Equal(t, vendors, open(t, adapter.WithBaseURL(upwell.DefaultBaseURL+"/")))
+	staging := open(t, adapter.WithBaseURL("https://staging.upwell.example"))
+	assert.NotEqual(t, vendors, staging, "a staging tenant with the same key holds other records")
+	assert.NotEqual(t, staging, open(t, adapter.WithBaseURL("https://other.upwell.example")))
+	assert.Equal(t, staging, open(t, adapter.WithBaseURL("https://staging.upwell.example")))
 }
 
 func TestAZeroClientRefusesToSend(t *testing.T) {

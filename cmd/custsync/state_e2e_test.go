@@ -360,3 +360,31 @@ func TestTwoPushesAtOnceShareOneState(t *testing.T) {
 		})
 	}
 }
+
+// The same credential against a second server (a staging tenant and the
+// production one sharing a key) reaches other records: what one server
+// confirmed is never taken for the other's.
+func TestPushWithStateKeepsTwoServersOfOneCredentialApart(t *testing.T) {
+	t.Parallel()
+	for _, kind := range stateKinds() {
+		t.Run("with the "+kind.name+" store", func(t *testing.T) {
+			t.Parallel()
+			const n = 50
+			staging := newSandbox(t, sandbox.WithSyntheticCustomers(n))
+			production := newSandbox(t, sandbox.WithSyntheticCustomers(n))
+			dir := t.TempDir()
+			state := kind.state(t, dir)
+			input := writeFile(t, dir, "export.jsonl", upwellExport(n, nil))
+			push := func(srv *sandbox.Server) pushJSONOut {
+				out := runBinary(t, invocation{args: []string{"push", "--vendor", "upwell", "--base-url", srv.URL(specs.Upwell),
+					"--file", input, "--json", "--state", state}, env: demoEnv(specs.Upwell), dir: dir})
+				require.Equal(t, exitOK, out.code, out.stderr)
+				return decodePush(t, out)
+			}
+			assert.Equal(t, pushJSONOut{Succeeded: n}, push(staging))
+			assert.Equal(t, pushJSONOut{Succeeded: n}, push(production), "nothing is skipped for what the other server confirmed")
+			assert.EqualValues(t, n, production.Stats(specs.Upwell).Requests)
+			assert.Equal(t, pushJSONOut{Unchanged: n}, push(production), "and each server's own confirmations still count")
+		})
+	}
+}

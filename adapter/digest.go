@@ -24,12 +24,17 @@ const digestVersion = "v1"
 // read-modify-write also sends back fields it read, which change at the
 // vendor's side without the update changing.
 func (u *CustomerUpdate) Digest() (string, error) {
-	canon, err := u.CanonicalJSON()
+	w := newCanonicalWriter()
+	defer w.release()
+	canon, err := w.canonicalJSON(u)
 	if err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256(canon)
-	return digestVersion + ":" + hex.EncodeToString(sum[:]), nil
+	var d [len(digestVersion) + 1 + 2*sha256.Size]byte
+	n := copy(d[:], digestVersion+":")
+	hex.Encode(d[n:], sum[:])
+	return string(d[:]), nil
 }
 
 // CanonicalJSON is the update's JSON form written one way only, so two
@@ -44,9 +49,34 @@ func (u *CustomerUpdate) Digest() (string, error) {
 // Absent, null and a value stay distinct: an absent field has no key,
 // a cleared one is null.
 func (u *CustomerUpdate) CanonicalJSON() ([]byte, error) {
+	w := newCanonicalWriter()
+	defer w.release()
+	canon, err := w.canonicalJSON(u)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Clone(canon), nil
+}
+
+// canonicalJSON writes u's canonical form with w, or through encoding/json
+// where w gives up. The result may be w's buffer, valid until w's release.
+func (w *canonicalWriter) canonicalJSON(u *CustomerUpdate) ([]byte, error) {
 	if u == nil {
 		return nil, invalidArgument("", "no update given")
 	}
+	if canon := w.update(u); canon != nil {
+		return canon, nil
+	}
+	return canonicalJSONByEncodingJSON(u)
+}
+
+// canonicalJSONByEncodingJSON writes the canonical form the way it was
+// first defined: marshal, decode into a map, rewrite metadata numbers,
+// encode with sorted keys. It is many times slower than the direct writer
+// (canonical.go) and takes what that one leaves to it: metadata of Go
+// types it does not know or nested very deep, and values encoding/json
+// refuses, whose errors it reports.
+func canonicalJSONByEncodingJSON(u *CustomerUpdate) ([]byte, error) {
 	c := *u
 	if c.Upwell != nil && *c.Upwell == (UpwellFields{}) {
 		c.Upwell = nil

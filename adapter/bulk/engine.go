@@ -136,12 +136,14 @@ func (e *engine) run(src source) {
 }
 
 // workers is how many workers the run has: one per record in flight,
-// and with a state store as many again, so that records waiting for their
-// confirmation to be durable do not keep others from being sent (and
-// their confirmations share commits).
+// and with a state store four times as many, so that records waiting for
+// their confirmation to be durable neither keep others from being sent
+// nor leave the store's commits small (a commit's cost hardly grows with
+// its records). At most WithConcurrency records are at the vendor at
+// once whatever the count (sending).
 func (e *engine) workers() int {
 	if e.inc != nil && !e.cfg.dryRun {
-		return 2 * e.cfg.concurrency
+		return 4 * e.cfg.concurrency
 	}
 	return e.cfg.concurrency
 }

@@ -2,12 +2,13 @@ package bulk_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"iter"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -253,4 +254,101 @@ func TestADryRunReadsTheStateAndWritesNothing(t *testing.T) {
 	assert.Empty(t, recs, "a dry run records nothing")
 }
 
-var _ iter.Seq[int] // keep iter imported for helpers above
+// tallyStore counts a store's calls, and fails Puts when told to.
+type tallyStore struct {
+	syncstate.Store
+	mu                   sync.Mutex
+	gets, getManys, puts int
+	keysLooked           int
+	failPuts             error
+}
+
+func (s *tallyStore) Get(ctx context.Context, k syncstate.Key) (syncstate.Record, bool, error) {
+	s.mu.Lock()
+	s.gets++
+	s.mu.Unlock()
+	return s.Store.Get(ctx, k)
+}
+
+func (s *tallyStore) GetMany(ctx context.Context, keys []syncstate.Key) (map[syncstate.Key]syncstate.Record, error) {
+	s.mu.Lock()
+	s.getManys++
+	s.keysLooked += len(keys)
+	s.mu.Unlock()
+	return s.Store.GetMany(ctx, keys)
+}
+
+func (s *tallyStore) Put(ctx context.Context, entries ...syncstate.Entry) error {
+	s.mu.Lock()
+	s.puts++
+	fail := s.failPuts
+	s.mu.Unlock()
+	if fail != nil {
+		return fail
+	}
+	return s.Store.Put(ctx, entries...)
+}
+
+func TestARunLooksCustomersUpInBatchesNotOneByOne(t *testing.T) {
+	t.Parallel()
+	v := newPartialVendor()
+	store := &tallyStore{Store: openStore(t)}
+	export := twoRowExport(1000, func(i int) string { return fmt.Sprintf("c%d@example.com", i) })
+	night(t, v, store, export)
+	v.takeSent()
+	store.gets, store.getManys, store.keysLooked = 0, 0, 0
+
+	got := night(t, v, store, export)
+	assert.Equal(t, map[bulk.Status]int{bulk.Unchanged: 2000}, got)
+	assert.Zero(t, store.gets, "no customer is looked up alone")
+	assert.LessOrEqual(t, store.getManys, 2000/2, "lookups are batched")
+	assert.GreaterOrEqual(t, store.getManys, 1)
+	assert.LessOrEqual(t, store.keysLooked, 2000, "no customer is looked up twice per record")
+}
+
+func TestAStoreThatCannotRecordAConfirmationFailsTheRecordAsAppliedAndHaltsWithoutSendingItAgain(t *testing.T) {
+	t.Parallel()
+	v := newPartialVendor()
+	store := &tallyStore{Store: openStore(t), failPuts: errors.New("disk full")}
+	outs, err := bulk.Updates(context.Background(), v, slices.Values(twoRowExport(50, func(int) string { return "x@example.com" })[:50]),
+		bulk.WithState(store), bulk.WithConcurrency(1), bulk.WithRecordPause(0))
+	require.NoError(t, err)
+	var failed, notSent int
+	for out := range outs {
+		switch out.Status {
+		case bulk.Failed:
+			failed++
+			assert.Contains(t, out.Err.Error(), "applied by fake (HTTP 200) but not recorded in the sync state store")
+			assert.True(t, out.Attempted)
+		case bulk.NotSent:
+			notSent++
+			var h *bulk.Halt
+			require.ErrorAs(t, out.Err, &h)
+			assert.Contains(t, h.Reason, "the sync state store could not be written")
+		default:
+			t.Errorf("record %d: %s", out.Seq, out.Status)
+		}
+	}
+	sent := v.takeSent()
+	assert.Len(t, sent, failed, "each record the vendor applied is failed as applied, once")
+	assert.ElementsMatch(t, slices.Compact(slices.Sorted(slices.Values(sent))), sent, "no record is sent twice: the write is retried, not the record")
+	assert.Positive(t, failed)
+	assert.LessOrEqual(t, failed, 4, "the run halts at the first record it cannot record, with only those already under way (four workers per record in flight)")
+	assert.Equal(t, 50, failed+notSent)
+}
+
+func TestAStateWrittenByAnEarlierVersionHoldsOneRecordPerCustomer(t *testing.T) {
+	t.Parallel()
+	v := newPartialVendor()
+	store := openStore(t)
+	u := row("A", "name=Anna", "email=a@x.example")
+	digest, err := u.Digest()
+	require.NoError(t, err)
+	require.NoError(t, store.Put(context.Background(), syncstate.Entry{
+		Key:    syncstate.Key{Vendor: "fake", Account: "acct", Key: "A"},
+		Record: syncstate.Record{Digest: digest, VendorID: "v-A", SyncedAt: time.Now()}}))
+
+	assert.Equal(t, map[bulk.Status]int{bulk.Unchanged: 1}, night(t, v, store, []*adapter.CustomerUpdate{u}), "the same update as the old digest's is unchanged")
+	assert.Empty(t, v.takeSent())
+	assert.Equal(t, map[bulk.Status]int{bulk.Succeeded: 1}, night(t, v, store, []*adapter.CustomerUpdate{row("A", "name=Anna", "email=new@x.example")}))
+}

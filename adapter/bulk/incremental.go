@@ -107,8 +107,12 @@ type incremental struct {
 	// full holds the customers the run must remember in detail; compact
 	// holds, by a hash of the key, only how many records were seen of
 	// customers whose stored sequence is exactly those records.
-	full      map[string]*customer
-	compact   map[uint64]uint32
+	full    map[string]*customer
+	compact map[uint64]uint32
+	// partial holds, by key, how many records were seen of customers
+	// whose records so far all equal the first ones of a longer stored
+	// sequence and needed no holding: the store still holds what it held.
+	partial   map[string]uint32
 	heldTotal int
 	finalized int
 	// idle lists customers whose records are all settled and whose stored
@@ -122,7 +126,7 @@ func newIncremental(e *engine) *incremental {
 		bits[name] = 1 << (i % 64)
 	}
 	return &incremental{e: e, store: e.cfg.store, seed: maphash.MakeSeed(), bits: bits,
-		full: map[string]*customer{}, compact: map[uint64]uint32{}}
+		full: map[string]*customer{}, compact: map[uint64]uint32{}, partial: map[string]uint32{}}
 }
 
 // decide takes the records read, in order, and skips, holds or
@@ -344,15 +348,22 @@ func (inc *incremental) customerOf(j *job, looked lookup) *customer {
 		}
 	}
 	h := maphash.String(inc.seed, j.key)
-	if seen, ok := inc.compact[h]; ok {
+	seen, partial := inc.partial[j.key]
+	if partial {
+		// Seen before and forgotten: its records so far are the stored
+		// sequence's first ones, and nothing was written since.
+		delete(inc.partial, j.key)
+	} else if seen, partial = inc.compact[h]; partial {
 		// The store holds exactly the records seen of it so far.
 		delete(inc.compact, h)
+	}
+	if partial {
 		c.seen = int(seen)
 		c.marks = append(c.marks, c.base[:min(c.seen, len(c.base))]...)
 		for len(c.marks) < c.seen {
 			c.marks = append(c.marks, rowMark{digest: invalidDigest, mask: ^uint64(0)})
 		}
-		if len(c.base) != c.seen {
+		if c.mode == matching && len(c.base) < c.seen {
 			c.mode = sending
 		}
 	}
@@ -376,10 +387,18 @@ func (c *customer) atRisk(pos int) bool {
 // far was unchanged and whose stored sequence has no more: only the
 // count is kept, in case the input holds more of it. inc.mu is held.
 func (inc *incremental) compactIfDone(c *customer) {
-	if c.mode != matching || c.seen != len(c.base) || c.pending > 0 || hasTail(c.base) {
+	if c.mode != matching || c.pending > 0 || len(c.held) > 0 {
 		return
 	}
-	inc.forget(c)
+	switch {
+	case c.seen == len(c.base) && !hasTail(c.base):
+		inc.forget(c)
+	case c.seen < len(c.base):
+		// More of it may come; if not, the store is brought up to date at
+		// the end (finalize), which looks its sequence up again.
+		delete(inc.full, c.key.Key)
+		inc.partial[c.key.Key] = uint32(c.seen)
+	}
 }
 
 // forget keeps only the count of records seen of c. inc.mu is held.
@@ -564,10 +583,10 @@ func (inc *incremental) unsent(j *job) {
 // customers whose sequence ended shorter than the stored one while every
 // record was unchanged or sent: the vendor holds what they set.
 func (inc *incremental) finalize() {
-	if inc.e.cfg.dryRun {
-		return
+	if inc.e.cfg.dryRun || inc.e.readErr != nil {
+		return // nothing written, or the input's end, and so its sequences', unknown
 	}
-	var entries []syncstate.Entry
+	entries := inc.partialEntries()
 	inc.mu.Lock()
 	now := inc.e.cfg.now()
 	for _, c := range inc.full {
@@ -586,6 +605,46 @@ func (inc *incremental) finalize() {
 	if err := inc.retry(context.WithoutCancel(inc.e.ctx), func(ctx context.Context) error { return inc.store.Put(ctx, entries...) }); err == nil {
 		inc.finalized = len(entries)
 	}
+}
+
+// partialEntries are the finalizing writes of the customers forgotten as
+// partial whose sequence the input ended before the stored one's end: the
+// store's sequence cut to the records seen, conditional on it unchanged.
+func (inc *incremental) partialEntries() []syncstate.Entry {
+	inc.mu.Lock()
+	keys := make([]syncstate.Key, 0, len(inc.partial))
+	seen := make(map[syncstate.Key]int, len(inc.partial))
+	for key, n := range inc.partial {
+		k := inc.keyOf(key)
+		keys = append(keys, k)
+		seen[k] = int(n)
+	}
+	now := inc.e.cfg.now()
+	inc.mu.Unlock()
+	var entries []syncstate.Entry
+	for len(keys) > 0 {
+		batch := keys[:min(len(keys), lookupBatch)]
+		keys = keys[len(batch):]
+		var recs map[syncstate.Key]syncstate.Record
+		err := inc.retry(context.WithoutCancel(inc.e.ctx), func(ctx context.Context) (err error) {
+			recs, err = inc.store.GetMany(ctx, batch)
+			return err
+		})
+		if err != nil {
+			return entries // the next run finds the longer sequence, and sends the rest
+		}
+		for k, rec := range recs {
+			base, ok := parseSequence(rec.Digest)
+			if !ok || seen[k] >= len(base) {
+				continue
+			}
+			was := rec.Digest
+			entries = append(entries, syncstate.Entry{Key: k, Record: syncstate.Record{
+				Digest: encodeSequence(base[:seen[k]], 0, false), VendorID: rec.VendorID, SyncedAt: now},
+				IfDigest: &was, Conflict: unconfirmed})
+		}
+	}
+	return entries
 }
 
 // retry runs op until it succeeds, storeTries times at most, with short

@@ -352,3 +352,28 @@ func TestAStateWrittenByAnEarlierVersionHoldsOneRecordPerCustomer(t *testing.T) 
 	assert.Empty(t, v.takeSent())
 	assert.Equal(t, map[bulk.Status]int{bulk.Succeeded: 1}, night(t, v, store, []*adapter.CustomerUpdate{row("A", "name=Anna", "email=new@x.example")}))
 }
+
+func TestACustomerWhoseLaterRowsAreGoneIsUnchangedAndTheStoreKeepsTheShorterSequence(t *testing.T) {
+	t.Parallel()
+	v := newPartialVendor()
+	store := openStore(t)
+	email := func(i int) string { return fmt.Sprintf("c%d@example.com", i) }
+	night(t, v, store, twoRowExport(50, email))
+	v.takeSent()
+	firstRows := twoRowExport(50, email)[:50] // the contact rows are gone
+
+	run := func() *bulk.Report {
+		t.Helper()
+		rep, err := bulk.Run(context.Background(), v, readerOf(slices.Values(firstRows)), bulk.WithState(store), bulk.WithConcurrency(4))
+		require.NoError(t, err)
+		return rep
+	}
+	rep := run()
+	assert.Equal(t, 50, rep.Unchanged, "the rows left are unchanged, and no later stored row set their fields")
+	assert.Empty(t, v.takeSent())
+	assert.Equal(t, 50, rep.Finalized, "the store now holds the shorter sequences, without a request")
+	rep = run()
+	assert.Equal(t, 50, rep.Unchanged)
+	assert.Zero(t, rep.Finalized, "nothing left to bring up to date")
+	assert.Empty(t, v.takeSent())
+}

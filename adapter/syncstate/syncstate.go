@@ -26,6 +26,10 @@
 // write stands is decided by commit order and by conditions on the
 // stored digest (Entry.IfDigest), never by comparing times, since the
 // clocks of two machines need not agree.
+//
+// Both can also be opened read-only (OpenReadOnly), for a dry run: such a
+// store reads what the writable ones commit, creates and writes nothing,
+// not even a schema, and refuses every Put with ErrReadOnly.
 package syncstate
 
 import (
@@ -118,7 +122,8 @@ type Store interface {
 	// so the last write to a key in commit order stands; a conditional
 	// one (IfDigest) is checked against the stored record in the same
 	// transaction. Neither looks at SyncedAt. Invalid entries fail the
-	// whole call, naming the field, and nothing is written.
+	// whole call, naming the field, and nothing is written. A store
+	// opened read-only refuses every Put with ErrReadOnly.
 	Put(ctx context.Context, entries ...Entry) error
 	// Close waits for Puts in progress and releases the store; later calls
 	// fail with ErrClosed.
@@ -127,6 +132,10 @@ type Store interface {
 
 // ErrClosed is returned by a Store used after Close.
 var ErrClosed = errors.New("syncstate: the store is closed")
+
+// ErrReadOnly is returned by Put on a store opened read-only, such as
+// one a dry run reads: it writes nothing.
+var ErrReadOnly = errors.New("syncstate: the store is open read-only")
 
 // MaxFieldBytes bounds every text field of an entry, so a bad caller
 // cannot write megabytes per row.

@@ -50,10 +50,13 @@ func TestRunRoutesCommands(t *testing.T) {
 func TestPushAgainQuotesForTheShell(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, "custsync push --vendor upwell --base-url https://api.upwell.com --lenient --file out/x.failures.jsonl",
-		pushAgain(targetFlags{vendor: "upwell", baseURL: "https://api.upwell.com", lenient: true}, "", "out/x.failures.jsonl"))
+		pushAgain(targetFlags{vendor: "upwell", baseURL: "https://api.upwell.com", lenient: true}, "", "out/x.failures.jsonl", false))
 	assert.Equal(t, `custsync push --vendor billbee --sandbox --file 'it'\''s here.jsonl'`,
-		pushAgain(targetFlags{vendor: "billbee", sandbox: true}, "", "it's here.jsonl"))
+		pushAgain(targetFlags{vendor: "billbee", sandbox: true}, "", "it's here.jsonl", false))
 	assert.Equal(t, "custsync push --vendor billbee --strict --state nightly.db --rate-limit redis://:xxxxx@10.0.0.5:6379/0 --file f.jsonl",
-		pushAgain(targetFlags{vendor: "billbee", strict: true, rateLimit: "redis://:hunter2@10.0.0.5:6379/0"}, "nightly.db", "f.jsonl"),
+		pushAgain(targetFlags{vendor: "billbee", strict: true, rateLimit: "redis://:hunter2@10.0.0.5:6379/0"}, "nightly.db", "f.jsonl", false),
 		"the flags that shaped the run go again, with no password")
+	assert.Equal(t, "custsync push --vendor billbee --sandbox --state postgres://sync:xxxxx@db/state --dry-run --file export.jsonl",
+		pushAgain(targetFlags{vendor: "billbee", sandbox: true}, "postgres://sync:pw@db/state", "export.jsonl", true),
+		"a dry run's goes as a dry run")
 }

@@ -44,7 +44,8 @@ retryable} (a line that is not a JSON object goes as {"_raw": "<the
 line>", "_error": ...}). push reads its own failures files, ignoring
 "_error", so fix the lines and push that file again.
 
-Each run writes a failures file of its own, only if something failed:
+Each run but a dry run writes a failures file of its own, only if
+something failed:
 customers.jsonl -> customers.failures-VENDOR-20261201T100327Z.jsonl next
 to it (the run's start, UTC), failures-VENDOR-...jsonl in the working
 directory for standard input. It never deletes or overwrites a file it
@@ -79,9 +80,14 @@ was confirmed longer ago; --force sends everything and still records.
 Billbee updates whose values Billbee already holds cost their read and no
 write, and count as unchanged too, with or without a state.
 
---dry-run sends no write: it counts the records that would be sent
-("succeeded" in --json, with "dryRun": true) and those unchanged (with a
-state, or after Billbee's read), and records nothing.
+--dry-run sends no write and writes nothing anywhere: it counts the
+records that would be sent ("succeeded" in --json, with "dryRun": true)
+and those unchanged (with a state, or after Billbee's read). It opens the
+state read-only: it creates no state file or table, changes not a byte
+of an existing one, and reads one it may not write. It writes no
+failures file either ("failuresFile" is ""; --failures is refused):
+every failed line is listed on stderr, and the summary says how to check
+the input again. Billbee is still read, paced by --rate-limit as usual.
 
 Exit status: 0 if every record succeeded; 1 if some failed but every one
 was tried; 3 if the run halted, reached its --deadline or was
@@ -140,7 +146,7 @@ func (f *pushFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.state, "state", "", "remember what the vendor confirmed in the SQLite file `PATH` (created on first use)\nor the PostgreSQL database postgres://..., and skip records confirmed unchanged\n(default: $"+envState+"; --state '' turns it off)")
 	fs.DurationVar(&f.refreshAfter, "refresh-after", 0, "with --state, send again records last confirmed longer than `DURATION` ago (such as 168h)")
 	fs.BoolVar(&f.force, "force", false, "with --state, send every record whatever the state holds, and still record it")
-	fs.BoolVar(&f.dryRun, "dry-run", false, "send no write: count what would be sent and what is unchanged (Billbee records\nare read, to tell); with --state, nothing is recorded")
+	fs.BoolVar(&f.dryRun, "dry-run", false, "send no write and write nothing anywhere: count what would be sent and what is\nunchanged (Billbee records are read, to tell), read --state read-only, and list\nfailed lines on stderr instead of in a failures file")
 }
 
 func (f *pushFlags) check() error {
@@ -157,6 +163,8 @@ func (f *pushFlags) check() error {
 		return usagef("--deadline %s: want a positive duration", f.settings.deadline)
 	case f.refreshAfter < 0:
 		return usagef("--refresh-after %s: want a positive duration", f.refreshAfter)
+	case f.dryRun && f.failures != "":
+		return usagef("--failures names a file, and a dry run writes none (its failed lines go to stderr); drop --failures or --dry-run")
 	}
 	return nil
 }
@@ -202,7 +210,7 @@ func (a *app) push(args []string) int {
 		refuse = []string{"/dev/stdin"}
 	}
 	if spec != "" {
-		s, name, err := openState(a.stop, spec)
+		s, name, err := openState(a.stop, spec, pf.dryRun)
 		if err != nil {
 			return a.fail("push", usagef("--state: %v", err))
 		}
@@ -227,9 +235,12 @@ func (a *app) push(args []string) int {
 		fmt.Fprintf(a.stderr, "custsync push: %s holds %d %s of an earlier push that did not finish (killed, or still running); once it is not running, push that file to retry them, then delete it\n",
 			stale.Path, stale.Lines, plural(stale.Lines, "failure", "failures"))
 	}
-	failures, err := bulk.CreateFailures(path, explicit, refuse...)
-	if err != nil {
-		return a.fail("push", failuresRefused(err, pf.file))
+	var failures *bulk.FailuresFile // none in a dry run: its failures go to stderr
+	if !pf.dryRun {
+		failures, err = bulk.CreateFailures(path, explicit, refuse...)
+		if err != nil {
+			return a.fail("push", failuresRefused(err, pf.file))
+		}
 	}
 	pf.settings.dryRun, pf.settings.refreshAfter, pf.settings.force = pf.dryRun, pf.refreshAfter, pf.force
 
@@ -247,7 +258,9 @@ func (a *app) push(args []string) int {
 		},
 	}
 	report := p.run()
-	report.failuresAt, report.closeErr = failures.Close()
+	if failures != nil {
+		report.failuresAt, report.closeErr = failures.Close()
+	}
 	return a.pushSummary(report, pf, tf)
 }
 
@@ -310,7 +323,10 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 		rate = float64(r.ok+r.failed) / s
 	}
 	notSentIn := "code Canceled in the failures file"
-	if r.failuresAt != "" {
+	switch {
+	case pf.dryRun:
+		notSentIn = "a dry run writes no failures file"
+	case r.failuresAt != "":
 		notSentIn = "code Canceled in " + r.failuresAt
 	}
 	var stops []string // why records were not sent, for stderr and the summary
@@ -366,8 +382,14 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 			}
 			fmt.Fprintf(a.stdout, "push: stored otherwise than sent (succeeded, not recorded as synced): %s\n", strings.Join(parts, ", "))
 		}
-		if r.failed+r.notSent > 0 && r.writeErr == nil && r.failuresAt != "" {
-			fmt.Fprintf(a.stdout, "push: failed lines are in %s; fix them and push again: %s\n", r.failuresAt, pushAgain(tf, pf.state, r.failuresAt))
+		switch {
+		case pf.dryRun && r.failed > 0:
+			fmt.Fprintf(a.stdout, "push: dry run: the failed lines are listed on stderr, in no file; fix them in %s and check again: %s\n",
+				inputName(pf.file), pushAgain(tf, pf.state, pf.file, true))
+		case pf.dryRun && r.notSent > 0:
+			fmt.Fprintf(a.stdout, "push: dry run: check again: %s\n", pushAgain(tf, pf.state, pf.file, true))
+		case r.failed+r.notSent > 0 && r.writeErr == nil && r.failuresAt != "":
+			fmt.Fprintf(a.stdout, "push: failed lines are in %s; fix them and push again: %s\n", r.failuresAt, pushAgain(tf, pf.state, r.failuresAt, false))
 		}
 	}
 
@@ -450,13 +472,14 @@ func roundDuration(d time.Duration) time.Duration {
 	return d.Round(time.Millisecond)
 }
 
-// pushAgain is the command line that pushes the failures file with the
-// same target, for the summary.
+// pushAgain is the command line that pushes file (the failures file, or
+// a dry run's input) with the same target, for the summary.
 // The flags that shaped the run go again, so the retry runs as this run
-// did (found in review: a retry without --state re-sent and recorded
-// nothing). A --state, --rate-limit or --base-url is shown without its
-// password (redact.ConnString); from the environment they need no flag.
-func pushAgain(tf targetFlags, state, failuresPath string) string {
+// did (a retry without --state would send everything again and record
+// nothing), a dry run's as a dry run. A --state, --rate-limit or
+// --base-url is shown without its password (redact.ConnString); from the
+// environment they need no flag.
+func pushAgain(tf targetFlags, state, file string, dryRun bool) string {
 	args := []string{"custsync", "push", "--vendor", tf.vendor}
 	switch {
 	case tf.sandbox:
@@ -476,7 +499,10 @@ func pushAgain(tf targetFlags, state, failuresPath string) string {
 	if tf.rateLimit != "" {
 		args = append(args, "--rate-limit", redact.ConnString(tf.rateLimit))
 	}
-	args = append(args, "--file", failuresPath)
+	if dryRun {
+		args = append(args, "--dry-run")
+	}
+	args = append(args, "--file", file)
 	for i, a := range args {
 		args[i] = shellQuote(a)
 	}

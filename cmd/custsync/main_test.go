@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,6 +29,11 @@ var binary string
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "custsync-e2e-")
 	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	// Readable by all, so that a test can run the binary as another user.
+	if err := os.Chmod(dir, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
@@ -57,6 +63,9 @@ type invocation struct {
 	// as a shell's "< file" does.
 	stdinFile string
 	dir       string // working directory; a fresh temp dir when empty
+	// as, when set, runs the binary as that user (a test running as root
+	// uses it where permissions must bite).
+	as *syscall.Credential
 }
 
 type outcome struct {
@@ -91,6 +100,9 @@ func childCommand(t *testing.T, ctx context.Context, inv invocation) *exec.Cmd {
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	for k, v := range inv.env {
 		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	if inv.as != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: inv.as}
 	}
 	cmd.Dir = inv.dir
 	if cmd.Dir == "" {

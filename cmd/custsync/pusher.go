@@ -36,6 +36,8 @@ type pusher struct {
 	client   bulk.Client
 	settings pushSettings
 	input    *countingReader
+	// failures is nil in a dry run, which writes no file: every failure
+	// is then noted on stderr, not only the first maxNotes.
 	failures *bulk.FailuresFile
 	store    syncstate.Store // nil without --state
 	// stop ends the sending of new records (first interrupt), with cause
@@ -131,7 +133,10 @@ func (p *pusher) run() pushReport {
 	opts := []bulk.Option{
 		bulk.WithConcurrency(p.settings.concurrency), bulk.WithRecordAttempts(p.settings.recordAttempts),
 		bulk.WithHaltAfter(p.settings.haltAfter), bulk.WithStop(stopFeed),
-		bulk.WithDryRun(p.settings.dryRun), bulk.WithFailures(p.failures), bulk.WithObserver(p.observe),
+		bulk.WithDryRun(p.settings.dryRun), bulk.WithObserver(p.observe),
+	}
+	if p.failures != nil {
+		opts = append(opts, bulk.WithFailures(p.failures))
 	}
 	if p.store != nil {
 		opts = append(opts, bulk.WithState(p.store), bulk.WithRefreshAfter(p.settings.refreshAfter), bulk.WithForce(p.settings.force))
@@ -186,7 +191,7 @@ func (p *pusher) observe(out bulk.Outcome) {
 	case bulk.Failed:
 		p.failed++
 		switch {
-		case p.notes < maxNotes:
+		case p.notes < maxNotes || p.failures == nil:
 			p.notes++
 			p.progress.note(fmt.Sprintf("push: line %d: %v", out.Record.Line, out.Err))
 		case p.notes == maxNotes:
@@ -231,7 +236,11 @@ func (p *pusher) noteHalt(err error) {
 		return
 	}
 	p.haltReason = halt.Reason
-	p.progress.note(fmt.Sprintf("push: halted: %s; sending no more records (those not sent go to the failures file with code Canceled)", halt.Reason))
+	where := "those not sent go to the failures file with code Canceled"
+	if p.failures == nil {
+		where = "those not sent are counted as such"
+	}
+	p.progress.note(fmt.Sprintf("push: halted: %s; sending no more records (%s)", halt.Reason, where))
 }
 
 func (p *pusher) snapshot() counts {
@@ -269,6 +278,10 @@ func (p *pusher) announceInterrupt(finished <-chan struct{}) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.failures == nil {
+		p.progress.note("push: interrupted again: aborting the updates in flight; a third interrupt kills push")
+		return
+	}
 	p.progress.note(fmt.Sprintf("push: interrupted again: aborting the updates in flight; a third interrupt kills push, leaving the failures so far in %s", p.failures.Writing()))
 }
 

@@ -322,6 +322,23 @@ func TestPushReportsFailuresAndProgress(t *testing.T) {
 		}
 	})
 
+	t.Run("without a failures file, as in a dry run, every failed record is listed on stderr", func(t *testing.T) {
+		t.Parallel()
+		u := &fakeUpdater{update: func(context.Context, int64, *adapter.CustomerUpdate) error {
+			return &adapter.Error{Vendor: "upwell", Code: adapter.Unavailable, HTTPStatus: 503, Message: "down for maintenance", Retryable: false}
+		}}
+		r := newPushRun(t, jsonl(maxNotes+5, 0), u, 2, context.Background(), context.Background(), time.Hour)
+		_, err := r.p.failures.Close()
+		require.NoError(t, err)
+		r.p.failures, r.p.settings.dryRun = nil, true
+		report := r.p.run()
+		assert.Equal(t, maxNotes+5, report.failed)
+		stderr := r.stderr.String()
+		assert.Equal(t, maxNotes+5, strings.Count(stderr, "Unavailable"))
+		assert.NotContains(t, stderr, "further failures")
+		assert.NoFileExists(t, r.failures)
+	})
+
 	t.Run("off a terminal, a progress line is printed every period", func(t *testing.T) {
 		t.Parallel()
 		u := &fakeUpdater{update: func(context.Context, int64, *adapter.CustomerUpdate) error {

@@ -54,19 +54,27 @@ var libpqSetting = regexp.MustCompile(`(?i)(?:^|\s)(?:` + strings.Join([]string{
 
 // openState opens the store spec names: a PostgreSQL database (a URL or a
 // key=value string), or the path of a SQLite file (created on first use).
-// It also returns how to name the store in messages, never with a
-// password.
-func openState(ctx context.Context, spec string) (syncstate.Store, string, error) {
-	if isPostgres(spec) {
-		s, err := postgres.Open(ctx, spec)
-		if err != nil {
-			return nil, "", err
-		}
-		return s, redact.ConnString(spec), nil
+// A dry run opens it read-only: it creates, migrates and writes nothing,
+// and needs no write permission. It also returns how to name the store in
+// messages, never with a password.
+func openState(ctx context.Context, spec string, readOnly bool) (syncstate.Store, string, error) {
+	var s syncstate.Store
+	var err error
+	name := spec
+	switch {
+	case isPostgres(spec) && readOnly:
+		s, err = postgres.OpenReadOnly(ctx, spec)
+		name = redact.ConnString(spec)
+	case isPostgres(spec):
+		s, err = postgres.Open(ctx, spec)
+		name = redact.ConnString(spec)
+	case readOnly:
+		s, err = sqlite.OpenReadOnly(ctx, spec)
+	default:
+		s, err = sqlite.Open(ctx, spec)
 	}
-	s, err := sqlite.Open(ctx, spec)
 	if err != nil {
 		return nil, "", err
 	}
-	return s, spec, nil
+	return s, name, nil
 }

@@ -9,7 +9,8 @@
 // Open creates the table on first use (custsync_sync_records, in the
 // connection's search_path) and records the schema version in
 // custsync_schema; concurrent first opens serialize on an advisory lock.
-// Concurrent Puts of one Store share one transaction.
+// Concurrent Puts of one Store share one transaction. OpenReadOnly reads
+// the tables and writes nothing, not even them.
 package postgres
 
 import (
@@ -22,6 +23,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/custsync/custsync/adapter/syncstate"
@@ -55,7 +57,10 @@ var SchemaVersion = len(migrations)
 // Store is a sync state store in a PostgreSQL database.
 type Store struct {
 	pool   *pgxpool.Pool
-	writer *groupcommit.Committer
+	writer *groupcommit.Committer // nil when read-only
+	// empty says that a read-only store found no table: it holds no
+	// record.
+	empty  bool
 	closed atomic.Bool
 }
 
@@ -83,6 +88,56 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	s.writer = groupcommit.New(s.commit, maxBatch)
 	return s, nil
 }
+
+// OpenReadOnly connects to the database at url, as Open does, for
+// reading only, as a dry run reads it: it creates, migrates and writes
+// nothing, and Put fails with syncstate.ErrReadOnly. Its sessions are
+// read-only too (default_transaction_read_only), so that no statement of
+// its can write. A database without custsync's tables is a store with no
+// records, and stays one while the store is open; a schema written by a
+// newer custsync is refused, as Open refuses it, and so is an older one,
+// which only Open migrates.
+func OpenReadOnly(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, errors.New("postgres state: the connection URL is malformed (want postgres://user:password@host:port/database)")
+	}
+	cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres state %s: %w", where(cfg), err)
+	}
+	version, err := schemaOf(ctx, pool)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres state %s: %w", where(cfg), err)
+	}
+	return &Store{pool: pool, empty: version == 0}, nil
+}
+
+// schemaOf reads the schema version without writing: 0 where Open has
+// not made the tables yet. A version other than this package's is
+// refused.
+func schemaOf(ctx context.Context, pool *pgxpool.Pool) (int, error) {
+	var version int
+	err := pool.QueryRow(ctx, `SELECT coalesce((SELECT max(version) FROM custsync_schema), 0)`).Scan(&version)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == undefinedTable {
+		return 0, nil
+	}
+	switch {
+	case err != nil:
+		return 0, err
+	case version > len(migrations):
+		return 0, fmt.Errorf("schema version %d was written by a newer custsync (this one knows up to %d); upgrade custsync", version, len(migrations))
+	case version > 0 && version < len(migrations):
+		return 0, fmt.Errorf("schema version %d is older than this custsync's %d, and only Open migrates it", version, len(migrations))
+	}
+	return version, nil
+}
+
+// undefinedTable is PostgreSQL's SQLSTATE for a table that does not exist.
+const undefinedTable = "42P01"
 
 // where names the database for messages: host and name, never the password.
 func where(cfg *pgxpool.Config) string {
@@ -130,6 +185,9 @@ func (s *Store) Get(ctx context.Context, k syncstate.Key) (syncstate.Record, boo
 	if s.closed.Load() {
 		return syncstate.Record{}, false, syncstate.ErrClosed
 	}
+	if s.empty {
+		return syncstate.Record{}, false, ctx.Err()
+	}
 	var r syncstate.Record
 	err := s.pool.QueryRow(ctx,
 		`SELECT digest, vendor_id, synced_at FROM custsync_sync_records WHERE vendor = $1 AND account = $2 AND key = $3`,
@@ -172,7 +230,7 @@ func (s *Store) GetMany(ctx context.Context, keys []syncstate.Key) (map[syncstat
 		seen[k] = struct{}{}
 		vendors, accounts, ks = append(vendors, k.Vendor), append(accounts, k.Account), append(ks, k.Key)
 	}
-	if len(ks) == 0 {
+	if len(ks) == 0 || s.empty {
 		return found, nil
 	}
 	rows, err := s.pool.Query(ctx, getMany, vendors, accounts, ks)
@@ -216,8 +274,15 @@ func storable(k syncstate.Key) bool {
 	return true
 }
 
-// Put stores entries durably; see syncstate.Store.
+// Put stores entries durably; see syncstate.Store. A store opened
+// read-only refuses it with syncstate.ErrReadOnly.
 func (s *Store) Put(ctx context.Context, entries ...syncstate.Entry) error {
+	if s.writer == nil {
+		if s.closed.Load() {
+			return syncstate.ErrClosed
+		}
+		return fmt.Errorf("postgres state: %w", syncstate.ErrReadOnly)
+	}
 	for _, e := range entries {
 		if err := e.Check(); err != nil {
 			return err
@@ -276,7 +341,9 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
 	}
-	s.writer.Close()
+	if s.writer != nil {
+		s.writer.Close()
+	}
 	s.pool.Close()
 	return nil
 }

@@ -31,6 +31,16 @@ func TestConformance(t *testing.T) {
 	statetest.Run(t, statetest.HarnessFunc(newStorage))
 }
 
+func newReadOnlyStorage(t testing.TB) (open, openReadOnly func() (syncstate.Store, error)) {
+	url := server.NewDatabase(t)
+	return func() (syncstate.Store, error) { return postgres.Open(context.Background(), url) },
+		func() (syncstate.Store, error) { return postgres.OpenReadOnly(context.Background(), url) }
+}
+
+func TestConformanceReadOnly(t *testing.T) {
+	statetest.RunReadOnly(t, statetest.ReadOnlyHarnessFunc(newReadOnlyStorage))
+}
+
 func BenchmarkStore(b *testing.B) {
 	statetest.Benchmark(b, statetest.HarnessFunc(newStorage))
 }
@@ -118,4 +128,93 @@ func BenchmarkPutConcurrent(b *testing.B) {
 
 func BenchmarkGetMany(b *testing.B) {
 	statetest.BenchmarkGetMany(b, statetest.HarnessFunc(newStorage))
+}
+
+// pgState is every row of custsync's tables, each with its xmin, which a
+// write changes even when it writes the same values; nil where there is
+// no table.
+func pgState(t *testing.T, url string) []string {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, conn.Close(ctx)) }()
+	var rows []string
+	for _, q := range []struct{ table, query string }{
+		{"custsync_schema", `SELECT format('schema %s %s', xmin, version) FROM custsync_schema`},
+		{"custsync_sync_records", `SELECT format('record %s %s %s %s %s %s %s', xmin, vendor, account, key, digest, vendor_id, synced_at)
+			FROM custsync_sync_records ORDER BY vendor, account, key`},
+	} {
+		var exists bool
+		require.NoError(t, conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", q.table).Scan(&exists))
+		if !exists {
+			continue
+		}
+		r, err := conn.Query(ctx, q.query)
+		require.NoError(t, err)
+		got, err := pgx.CollectRows(r, pgx.RowTo[string])
+		require.NoError(t, err)
+		rows = append(rows, got...)
+	}
+	return rows
+}
+
+func TestOpenReadOnlyWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	at := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+	k := syncstate.Key{Vendor: "billbee", Account: "a", Key: "1"}
+	tests := []struct {
+		name    string
+		prepare func(t *testing.T, url string)
+		found   bool
+	}{
+		{"a database no store wrote", func(*testing.T, string) {}, false},
+		{"a database a store wrote", func(t *testing.T, url string) {
+			s, err := postgres.Open(ctx, url)
+			require.NoError(t, err)
+			require.NoError(t, s.Put(ctx, syncstate.Entry{Key: k, Record: syncstate.Record{Digest: "d", SyncedAt: at}}))
+			require.NoError(t, s.Close())
+		}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			url := server.NewDatabase(t)
+			tt.prepare(t, url)
+			before := pgState(t, url)
+			s, err := postgres.OpenReadOnly(ctx, url)
+			require.NoError(t, err)
+			_, ok, err := s.Get(ctx, k)
+			require.NoError(t, err)
+			assert.Equal(t, tt.found, ok)
+			got, err := s.GetMany(ctx, []syncstate.Key{k})
+			require.NoError(t, err)
+			assert.Len(t, got, len(before)/2, "one record where a store wrote one")
+			err = s.Put(ctx, syncstate.Entry{Key: k, Record: syncstate.Record{Digest: "changed", SyncedAt: at}})
+			assert.ErrorIs(t, err, syncstate.ErrReadOnly)
+			require.NoError(t, s.Close())
+			assert.Equal(t, before, pgState(t, url), "no table created, no row written, not even with the same values")
+		})
+	}
+}
+
+func TestOpenReadOnlyRefusesASchemaItCannotRead(t *testing.T) {
+	ctx := context.Background()
+	url := server.NewDatabase(t)
+	s, err := postgres.Open(ctx, url)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, conn.Close(ctx)) }()
+	_, err = conn.Exec(ctx, "UPDATE custsync_schema SET version = version + 1")
+	require.NoError(t, err)
+	before := pgState(t, url)
+
+	_, err = postgres.OpenReadOnly(ctx, url)
+	assert.ErrorContains(t, err, "newer custsync")
+	assert.Equal(t, before, pgState(t, url))
+
+	_, err = postgres.OpenReadOnly(ctx, "postgres://custsync:s3cret-pw@127.0.0.1:1/state?sslmode=disable&connect_timeout=1")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "s3cret-pw")
 }

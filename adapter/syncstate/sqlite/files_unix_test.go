@@ -4,11 +4,17 @@ package sqlite_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -103,4 +109,106 @@ func TestOpenRefusesSymbolicLinksItWouldWriteThrough(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, ok)
 	})
+}
+
+// TestOpenReadOnlyReadsAFileAndDirectoryItMayNotWrite runs the reader in
+// a child process that may not write the state file (0400) or its
+// directory (0500): as nobody when the test runs as root, whom
+// permissions do not stop.
+func TestOpenReadOnlyReadsAFileAndDirectoryItMayNotWrite(t *testing.T) {
+	if path := os.Getenv("SQLITE_STATE_READER"); path != "" {
+		readOnlyReader(path)
+		return
+	}
+	as := unprivileged(t)
+	shared, err := os.MkdirTemp("", "sqlite-state-")
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, os.RemoveAll(shared)) })
+	require.NoError(t, os.Chmod(shared, 0o755))
+	bin := filepath.Join(shared, "sqlite.test") // a copy that the child's user may run
+	copyFile(t, os.Args[0], bin)
+
+	dir := filepath.Join(shared, "state")
+	require.NoError(t, os.Mkdir(dir, 0o700))
+	path := filepath.Join(dir, "state.db")
+	w, err := sqlite.Open(context.Background(), path)
+	require.NoError(t, err)
+	put(t, w, "1", "v1:x")
+	require.NoError(t, w.Close())
+	if as != nil {
+		require.NoError(t, os.Chown(path, int(as.Uid), int(as.Gid)))
+		require.NoError(t, os.Chown(dir, int(as.Uid), int(as.Gid)))
+	}
+	require.NoError(t, os.Chmod(path, 0o400))
+	require.NoError(t, os.Chmod(dir, 0o500))
+	t.Cleanup(func() { assert.NoError(t, os.Chmod(dir, 0o700)) })
+	before := dirState(t, dir)
+
+	cmd := exec.Command(bin, "-test.run", "^TestOpenReadOnlyReadsAFileAndDirectoryItMayNotWrite$")
+	cmd.Env = append(os.Environ(), "SQLITE_STATE_READER="+path)
+	cmd.Dir = shared
+	if as != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: as}
+	}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "open: refused\n", "the child may not write: Open fails there")
+	assert.Contains(t, string(out), "read: v1:x true <nil>\n", "OpenReadOnly reads the file")
+	assert.Contains(t, string(out), "put: read-only\n")
+	assert.Equal(t, before, dirState(t, dir), "and changes nothing in the directory")
+}
+
+// readOnlyReader is the child of
+// TestOpenReadOnlyReadsAFileAndDirectoryItMayNotWrite.
+func readOnlyReader(path string) {
+	ctx := context.Background()
+	if s, err := sqlite.Open(ctx, path); err != nil {
+		fmt.Println("open: refused")
+	} else {
+		fmt.Println("open: allowed")
+		_ = s.Close()
+	}
+	s, err := sqlite.OpenReadOnly(ctx, path)
+	if err != nil {
+		fmt.Println("read:", err)
+		return
+	}
+	defer s.Close() //nolint:errcheck // the output says what matters
+	r, ok, err := s.Get(ctx, syncstate.Key{Vendor: "billbee", Account: "acct", Key: "1"})
+	fmt.Println("read:", r.Digest, ok, err)
+	err = s.Put(ctx, syncstate.Entry{Key: syncstate.Key{Vendor: "billbee", Account: "acct", Key: "1"}, Record: syncstate.Record{Digest: "x", SyncedAt: time.Now()}})
+	if errors.Is(err, syncstate.ErrReadOnly) {
+		fmt.Println("put: read-only")
+	} else {
+		fmt.Println("put:", err)
+	}
+}
+
+// unprivileged is the user to run a child as where permissions must
+// bite: nobody when the test runs as root; nil, the test's own user,
+// otherwise.
+func unprivileged(t *testing.T) *syscall.Credential {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("nobody")
+	require.NoError(t, err, "running as root, the test needs the user nobody to read without root's rights")
+	uid, err := strconv.ParseUint(u.Uid, 10, 32)
+	require.NoError(t, err)
+	gid, err := strconv.ParseUint(u.Gid, 10, 32)
+	require.NoError(t, err)
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	in, err := os.Open(from)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, in.Close()) }()
+	out, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
+	require.NoError(t, err)
+	_, err = io.Copy(out, in)
+	require.NoError(t, err)
+	require.NoError(t, out.Close())
 }

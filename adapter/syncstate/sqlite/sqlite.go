@@ -8,6 +8,8 @@
 // waiting up to BusyTimeout for another process's). One writer goroutine
 // per Store commits concurrent Puts together. A new file is created
 // readable by its owner only (0600), as are SQLite's files beside it.
+// OpenReadOnly reads the file without writing it or anything beside it,
+// with no write permission needed.
 //
 // # Inspecting the state
 //
@@ -72,12 +74,16 @@ var SchemaVersion = len(migrations)
 
 // Store is a sync state store in one SQLite file.
 type Store struct {
+	// The connections and statements of a store opened with Open; nil
+	// when it was opened read-only.
 	db      *sql.DB
 	upsert  *sql.Stmt
 	getMany *sql.Stmt
-	path    string
 	writer  *groupcommit.Committer
-	closed  atomic.Bool
+	// ro reads a store opened with OpenReadOnly; nil otherwise.
+	ro     *readOnly
+	path   string
+	closed atomic.Bool
 }
 
 var _ syncstate.Store = (*Store)(nil)
@@ -93,16 +99,8 @@ var _ syncstate.Store = (*Store)(nil)
 // creating the link's target would write wherever whoever planted the
 // link chose; so is a -wal, -shm or -journal file that is a symbolic link.
 func Open(ctx context.Context, path string) (*Store, error) {
-	if path == "" {
-		return nil, errors.New("sqlite state: the path is empty")
-	}
-	if strings.ContainsAny(path, "?#") {
-		return nil, fmt.Errorf("sqlite state: %q: the path may not contain '?' or '#'", path)
-	}
-	if dir := filepath.Dir(path); dir != "" {
-		if _, err := os.Stat(dir); err != nil {
-			return nil, fmt.Errorf("sqlite state: the directory of %s: %w", path, err)
-		}
+	if err := checkPath(path); err != nil {
+		return nil, err
 	}
 	if err := create(path); err != nil {
 		return nil, fmt.Errorf("sqlite state %s: %w", path, err)
@@ -131,10 +129,25 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	return s, nil
 }
 
+// checkPath refuses a path that Open and OpenReadOnly cannot use.
+func checkPath(path string) error {
+	if path == "" {
+		return errors.New("sqlite state: the path is empty")
+	}
+	if strings.ContainsAny(path, "?#") {
+		return fmt.Errorf("sqlite state: %q: the path may not contain '?' or '#'", path)
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); err != nil {
+			return fmt.Errorf("sqlite state: the directory of %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
 // create makes an empty state file at path, mode 0600, unless something
 // is there, and refuses the symbolic links Open documents. O_CREATE with
-// O_EXCL never follows a link at path, dangling or not (POSIX); an
-// existing link is then checked for a target.
+// O_EXCL never follows a link at path, dangling or not (POSIX).
 func create(path string) error {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	switch {
@@ -149,7 +162,15 @@ func create(path string) error {
 		}
 	case !errors.Is(err, fs.ErrExist):
 		return err
-	default:
+	}
+	return refuseLinks(path)
+}
+
+// refuseLinks refuses a path that is a symbolic link to nothing, and
+// companion files that are symbolic links: SQLite would create them
+// where the link points.
+func refuseLinks(path string) error {
+	if fi, err := os.Lstat(path); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 		if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 			target, _ := os.Readlink(path)
 			return fmt.Errorf("the path is a symbolic link to %q, which does not exist; refusing to create it", target)
@@ -212,22 +233,9 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("sqlite state %s: %w", s.path, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; after a failure, the error returned says what went wrong
-	var version int
-	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
-		return fmt.Errorf("sqlite state %s: not a readable SQLite file: %w", s.path, err)
-	}
-	if version > len(migrations) {
-		return fmt.Errorf("sqlite state %s: schema version %d was written by a newer custsync (this one knows up to %d); upgrade custsync", s.path, version, len(migrations))
-	}
-	if version == 0 {
-		// A new file is empty; a file with tables but no version is someone else's.
-		var tables int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
-			return fmt.Errorf("sqlite state %s: %w", s.path, err)
-		}
-		if tables > 0 {
-			return fmt.Errorf("sqlite state %s: the file holds other tables and no custsync schema version; not a custsync state file", s.path)
-		}
+	version, err := schemaOf(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("sqlite state %s: %w", s.path, err)
 	}
 	for i := version; i < len(migrations); i++ {
 		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
@@ -246,6 +254,49 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
+// schemaOf returns the schema version of the file q reads, 0 for a file
+// with no schema yet, and refuses a file written by a newer custsync or
+// by another program.
+func schemaOf(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}) (int, error) {
+	var version int
+	if err := q.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return 0, fmt.Errorf("not a readable SQLite file: %w", err)
+	}
+	if version > len(migrations) {
+		return 0, fmt.Errorf("schema version %d was written by a newer custsync (this one knows up to %d); upgrade custsync", version, len(migrations))
+	}
+	if version == 0 {
+		// A new file is empty; a file with tables but no version is someone else's.
+		var tables int
+		if err := q.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema").Scan(&tables); err != nil {
+			return 0, err
+		}
+		if tables > 0 {
+			return 0, errors.New("the file holds other tables and no custsync schema version; not a custsync state file")
+		}
+	}
+	return version, nil
+}
+
+// reader is what lookups run on: connections to the file and the lookup
+// statement prepared on them.
+type reader struct {
+	db      *sql.DB
+	getMany *sql.Stmt
+}
+
+// read runs f on the store's reader. For a store opened read-only, f may
+// run more than once (see readOnly.read), and with nil while the store
+// holds no records.
+func (s *Store) read(ctx context.Context, f func(r *reader) error) error {
+	if s.ro != nil {
+		return s.ro.read(ctx, f)
+	}
+	return f(&reader{db: s.db, getMany: s.getMany})
+}
+
 // Get returns the record stored for k.
 func (s *Store) Get(ctx context.Context, k syncstate.Key) (syncstate.Record, bool, error) {
 	if s.closed.Load() {
@@ -253,28 +304,40 @@ func (s *Store) Get(ctx context.Context, k syncstate.Key) (syncstate.Record, boo
 	}
 	var r syncstate.Record
 	var at string
-	err := s.db.QueryRowContext(ctx,
-		`SELECT digest, vendor_id, synced_at FROM records WHERE vendor = ? AND account = ? AND key = ?`,
-		k.Vendor, k.Account, k.Key).Scan(&r.Digest, &r.VendorID, &at)
+	found := false
+	err := s.read(ctx, func(rd *reader) error {
+		found = false
+		if rd == nil {
+			return nil
+		}
+		err := rd.db.QueryRowContext(ctx,
+			`SELECT digest, vendor_id, synced_at FROM records WHERE vendor = ? AND account = ? AND key = ?`,
+			k.Vendor, k.Account, k.Key).Scan(&r.Digest, &r.VendorID, &at)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		found = err == nil
+		return err
+	})
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		return syncstate.Record{}, false, nil
 	case err != nil:
 		if ctx.Err() != nil {
 			return syncstate.Record{}, false, ctx.Err()
 		}
 		return syncstate.Record{}, false, fmt.Errorf("sqlite state %s: reading %s: %w", s.path, k, err)
+	case !found:
+		return syncstate.Record{}, false, nil
 	}
-	if r.SyncedAt, err = s.parseTime(k, at); err != nil {
-		return syncstate.Record{}, false, err
+	if r.SyncedAt, err = parseTime(k, at); err != nil {
+		return syncstate.Record{}, false, fmt.Errorf("sqlite state %s: %w", s.path, err)
 	}
 	return r, true, nil
 }
 
-func (s *Store) parseTime(k syncstate.Key, at string) (time.Time, error) {
+func parseTime(k syncstate.Key, at string) (time.Time, error) {
 	t, err := time.Parse(syncstate.TimeLayout, at)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("sqlite state %s: %s has a malformed synced_at %q", s.path, k, at)
+		return time.Time{}, fmt.Errorf("%s has a malformed synced_at %q", k, at)
 	}
 	return t, nil
 }
@@ -313,7 +376,13 @@ func (s *Store) GetMany(ctx context.Context, keys []syncstate.Key) (map[syncstat
 	if err != nil {
 		return nil, fmt.Errorf("sqlite state %s: %w", s.path, err)
 	}
-	rows, err := s.getMany.QueryContext(ctx, string(arg))
+	err = s.read(ctx, func(rd *reader) error {
+		clear(found)
+		if rd == nil {
+			return nil
+		}
+		return lookUp(ctx, rd, string(arg), asked, found)
+	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -323,30 +392,34 @@ func (s *Store) GetMany(ctx context.Context, keys []syncstate.Key) (map[syncstat
 		}
 		return nil, fmt.Errorf("sqlite state %s: reading %d records: %w", s.path, len(asked), err)
 	}
+	return found, nil
+}
+
+// lookUp runs getMany for the keys asked (arg is their JSON) on rd,
+// adding the records found to found.
+func lookUp(ctx context.Context, rd *reader, arg string, asked [][3]string, found map[syncstate.Key]syncstate.Record) error {
+	rows, err := rd.getMany.QueryContext(ctx, arg)
+	if err != nil {
+		return err
+	}
 	defer rows.Close() //nolint:errcheck // rows.Err reports what matters
 	for rows.Next() {
 		var i int
 		var r syncstate.Record
 		var at string
 		if err := rows.Scan(&i, &r.Digest, &r.VendorID, &at); err != nil {
-			return nil, fmt.Errorf("sqlite state %s: reading %d records: %w", s.path, len(asked), err)
+			return err
 		}
 		if i < 0 || i >= len(asked) {
-			return nil, fmt.Errorf("sqlite state %s: a lookup answered key number %d of %d", s.path, i, len(asked))
+			return fmt.Errorf("a lookup answered key number %d of %d", i, len(asked))
 		}
 		k := syncstate.Key{Vendor: asked[i][0], Account: asked[i][1], Key: asked[i][2]}
-		if r.SyncedAt, err = s.parseTime(k, at); err != nil {
-			return nil, err
+		if r.SyncedAt, err = parseTime(k, at); err != nil {
+			return err
 		}
 		found[k] = r
 	}
-	if err := rows.Err(); err != nil {
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		return nil, fmt.Errorf("sqlite state %s: reading %d records: %w", s.path, len(asked), err)
-	}
-	return found, nil
+	return rows.Err()
 }
 
 // storable reports whether Put could have stored k: it refuses NUL
@@ -361,8 +434,15 @@ func storable(k syncstate.Key) bool {
 	return true
 }
 
-// Put stores entries durably; see syncstate.Store.
+// Put stores entries durably; see syncstate.Store. A store opened
+// read-only refuses it with syncstate.ErrReadOnly.
 func (s *Store) Put(ctx context.Context, entries ...syncstate.Entry) error {
+	if s.ro != nil {
+		if s.closed.Load() {
+			return syncstate.ErrClosed
+		}
+		return fmt.Errorf("sqlite state %s: %w", s.path, syncstate.ErrReadOnly)
+	}
 	for _, e := range entries {
 		if err := e.Check(); err != nil {
 			return err
@@ -416,6 +496,9 @@ func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil
+	}
+	if s.ro != nil {
+		return s.ro.close()
 	}
 	s.writer.Close()
 	return errors.Join(s.upsert.Close(), s.getMany.Close(), s.db.Close())

@@ -32,6 +32,17 @@ func TestConformance(t *testing.T) {
 	statetest.Run(t, statetest.HarnessFunc(newStorage))
 }
 
+// newReadOnlyStorage is a fresh state file path, opened either way.
+func newReadOnlyStorage(t testing.TB) (open, openReadOnly func() (syncstate.Store, error)) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	return func() (syncstate.Store, error) { return sqlite.Open(context.Background(), path) },
+		func() (syncstate.Store, error) { return sqlite.OpenReadOnly(context.Background(), path) }
+}
+
+func TestConformanceReadOnly(t *testing.T) {
+	statetest.RunReadOnly(t, statetest.ReadOnlyHarnessFunc(newReadOnlyStorage))
+}
+
 func BenchmarkStore(b *testing.B) {
 	statetest.Benchmark(b, statetest.HarnessFunc(newStorage))
 }

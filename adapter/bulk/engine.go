@@ -136,14 +136,16 @@ func (e *engine) run(src source) {
 }
 
 // workers is how many workers the run has: one per record in flight,
-// and with a state store four times as many, so that records waiting for
+// and with a state store twice as many, so that records waiting for
 // their confirmation to be durable neither keep others from being sent
 // nor leave the store's commits small (a commit's cost hardly grows with
 // its records). At most WithConcurrency records are at the vendor at
-// once whatever the count (sending).
+// once whatever the count (sending), and at most twice as many were
+// sent and are not yet recorded: what a kill -9 can make a rerun send
+// again.
 func (e *engine) workers() int {
 	if e.inc != nil && !e.cfg.dryRun {
-		return 4 * e.cfg.concurrency
+		return 2 * e.cfg.concurrency
 	}
 	return e.cfg.concurrency
 }

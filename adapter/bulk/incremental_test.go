@@ -333,7 +333,7 @@ func TestAStoreThatCannotRecordAConfirmationFailsTheRecordAsAppliedAndHaltsWitho
 	assert.Len(t, sent, failed, "each record the vendor applied is failed as applied, once")
 	assert.ElementsMatch(t, slices.Compact(slices.Sorted(slices.Values(sent))), sent, "no record is sent twice: the write is retried, not the record")
 	assert.Positive(t, failed)
-	assert.LessOrEqual(t, failed, 4, "the run halts at the first record it cannot record, with only those already under way (four workers per record in flight)")
+	assert.LessOrEqual(t, failed, 2, "the run halts at the first record it cannot record, with only those already under way (two workers per record in flight)")
 	assert.Equal(t, 50, failed+notSent)
 }
 

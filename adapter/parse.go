@@ -89,12 +89,6 @@ func fieldIndexes() (map[string]int, map[string]map[string]int) {
 // what encoding/json would change without a word: a key given twice
 // (the last would win, even for "id") and text that is not valid UTF-8
 // (it would be stored with U+FFFD in place of the bad bytes).
-//
-// Every line of a nightly push comes through here, so the text is checked
-// once with json.Valid and then walked in place (rawjson) rather than
-// decoded into raw members and walked again for duplicate keys. Where
-// something is wrong, the error comes from encoding/json's decoder as
-// before, so its wording does not depend on this walk.
 func (u *CustomerUpdate) UnmarshalJSON(data []byte) error {
 	var out CustomerUpdate
 	if err := out.parse(data); err != nil {
@@ -106,6 +100,14 @@ func (u *CustomerUpdate) UnmarshalJSON(data []byte) error {
 
 // parse is UnmarshalJSON into a zero u, which it leaves half set on an
 // error: ParseCustomerUpdate then drops u, and saves a copy.
+//
+// A batch parses every input line, so the text is checked once with
+// json.Valid and then walked in place (rawjson) rather than decoded into
+// raw members and walked again for duplicate keys. Where something is
+// wrong, the error comes from the same code as the decoder-based parser's
+// (notOneObject, duplicateKey, invalidUTF8, checkKeys, the field table), so
+// its wording does not depend on this walk; FuzzParseIsTheReference holds
+// the two together.
 func (u *CustomerUpdate) parse(data []byte) error {
 	obj := bytes.TrimLeft(data, " \t\r\n")
 	if !json.Valid(data) || obj[0] != '{' {

@@ -2,9 +2,10 @@
 // the stores' Put waits for a durable commit, and a commit per record
 // would cap a bulk run at the disk's fsync rate. Writers that arrive
 // while a commit is running share the next one. A lone writer commits at
-// once; while writers come several to a commit, the committer lingers a
-// moment (linger) for more, since each commit costs a disk flush and
-// much CPU, and a commit of many records costs hardly more than of few.
+// once; while writers come several to a commit, the committer waits for
+// as many as the last commit carried, a moment (linger) at most, since
+// each commit costs a disk flush and much CPU, and a commit of many
+// records costs hardly more than of few.
 package groupcommit
 
 import (
@@ -20,8 +21,8 @@ import (
 // store that stopped answering.
 const CommitTimeout = time.Minute
 
-// linger is how long a commit waits for more writers once the previous
-// commit had several: short against a commit's own time on a disk, long
+// linger is the longest a commit waits for as many writers as the
+// previous one had: short against a commit's own time on a disk, long
 // enough for a bulk run's workers to finish the calls they are in.
 const linger = 2 * time.Millisecond
 
@@ -86,7 +87,11 @@ func (c *Committer) Close() {
 
 func (c *Committer) run() {
 	defer close(c.done)
-	lingering := false
+	// writers is how many writers the last commit carried: while they
+	// come several to a commit, the next one waits for as many (but
+	// never longer than linger), so that writers finishing their calls
+	// share it instead of each waiting a whole commit for the next.
+	writers := 0
 	for {
 		var first request
 		select {
@@ -112,10 +117,10 @@ func (c *Committer) run() {
 				break gather
 			}
 		}
-		if n < c.maxBatch && lingering {
+		if n < c.maxBatch && len(batch) < writers {
 			t := time.NewTimer(linger)
 		wait:
-			for n < c.maxBatch {
+			for n < c.maxBatch && len(batch) < writers {
 				select {
 				case r := <-c.requests:
 					batch = append(batch, r)
@@ -138,6 +143,9 @@ func (c *Committer) run() {
 		for _, r := range batch {
 			r.result <- err
 		}
-		lingering = len(batch) > 1
+		writers = len(batch)
+		if writers < 2 {
+			writers = 0 // a lone writer commits at once
+		}
 	}
 }

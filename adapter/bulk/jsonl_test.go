@@ -315,7 +315,12 @@ func TestFailuresFileFormat(t *testing.T) {
 	t.Run("invalid UTF-8 outside an object becomes U+FFFD", func(t *testing.T) {
 		t.Parallel()
 		_, out := failureLine(t, "a\xffb")
-		assert.Equal(t, `{"_raw":"a\ufffdb",`+errJSON+`}`, out)
+		// encoding/json writes U+FFFD escaped before Go 1.27 and as it is
+		// from then on: both are the same JSON text.
+		assert.Contains(t, []string{`{"_raw":"a\ufffdb",` + errJSON + `}`, `{"_raw":"a` + "\uFFFD" + `b",` + errJSON + `}`}, out)
+		var got struct{ Raw string `json:"_raw"` }
+		require.NoError(t, json.Unmarshal([]byte(out), &got))
+		assert.Equal(t, "a\uFFFDb", got.Raw)
 	})
 
 	t.Run("an overlong line keeps its start under _raw", func(t *testing.T) {

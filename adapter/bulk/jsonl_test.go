@@ -318,7 +318,9 @@ func TestFailuresFileFormat(t *testing.T) {
 		// encoding/json writes U+FFFD escaped before Go 1.27 and as it is
 		// from then on: both are the same JSON text.
 		assert.Contains(t, []string{`{"_raw":"a\ufffdb",` + errJSON + `}`, `{"_raw":"a` + "\uFFFD" + `b",` + errJSON + `}`}, out)
-		var got struct{ Raw string `json:"_raw"` }
+		var got struct {
+			Raw string `json:"_raw"`
+		}
 		require.NoError(t, json.Unmarshal([]byte(out), &got))
 		assert.Equal(t, "a\uFFFDb", got.Raw)
 	})

@@ -48,21 +48,6 @@ func TestFailuresFilesAreOwnerOnlyWhateverTheUmask(t *testing.T) {
 	}
 }
 
-func TestAFullDeviceIsAWriteError(t *testing.T) {
-	t.Parallel()
-	_, err := os.Stat("/dev/full")
-	require.NoError(t, err, "this test writes to /dev/full, the device every Linux and BSD has; a system without it cannot run it")
-	ff, err := CreateFailures("/dev/full", true)
-	require.NoError(t, err)
-	err = ff.Append(failureOf("A0"))
-	require.ErrorIs(t, err, syscall.ENOSPC)
-	assert.ErrorContains(t, err, "writing the failures file /dev/full")
-	require.ErrorIs(t, ff.Append(failureOf("A1")), syscall.ENOSPC, "the error again")
-	where, err := ff.Close()
-	require.ErrorIs(t, err, syscall.ENOSPC, "Close reports that the failures were not written")
-	assert.Empty(t, where, "no failure is in it")
-}
-
 // shortWriteEnv names the directory the child process of
 // TestAFileSizeLimitLeavesNoPartialLine writes in.
 const shortWriteEnv = "BULK_TEST_SHORT_WRITE_DIR"

@@ -17,6 +17,7 @@ import (
 func (e *engine) runRecord(j *job) Outcome {
 	out := Outcome{Seq: j.seq, Record: j.rec}
 	pauses := recordPauses{next: e.cfg.recordPause}
+	e.quiet.start()
 	for {
 		res, attempted, err := e.call(j)
 		out.Calls++
@@ -29,6 +30,7 @@ func (e *engine) runRecord(j *job) Outcome {
 			break // keep the last real error
 		}
 	}
+	e.quiet.end()
 	<-e.sending
 	switch {
 	case out.Err == nil && out.Result != nil && out.Result.Unchanged:
@@ -62,13 +64,21 @@ func canceledInFlight(ctx context.Context) error {
 // call learned of the vendor, and reports whether anything went out.
 func (e *engine) call(j *job) (res *adapter.Result, attempted bool, err error) {
 	var obs attemptLog
-	obs.onAttempt = e.reach.attempt
+	obs.onAttempt = func(err error) {
+		if err == nil {
+			e.quiet.answered()
+		}
+		e.reach.attempt(err)
+	}
 	opts := make([]adapter.CallOption, 0, len(e.cfg.callOptions)+1)
 	opts = append(opts, e.cfg.callOptions...)
 	opts = append(opts, adapter.WithAttemptObserver(obs.observe))
 	res, err = e.c.Update(e.calls, j.update, opts...)
 	v := obs.judge(e.c, err)
 	if v.tellReach {
+		if v.reachErr == nil {
+			e.quiet.answered()
+		}
 		e.reach.attempt(v.reachErr)
 	}
 	return res, v.attempted, err

@@ -45,6 +45,7 @@ type engine struct {
 	lanes  *keyLanes
 	streak *failureStreak
 	reach  *reachability
+	quiet  *silence
 	failed *failedCustomers
 	inc    *incremental // nil without a state store
 	// sending holds a token for each record whose calls are under way:
@@ -92,6 +93,10 @@ func newEngine(ctx context.Context, c Client, cfg config) *engine {
 		e.halt(haltedError(h, false))
 		e.cancelCalls(h)
 	}}
+	e.quiet = &silence{after: cfg.silentAfter, halt: func(h *Halt) {
+		e.halt(haltedError(h, false))
+		e.cancelCalls(h)
+	}}
 	if cfg.store != nil && !cfg.unordered {
 		e.inc = newIncremental(e)
 	}
@@ -115,6 +120,7 @@ func (e *engine) start(src source) {
 func (e *engine) run(src source) {
 	defer e.halt(nil)
 	defer e.reach.stop()
+	defer e.quiet.stop()
 	var wg sync.WaitGroup
 	if e.cfg.stop != nil {
 		unhook := context.AfterFunc(e.cfg.stop, func() { e.halt(context.Cause(e.cfg.stop)) })

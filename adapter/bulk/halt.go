@@ -220,3 +220,85 @@ func beforeNetwork(err error) bool {
 func errorIsContext(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
+
+// silence halts a run once records have been in flight for a while and
+// the vendor answered none of them: a vendor that accepts connections
+// and never answers ties every worker up for an attempt's timeout times
+// its retries, record after record, and would take hours to halt on a
+// streak of failures.
+type silence struct {
+	after time.Duration
+	halt  func(*Halt)
+
+	mu       sync.Mutex
+	inFlight int
+	timer    *time.Timer // running while records are in flight and none answered
+	gen      int
+}
+
+// start notes a record whose calls begin.
+func (s *silence) start() {
+	if s.after <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inFlight++
+	if s.timer == nil {
+		gen := s.gen
+		s.timer = time.AfterFunc(s.after, func() { s.fire(gen) })
+	}
+}
+
+// end notes a record whose calls are over.
+func (s *silence) end() {
+	if s.after <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.inFlight--
+	if s.inFlight == 0 {
+		s.reset()
+	}
+}
+
+// answered notes an answer of the vendor: the clock starts again.
+func (s *silence) answered() {
+	if s.after <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reset()
+	if s.inFlight > 0 {
+		gen := s.gen
+		s.timer = time.AfterFunc(s.after, func() { s.fire(gen) })
+	}
+}
+
+// reset stops the clock. s.mu is held.
+func (s *silence) reset() {
+	if s.timer != nil {
+		s.timer.Stop()
+		s.timer = nil
+	}
+	s.gen++
+}
+
+func (s *silence) fire(gen int) {
+	s.mu.Lock()
+	if gen != s.gen || s.timer == nil {
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	s.halt(&Halt{Reason: fmt.Sprintf("the vendor answered none of the records in flight for %s", s.after)})
+}
+
+// stop ends the clock when the run is over.
+func (s *silence) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reset()
+}

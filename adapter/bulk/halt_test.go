@@ -224,3 +224,32 @@ func TestARunHaltsWhenASharedLimiterLetsNothingOut(t *testing.T) {
 	assert.Equal(t, "nothing could be sent for 200ms (rate limiter: store down; nothing was sent)", halt.Reason)
 	assert.Zero(t, srv.Stats(specs.Upwell).Requests)
 }
+
+// A vendor that accepts connections and never answers would tie every
+// worker up for an attempt's timeout times its retries, record after
+// record: the run halts once nothing in flight was answered for a while.
+func TestARunHaltsWhenTheVendorNeverAnswers(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // accept, read, and say nothing
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	client := upwellAt(t, srv.URL, adapter.WithAttemptTimeout(time.Hour), adapter.WithMaxRetries(0))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a bound for a broken rule, not the claim
+	defer cancel()
+	var halt *bulk.Halt
+	statuses := map[bulk.Status]int{}
+	for out := range runUpdates(t, ctx, client, stream(200, nil),
+		bulk.WithConcurrency(4), bulk.WithHaltAfter(0), bulk.WithSilentAfter(300*time.Millisecond)) {
+		statuses[out.Status]++
+		require.ErrorAs(t, out.Err, &halt, "record %d: %v", out.Seq, out.Err)
+	}
+	require.NoError(t, ctx.Err(), "the run halted on its own")
+	assert.Equal(t, map[bulk.Status]int{bulk.Failed: 4, bulk.NotSent: 196}, statuses,
+		"the records in flight are cut short, the rest never sent")
+	assert.Equal(t, "the vendor answered none of the records in flight for 300ms", halt.Reason)
+}

@@ -23,6 +23,10 @@ const (
 	// defaultUnreachableAfter is how long a vendor may be unreachable at
 	// all (refused, no such host, TLS failing) before a run halts.
 	defaultUnreachableAfter = 20 * time.Second
+	// defaultSilentAfter is how long no record in flight may get an
+	// answer before a run halts: longer than an attempt's timeout, so a
+	// slow answer is not taken for none, but minutes, not hours.
+	defaultSilentAfter = 2 * time.Minute
 	// defaultRecordPause is the first pause before a record whose call
 	// failed retryably is tried again; it doubles with each further call.
 	defaultRecordPause = 2 * time.Second
@@ -39,6 +43,7 @@ type config struct {
 	recordPause      time.Duration
 	haltAfter        int
 	unreachableAfter time.Duration
+	silentAfter      time.Duration
 	stop             context.Context
 	callOptions      []adapter.CallOption
 	dryRun           bool
@@ -132,6 +137,22 @@ func WithUnreachableAfter(d time.Duration) Option {
 			return invalidOption(fmt.Sprintf("WithUnreachableAfter(%v)", d), "must be 0 (never halt on it) or more")
 		}
 		c.unreachableAfter = d
+		return nil
+	}
+}
+
+// WithSilentAfter halts a run once records have been in flight for d
+// without the vendor answering any of them: it accepts connections but
+// never answers, or trickles its answers. Records in flight are then cut
+// short and the rest reported as not sent, wrapping a *Halt that says
+// why. Any answer (any HTTP status) restarts the clock. 0 turns it off; a
+// negative d is refused. Default 2 minutes.
+func WithSilentAfter(d time.Duration) Option {
+	return func(c *config) error {
+		if d < 0 {
+			return invalidOption(fmt.Sprintf("WithSilentAfter(%v)", d), "must be 0 (never halt on it) or more")
+		}
+		c.silentAfter = d
 		return nil
 	}
 }
@@ -255,7 +276,8 @@ func WithObserver(observe func(Outcome)) Option {
 func newConfig(where string, opts []Option) (config, error) {
 	cfg := config{concurrency: defaultConcurrency, recordAttempts: defaultRecordAttempts,
 		recordPause: defaultRecordPause, haltAfter: defaultHaltAfter, unreachableAfter: defaultUnreachableAfter,
-		now: time.Now}
+		silentAfter: defaultSilentAfter,
+		now:         time.Now}
 	for i, o := range opts {
 		if o == nil {
 			return cfg, &adapter.Error{Code: adapter.InvalidArgument, Message: fmt.Sprintf("%s: option %d of the list is nil", where, i+1)}

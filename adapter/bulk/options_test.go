@@ -122,6 +122,7 @@ func optionCases(store syncstate.Store) []optionCase {
 		{"WithCallOptions refuses a nil call option", one(bulk.WithCallOptions(nil)), "WithCallOptions: option 1 of the list is nil"},
 		{"WithCallOptions accepts valid call options", one(bulk.WithCallOptions(adapter.WithMaxRetries(0), adapter.WithAttemptTimeout(time.Nanosecond))), ""},
 		{"WithUnreachableAfter refuses a negative duration", one(bulk.WithUnreachableAfter(-time.Second)), "WithUnreachableAfter(-1s): must be 0 (never halt on it) or more"},
+		{"WithSilentAfter refuses a negative duration", one(bulk.WithSilentAfter(-time.Second)), "WithSilentAfter(-1s): must be 0 (never halt on it) or more"},
 		{"WithUnreachableAfter accepts 0", one(bulk.WithUnreachableAfter(0)), ""},
 		// The booleans have no invalid value: both are accepted.
 		{"WithDryRun accepts true", one(bulk.WithDryRun(true)), ""},

@@ -58,8 +58,9 @@ may not be the input, not even as redirected standard input.
 The run halts, says why on stderr and in the summary, and reports the
 rest as not sent, when the vendor cannot be reached at all (refused or
 timed-out connections, DNS or TLS failures, a shared rate limiter that
-is down) for 20 seconds, or when --halt-after
-records in a row fail with retryable errors.
+is down) for 20 seconds, when it answers none of the records in flight
+for 2 minutes (it accepts connections but never answers), or when
+--halt-after records in a row fail with retryable errors.
 
 Progress goes to stderr (a bar on a terminal, a line every 5 seconds
 otherwise); a summary goes to stdout, or one JSON object with --json:

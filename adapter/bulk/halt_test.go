@@ -230,7 +230,7 @@ func TestARunHaltsWhenASharedLimiterLetsNothingOut(t *testing.T) {
 // record: the run halts once nothing in flight was answered for a while.
 func TestARunHaltsWhenTheVendorNeverAnswers(t *testing.T) {
 	release := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		select { // accept, read, and say nothing
 		case <-release:
 		case <-r.Context().Done():

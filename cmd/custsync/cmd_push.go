@@ -93,8 +93,8 @@ the input again. Billbee is still read, paced by --rate-limit as usual.
 Exit status: 0 if every record succeeded; 1 if some failed but every one
 was tried; 3 if the run halted, reached its --deadline or was
 interrupted before every record was tried (or the input could not be
-read to its end); 2 for bad usage (nothing was sent). An input with no
-record exits 0 and says so.
+read to its end, or grew while it was read); 2 for bad usage (nothing
+was sent). An input with no record exits 0 and says so.
 
 Flags:
 %flags%
@@ -245,11 +245,12 @@ func (a *app) push(args []string) int {
 	}
 	pf.settings.dryRun, pf.settings.refreshAfter, pf.settings.force = pf.dryRun, pf.refreshAfter, pf.force
 
+	reader := bulk.NewJSONLReader(in)
 	p := &pusher{
 		vendor:   t.vendor,
 		client:   t.client,
 		settings: pf.settings,
-		input:    &countingReader{Reader: bulk.NewJSONLReader(in)},
+		input:    &countingReader{Reader: reader},
 		failures: failures,
 		store:    store,
 		stop:     a.stop,
@@ -259,6 +260,9 @@ func (a *app) push(args []string) int {
 		},
 	}
 	report := p.run()
+	if report.readErr == nil {
+		report.grewBy = grownBy(in, reader.Offset())
+	}
 	if failures != nil {
 		report.failuresAt, report.closeErr = failures.Close()
 	}
@@ -283,6 +287,21 @@ func failuresRefused(err error, input string) error {
 		what = fmt.Sprintf("a companion file (%s) of %s", refused.Companion, what)
 	}
 	return usagef("the failures file %s is %s; name another with --failures", refused.Path, what)
+}
+
+// grownBy is how many bytes a regular input file holds past what push
+// read of it: lines written to it after push reached its end (an export
+// still being written). 0 for anything else.
+func grownBy(in io.Reader, read int64) int64 {
+	f, ok := in.(*os.File)
+	if !ok {
+		return 0
+	}
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		return 0
+	}
+	return max(info.Size()-read, 0)
 }
 
 // openInput opens the input. info describes it when it is a file (standard
@@ -404,6 +423,10 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 	if r.readErr != nil {
 		fmt.Fprintf(a.stderr, "custsync push: %s: %v; the lines after it were not pushed\n", inputName(pf.file), r.readErr)
 		code = exitIncomplete
+	}
+	if r.grewBy > 0 {
+		fmt.Fprintf(a.stderr, "custsync push: %s grew by %d bytes while it was pushed; what was written after push reached its end was not read: push the file again once it is complete\n", inputName(pf.file), r.grewBy)
+		code = max(code, exitIncomplete)
 	}
 	if r.writeErr != nil {
 		fmt.Fprintf(a.stderr, "custsync push: %v; failures after it were not recorded and no more records were sent\n", r.writeErr)

@@ -83,6 +83,8 @@ type pushReport struct {
 	interrupted         bool
 	deadlineHit         bool
 	haltReason          string // "" when the run did not halt
+	// grewBy is how much the input file grew past what was read.
+	grewBy int64
 	// Set by push once the failures file is closed: where the failures
 	// are ("" when there are none), and an error closing it.
 	failuresAt string

@@ -478,6 +478,10 @@ func (inc *incremental) settled(j *job, out Outcome) Outcome {
 	now := inc.e.cfg.now()
 	switch {
 	case dry:
+	case c.mode == broken:
+		// An earlier record of the customer may or may not be at the
+		// vendor as sent, and its mark says so; a confirmation written now
+		// would claim it.
 	case out.Status == Succeeded && len(out.Result.Mismatches) > 0:
 		// Written, but not as sent: not a fact to skip on tomorrow.
 		entry = inc.markEntry(c, pos, now)

@@ -27,6 +27,9 @@ type partialVendor struct {
 	records map[string]map[string]string // id -> field -> value
 	sent    []string                     // "id:name|email|phone" of each update, in arrival order
 	fail    func(u *adapter.CustomerUpdate) error
+	// storesOtherwise, when it holds for an update, has the vendor
+	// answer that it stored the name otherwise than sent.
+	storesOtherwise func(u *adapter.CustomerUpdate) bool
 }
 
 func newPartialVendor() *partialVendor {
@@ -52,7 +55,11 @@ func (v *partialVendor) Update(_ context.Context, u *adapter.CustomerUpdate, _ .
 			rec[name] = s
 		}
 	}
-	return &adapter.Result{Vendor: "fake", ID: u.ID, VendorID: "v-" + u.ID, HTTPStatus: 200, Attempts: 1}, nil
+	res := &adapter.Result{Vendor: "fake", ID: u.ID, VendorID: "v-" + u.ID, HTTPStatus: 200, Attempts: 1}
+	if v.storesOtherwise != nil && v.storesOtherwise(u) {
+		res.Mismatches = []adapter.Mismatch{{Field: "name", Sent: []byte(`"a"`), Stored: []byte(`"A"`)}}
+	}
+	return res, nil
 }
 
 func (v *partialVendor) Key(u *adapter.CustomerUpdate) string { return u.ID }
@@ -376,4 +383,19 @@ func TestACustomerWhoseLaterRowsAreGoneIsUnchangedAndTheStoreKeepsTheShorterSequ
 	assert.Equal(t, 50, rep.Unchanged)
 	assert.Zero(t, rep.Finalized, "nothing left to bring up to date")
 	assert.Empty(t, v.takeSent())
+}
+
+func TestALaterSuccessNeverClaimsAnEarlierRowStoredOtherwiseThanSent(t *testing.T) {
+	t.Parallel()
+	v := newPartialVendor()
+	store := openStore(t)
+	export := []*adapter.CustomerUpdate{row("A", "name=anna"), row("A", "email=a@x.example")}
+	v.storesOtherwise = func(u *adapter.CustomerUpdate) bool { return !u.Name.IsAbsent() }
+	assert.Equal(t, map[bulk.Status]int{bulk.Succeeded: 2}, night(t, v, store, export))
+	v.takeSent()
+	v.storesOtherwise = nil
+	night(t, v, store, export)
+	assert.Equal(t, []string{"A:anna||", "A:|a@x.example|"}, v.takeSent(),
+		"the row the vendor stored otherwise is sent again, and every row after it")
+	assert.Equal(t, map[bulk.Status]int{bulk.Unchanged: 2}, night(t, v, store, export), "once stored as sent, it is confirmed")
 }

@@ -61,8 +61,12 @@ func mutate(r *rand.Rand, rows []*adapter.CustomerUpdate, customers int) []*adap
 }
 
 // Night after night of random exports, an incremental push leaves the
-// vendor exactly as a full push of every row would: the rules of what is
-// skipped, held and sent again lose no field and keep no stale one.
+// vendor exactly as a full push of every row would from where the vendor
+// stood: the rules of what is skipped, held and sent again lose no field
+// and keep no stale one. Every other night the vendor misbehaves first:
+// it fails some records before or after applying them, and stores some
+// names otherwise than sent; then a clean night pushes the same export,
+// or last night's again, and must put everything right.
 func TestIncrementalNightsLeaveTheVendorAsFullPushesWould(t *testing.T) {
 	t.Parallel()
 	const customers, nights = 6, 8
@@ -70,31 +74,57 @@ func TestIncrementalNightsLeaveTheVendorAsFullPushesWould(t *testing.T) {
 		t.Run(fmt.Sprintf("seed %d", seed), func(t *testing.T) {
 			t.Parallel()
 			r := rand.New(rand.NewPCG(seed, 19))
-			incremental, full := newPartialVendor(), newPartialVendor()
+			vendor := newPartialVendor()
 			store := openStore(t)
-			var export []*adapter.CustomerUpdate
+			var export, previous []*adapter.CustomerUpdate
 			for range 3 + r.IntN(10) {
 				export = append(export, randomRow(r, customers))
 			}
 			for n := range nights {
 				if n > 0 {
-					export = mutate(r, export, customers)
+					previous, export = export, mutate(r, export, customers)
 				}
-				got := night(t, incremental, store, export)
+				tonight := export
+				if n%2 == 1 {
+					misbehave(vendor, rand.New(rand.NewPCG(seed, uint64(n))))
+					night(t, vendor, store, export, bulk.WithRecordAttempts(1))
+					vendor.fail, vendor.storesOtherwise = nil, nil
+					if r.IntN(2) == 0 {
+						tonight = previous // the ERP reverted tonight's change
+					}
+				}
+				reference := vendor.clone()
+				got := night(t, vendor, store, tonight)
 				require.Zero(t, got[bulk.Failed]+got[bulk.NotSent], "night %d", n+1)
-				night(t, full, openStore(t), export) // a fresh store: every row is sent
+				night(t, reference, openStore(t), tonight) // a fresh store: every row is sent
 				for i := range customers {
 					id := fmt.Sprintf("K-%d", i)
 					for _, f := range []string{"name", "email", "phone"} {
-						require.Equal(t, full.field(id, f), incremental.field(id, f),
-							"night %d, %s's %s; tonight's export:\n%s", n+1, id, f, describeAll(export))
+						require.Equal(t, reference.field(id, f), vendor.field(id, f),
+							"night %d, %s's %s; tonight's export:\n%s", n+1, id, f, describeAll(tonight))
 					}
 				}
-				incremental.takeSent()
-				full.takeSent()
+				vendor.takeSent()
 			}
 		})
 	}
+}
+
+// misbehave makes v fail one record in eight before applying it and one
+// in eight after (the answer lost), and store one name in eight
+// otherwise than sent (upper case), saying so in its answer.
+func misbehave(v *partialVendor, fault *rand.Rand) {
+	v.fail = func(u *adapter.CustomerUpdate) error {
+		switch fault.IntN(8) {
+		case 0:
+			return &adapter.Error{Code: adapter.Internal, HTTPStatus: 500, Attempts: 1, Message: "failed before it was applied"}
+		case 1:
+			v.apply(u)
+			return &adapter.Error{Code: adapter.Unavailable, Attempts: 1, Message: "applied, and the answer lost"}
+		}
+		return nil
+	}
+	v.storesOtherwise = func(*adapter.CustomerUpdate) bool { return fault.IntN(8) == 0 }
 }
 
 func describeAll(rows []*adapter.CustomerUpdate) string {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -45,6 +48,29 @@ func (v *partialVendor) Update(_ context.Context, u *adapter.CustomerUpdate, _ .
 			return nil, err
 		}
 	}
+	v.apply(u)
+	res := &adapter.Result{Vendor: "fake", ID: u.ID, VendorID: "v-" + u.ID, HTTPStatus: 200, Attempts: 1}
+	if name, ok := u.Name.Value(); ok && v.storesOtherwise != nil && v.storesOtherwise(u) {
+		stored := strings.ToUpper(name)
+		v.records[u.ID]["name"] = stored
+		res.Mismatches = []adapter.Mismatch{{Field: "name", Sent: []byte(strconv.Quote(name)), Stored: []byte(strconv.Quote(stored))}}
+	}
+	return res, nil
+}
+
+// clone is a vendor holding what v holds, with no log and no faults.
+func (v *partialVendor) clone() *partialVendor {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	c := newPartialVendor()
+	for id, rec := range v.records {
+		c.records[id] = maps.Clone(rec)
+	}
+	return c
+}
+
+// apply stores what u sets. v.mu is held.
+func (v *partialVendor) apply(u *adapter.CustomerUpdate) {
 	rec := v.records[u.ID]
 	if rec == nil {
 		rec = map[string]string{}
@@ -55,11 +81,6 @@ func (v *partialVendor) Update(_ context.Context, u *adapter.CustomerUpdate, _ .
 			rec[name] = s
 		}
 	}
-	res := &adapter.Result{Vendor: "fake", ID: u.ID, VendorID: "v-" + u.ID, HTTPStatus: 200, Attempts: 1}
-	if v.storesOtherwise != nil && v.storesOtherwise(u) {
-		res.Mismatches = []adapter.Mismatch{{Field: "name", Sent: []byte(`"a"`), Stored: []byte(`"A"`)}}
-	}
-	return res, nil
 }
 
 func (v *partialVendor) Key(u *adapter.CustomerUpdate) string { return u.ID }

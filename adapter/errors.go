@@ -77,6 +77,19 @@ func (c Code) Error() string { return c.String() }
 // MarshalText writes the code's name, so JSON output is readable and stable.
 func (c Code) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
+// UnmarshalText reads a code's name as MarshalText writes it, so a
+// failures file's "_error" decodes back into a bulk.Failure. A name that
+// is no code's is an error naming it.
+func (c *Code) UnmarshalText(text []byte) error {
+	for code, name := range codeNames {
+		if string(text) == name {
+			*c = Code(code)
+			return nil
+		}
+	}
+	return fmt.Errorf("adapter: %q names no error code", text)
+}
+
 // Error is the one error type of custsync: every failure of an update,
 // before or after the network, is an *Error, except context errors, which
 // are returned as they are (errors.Is(err, context.Canceled) holds).

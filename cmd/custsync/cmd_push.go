@@ -71,9 +71,10 @@ flight; a second aborts those in flight (recorded as Canceled, "may or
 may not have applied"); a third kills push at once.
 
 With --state (or CUSTSYNC_STATE), push remembers each record the vendor
-confirmed, in a SQLite file (created on first use) or a postgres://
-database, and skips a record whose update is the one last confirmed for
-that vendor, credential and customer: no request, counted as "unchanged".
+confirmed, in a SQLite file (created on first use) or a PostgreSQL
+database (a postgres:// URL or a libpq 'host=... dbname=...' string),
+and skips the records the vendor last confirmed for that vendor,
+credential, server and customer: no request, counted as "unchanged".
 A record is recorded only after the vendor confirmed it, and counted only
 once that is on disk, so after a crash (even kill -9) the same command
 sends only what the state does not hold. --refresh-after sends again what
@@ -144,7 +145,7 @@ func (f *pushFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.settings.haltAfter, "halt-after", defaultHaltAfter, "halt once `N` records in a row failed retryably, reporting the rest as not sent;\n0 never halts for that (an unreachable vendor still halts the run)")
 	fs.DurationVar(&f.settings.deadline, "deadline", 0, "start no record after `DURATION` (such as 90m); the rest are reported as not sent")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
-	fs.StringVar(&f.state, "state", "", "remember what the vendor confirmed in the SQLite file `PATH` (created on first use)\nor the PostgreSQL database postgres://..., and skip records confirmed unchanged\n(default: $"+envState+"; --state '' turns it off)")
+	fs.StringVar(&f.state, "state", "", "remember what the vendor confirmed in the SQLite file `PATH` (created on first use)\nor the PostgreSQL database postgres://... or 'host=... dbname=...', and skip records\nconfirmed unchanged (default: $"+envState+"; --state '' turns it off)")
 	fs.DurationVar(&f.refreshAfter, "refresh-after", 0, "with --state, send again records last confirmed longer than `DURATION` ago (such as 168h)")
 	fs.BoolVar(&f.force, "force", false, "with --state, send every record whatever the state holds, and still record it")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "send no write and write nothing anywhere: count what would be sent and what is\nunchanged (Billbee records are read, to tell), read --state read-only, and list\nfailed lines on stderr instead of in a failures file")

@@ -475,6 +475,7 @@ func (inc *incremental) settled(j *job, out Outcome) Outcome {
 	dry := inc.e.cfg.dryRun || out.Result != nil && out.Result.DryRun != nil
 	inc.mu.Lock()
 	var entry *syncstate.Entry
+	tailed := false // entry ends with a row for an earlier night's later records
 	now := inc.e.cfg.now()
 	switch {
 	case dry:
@@ -489,11 +490,12 @@ func (inc *incremental) settled(j *job, out Outcome) Outcome {
 		c.mode = broken // nothing after it may be claimed either
 	case out.Status == Succeeded || out.Status == Unchanged:
 		final := c.eof && pos == c.seen
+		tailed = !final && pos < len(c.base)
 		tail := uint64(0)
-		if !final && pos < len(c.base) {
+		if tailed {
 			tail = c.suffix[pos]
 		}
-		digest := encodeSequence(c.marks[:pos], tail, !final && pos < len(c.base))
+		digest := encodeSequence(c.marks[:pos], tail, tailed)
 		seen := c.stored
 		vendorID := c.vendorID
 		if out.Result != nil && out.Result.VendorID != "" {
@@ -531,7 +533,7 @@ func (inc *incremental) settled(j *job, out Outcome) Outcome {
 		if entry.IfDigest != nil {
 			c.vendorID = entry.VendorID
 		}
-		if c.mode == sending && c.pending == 0 && !c.eof && !hasTailDigest(entry.Digest) {
+		if c.mode == sending && c.pending == 0 && !c.eof && !tailed {
 			// Forgotten by decide, before its next lookup: a lookup made
 			// earlier would not have seen this write.
 			inc.idle = append(inc.idle, c)
@@ -694,10 +696,6 @@ func encodeSequence(rows []rowMark, tailMask uint64, tail bool) string {
 		return unconfirmed
 	}
 	return b.String()
-}
-
-func hasTailDigest(digest string) bool {
-	return strings.HasPrefix(digest, seqPrefix+tailDigest+"/") || strings.Contains(digest, ","+tailDigest+"/")
 }
 
 // parseSequence reads what encodeSequence wrote. A digest of an older

@@ -95,12 +95,6 @@ type Report struct {
 	Finalized int
 }
 
-// Complete reports whether every record was tried: nothing is NotSent,
-// the run did not halt and the input was read to its end.
-func (r *Report) Complete() bool {
-	return r.NotSent == 0 && r.Halt == nil && r.ReadErr == nil
-}
-
 // ErrFailuresUnwritable is the error of the records a run did not send
 // because its failures file could not be written: failures that cannot be
 // recorded must not be produced.

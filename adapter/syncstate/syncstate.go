@@ -116,9 +116,21 @@ type Store interface {
 	// GetMany returns the records stored for keys, in one round trip
 	// where the store allows; a key with no record is absent from the map.
 	GetMany(ctx context.Context, keys []Key) (map[Key]Record, error)
+	// Holds reports whether the store holds any record for vendor's
+	// account. A run that finds none before it starts need not look up
+	// the customers it has not met yet.
+	Holds(ctx context.Context, vendor, account string) (bool, error)
 	// Put stores entries, in order, and returns once they are durable:
 	// after a nil error they survive a crash of the process (and, for
-	// PostgreSQL, of the server). An unconditional entry always writes,
+	// PostgreSQL, of the server). One kind of write may be lazy: an entry
+	// that expects no record (IfDigest set to "") and creates one may
+	// be lost to a crash of the machine or the database server, never of
+	// the calling process, within a second or so of Put returning, when
+	// every entry the store commits with it is such an entry too. Losing
+	// it leaves the key with no record, as it was, and a run then sends
+	// the customer again; never skips it. A store still makes such a
+	// write durable before it returns when the entry found a record (and
+	// wrote its Conflict digest). An unconditional entry always writes,
 	// so the last write to a key in commit order stands; a conditional
 	// one (IfDigest) is checked against the stored record in the same
 	// transaction. Neither looks at SyncedAt. Invalid entries fail the
@@ -144,25 +156,29 @@ const MaxFieldBytes = 4096
 // Check reports the first problem with e, naming the field, or nil. Stores
 // call it on every entry before writing any.
 func (e Entry) Check() error {
-	for _, f := range []struct{ name, value string }{
+	// Fixed arrays, not slices: Check runs for every entry a run writes,
+	// and must not allocate.
+	required := [...]struct{ name, value string }{
 		{"Vendor", e.Vendor}, {"Account", e.Account}, {"Key", e.Key.Key}, {"Digest", e.Digest},
-	} {
+	}
+	for _, f := range required {
 		if strings.TrimSpace(f.value) == "" {
 			return fmt.Errorf("syncstate: entry %s: %s is empty", e.Key, f.name)
 		}
 	}
-	fields := []struct{ name, value string }{
-		{"Vendor", e.Vendor}, {"Account", e.Account}, {"Key", e.Key.Key}, {"Digest", e.Digest}, {"VendorID", e.VendorID},
-		{"Conflict", e.Conflict},
-	}
+	ifDigest := ""
 	if e.IfDigest != nil {
-		fields = append(fields, struct{ name, value string }{"IfDigest", *e.IfDigest})
+		ifDigest = *e.IfDigest
+	}
+	fields := [...]struct{ name, value string }{
+		{"Vendor", e.Vendor}, {"Account", e.Account}, {"Key", e.Key.Key}, {"Digest", e.Digest}, {"VendorID", e.VendorID},
+		{"Conflict", e.Conflict}, {"IfDigest", ifDigest},
 	}
 	for _, f := range fields {
 		if len(f.value) > MaxFieldBytes {
 			return fmt.Errorf("syncstate: entry %s: %s is %d bytes, more than %d", e.Key, f.name, len(f.value), MaxFieldBytes)
 		}
-		if strings.ContainsRune(f.value, 0) {
+		if strings.IndexByte(f.value, 0) >= 0 {
 			return fmt.Errorf("syncstate: entry %s: %s contains a NUL byte", e.Key, f.name)
 		}
 		// PostgreSQL refuses such text, failing every entry committed with

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter/syncstate"
 )
@@ -48,4 +49,14 @@ func TestEntryCheckNamesTheBadField(t *testing.T) {
 			assert.Less(t, len(err.Error()), 400, "the message clips long values")
 		})
 	}
+}
+
+func TestCheckingAValidEntryAllocatesNothing(t *testing.T) {
+	// Stores check every entry a run writes.
+	seen := "s1:0123456789abcdef01234567/1f"
+	e := syncstate.Entry{Key: syncstate.Key{Vendor: "upwell", Account: "acct", Key: `["ACME","C-1"]`},
+		Record:   syncstate.Record{Digest: "s1:76543210fedcba9876543210/3", VendorID: "v-1", SyncedAt: time.Now()},
+		IfDigest: &seen, Conflict: "unconfirmed"}
+	require.NoError(t, e.Check())
+	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = e.Check() }))
 }

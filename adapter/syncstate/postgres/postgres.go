@@ -9,7 +9,11 @@
 // Open creates the table on first use (custsync_sync_records, in the
 // connection's search_path) and records the schema version in
 // custsync_schema; concurrent first opens serialize on an advisory lock.
-// Concurrent Puts of one Store share one transaction. OpenReadOnly reads
+// Concurrent Puts of one Store share one transaction. A transaction whose
+// every entry creates a record it expected absent (a first night) is
+// committed with synchronous_commit off, the lazy write syncstate.Store.Put
+// allows: the server flushes it within a few hundred milliseconds
+// (wal_writer_delay) instead of before it answers. OpenReadOnly reads
 // the tables and writes nothing, not even them.
 package postgres
 
@@ -17,9 +21,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
+	"time"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
@@ -205,6 +211,27 @@ func (s *Store) Get(ctx context.Context, k syncstate.Key) (syncstate.Record, boo
 	return r, true, nil
 }
 
+// Holds reports whether any record of vendor's account is stored; see
+// syncstate.Store.
+func (s *Store) Holds(ctx context.Context, vendor, account string) (bool, error) {
+	if s.closed.Load() {
+		return false, syncstate.ErrClosed
+	}
+	if s.empty || !storable(syncstate.Key{Vendor: vendor, Account: account}) {
+		return false, ctx.Err()
+	}
+	var held bool
+	err := s.pool.QueryRow(ctx,
+		`SELECT EXISTS (SELECT 1 FROM custsync_sync_records WHERE vendor = $1 AND account = $2)`, vendor, account).Scan(&held)
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		return false, fmt.Errorf("postgres state: reading %s/%s: %w", vendor, account, err)
+	}
+	return held, nil
+}
+
 // getMany looks keys up in one query: three arrays, unnested side by
 // side, drive a join on the primary key.
 const getMany = `SELECT r.vendor, r.account, r.key, r.digest, r.vendor_id, r.synced_at
@@ -301,12 +328,41 @@ ON CONFLICT (vendor, account, key) DO UPDATE SET
 	digest = CASE WHEN NOT $7::boolean OR r.digest IN ($8::text, excluded.digest) THEN excluded.digest ELSE $9::text END,
 	vendor_id = excluded.vendor_id, synced_at = excluded.synced_at`
 
+// createAll writes the entries of a lazy commit (see Store) that create
+// a record, one statement for all, with synchronous_commit off for its
+// transaction only, and returns the keys it created.
+const createAll = `INSERT INTO custsync_sync_records (vendor, account, key, digest, vendor_id, synced_at)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+ON CONFLICT DO NOTHING
+RETURNING vendor, account, key`
+
 func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
 	// Rows are locked in key order, so two stores committing overlapping
 	// keys cannot deadlock. The sort is stable: entries for one key keep
 	// their order, and the later one wins.
 	sorted := append([]syncstate.Entry(nil), entries...)
 	sort.SliceStable(sorted, func(i, j int) bool { return less(sorted[i].Key, sorted[j].Key) })
+	lazy := true
+	for _, e := range sorted {
+		lazy = lazy && lazyEntry(e)
+	}
+	if lazy {
+		created, err := s.create(ctx, sorted)
+		if err != nil {
+			return err
+		}
+		// An entry that found a record is written as any other, which
+		// writes its conflict digest, synchronously. Of entries for one
+		// key, only the first can have created it.
+		sorted = slices.DeleteFunc(sorted, func(e syncstate.Entry) bool {
+			first := created[e.Key]
+			delete(created, e.Key)
+			return first
+		})
+		if len(sorted) == 0 {
+			return nil
+		}
+	}
 	// One batch, no BEGIN or COMMIT: PostgreSQL runs a batch (statements
 	// up to one Sync, or one multi-statement query in the simple
 	// protocol) as one implicit transaction, all or none, and answers
@@ -324,6 +380,42 @@ func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
 		return fmt.Errorf("postgres state: writing %d records: %w", len(sorted), err)
 	}
 	return nil
+}
+
+// lazyEntry reports whether a lost write of e leaves its key as it was:
+// e expects no record, so if it creates one, losing it makes the key
+// absent again.
+func lazyEntry(e syncstate.Entry) bool { return e.IfDigest != nil && *e.IfDigest == "" }
+
+// create runs createAll for entries in one implicit transaction that
+// does not wait for the server's disk, and returns the keys created.
+func (s *Store) create(ctx context.Context, entries []syncstate.Entry) (map[syncstate.Key]bool, error) {
+	n := len(entries)
+	vendors, accounts, keys := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	digests, ids, at := make([]string, 0, n), make([]string, 0, n), make([]time.Time, 0, n)
+	for _, e := range entries {
+		vendors, accounts, keys = append(vendors, e.Vendor), append(accounts, e.Account), append(keys, e.Key.Key)
+		digests, ids, at = append(digests, e.Digest), append(ids, e.VendorID), append(at, syncstate.Normalize(e.SyncedAt))
+	}
+	var batch pgx.Batch
+	// Local to the transaction: the connection returns to the pool as it
+	// was.
+	batch.Queue(`SELECT set_config('synchronous_commit', 'off', true)`)
+	created := make(map[syncstate.Key]bool, n)
+	batch.Queue(createAll, vendors, accounts, keys, digests, ids, at).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var k syncstate.Key
+			if err := rows.Scan(&k.Vendor, &k.Account, &k.Key); err != nil {
+				return err
+			}
+			created[k] = true
+		}
+		return rows.Err()
+	})
+	if err := s.pool.SendBatch(ctx, &batch).Close(); err != nil {
+		return nil, fmt.Errorf("postgres state: writing %d records: %w", n, err)
+	}
+	return created, nil
 }
 
 func less(a, b syncstate.Key) bool {

@@ -2,11 +2,17 @@
 // created on first use, written through modernc.org/sqlite (pure Go, no
 // cgo, so `go install` works everywhere and cross-compiles).
 //
-// The file is in WAL mode with synchronous=FULL: a Put has reached the
-// disk when it returns, readers never wait for the writer, and several
+// The file is in WAL mode: readers never wait for the writer, and several
 // processes can share the file (each write takes SQLite's write lock,
 // waiting up to BusyTimeout for another process's). One writer goroutine
-// per Store commits concurrent Puts together. A new file is created
+// per Store commits concurrent Puts together, on one connection of its
+// own. A Put has reached the disk when it returns (synchronous=FULL),
+// except where syncstate.Store.Put allows a lazy write: a commit whose
+// every entry created a record it expected absent is only written to the
+// WAL (synchronous=NORMAL), which a crash of the process never loses,
+// and is synced with the next commit that is not lazy, the first one
+// LazySyncEvery or more after the last synced one, or Close. A new file
+// is created
 // readable by its owner only (0600), as are SQLite's files beside it.
 // OpenReadOnly reads the file without writing it or anything beside it,
 // with no write permission needed.
@@ -53,6 +59,11 @@ const BusyTimeout = 30 * time.Second
 // maxBatch bounds the records committed in one transaction.
 const maxBatch = 1000
 
+// LazySyncEvery bounds how long a run's lazy writes (see
+// syncstate.Store.Put) stay in the WAL unsynced: a commit this long or
+// longer after the last synced one is synced, lazy or not.
+const LazySyncEvery = time.Second
+
 // migrations build the schema; the file's user_version counts those
 // applied. Append, never edit: a file written by an older custsync is
 // brought up to date by the migrations it has not had.
@@ -77,8 +88,8 @@ type Store struct {
 	// The connections and statements of a store opened with Open; nil
 	// when it was opened read-only.
 	db      *sql.DB
-	upsert  *sql.Stmt
 	getMany *sql.Stmt
+	w       *writeConn
 	writer  *groupcommit.Committer
 	// ro reads a store opened with OpenReadOnly; nil otherwise.
 	ro     *readOnly
@@ -108,7 +119,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "synchronous(FULL)") // the writer's own connection chooses per commit
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Set("_txlock", "immediate") // take the write lock at BEGIN: no upgrade deadlocks between processes
 	db, err := sql.Open("sqlite", path+"?"+q.Encode())
@@ -119,11 +130,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := s.migrateInTurn(ctx); err != nil {
 		return nil, errors.Join(err, db.Close())
 	}
-	if s.upsert, err = db.PrepareContext(ctx, upsert); err != nil {
+	if s.w, err = openWriteConn(ctx, db); err != nil {
 		return nil, errors.Join(fmt.Errorf("sqlite state %s: %w", path, err), db.Close())
 	}
 	if s.getMany, err = db.PrepareContext(ctx, getMany); err != nil {
-		return nil, errors.Join(fmt.Errorf("sqlite state %s: %w", path, err), s.upsert.Close(), db.Close())
+		return nil, errors.Join(fmt.Errorf("sqlite state %s: %w", path, err), s.w.close(), db.Close())
 	}
 	s.writer = groupcommit.New(s.commit, maxBatch)
 	return s, nil
@@ -342,6 +353,30 @@ func parseTime(k syncstate.Key, at string) (time.Time, error) {
 	return t, nil
 }
 
+// Holds reports whether any record of vendor's account is stored; see
+// syncstate.Store.
+func (s *Store) Holds(ctx context.Context, vendor, account string) (bool, error) {
+	if s.closed.Load() {
+		return false, syncstate.ErrClosed
+	}
+	held := false
+	err := s.read(ctx, func(rd *reader) error {
+		held = false
+		if rd == nil {
+			return nil
+		}
+		return rd.db.QueryRowContext(ctx,
+			`SELECT EXISTS (SELECT 1 FROM records WHERE vendor = ? AND account = ?)`, vendor, account).Scan(&held)
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return false, ctx.Err()
+		}
+		return false, fmt.Errorf("sqlite state %s: reading %s/%s: %w", s.path, vendor, account, err)
+	}
+	return held, nil
+}
+
 // getMany looks up the keys given as one JSON array of [vendor,
 // account, key] arrays: one statement whatever the number of keys,
 // prepared once, each key one primary-key search (CROSS JOIN fixes the
@@ -461,35 +496,234 @@ ON CONFLICT (vendor, account, key) DO UPDATE SET
 	digest = CASE WHEN ?7 = 0 OR records.digest IN (?8, excluded.digest) THEN excluded.digest ELSE ?9 END,
 	vendor_id = excluded.vendor_id, synced_at = excluded.synced_at`
 
-// commit writes entries in one transaction, one upsert each, in order.
-// The upsert is prepared once per connection, not per commit: with a few
-// records per commit, preparing it cost as much as writing them.
-func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
-	tx, err := s.db.BeginTx(ctx, nil)
+// createOnly writes an entry that expects no record, if there is none: it
+// changes no row when there is one, and the entry is then written with
+// upsert, which writes its conflict digest.
+const createOnly = `INSERT INTO records (vendor, account, key, digest, vendor_id, synced_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING`
+
+// writeConn is the writer's own connection: the synchronous setting
+// applies to a connection and must be chosen before BEGIN, so the
+// writer begins and commits its transactions itself, with statements
+// prepared once on it (a statement prepared on the pool would be
+// prepared again for every transaction on a pinned connection).
+type writeConn struct {
+	conn             *sql.Conn
+	begin, commit    *sql.Stmt
+	rollback         *sql.Stmt
+	syncFull, syncNo *sql.Stmt // PRAGMA synchronous = FULL | NORMAL
+	upsert, create   *sql.Stmt
+	createN          [maxCreateRows + 1]*sql.Stmt // createOnly for n rows, prepared when first used
+	args             []any                        // createRows' arguments, kept for the next commit
+	synced           time.Time                    // when the last synced commit ended
+	lazy             bool                         // a commit since then was not synced
+	full             bool                         // the connection's synchronous setting is FULL
+}
+
+func openWriteConn(ctx context.Context, db *sql.DB) (*writeConn, error) {
+	conn, err := db.Conn(ctx)
 	if err != nil {
+		return nil, err
+	}
+	w := &writeConn{conn: conn, full: true, synced: time.Now()}
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&w.begin, "BEGIN IMMEDIATE"}, {&w.commit, "COMMIT"}, {&w.rollback, "ROLLBACK"},
+		{&w.syncFull, "PRAGMA synchronous = FULL"}, {&w.syncNo, "PRAGMA synchronous = NORMAL"},
+		{&w.upsert, upsert}, {&w.create, createOnly},
+	} {
+		if *p.stmt, err = conn.PrepareContext(ctx, p.query); err != nil {
+			return nil, errors.Join(err, w.close())
+		}
+	}
+	return w, nil
+}
+
+// close releases the writer's statements and connection, syncing lazy
+// writes first: a checkpoint syncs the WAL before it copies it.
+func (w *writeConn) close() error {
+	var errs []error
+	if w.lazy {
+		_, err := w.conn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
+		errs = append(errs, err)
+	}
+	for _, st := range append([]*sql.Stmt{w.begin, w.commit, w.rollback, w.syncFull, w.syncNo, w.upsert, w.create}, w.createN[:]...) {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	return errors.Join(append(errs, w.conn.Close())...)
+}
+
+// lazyEntry reports whether a lost write of e leaves its key as it was:
+// e expects no record, so if it creates one, losing it makes the key
+// absent again.
+func lazyEntry(e syncstate.Entry) bool { return e.IfDigest != nil && *e.IfDigest == "" }
+
+// commit writes entries in one transaction, in order, synced unless it
+// may be lazy (see Store). An entry that expects no record and finds
+// one writes its conflict digest, which must not be lost: the commit is
+// then synced afterwards, by a checkpoint.
+func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
+	w := s.w
+	lazy := time.Since(w.synced) < LazySyncEvery
+	for _, e := range entries {
+		lazy = lazy && lazyEntry(e)
+	}
+	// ctx bounds the wait for another process's write lock, at BEGIN.
+	// Once it is taken no statement waits for another process, and
+	// without a deadline the driver watches no context per statement.
+	write := context.WithoutCancel(ctx)
+	if lazy == w.full {
+		set := w.syncNo
+		if !lazy {
+			set = w.syncFull
+		}
+		if _, err := set.ExecContext(write); err != nil {
+			return fmt.Errorf("sqlite state %s: %w", s.path, err)
+		}
+		w.full = !lazy
+	}
+	if _, err := w.begin.ExecContext(ctx); err != nil {
 		return fmt.Errorf("sqlite state %s: %w", s.path, err)
 	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit; after a failure, the error returned says what went wrong
-	stmt := tx.StmtContext(ctx, s.upsert)
-	defer stmt.Close() //nolint:errcheck // the transaction's end closes it too; Commit reports what matters
-	// BEGIN IMMEDIATE took the write lock, so no statement waits for
-	// another process: ctx bounded that wait. Without a deadline, the
-	// driver watches no context per statement.
-	write := context.WithoutCancel(ctx)
-	for _, e := range entries {
-		at := syncstate.Normalize(e.SyncedAt).Format(syncstate.TimeLayout)
-		conditional, expect := 0, ""
-		if e.IfDigest != nil {
-			conditional, expect = 1, *e.IfDigest
-		}
-		if _, err := stmt.ExecContext(write, e.Vendor, e.Account, e.Key.Key, e.Digest, e.VendorID, at, conditional, expect, e.Conflict); err != nil {
-			return fmt.Errorf("sqlite state %s: writing %s: %w", s.path, e.Key, err)
+	conflicted, err := s.writeEntries(write, entries)
+	if err == nil {
+		if _, err = w.commit.ExecContext(write); err != nil {
+			err = fmt.Errorf("sqlite state %s: commit: %w", s.path, err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlite state %s: commit: %w", s.path, err)
+	if err != nil {
+		// The error returned says what went wrong; a failed COMMIT may have
+		// rolled back already.
+		_, _ = w.rollback.ExecContext(write)
+		return err
+	}
+	switch {
+	case !lazy:
+		w.synced, w.lazy = time.Now(), false
+	case conflicted:
+		// With synchronous=NORMAL a checkpoint syncs the WAL first.
+		if _, err := w.conn.ExecContext(write, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+			return fmt.Errorf("sqlite state %s: syncing: %w", s.path, err)
+		}
+		w.synced, w.lazy = time.Now(), false
+	default:
+		w.lazy = true
 	}
 	return nil
+}
+
+// writeEntries writes entries in order, and reports whether an entry
+// that expected no record found one. Runs of such entries are created
+// by one statement each (createRows), which is most of a first night's
+// writes; the rest are written one statement each.
+func (s *Store) writeEntries(ctx context.Context, entries []syncstate.Entry) (conflicted bool, err error) {
+	for len(entries) > 0 {
+		n := 0
+		for n < len(entries) && n < maxCreateRows && lazyEntry(entries[n]) {
+			n++
+		}
+		if n > 1 {
+			created, err := s.createRows(ctx, entries[:n])
+			if err != nil {
+				return false, err
+			}
+			if created == n {
+				entries = entries[n:]
+				continue
+			}
+			// A record was there: write them again one by one, which
+			// leaves each one just created as it is and writes the
+			// conflict digest where one was there before.
+			conflicted = true
+		}
+		if n == 0 {
+			n = 1
+		}
+		for _, e := range entries[:n] {
+			c, err := s.writeEntry(ctx, e)
+			if err != nil {
+				return false, err
+			}
+			conflicted = conflicted || c
+		}
+		entries = entries[n:]
+	}
+	return conflicted, nil
+}
+
+// maxCreateRows bounds the rows of one createRows statement.
+const maxCreateRows = 64
+
+// createRows runs createOnly for entries in one statement, and returns
+// how many records it created.
+func (s *Store) createRows(ctx context.Context, entries []syncstate.Entry) (int, error) {
+	w := s.w
+	stmt := w.createN[len(entries)]
+	if stmt == nil {
+		var q strings.Builder
+		q.WriteString("INSERT INTO records (vendor, account, key, digest, vendor_id, synced_at) VALUES ")
+		for i := range entries {
+			if i > 0 {
+				q.WriteByte(',')
+			}
+			q.WriteString("(?,?,?,?,?,?)")
+		}
+		q.WriteString(" ON CONFLICT DO NOTHING")
+		var err error
+		if stmt, err = w.conn.PrepareContext(ctx, q.String()); err != nil {
+			return 0, fmt.Errorf("sqlite state %s: %w", s.path, err)
+		}
+		w.createN[len(entries)] = stmt
+	}
+	args := w.args[:0]
+	var last time.Time
+	var at string
+	for _, e := range entries {
+		if !e.SyncedAt.Equal(last) || at == "" {
+			// A commit's entries mostly share their time.
+			last, at = e.SyncedAt, syncstate.Normalize(e.SyncedAt).Format(syncstate.TimeLayout)
+		}
+		args = append(args, e.Vendor, e.Account, e.Key.Key, e.Digest, e.VendorID, at)
+	}
+	defer func() { clear(args); w.args = args[:0] }()
+	res, err := stmt.ExecContext(ctx, args...)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite state %s: writing %d records: %w", s.path, len(entries), err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite state %s: writing %d records: %w", s.path, len(entries), err)
+	}
+	return int(n), nil
+}
+
+// writeEntry writes one entry, and reports whether it expected no record
+// and found one.
+func (s *Store) writeEntry(ctx context.Context, e syncstate.Entry) (conflicted bool, err error) {
+	w := s.w
+	at := syncstate.Normalize(e.SyncedAt).Format(syncstate.TimeLayout)
+	if lazyEntry(e) {
+		res, err := w.create.ExecContext(ctx, e.Vendor, e.Account, e.Key.Key, e.Digest, e.VendorID, at)
+		if err != nil {
+			return false, fmt.Errorf("sqlite state %s: writing %s: %w", s.path, e.Key, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			return false, nil
+		}
+		conflicted = true
+	}
+	conditional, expect := 0, ""
+	if e.IfDigest != nil {
+		conditional, expect = 1, *e.IfDigest
+	}
+	if _, err := w.upsert.ExecContext(ctx, e.Vendor, e.Account, e.Key.Key, e.Digest, e.VendorID, at, conditional, expect, e.Conflict); err != nil {
+		return false, fmt.Errorf("sqlite state %s: writing %s: %w", s.path, e.Key, err)
+	}
+	return conflicted, nil
 }
 
 // Close waits for Puts in progress, then closes the file.
@@ -501,7 +735,7 @@ func (s *Store) Close() error {
 		return s.ro.close()
 	}
 	s.writer.Close()
-	return errors.Join(s.upsert.Close(), s.getMany.Close(), s.db.Close())
+	return errors.Join(s.w.close(), s.getMany.Close(), s.db.Close())
 }
 
 // Path is the state file's path.

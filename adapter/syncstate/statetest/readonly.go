@@ -58,6 +58,9 @@ func RunReadOnly(t *testing.T, h ReadOnlyHarness) {
 		_, ok := mustGet(t, s, written[0].Key)
 		assert.False(t, ok)
 		assert.Empty(t, mustGetMany(t, s, keys(written)))
+		held, err := s.Holds(ctx, "upwell", "a")
+		require.NoError(t, err)
+		assert.False(t, held)
 	})
 
 	t.Run("a read-only store reads what a writable one wrote", func(t *testing.T) {
@@ -86,6 +89,14 @@ func RunReadOnly(t *testing.T, h ReadOnlyHarness) {
 			}
 			_, ok := mustGet(t, s, missing)
 			assert.False(t, ok)
+			for _, acct := range []struct {
+				vendor, account string
+				held            bool
+			}{{"upwell", "a", true}, {"bluetape", "b", true}, {"upwell", "b", false}} {
+				held, err := s.Holds(ctx, acct.vendor, acct.account)
+				require.NoError(t, err)
+				assert.Equal(t, acct.held, held, "%s/%s", acct.vendor, acct.account)
+			}
 			require.NoError(t, s.Close())
 		}
 	})

@@ -75,6 +75,25 @@ func Run(t *testing.T, h Harness) {
 	runGetMany(t, h)
 	runLongDigests(t, h)
 
+	t.Run("Holds tells an account with records from one without", func(t *testing.T) {
+		s := opened(t, h.NewStorage(t))
+		holds := func(vendor, account string) bool {
+			t.Helper()
+			held, err := s.Holds(ctx, vendor, account)
+			require.NoError(t, err)
+			return held
+		}
+		assert.False(t, holds("upwell", "a"), "a new store holds nothing")
+		require.NoError(t, s.Put(ctx, entry("upwell", "a", `["ACME","C-1"]`, "d1", at)))
+		assert.True(t, holds("upwell", "a"))
+		assert.False(t, holds("upwell", "b"), "another account of the vendor")
+		assert.False(t, holds("billbee", "a"), "the same account name at another vendor")
+		assert.False(t, holds("upwell", "a\x00"), "an account no Put could have written")
+		require.NoError(t, s.Close())
+		_, err := s.Holds(ctx, "upwell", "a")
+		assert.ErrorIs(t, err, syncstate.ErrClosed)
+	})
+
 	t.Run("a key never written is not found", func(t *testing.T) {
 		s := opened(t, h.NewStorage(t))
 		_, ok := mustGet(t, s, syncstate.Key{Vendor: "billbee", Account: "acct", Key: "1"})
@@ -205,6 +224,43 @@ func Run(t *testing.T, h Harness) {
 		seen := ""
 		bad.IfDigest = &seen
 		assert.ErrorContains(t, s.Put(ctx, bad), "Conflict is empty")
+	})
+
+	t.Run("entries that expect no record create it, or write their conflict digest where one is", func(t *testing.T) {
+		// A run's first night is such entries only; stores may write them
+		// lazily (see Put), never with another outcome.
+		create := func(key, digest string) syncstate.Entry {
+			e := entry("upwell", "a", key, digest, at)
+			none := ""
+			e.IfDigest, e.Conflict = &none, "conflict-"+key
+			return e
+		}
+		open := h.NewStorage(t)
+		s := opened(t, open)
+		require.NoError(t, s.Put(ctx, entry("upwell", "a", "there", "theirs", at), entry("upwell", "a", "same", "ours", at)))
+		require.NoError(t, s.Put(ctx,
+			create("new-1", "d1"),
+			create("there", "d2"),  // another writer's record is there
+			create("same", "ours"), // the same update, written by another writer
+			create("twice", "d3"),
+			create("twice", "d4"), // the first entry's record is there
+			create("new-2", "d5"),
+		))
+		require.NoError(t, s.Put(ctx, create("new-3", "d6"), entry("upwell", "a", "plain", "d7", at), create("there", "d8")))
+		want := map[string]string{
+			"new-1": "d1", "there": "conflict-there", "same": "ours", "twice": "conflict-twice", "new-2": "d5",
+			"new-3": "d6", "plain": "d7",
+		}
+		for key, digest := range want {
+			got, ok := mustGet(t, s, syncstate.Key{Vendor: "upwell", Account: "a", Key: key})
+			require.True(t, ok, key)
+			assert.Equal(t, digest, got.Digest, key)
+		}
+		require.NoError(t, s.Put(ctx, create("alone", "d9")))
+		require.NoError(t, s.Close())
+		got, ok := mustGet(t, opened(t, open), syncstate.Key{Vendor: "upwell", Account: "a", Key: "alone"})
+		require.True(t, ok, "a record created last is there after Close")
+		assert.Equal(t, "d9", got.Digest)
 	})
 
 	t.Run("one Put with a key twice keeps the later entry", func(t *testing.T) {

@@ -102,6 +102,11 @@ type incremental struct {
 	store syncstate.Store
 	seed  maphash.Seed
 	bits  map[string]uint64
+	// fresh: the store held no record of the account when the run
+	// began, so a customer the run has not met has none either (or one
+	// another writer wrote since, which the conditional confirmation
+	// catches): only those it met are looked up. The usual first night.
+	fresh bool
 
 	mu sync.Mutex
 	// full holds the customers the run must remember in detail; compact
@@ -132,6 +137,12 @@ func newIncremental(e *engine) *incremental {
 // decide takes the records read, in order, and skips, holds or
 // dispatches each; at the end of the input it settles the held ones.
 func (inc *incremental) decide(in <-chan *job) {
+	err := inc.retry(inc.e.feed, func(ctx context.Context) (err error) {
+		held, err := inc.store.Holds(ctx, inc.e.vendor, inc.e.c.Account())
+		inc.fresh = err == nil && !held
+		return err
+	})
+	inc.fresh = inc.fresh && err == nil // else look every customer up, as usual
 	batch := make([]*job, 0, lookupBatch)
 	for j := range in {
 		batch = append(batch[:0], j)
@@ -172,7 +183,7 @@ func (inc *incremental) prepare(batch []*job) lookup {
 		if !j.keyed {
 			continue
 		}
-		if _, ok := inc.full[j.key]; !ok {
+		if _, ok := inc.full[j.key]; !ok && (!inc.fresh || inc.met(j.key)) {
 			keys = append(keys, inc.keyOf(j.key))
 		}
 	}
@@ -181,7 +192,7 @@ func (inc *incremental) prepare(batch []*job) lookup {
 		j.row = &row{mark: inc.markOf(j)}
 	}
 	if len(keys) == 0 || inc.e.feed.Err() != nil {
-		return lookup{}
+		return lookup{fresh: inc.fresh}
 	}
 	var recs map[syncstate.Key]syncstate.Record
 	err := inc.retry(inc.e.feed, func(ctx context.Context) (err error) {
@@ -194,17 +205,30 @@ func (inc *incremental) prepare(batch []*job) lookup {
 		}
 		return lookup{}
 	}
-	l := lookup{recs: recs, asked: make(map[syncstate.Key]struct{}, len(keys))}
+	l := lookup{recs: recs, asked: make(map[syncstate.Key]struct{}, len(keys)), fresh: inc.fresh}
 	for _, k := range keys {
 		l.asked[k] = struct{}{}
 	}
 	return l
 }
 
+// met reports whether the run met the customer of key before and
+// forgot its details. inc.mu is held.
+func (inc *incremental) met(key string) bool {
+	if _, ok := inc.partial[key]; ok {
+		return true
+	}
+	_, ok := inc.compact[maphash.String(inc.seed, key)]
+	return ok
+}
+
 // lookup is what one store query found for the customers of a batch.
 type lookup struct {
 	recs  map[syncstate.Key]syncstate.Record
 	asked map[syncstate.Key]struct{}
+	// fresh: the customers not asked that the run has not met have no
+	// record (see incremental.fresh).
+	fresh bool
 }
 
 func (inc *incremental) keyOf(key string) syncstate.Key {
@@ -318,7 +342,7 @@ func (inc *incremental) customerOf(j *job, looked lookup) *customer {
 	}
 	key := inc.keyOf(j.key)
 	rec, found := looked.recs[key]
-	if _, asked := looked.asked[key]; !asked && inc.e.feed.Err() == nil {
+	if _, asked := looked.asked[key]; !asked && !(looked.fresh && !inc.met(j.key)) && inc.e.feed.Err() == nil {
 		// Forgotten between prepare and now (a customer compacted
 		// meanwhile), or the batch was not looked up: ask alone.
 		inc.mu.Unlock()

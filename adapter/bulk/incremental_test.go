@@ -334,6 +334,25 @@ func TestARunLooksCustomersUpInBatchesNotOneByOne(t *testing.T) {
 	assert.LessOrEqual(t, store.keysLooked, 2000, "no customer is looked up twice per record")
 }
 
+func TestAFirstNightLooksUpOnlyTheCustomersItMetBefore(t *testing.T) {
+	t.Parallel()
+	v := newPartialVendor()
+	store := &tallyStore{Store: openStore(t)}
+	// Each customer's second row comes 1,000 rows after its first: by
+	// then the run has confirmed and forgotten the first, and must read
+	// back what it wrote rather than take the customer for a new one.
+	export := twoRowExport(1000, func(i int) string { return fmt.Sprintf("c%d@example.com", i) })
+	first := night(t, v, store, export)
+	assert.Equal(t, map[bulk.Status]int{bulk.Succeeded: 2000}, first)
+	assert.Zero(t, store.gets, "no customer is looked up alone")
+	assert.LessOrEqual(t, store.keysLooked, 1000, "a customer the run has not met is not looked up in a store that held nothing of the account")
+
+	v.takeSent()
+	second := night(t, v, store, export)
+	assert.Equal(t, map[bulk.Status]int{bulk.Unchanged: 2000}, second, "the first night recorded every customer's whole sequence")
+	assert.Empty(t, v.takeSent())
+}
+
 func TestAStoreThatCannotRecordAConfirmationFailsTheRecordAsAppliedAndHaltsWithoutSendingItAgain(t *testing.T) {
 	t.Parallel()
 	v := newPartialVendor()

@@ -85,6 +85,13 @@ type FailuresFile struct {
 	err      error       // the first write or sync error: nothing more is written
 	partial  bool        // a partial line could not be cut off
 	closed   bool
+	// rest is the rest file of the run writing to ff (see rest.go); nil
+	// when there is none.
+	rest *restFile
+	// held are whole lines of records the rest file covers, not yet
+	// written: a kill loses them, and the rest file says so.
+	held      []byte
+	heldLines int
 }
 
 // file is what a FailuresFile writes to: an *os.File.
@@ -297,7 +304,66 @@ func (ff *FailuresFile) Append(line []byte) error {
 	case ff.err != nil:
 		return ff.err
 	}
-	n, err := ff.f.Write(line)
+	if err := ff.flushHeldLocked(); err != nil {
+		return err
+	}
+	return ff.writeLocked(line, 1)
+}
+
+// heldBytes is how much of the lines a rest file covers is held in
+// memory before it is written in one go.
+const heldBytes = 64 << 10
+
+// appendHeld is Append for a line of a record the rest file covers: it
+// may hold the line in memory, with others, and write them together
+// later, in their order. A line is held only while the rest file is
+// there to say that the records from its line on are not all in the
+// file; otherwise it is written at once.
+func (ff *FailuresFile) appendHeld(line []byte) error {
+	ff.mu.Lock()
+	defer ff.mu.Unlock()
+	switch {
+	case ff.closed:
+		return fmt.Errorf("writing the failures file %s: %w", ff.Writing(), fs.ErrClosed)
+	case ff.err != nil:
+		return ff.err
+	case ff.rest == nil || ff.rest.line == 0:
+		if err := ff.flushHeldLocked(); err != nil {
+			return err
+		}
+		return ff.writeLocked(line, 1)
+	}
+	ff.held = append(ff.held, line...)
+	ff.heldLines++
+	if len(ff.held) >= heldBytes {
+		return ff.flushHeldLocked()
+	}
+	return nil
+}
+
+// flushHeld writes the lines held.
+func (ff *FailuresFile) flushHeld() error {
+	ff.mu.Lock()
+	defer ff.mu.Unlock()
+	if ff.closed || ff.err != nil {
+		return ff.err
+	}
+	return ff.flushHeldLocked()
+}
+
+func (ff *FailuresFile) flushHeldLocked() error {
+	if len(ff.held) == 0 {
+		return nil
+	}
+	held, lines := ff.held, ff.heldLines
+	ff.held, ff.heldLines = ff.held[:0], 0
+	return ff.writeLocked(held, lines)
+}
+
+// writeLocked writes p, lines whole lines, at once; a write that fails
+// leaves no partial line.
+func (ff *FailuresFile) writeLocked(p []byte, lines int) error {
+	n, err := ff.f.Write(p)
 	if err != nil {
 		ff.err = fmt.Errorf("writing the failures file %s: %w", ff.Writing(), err)
 		if n > 0 && ff.temp != "" {
@@ -309,7 +375,7 @@ func (ff *FailuresFile) Append(line []byte) error {
 		return ff.err
 	}
 	ff.size += int64(n)
-	ff.written++
+	ff.written += lines
 	if ff.temp == "" {
 		return nil
 	}
@@ -358,6 +424,9 @@ func (ff *FailuresFile) Close() (where string, err error) {
 	if ff.closed {
 		return "", fmt.Errorf("closing the failures file %s: %w", ff.Writing(), fs.ErrClosed)
 	}
+	if ff.err == nil {
+		_ = ff.flushHeldLocked() // an error is ff.err, returned below
+	}
 	ff.closed = true
 	if ff.syncer != nil {
 		ff.syncer.Stop()
@@ -382,6 +451,9 @@ func (ff *FailuresFile) Close() (where string, err error) {
 	if cerr := ff.f.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("closing the failures file %s: %w", ff.temp, cerr))
 	}
+	// The run has ended and its report says what became of every record:
+	// the rest file, named after the temporary file, goes before it.
+	ff.removeRestLocked()
 	switch {
 	case ff.written == 0:
 		// Nothing to keep. An earlier run's failures file, whatever its
@@ -481,6 +553,12 @@ func DefaultFailuresPath(input, vendor string, started time.Time) string {
 type StaleFile struct {
 	Path  string
 	Lines int // the failures it holds
+	// Rest, when the file is not all there is to know, says which records
+	// of the run's input are in no file: those from Rest.Line on when the
+	// run had stopped sending and was writing them to the file as not
+	// sent, or all it had not sent when it had not stopped. nil when the
+	// file holds every record the run did not send but those in flight.
+	Rest *Rest
 }
 
 // StaleFailures lists the temporary failures files that runs which did
@@ -521,7 +599,7 @@ func StaleFailures(path string, replace bool) []StaleFile {
 		if err != nil {
 			continue
 		}
-		out = append(out, StaleFile{Path: name, Lines: lines})
+		out = append(out, StaleFile{Path: name, Lines: lines, Rest: readRest(name)})
 	}
 	return out
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"path/filepath"
 	"unicode/utf8"
 
 	"github.com/custsync/custsync/adapter"
@@ -59,17 +61,50 @@ const (
 //
 // A JSONLReader is not safe for concurrent use.
 type JSONLReader struct {
-	lines lineReader
-	blank int64 // bytes of blank lines read since the last record
+	lines  lineReader
+	blank  int64 // bytes of blank lines read since the last record
+	file   InputFile
+	isFile bool
 }
 
-var _ Reader = (*JSONLReader)(nil)
+var _ FileReader = (*JSONLReader)(nil)
 
 // NewJSONLReader returns a reader of the JSONL input r. It reads r through
-// a buffer of its own.
+// a buffer of its own. When r is a regular file (an *os.File, or anything
+// with its Name and Stat methods) outside /dev and /proc, the reader
+// notes its absolute path, size and modification time (see
+// [JSONLReader.File]).
 func NewJSONLReader(r io.Reader) *JSONLReader {
-	return &JSONLReader{lines: lineReader{r: bufio.NewReaderSize(r, readBufferBytes)}}
+	jr := &JSONLReader{lines: lineReader{r: bufio.NewReaderSize(r, readBufferBytes)}}
+	jr.file, jr.isFile = inputFileOf(r)
+	return jr
 }
+
+// inputFileOf describes r when it is a regular file that can be named:
+// not one under /dev or /proc, such as /dev/stdin, which names whatever
+// the descriptor is.
+func inputFileOf(r io.Reader) (InputFile, bool) {
+	f, ok := r.(interface {
+		Name() string
+		Stat() (fs.FileInfo, error)
+	})
+	if !ok || f.Name() == "" || systemPath(f.Name()) {
+		return InputFile{}, false
+	}
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		return InputFile{}, false
+	}
+	path, err := filepath.Abs(f.Name())
+	if err != nil {
+		return InputFile{}, false
+	}
+	return InputFile{Path: path, Size: info.Size(), ModTime: info.ModTime()}, true
+}
+
+// File describes the input file as it was when the reader was made; ok
+// is false when the input is not a regular file it could name.
+func (r *JSONLReader) File() (f InputFile, ok bool) { return r.file, r.isFile }
 
 // Next returns the next record, or io.EOF after the last one. An error
 // reading r is returned as it is; [JSONLReader.Line] says how far the

@@ -106,6 +106,23 @@ func (r *countingReader) Next() (bulk.Record, error) {
 	return rec, err
 }
 
+// File and Offset pass on those of the reader, when it is a
+// bulk.FileReader, so that the failures file can say where the input
+// stopped being sent.
+func (r *countingReader) File() (bulk.InputFile, bool) {
+	if fr, ok := r.Reader.(bulk.FileReader); ok {
+		return fr.File()
+	}
+	return bulk.InputFile{}, false
+}
+
+func (r *countingReader) Offset() int64 {
+	if fr, ok := r.Reader.(bulk.FileReader); ok {
+		return fr.Offset()
+	}
+	return -1
+}
+
 // line is the number of input lines read so far.
 func (r *countingReader) line() int {
 	if l, ok := r.Reader.(interface{ Line() int }); ok {

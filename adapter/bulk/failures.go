@@ -41,7 +41,8 @@ import (
 //
 // # Naming and publication
 //
-// Lines are written at once, one whole line at a time, to a temporary
+// Lines are written at once, one whole line at a time (but see "A run
+// that does not finish" for the rest of a stopped run), to a temporary
 // file next to the failures path, PATH.partial-XXXXXXXX (X a hex digit),
 // and synced to disk at least every 500ms and before the file is
 // published: a run that is killed leaves its failures so far there. At
@@ -59,6 +60,29 @@ import (
 // pipe), or any path under /dev or /proc (where /dev/stderr may stand for
 // a log file), is appended to directly and never replaced, cut back or
 // removed: it is not the run's to replace.
+//
+// # A run that does not finish
+//
+// A run that stops sending (WithStop, ctx, a halt) still reads the rest
+// of its input and writes each record it did not send as a line of its
+// own. So that a kill during that time loses nothing silently, however
+// long the input, [Run] keeps a rest file beside the temporary file,
+// PATH.partial-XXXXXXXX.rest, while it writes to it. From the start it
+// says that the run is sending; the moment the run stops sending, and
+// before it writes the rest, it says, synced to disk, the line and byte
+// offset of the first record not sent (no record from there to the end
+// of the input was sent; those before it were sent, unchanged, or are in
+// the file, but for the records in flight and those waiting on them: a
+// customer's later records and, with a state store, records held until
+// the end of the input) and the input file's path, size and modification
+// time (see [FileReader]). The lines of those records may
+// then be written in blocks, since a kill loses nothing the rest file
+// does not name. Once every one of them is in the file and synced, the
+// rest file is removed, and so it is at Close: it remains only beside a
+// temporary file that a run which did not finish left, and
+// [StaleFailures] reads it (see [Rest]). It is JSON, created 0600 only if
+// its name is free and never through a link; should it not be created,
+// the run writes every line at once, as it would otherwise.
 //
 // # Permissions and links
 //
@@ -567,7 +591,10 @@ type StaleFile struct {
 // of every run of the same input, whatever the vendor and time; for any
 // other path, those of that path. Call it before [CreateFailures], which
 // creates this run's own. The files may hold the only record of what
-// those runs did not do: they are reported, not removed.
+// those runs did not do: they are reported, not removed, and neither are
+// their rest files. A file with a rest file beside it does not hold
+// every record its run did not send: StaleFile.Rest says which are
+// missing.
 func StaleFailures(path string, replace bool) []StaleFile {
 	dir, base := filepath.Split(path)
 	match := func(name string) bool {

@@ -17,19 +17,20 @@ const restSuffix = ".rest"
 // a few numbers.
 const maxRestBytes = 64 << 10
 
-// Rest is where in its input a run that did not finish had stopped
-// sending records, as the rest file beside its temporary failures file
+// Rest says which records of its input a run that did not finish left
+// in no file, as the rest file beside its temporary failures file
 // recorded it (see [FailuresFile]).
 type Rest struct {
-	// Line is the first line of the input that the run did not send: no
-	// record from that line to the end of the input was sent, and not all
-	// of them are in the failures file. 0 when the run had not stopped
-	// sending: it ended (killed, or still running) while it sent records,
-	// and the records it had not sent, but the failures the file holds,
-	// are in no file.
+	// Line is the first line of the input that the run did not send,
+	// once it had stopped sending: no record from that line to the end of
+	// the input was sent, and not all of them are in the failures file.
+	// 0 when the run had not stopped sending: it ended (killed, or still
+	// running) while it sent records, and of the records it had not sent,
+	// only the failures the file holds are in a file.
 	Line int
-	// Offset is where Line starts in the input, in bytes; negative when
-	// the reader did not say (see [FileReader]).
+	// Offset is where the input from Line on starts, in bytes (blank
+	// lines before Line included); negative when the reader did not say
+	// (see [FileReader]).
 	Offset int64
 	// Input is the input file as it was when the run began reading it;
 	// its Path is "" when the input was not a file (standard input, a

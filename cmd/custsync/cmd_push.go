@@ -52,8 +52,11 @@ directory for standard input. It never deletes or overwrites a file it
 did not write; --failures PATH names the file instead and replaces it.
 Failures are written as they happen to PATH.partial-XXXXXXXX, which
 becomes the failures file at the end; a push killed before its end
-leaves that file behind, and the next run reports it. The failures file
-may not be the input, not even as redirected standard input.
+leaves that file behind, with PATH.partial-XXXXXXXX.rest beside it when
+some lines of the input it did not send are not in it, and the next run
+reports both: which lines are where, and what to push again. The
+failures file may not be the input, not even as redirected standard
+input.
 
 The run halts, says why on stderr and in the summary, and reports the
 rest as not sent, when the vendor cannot be reached at all (refused or

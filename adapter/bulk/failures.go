@@ -75,14 +75,14 @@ import (
 // the file, but for the records in flight and those waiting on them: a
 // customer's later records and, with a state store, records held until
 // the end of the input) and the input file's path, size and modification
-// time (see [FileReader]). The lines of those records may
-// then be written in blocks, since a kill loses nothing the rest file
-// does not name. Once every one of them is in the file and synced, the
-// rest file is removed, and so it is at Close: it remains only beside a
-// temporary file that a run which did not finish left, and
-// [StaleFailures] reads it (see [Rest]). It is JSON, created 0600 only if
-// its name is free and never through a link; should it not be created,
-// the run writes every line at once, as it would otherwise.
+// time (see [FileReader]). The lines of those records may then be written
+// in blocks, since a kill loses nothing the rest file does not name. Once
+// every one of them is in the file and synced, the rest file is removed,
+// and so it is at Close: it remains only beside a temporary file that a
+// run which did not finish left, and [StaleFailures] reads it (see
+// [Rest]). It is JSON, created 0600 only if its name is free and never
+// through a link; should it not be created, the run writes every line at
+// once, as it would otherwise.
 //
 // # Permissions and links
 //

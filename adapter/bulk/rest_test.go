@@ -300,3 +300,48 @@ func partialsIn(t *testing.T, dir string) []string {
 	require.NoError(t, err)
 	return names
 }
+
+func TestStaleFailuresReadARestFileForWhatItIs(t *testing.T) {
+	t.Parallel()
+	stale := func(t *testing.T, rest func(dir, partial string)) *bulk.Rest {
+		t.Helper()
+		dir := t.TempDir()
+		partial := filepath.Join(dir, "fixed.jsonl.partial-0000beef")
+		require.NoError(t, os.WriteFile(partial, []byte("{}\n"), 0o600))
+		rest(dir, partial)
+		files := bulk.StaleFailures(filepath.Join(dir, "fixed.jsonl"), true)
+		require.Len(t, files, 1, "the rest file is no partial file of its own")
+		assert.Equal(t, 1, files[0].Lines)
+		return files[0].Rest
+	}
+
+	t.Run("a rest file cut short reads as a run still sending, the lesser claim", func(t *testing.T) {
+		t.Parallel()
+		r := stale(t, func(_, partial string) {
+			require.NoError(t, os.WriteFile(partial+".rest", []byte(`{"input":"/data/export.jsonl","size":12,"modTi`), 0o600))
+		})
+		require.NotNil(t, r)
+		assert.Equal(t, 0, r.Line)
+		assert.Negative(t, r.Offset)
+	})
+	t.Run("an input that is gone has changed", func(t *testing.T) {
+		t.Parallel()
+		r := stale(t, func(dir, partial string) {
+			rec := fmt.Sprintf(`{"input":%q,"size":12,"modTime":"2026-12-01T10:03:27Z","line":40001,"offset":4480000}`+"\n", filepath.Join(dir, "gone.jsonl"))
+			require.NoError(t, os.WriteFile(partial+".rest", []byte(rec), 0o600))
+		})
+		require.NotNil(t, r)
+		assert.Equal(t, 40001, r.Line)
+		assert.EqualValues(t, 4480000, r.Offset)
+		assert.True(t, r.Changed)
+	})
+	t.Run("a rest file that is a link is not followed", func(t *testing.T) {
+		t.Parallel()
+		r := stale(t, func(dir, partial string) {
+			target := filepath.Join(dir, "elsewhere")
+			require.NoError(t, os.WriteFile(target, []byte(`{"line":1}`), 0o600))
+			require.NoError(t, os.Symlink(target, partial+".rest"))
+		})
+		assert.Nil(t, r, "a link is no rest file of a run's")
+	})
+}

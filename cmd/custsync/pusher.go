@@ -301,7 +301,7 @@ func (p *pusher) announceInterrupt(finished <-chan struct{}) {
 		p.progress.note("push: interrupted again: aborting the updates in flight; a third interrupt kills push")
 		return
 	}
-	p.progress.note(fmt.Sprintf("push: interrupted again: aborting the updates in flight; a third interrupt kills push, leaving the failures so far in %s", p.failures.Writing()))
+	p.progress.note(fmt.Sprintf("push: interrupted again: aborting the updates in flight; a third interrupt kills push, leaving the failures so far in %s (the next push says what it lacks)", p.failures.Writing()))
 }
 
 // announceDeadline says when --deadline ends the sending of records.

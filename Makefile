@@ -82,6 +82,7 @@ fuzz: ## Run each fuzz target for FUZZTIME (their seed corpora run in every go t
 	$(GO) test ./adapter -run '^$$' -fuzz FuzzParseCustomerUpdate -fuzztime $(FUZZTIME)
 	$(GO) test ./adapter -run '^$$' -fuzz FuzzDigest -fuzztime $(FUZZTIME)
 	$(GO) test ./wiretime -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
+	$(GO) test ./adapter/bulk -run '^$$' -fuzz FuzzCompactObjectAgreesWithTheDecoder -fuzztime $(FUZZTIME)
 	@for p in upwell bluetape billbee; do \
 		$(GO) test ./adapter/$$p -run '^$$' -fuzz FuzzResponseDecoding -fuzztime $(FUZZTIME) || exit 1; \
 	done

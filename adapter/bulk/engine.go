@@ -60,6 +60,13 @@ type engine struct {
 	readErr error
 	// records counts the records read.
 	records atomic.Int64
+	// started is the highest seq of a record whose calls were started,
+	// -1 before the first: once the feed has ended, no record after it
+	// is sent (see startedUpTo).
+	started atomic.Int64
+	// finished is set when every record has been run or reported, just
+	// before the feed ends for good.
+	finished atomic.Bool
 }
 
 // job is one record of the input on its way through a run.
@@ -85,6 +92,7 @@ func newEngine(ctx context.Context, c Client, cfg config) *engine {
 		jobs:     make(chan *job, cfg.concurrency),
 		outcomes: make(chan Outcome, cfg.concurrency),
 	}
+	e.started.Store(-1)
 	e.runCtx, e.cancel = context.WithCancel(ctx)
 	e.calls, e.cancelCalls = context.WithCancelCause(e.runCtx)
 	e.feed, e.halt = context.WithCancelCause(e.runCtx)
@@ -118,7 +126,10 @@ func (e *engine) start(src source) {
 
 // run reads the input and runs it to the end, then closes outcomes.
 func (e *engine) run(src source) {
-	defer e.halt(nil)
+	defer func() {
+		e.finished.Store(true)
+		e.halt(nil)
+	}()
 	defer e.reach.stop()
 	defer e.quiet.stop()
 	var wg sync.WaitGroup
@@ -322,11 +333,39 @@ func (e *engine) settle(j *job) Outcome {
 			e.inc.unsent(j)
 			return out
 		}
+		// Noted before the feed is looked at again: whoever reads started
+		// after the feed ended knows that no later record goes out.
+		e.noteStarted(j.seq)
+		if e.feed.Err() != nil {
+			// The slot and the end of the feed came together.
+			<-e.sending
+			out := e.notSent(j)
+			e.inc.unsent(j)
+			return out
+		}
 		out = e.runRecord(j)
 		e.streak.record(out)
 	}
 	e.failed.note(j, out)
 	return out
+}
+
+// noteStarted raises started to seq.
+func (e *engine) noteStarted(seq int) {
+	for {
+		cur := e.started.Load()
+		if int64(seq) <= cur || e.started.CompareAndSwap(cur, int64(seq)) {
+			return
+		}
+	}
+}
+
+// startedUpTo returns the highest seq of a record whose calls were
+// started, -1 if none was. Read once the feed has ended, no record after
+// it is ever sent: settle notes a record as started before it looks at
+// the feed a last time, so a record noted later sees the feed ended.
+func (e *engine) startedUpTo() int {
+	return int(e.started.Load())
 }
 
 // drainOnceFed reports, the moment the feed ends, the records queued for

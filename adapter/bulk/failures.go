@@ -41,7 +41,8 @@ import (
 //
 // # Naming and publication
 //
-// Lines are written at once, one whole line at a time, to a temporary
+// Lines are written at once, one whole line at a time (but see "A run
+// that does not finish" for the rest of a stopped run), to a temporary
 // file next to the failures path, PATH.partial-XXXXXXXX (X a hex digit),
 // and synced to disk at least every 500ms and before the file is
 // published: a run that is killed leaves its failures so far there. At
@@ -59,6 +60,29 @@ import (
 // pipe), or any path under /dev or /proc (where /dev/stderr may stand for
 // a log file), is appended to directly and never replaced, cut back or
 // removed: it is not the run's to replace.
+//
+// # A run that does not finish
+//
+// A run that stops sending (WithStop, ctx, a halt) still reads the rest
+// of its input and writes each record it did not send as a line of its
+// own. So that a kill during that time loses nothing silently, however
+// long the input, [Run] keeps a rest file beside the temporary file,
+// PATH.partial-XXXXXXXX.rest, while it writes to it. From the start it
+// says that the run is sending; the moment the run stops sending, and
+// before it writes the rest, it says, synced to disk, the line and byte
+// offset of the first record not sent (no record from there to the end
+// of the input was sent; those before it were sent, unchanged, or are in
+// the file, but for the records in flight and those waiting on them: a
+// customer's later records and, with a state store, records held until
+// the end of the input) and the input file's path, size and modification
+// time (see [FileReader]). The lines of those records may then be written
+// in blocks, since a kill loses nothing the rest file does not name. Once
+// every one of them is in the file and synced, the rest file is removed,
+// and so it is at Close: it remains only beside a temporary file that a
+// run which did not finish left, and [StaleFailures] reads it (see
+// [Rest]). It is JSON, created 0600 only if its name is free and never
+// through a link; should it not be created, the run writes every line at
+// once, as it would otherwise.
 //
 // # Permissions and links
 //
@@ -85,6 +109,13 @@ type FailuresFile struct {
 	err      error       // the first write or sync error: nothing more is written
 	partial  bool        // a partial line could not be cut off
 	closed   bool
+	// rest is the rest file of the run writing to ff (see rest.go); nil
+	// when there is none.
+	rest *restFile
+	// held are whole lines of records the rest file covers, not yet
+	// written: a kill loses them, and the rest file says so.
+	held      []byte
+	heldLines int
 }
 
 // file is what a FailuresFile writes to: an *os.File.
@@ -297,7 +328,66 @@ func (ff *FailuresFile) Append(line []byte) error {
 	case ff.err != nil:
 		return ff.err
 	}
-	n, err := ff.f.Write(line)
+	if err := ff.flushHeldLocked(); err != nil {
+		return err
+	}
+	return ff.writeLocked(line, 1)
+}
+
+// heldBytes is how much of the lines a rest file covers is held in
+// memory before it is written in one go.
+const heldBytes = 64 << 10
+
+// appendHeld is Append for a line of a record the rest file covers: it
+// may hold the line in memory, with others, and write them together
+// later, in their order. A line is held only while the rest file is
+// there to say that the records from its line on are not all in the
+// file; otherwise it is written at once.
+func (ff *FailuresFile) appendHeld(line []byte) error {
+	ff.mu.Lock()
+	defer ff.mu.Unlock()
+	switch {
+	case ff.closed:
+		return fmt.Errorf("writing the failures file %s: %w", ff.Writing(), fs.ErrClosed)
+	case ff.err != nil:
+		return ff.err
+	case ff.rest == nil || ff.rest.line == 0:
+		if err := ff.flushHeldLocked(); err != nil {
+			return err
+		}
+		return ff.writeLocked(line, 1)
+	}
+	ff.held = append(ff.held, line...)
+	ff.heldLines++
+	if len(ff.held) >= heldBytes {
+		return ff.flushHeldLocked()
+	}
+	return nil
+}
+
+// flushHeld writes the lines held.
+func (ff *FailuresFile) flushHeld() error {
+	ff.mu.Lock()
+	defer ff.mu.Unlock()
+	if ff.closed || ff.err != nil {
+		return ff.err
+	}
+	return ff.flushHeldLocked()
+}
+
+func (ff *FailuresFile) flushHeldLocked() error {
+	if len(ff.held) == 0 {
+		return nil
+	}
+	held, lines := ff.held, ff.heldLines
+	ff.held, ff.heldLines = ff.held[:0], 0
+	return ff.writeLocked(held, lines)
+}
+
+// writeLocked writes p, lines whole lines, at once; a write that fails
+// leaves no partial line.
+func (ff *FailuresFile) writeLocked(p []byte, lines int) error {
+	n, err := ff.f.Write(p)
 	if err != nil {
 		ff.err = fmt.Errorf("writing the failures file %s: %w", ff.Writing(), err)
 		if n > 0 && ff.temp != "" {
@@ -309,7 +399,7 @@ func (ff *FailuresFile) Append(line []byte) error {
 		return ff.err
 	}
 	ff.size += int64(n)
-	ff.written++
+	ff.written += lines
 	if ff.temp == "" {
 		return nil
 	}
@@ -358,6 +448,9 @@ func (ff *FailuresFile) Close() (where string, err error) {
 	if ff.closed {
 		return "", fmt.Errorf("closing the failures file %s: %w", ff.Writing(), fs.ErrClosed)
 	}
+	if ff.err == nil {
+		_ = ff.flushHeldLocked() // an error is ff.err, returned below
+	}
 	ff.closed = true
 	if ff.syncer != nil {
 		ff.syncer.Stop()
@@ -382,6 +475,9 @@ func (ff *FailuresFile) Close() (where string, err error) {
 	if cerr := ff.f.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("closing the failures file %s: %w", ff.temp, cerr))
 	}
+	// The run has ended and its report says what became of every record:
+	// the rest file, named after the temporary file, goes before it.
+	ff.removeRestLocked()
 	switch {
 	case ff.written == 0:
 		// Nothing to keep. An earlier run's failures file, whatever its
@@ -481,6 +577,12 @@ func DefaultFailuresPath(input, vendor string, started time.Time) string {
 type StaleFile struct {
 	Path  string
 	Lines int // the failures it holds
+	// Rest, when the file is not all there is to know, says which records
+	// of the run's input are in no file: those from Rest.Line on when the
+	// run had stopped sending and was writing them to the file as not
+	// sent, or all it had not sent when it had not stopped. nil when the
+	// file holds every record the run did not send but those in flight.
+	Rest *Rest
 }
 
 // StaleFailures lists the temporary failures files that runs which did
@@ -489,7 +591,10 @@ type StaleFile struct {
 // of every run of the same input, whatever the vendor and time; for any
 // other path, those of that path. Call it before [CreateFailures], which
 // creates this run's own. The files may hold the only record of what
-// those runs did not do: they are reported, not removed.
+// those runs did not do: they are reported, not removed, and neither are
+// their rest files. A file with a rest file beside it does not hold
+// every record its run did not send: StaleFile.Rest says which are
+// missing.
 func StaleFailures(path string, replace bool) []StaleFile {
 	dir, base := filepath.Split(path)
 	match := func(name string) bool {
@@ -521,7 +626,7 @@ func StaleFailures(path string, replace bool) []StaleFile {
 		if err != nil {
 			continue
 		}
-		out = append(out, StaleFile{Path: name, Lines: lines})
+		out = append(out, StaleFile{Path: name, Lines: lines, Rest: readRest(name)})
 	}
 	return out
 }

@@ -7,6 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/custsync/custsync/adapter"
@@ -59,17 +64,51 @@ const (
 //
 // A JSONLReader is not safe for concurrent use.
 type JSONLReader struct {
-	lines lineReader
-	blank int64 // bytes of blank lines read since the last record
+	lines    lineReader
+	blank    int64 // bytes of blank lines read since the last record
+	file     InputFile
+	isFile   bool
+	failures failureEncoder
 }
 
-var _ Reader = (*JSONLReader)(nil)
+var _ FileReader = (*JSONLReader)(nil)
 
 // NewJSONLReader returns a reader of the JSONL input r. It reads r through
-// a buffer of its own.
+// a buffer of its own. When r is a regular file (an *os.File, or anything
+// with its Name and Stat methods) outside /dev and /proc, the reader
+// notes its absolute path, size and modification time (see
+// [JSONLReader.File]).
 func NewJSONLReader(r io.Reader) *JSONLReader {
-	return &JSONLReader{lines: lineReader{r: bufio.NewReaderSize(r, readBufferBytes)}}
+	jr := &JSONLReader{lines: lineReader{r: bufio.NewReaderSize(r, readBufferBytes)}}
+	jr.file, jr.isFile = inputFileOf(r)
+	return jr
 }
+
+// inputFileOf describes r when it is a regular file that can be named:
+// not one under /dev or /proc, such as /dev/stdin, which names whatever
+// the descriptor is.
+func inputFileOf(r io.Reader) (InputFile, bool) {
+	f, ok := r.(interface {
+		Name() string
+		Stat() (fs.FileInfo, error)
+	})
+	if !ok || f.Name() == "" || systemPath(f.Name()) {
+		return InputFile{}, false
+	}
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		return InputFile{}, false
+	}
+	path, err := filepath.Abs(f.Name())
+	if err != nil {
+		return InputFile{}, false
+	}
+	return InputFile{Path: path, Size: info.Size(), ModTime: info.ModTime()}, true
+}
+
+// File describes the input file as it was when the reader was made; ok
+// is false when the input is not a regular file it could name.
+func (r *JSONLReader) File() (f InputFile, ok bool) { return r.file, r.isFile }
 
 // Next returns the next record, or io.EOF after the last one. An error
 // reading r is returned as it is; [JSONLReader.Line] says how far the
@@ -121,20 +160,31 @@ func (r *JSONLReader) Offset() int64 { return r.lines.offset }
 // {"_raw": "<the line>", "_error": f}; then \n. Text is written without
 // HTML escaping, and invalid UTF-8 in a "_raw" text becomes U+FFFD.
 func (r *JSONLReader) AppendFailure(dst []byte, rec Record, f Failure) []byte {
-	return appendFailure(dst, rec.Raw, f)
+	return r.failures.appendFailure(dst, rec.Raw, f)
 }
 
 // appendFailure appends the failures-file line of the record whose
 // object (see decodeLine) is obj.
 func appendFailure(b, obj []byte, f Failure) []byte {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(f); err != nil {
-		panic(fmt.Sprintf("bulk: encoding a failure: %v", err)) // strings, ints and bools always encode
-	}
-	errJSON := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+	var enc failureEncoder
+	return enc.appendFailure(b, obj, f)
+}
 
+// failureEncoder writes failures-file lines, reusing the JSON of the
+// last failure when only its line differs: a stopped run writes the
+// rest of its input as not sent, thousands of failures alike. It may be
+// used from several goroutines, and while the reader reads.
+type failureEncoder struct {
+	mu   sync.Mutex
+	last Failure // with Line 0
+	tail []byte  // last's JSON after `{"line":0`; nil before the first
+}
+
+// lineKeyZero is how a Failure's JSON starts when its line is 0: Line is
+// its first field.
+const lineKeyZero = `{"line":0`
+
+func (e *failureEncoder) appendFailure(b, obj []byte, f Failure) []byte {
 	obj = failuresObject(obj)
 	if len(obj) == 2 { // {}
 		b = append(b, '{')
@@ -143,14 +193,48 @@ func appendFailure(b, obj []byte, f Failure) []byte {
 		b = append(b, ',')
 	}
 	b = append(b, `"`+errorKey+`":`...)
-	b = append(b, errJSON...)
+	b = e.appendError(b, f)
 	return append(b, '}', '\n')
+}
+
+// appendError appends f's JSON.
+func (e *failureEncoder) appendError(b []byte, f Failure) []byte {
+	key := f
+	key.Line = 0
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.tail == nil || key != e.last {
+		full := encodeFailure(key)
+		tail, ok := bytes.CutPrefix(full, []byte(lineKeyZero))
+		if !ok {
+			e.tail = nil
+			return append(b, encodeFailure(f)...)
+		}
+		e.last, e.tail = key, tail
+	}
+	b = append(b, lineKeyZero[:len(lineKeyZero)-1]...)
+	b = strconv.AppendInt(b, int64(f.Line), 10)
+	return append(b, e.tail...)
+}
+
+// encodeFailure is f's JSON, without HTML escaping.
+func encodeFailure(f Failure) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(f); err != nil {
+		panic(fmt.Sprintf("bulk: encoding a failure: %v", err)) // strings, ints and bools always encode
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
 // failuresObject returns the failures-file form of a record's object: its
 // members as written, in order, without "_error" and without white space
 // between them. Anything else is kept as text, under "_raw".
 func failuresObject(obj []byte) []byte {
+	if out, ok := compactObject(obj); ok {
+		return out
+	}
 	members, ok := objectMembers(obj)
 	if !ok {
 		return rawObject(obj)
@@ -200,6 +284,115 @@ func decodeLine(text []byte) (*adapter.CustomerUpdate, []byte, error) {
 	obj := encodeMembers(kept)
 	u, err := adapter.ParseCustomerUpdate(obj)
 	return u, obj, err
+}
+
+// compactObject is what failuresObject returns for obj, computed without
+// decoding it, when obj is a valid JSON object whose keys are printable
+// ASCII without escapes, as custsync's own inputs are: its members as
+// written, in order, without "_error" and without white space between
+// them. ok is false for anything else.
+func compactObject(obj []byte) (out []byte, ok bool) {
+	if !json.Valid(obj) {
+		return nil, false
+	}
+	i := skipSpace(obj, 0)
+	if obj[i] != '{' {
+		return nil, false
+	}
+	out = make([]byte, 0, len(obj))
+	out = append(out, '{')
+	i++
+	for {
+		i = skipSpace(obj, i)
+		switch obj[i] {
+		case '}':
+			return append(out, '}'), true
+		case ',':
+			i = skipSpace(obj, i+1)
+		}
+		keyStart := i
+		i = skipString(obj, i)
+		key := obj[keyStart:i]
+		if !plainKey(key) {
+			return nil, false
+		}
+		i = skipSpace(obj, i)
+		i = skipSpace(obj, i+1) // the colon
+		valueStart := i
+		i = skipValue(obj, i)
+		if string(key) == `"`+errorKey+`"` {
+			continue
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		out = append(out, key...)
+		out = append(out, ':')
+		out = append(out, obj[valueStart:i]...)
+	}
+}
+
+// plainKey reports whether key, a JSON string with its quotes, holds
+// only printable ASCII and no escape: encoding it again gives it back.
+func plainKey(key []byte) bool {
+	for _, c := range key[1 : len(key)-1] {
+		if c < 0x20 || c > 0x7e || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the JSON string that starts at i,
+// in valid JSON.
+func skipString(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
+}
+
+// skipValue returns the index after the JSON value that starts at i, in
+// valid JSON.
+func skipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				i = skipString(b, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	}
+	for i < len(b) && !strings.ContainsRune(",}] \t\r\n", rune(b[i])) {
+		i++
+	}
+	return i
 }
 
 // rawObject returns {"_raw": "<text>"}.

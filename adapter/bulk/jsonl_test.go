@@ -414,3 +414,77 @@ func BenchmarkJSONLReader(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
 }
+
+// decodedFailuresObject is failuresObject by way of the decoder alone,
+// what compactObject must agree with.
+func decodedFailuresObject(obj []byte) []byte {
+	members, ok := objectMembers(obj)
+	if !ok {
+		return rawObject(obj)
+	}
+	kept := members[:0]
+	for _, m := range members {
+		if m.key != errorKey {
+			kept = append(kept, m)
+		}
+	}
+	return encodeMembers(kept)
+}
+
+// compactCases are objects and near-objects whose failures-file form the
+// shortcut must get right, or leave to the decoder.
+var compactCases = []string{
+	`{"id": "C-1", "name": "Acme"}`,
+	` { "id" : "C-1" , "billbee" : { "type" : 1 , "x" : [ 1 , "a}" ] } } `,
+	`{"id":"C-1","_error":{"code":"NotFound"},"name":"x"}`,
+	`{"_error":{}}`,
+	`{}`,
+	`{"id": "C-\"1\\", "n": "é\u2028"}`,
+	`{"i\u0064": "C-1"}`,
+	`{"ïd": "C-1"}`,
+	`{"id": 1e400, "n": -0.0, "t": true, "f": false, "z": null}`,
+	`{"id": "C-1"} {"id": "C-2"}`,
+	`{"id": "C-1",}`,
+	`{"id": tru}`,
+	`["id"]`,
+	`"id"`,
+	`{"id": "C-1"`,
+	"{\"id\":\t\"C-1\"\r\n}",
+	`{"a":{"b":{"c":[[],{}]}},"d":"}]\\"}`,
+}
+
+func TestTheFailuresFormOfAnObjectNeedsNoDecoder(t *testing.T) {
+	t.Parallel()
+	for _, c := range compactCases {
+		t.Run(c+" reads as the decoder reads it", func(t *testing.T) {
+			t.Parallel()
+			assert.Equal(t, string(decodedFailuresObject([]byte(c))), string(failuresObject([]byte(c))))
+		})
+	}
+}
+
+func FuzzCompactObjectAgreesWithTheDecoder(f *testing.F) {
+	for _, c := range compactCases {
+		f.Add([]byte(c))
+	}
+	f.Fuzz(func(t *testing.T, obj []byte) {
+		if got, ok := compactObject(obj); ok {
+			if want := decodedFailuresObject(obj); string(got) != string(want) {
+				t.Fatalf("compactObject(%q) = %q, the decoder says %q", obj, got, want)
+			}
+		}
+	})
+}
+
+func TestAFailuresLineDiffersFromTheLastOnlyWhereItsFailureDoes(t *testing.T) {
+	t.Parallel()
+	var enc failureEncoder
+	notSent := Failure{Line: 7, Vendor: "upwell", ErrorInfo: ErrorInfo{Code: adapter.Canceled, Message: "not sent"}}
+	notFound := Failure{Line: 12345, Vendor: "upwell", ErrorInfo: ErrorInfo{Code: adapter.NotFound, Message: "gone", HTTPStatus: 404, RequestID: "r-1"}}
+	for i, f := range []Failure{notSent, {Line: 8, Vendor: "upwell", ErrorInfo: notSent.ErrorInfo}, notFound, notSent, {Line: 0, Vendor: "upwell", ErrorInfo: notSent.ErrorInfo}} {
+		got := enc.appendFailure([]byte("prefix:"), []byte(`{"id":"C-1"}`), f)
+		want, err := json.Marshal(f)
+		require.NoError(t, err)
+		assert.Equal(t, `prefix:{"id":"C-1","_error":`+string(want)+"}\n", string(got), "failure %d", i)
+	}
+}

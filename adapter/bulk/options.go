@@ -259,8 +259,9 @@ func WithFailures(f *FailuresFile) Option {
 // WithObserver has the run call observe with every Outcome, one at a
 // time, in the order the run reports them (each customer's in input
 // order): for progress displays and metrics. Run calls it after the
-// outcome is in the failures file. observe must not block for long: the
-// run waits for it. nil is refused.
+// outcome is in the failures file (or held to be written with others,
+// for a record its rest file names: see [FailuresFile]). observe must not
+// block for long: the run waits for it. nil is refused.
 func WithObserver(observe func(Outcome)) Option {
 	return func(c *config) error {
 		if observe == nil {

@@ -2,6 +2,7 @@ package bulk
 
 import (
 	"errors"
+	"time"
 
 	"github.com/custsync/custsync/adapter"
 )
@@ -40,6 +41,31 @@ type Reader interface {
 	// AppendFailure appends to dst the failures-file line (ending
 	// included) of rec, which failed as f says.
 	AppendFailure(dst []byte, rec Record, f Failure) []byte
+}
+
+// FileReader is a Reader that says which file it reads and how far it
+// has read. Run records, with WithFailures, where in the input a run that
+// stops sending records stopped (see [FailuresFile]): with a FileReader
+// that record names the file and the byte offset too, so that a run that
+// did not finish can be told apart from a later export under the same
+// name. [JSONLReader] is one.
+type FileReader interface {
+	Reader
+	// File describes the file read, as it was when reading began; ok is
+	// false when the input is not a regular file (standard input, a
+	// pipe), which cannot be read again.
+	File() (f InputFile, ok bool)
+	// Offset returns how many bytes of the input were read so far: where
+	// the input after the last record returned starts. A negative offset
+	// means unknown.
+	Offset() int64
+}
+
+// InputFile describes a run's input file.
+type InputFile struct {
+	Path    string // absolute
+	Size    int64
+	ModTime time.Time
 }
 
 // ErrorInfo is the JSON form of an update's failure. Its keys are a

@@ -31,15 +31,34 @@ func Run(ctx context.Context, c Client, in Reader, opts ...Option) (*Report, err
 	rep := &Report{Started: time.Now(), ByCode: map[adapter.Code]int{}, Dropped: map[string]int{}, Mismatched: map[string]int{}}
 	e := newEngine(ctx, c, cfg)
 	defer e.cancel()
+	var rest *restTracker // nil, doing nothing, without a failures file
+	if cfg.failures != nil {
+		rest = newRestTracker(cfg.failures, in)
+		// The moment the run stops sending, the failures file records
+		// where the records it will not send begin.
+		unhook := context.AfterFunc(e.feed, func() {
+			if !e.finished.Load() {
+				rest.mark(e.startedUpTo())
+			}
+		})
+		defer func() {
+			unhook()
+			rest.close()
+		}()
+	}
 	e.start(func(emit func(Record) bool) error {
 		for {
 			rec, err := in.Next()
 			switch {
 			case errors.Is(err, io.EOF):
+				rest.ended(true)
 				return nil
 			case err != nil:
+				rest.ended(false)
 				return err
-			case !emit(rec):
+			}
+			rest.read(rec)
+			if !emit(rec) {
 				return nil
 			}
 		}
@@ -52,13 +71,18 @@ func Run(ctx context.Context, c Client, in Reader, opts ...Option) (*Report, err
 			rep.ByCode[f.Code]++
 			if cfg.failures != nil && rep.FailuresErr == nil {
 				line = in.AppendFailure(line[:0], out.Record, f)
-				if err := cfg.failures.Append(line); err != nil {
+				write := cfg.failures.Append
+				if rest.holds(out.Seq) {
+					write = cfg.failures.appendHeld
+				}
+				if err := write(line); err != nil {
 					// Failures that cannot be recorded must not be produced.
 					rep.FailuresErr = err
 					e.halt(ErrFailuresUnwritable)
 				}
 			}
 		}
+		rest.reported(out.Seq)
 		for _, observe := range cfg.observe {
 			observe(out)
 		}

@@ -52,8 +52,11 @@ directory for standard input. It never deletes or overwrites a file it
 did not write; --failures PATH names the file instead and replaces it.
 Failures are written as they happen to PATH.partial-XXXXXXXX, which
 becomes the failures file at the end; a push killed before its end
-leaves that file behind, and the next run reports it. The failures file
-may not be the input, not even as redirected standard input.
+leaves that file behind, with PATH.partial-XXXXXXXX.rest beside it when
+some lines of the input it did not send are not in it, and the next run
+reports both: which lines are where, and what to push again. The
+failures file may not be the input, not even as redirected standard
+input.
 
 The run halts, says why on stderr and in the summary, and reports the
 rest as not sent, when the vendor cannot be reached at all (refused or
@@ -230,12 +233,7 @@ func (a *app) push(args []string) int {
 		}
 	}
 	for _, stale := range bulk.StaleFailures(path, explicit) {
-		if stale.Lines == 0 {
-			fmt.Fprintf(a.stderr, "custsync push: %s is left from an earlier push that did not finish (killed, or still running) and holds no failure; once it is not running, delete it\n", stale.Path)
-			continue
-		}
-		fmt.Fprintf(a.stderr, "custsync push: %s holds %d %s of an earlier push that did not finish (killed, or still running); once it is not running, push that file to retry them, then delete it\n",
-			stale.Path, stale.Lines, plural(stale.Lines, "failure", "failures"))
+		fmt.Fprintln(a.stderr, staleMessage(stale))
 	}
 	var failures *bulk.FailuresFile // none in a dry run: its failures go to stderr
 	if !pf.dryRun {
@@ -268,6 +266,39 @@ func (a *app) push(args []string) int {
 		report.failuresAt, report.closeErr = failures.Close()
 	}
 	return a.pushSummary(report, pf, tf)
+}
+
+// staleMessage tells the user what an earlier push that did not finish
+// left in stale, and what to do about it. With a rest file, the partial
+// file is not the whole story: the lines of the input that the push had
+// not sent, and not yet written to it, are in no file, and pushing the
+// input again is what sends them.
+func staleMessage(stale bulk.StaleFile) string {
+	rest := stale.Rest
+	if rest == nil {
+		if stale.Lines == 0 {
+			return fmt.Sprintf("custsync push: %s is left from an earlier push that did not finish (killed, or still running) and holds no failure; once it is not running, delete it", stale.Path)
+		}
+		return fmt.Sprintf("custsync push: %s holds %d %s of an earlier push that did not finish (killed, or still running); once it is not running, push that file to retry them, then delete it",
+			stale.Path, stale.Lines, plural(stale.Lines, "failure", "failures"))
+	}
+	what := fmt.Sprintf("holds %d %s of an earlier push that did not finish (killed, or still running)", stale.Lines, plural(stale.Lines, "failure", "failures"))
+	if stale.Lines == 0 {
+		what = "is left from an earlier push that did not finish (killed, or still running)"
+	}
+	input, again := rest.Input.Path, "push "+rest.Input.Path+" again"
+	switch {
+	case input == "":
+		input, again = "its input (not a file)", "push that input again"
+	case rest.Changed:
+		input += " as it was then (it has changed since)"
+		again = "push that export again"
+	}
+	unsent := fmt.Sprintf("it was still sending %s, and the lines it had not sent are in no file", input)
+	if rest.Line > 0 {
+		unsent = fmt.Sprintf("lines %d to the end of %s were not sent and are not all in it", rest.Line, input)
+	}
+	return fmt.Sprintf("custsync push: %s %s; %s: once it is not running, %s, then delete %s and %s", stale.Path, what, unsent, again, stale.Path, rest.Path)
 }
 
 // failuresRefused is the usage error of a failures path push may not

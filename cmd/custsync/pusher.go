@@ -106,6 +106,23 @@ func (r *countingReader) Next() (bulk.Record, error) {
 	return rec, err
 }
 
+// File and Offset pass on those of the reader, when it is a
+// bulk.FileReader, so that the failures file can say where the input
+// stopped being sent.
+func (r *countingReader) File() (bulk.InputFile, bool) {
+	if fr, ok := r.Reader.(bulk.FileReader); ok {
+		return fr.File()
+	}
+	return bulk.InputFile{}, false
+}
+
+func (r *countingReader) Offset() int64 {
+	if fr, ok := r.Reader.(bulk.FileReader); ok {
+		return fr.Offset()
+	}
+	return -1
+}
+
 // line is the number of input lines read so far.
 func (r *countingReader) line() int {
 	if l, ok := r.Reader.(interface{ Line() int }); ok {
@@ -284,7 +301,7 @@ func (p *pusher) announceInterrupt(finished <-chan struct{}) {
 		p.progress.note("push: interrupted again: aborting the updates in flight; a third interrupt kills push")
 		return
 	}
-	p.progress.note(fmt.Sprintf("push: interrupted again: aborting the updates in flight; a third interrupt kills push, leaving the failures so far in %s", p.failures.Writing()))
+	p.progress.note(fmt.Sprintf("push: interrupted again: aborting the updates in flight; a third interrupt kills push, leaving the failures so far in %s (the next push says what it lacks)", p.failures.Writing()))
 }
 
 // announceDeadline says when --deadline ends the sending of records.

@@ -40,9 +40,21 @@ func TestOnlyCreationsAreLeftUnsynced(t *testing.T) {
 		{"a creation that found a record writes its conflict digest synced", []syncstate.Entry{entry("5", "d1", &none), entry("2", "d3", &none)}, false},
 		{"a commit with one creation among other writes is synced", []syncstate.Entry{entry("6", "d1", &none), entry("7", "d1", nil)}, false},
 	}
+	synchronous := func() string {
+		var level int
+		require.NoError(t, s.w.conn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&level))
+		return map[int]string{1: "NORMAL", 2: "FULL"}[level]
+	}
+	assert.Equal(t, "FULL", synchronous(), "before any commit")
 	for _, step := range steps {
 		require.NoError(t, s.Put(ctx, step.entries...), step.name)
 		assert.Equal(t, step.unsynced, s.w.lazy, step.name)
+		if !step.unsynced && len(step.entries) == 1 {
+			assert.Equal(t, "FULL", synchronous(), "%s: the commit ran with", step.name)
+		}
+		if step.unsynced {
+			assert.Equal(t, "NORMAL", synchronous(), "%s: the commit ran with", step.name)
+		}
 	}
 	got, _, err := s.Get(ctx, syncstate.Key{Vendor: "upwell", Account: "a", Key: "2"})
 	require.NoError(t, err)

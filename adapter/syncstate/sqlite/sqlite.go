@@ -119,7 +119,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", BusyTimeout.Milliseconds()))
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "synchronous(FULL)") // the writer's own connection chooses per commit
+	q.Add("_pragma", "synchronous(FULL)") // the writer's own connection sets it per commit
 	q.Add("_pragma", "foreign_keys(ON)")
 	q.Set("_txlock", "immediate") // take the write lock at BEGIN: no upgrade deadlocks between processes
 	db, err := sql.Open("sqlite", path+"?"+q.Encode())
@@ -508,16 +508,15 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING`
 // prepared once on it (a statement prepared on the pool would be
 // prepared again for every transaction on a pinned connection).
 type writeConn struct {
-	conn             *sql.Conn
-	begin, commit    *sql.Stmt
-	rollback         *sql.Stmt
-	syncFull, syncNo *sql.Stmt // PRAGMA synchronous = FULL | NORMAL
-	upsert, create   *sql.Stmt
-	createN          [maxCreateRows + 1]*sql.Stmt // createOnly for n rows, prepared when first used
-	args             []any                        // createRows' arguments, kept for the next commit
-	synced           time.Time                    // when the last synced commit ended
-	lazy             bool                         // a commit since then was not synced
-	full             bool                         // the connection's synchronous setting is FULL
+	conn           *sql.Conn
+	begin, commit  *sql.Stmt
+	rollback       *sql.Stmt
+	upsert, create *sql.Stmt
+	createN        [maxCreateRows + 1]*sql.Stmt // createOnly for n rows, prepared when first used
+	args           []any                        // createRows' arguments, kept for the next commit
+	synced         time.Time                    // when the last synced commit ended
+	lazy           bool                         // a commit since then was not synced
+	full           bool                         // the connection's synchronous setting is FULL
 }
 
 func openWriteConn(ctx context.Context, db *sql.DB) (*writeConn, error) {
@@ -525,20 +524,38 @@ func openWriteConn(ctx context.Context, db *sql.DB) (*writeConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &writeConn{conn: conn, full: true, synced: time.Now()}
+	w := &writeConn{conn: conn, synced: time.Now()}
 	for _, p := range []struct {
 		stmt  **sql.Stmt
 		query string
 	}{
 		{&w.begin, "BEGIN IMMEDIATE"}, {&w.commit, "COMMIT"}, {&w.rollback, "ROLLBACK"},
-		{&w.syncFull, "PRAGMA synchronous = FULL"}, {&w.syncNo, "PRAGMA synchronous = NORMAL"},
 		{&w.upsert, upsert}, {&w.create, createOnly},
 	} {
 		if *p.stmt, err = conn.PrepareContext(ctx, p.query); err != nil {
 			return nil, errors.Join(err, w.close())
 		}
 	}
+	if err := w.setFull(ctx, true); err != nil {
+		return nil, errors.Join(err, w.close())
+	}
 	return w, nil
+}
+
+// setFull sets the connection's synchronous level: FULL, or NORMAL. The
+// PRAGMA runs from its text each time, never as a prepared statement:
+// SQLite applies it when it is prepared, and stepping a prepared one
+// again does nothing.
+func (w *writeConn) setFull(ctx context.Context, full bool) error {
+	level := "NORMAL"
+	if full {
+		level = "FULL"
+	}
+	if _, err := w.conn.ExecContext(ctx, "PRAGMA synchronous = "+level); err != nil {
+		return err
+	}
+	w.full = full
+	return nil
 }
 
 // close releases the writer's statements and connection, syncing lazy
@@ -549,7 +566,7 @@ func (w *writeConn) close() error {
 		_, err := w.conn.ExecContext(context.Background(), "PRAGMA wal_checkpoint(PASSIVE)")
 		errs = append(errs, err)
 	}
-	for _, st := range append([]*sql.Stmt{w.begin, w.commit, w.rollback, w.syncFull, w.syncNo, w.upsert, w.create}, w.createN[:]...) {
+	for _, st := range append([]*sql.Stmt{w.begin, w.commit, w.rollback, w.upsert, w.create}, w.createN[:]...) {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -577,14 +594,9 @@ func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
 	// without a deadline the driver watches no context per statement.
 	write := context.WithoutCancel(ctx)
 	if lazy == w.full {
-		set := w.syncNo
-		if !lazy {
-			set = w.syncFull
-		}
-		if _, err := set.ExecContext(write); err != nil {
+		if err := w.setFull(write, !lazy); err != nil {
 			return fmt.Errorf("sqlite state %s: %w", s.path, err)
 		}
-		w.full = !lazy
 	}
 	if _, err := w.begin.ExecContext(ctx); err != nil {
 		return fmt.Errorf("sqlite state %s: %w", s.path, err)

@@ -81,7 +81,10 @@
 //     past the bound the customer is sent, which is always safe.
 //
 // A record is recorded only after the vendor confirmed it, and counted
-// only once that is durable: the store then holds the sequence up to it,
+// only once that is durable (a customer's first confirmation, where the
+// store held nothing, may be written lazily: see syncstate.Store.Put;
+// losing it only makes the next run send the customer again): the store
+// then holds the sequence up to it,
 // followed, while the rest of the input is not yet known, by a row that
 // matches nothing for the fields later records of the earlier night may
 // still hold. A record that failed after a request went out, or that the

@@ -26,7 +26,10 @@ import (
 //
 //	go test ./cmd/custsync -run '^$' -bench '^BenchmarkNight' -benchtime 1x -count 6 | benchstat -col /store -
 //
-// Each push is one sample (-benchtime 1x): a night is seconds long.
+// Each push is one sample (-benchtime 1x): a night is seconds long. One
+// -count runs every store's pushes in a row against one sandbox, and
+// rounds drift, so compare stores in interleaved rounds (one invocation
+// each, as BENCHMARKS.md does for the first night).
 
 const nightConcurrency = "16"
 

@@ -24,6 +24,7 @@ import (
 	"github.com/custsync/custsync/adapter/bluetape"
 	"github.com/custsync/custsync/adapter/driver"
 	"github.com/custsync/custsync/adapter/upwell"
+	"github.com/custsync/custsync/internal/spelling"
 	"github.com/custsync/custsync/specs"
 )
 
@@ -103,6 +104,9 @@ func unknown(s string) *adapter.Error {
 	for i, v := range fromLookup {
 		names[i] = string(v.name)
 	}
-	return &adapter.Error{Code: adapter.InvalidArgument, Field: "vendor",
-		Message: fmt.Sprintf("unknown vendor %q (want one of %s)", s, strings.Join(names, ", "))}
+	msg := fmt.Sprintf("unknown vendor %q (want one of %s)", s, strings.Join(names, ", "))
+	if c := spelling.Closest(s, names); c != "" {
+		msg += fmt.Sprintf("; did you mean %q?", c)
+	}
+	return &adapter.Error{Code: adapter.InvalidArgument, Field: "vendor", Message: msg}
 }

@@ -58,6 +58,19 @@ func TestAnUnknownVendorIsRefusedNamingTheKnownOnes(t *testing.T) {
 	}
 }
 
+func TestAMistypedVendorIsRefusedWithTheOneMeant(t *testing.T) {
+	for typed, meant := range map[string]string{"bilbee": "billbee", "Billbee": "billbee", "upwel": "upwell", "blue-tape": "bluetape"} {
+		t.Run(typed, func(t *testing.T) {
+			_, err := vendors.Parse(typed)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), `did you mean "`+meant+`"?`)
+		})
+	}
+	_, err := vendors.Parse("salesforce")
+	require.Error(t, err)
+	assert.NotContains(t, err.Error(), "did you mean", "no vendor is close")
+}
+
 func TestAMissingVariableIsNamedNeverAValue(t *testing.T) {
 	vars := map[string]string{billbee.EnvAPIKey: "billbee-key-0001", billbee.EnvUsername: "shop@example.com"}
 	_, err := vendors.FromLookup(vendors.Billbee, lookup(vars))

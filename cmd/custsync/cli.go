@@ -125,8 +125,12 @@ func (a *app) run(args []string) int {
 			return c.run(a, rest)
 		}
 	}
-	fmt.Fprintf(a.stderr, "custsync: unknown command %q\n\n", name)
-	printMainUsage(a.stderr)
+	names := make([]string, len(commands))
+	for i, c := range commands {
+		names[i] = c.name
+	}
+	fmt.Fprintf(a.stderr, "custsync: unknown command %q%s\n", name, suggestion(name, names, func(s string) string { return fmt.Sprintf("%q", s) }))
+	fmt.Fprintf(a.stderr, "Commands: %s. Run \"custsync --help\" for usage.\n", strings.Join(names, ", "))
 	return exitUsage
 }
 
@@ -195,7 +199,7 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 
 // parse parses args into fs. done is true when the command should end
 // at once with code: after --help (usage on stdout, exit 0) or a flag
-// error (usage on stderr, exit 2). Positional arguments are refused: every
+// error (the error and a pointer to --help on stderr, exit 2). Positional arguments are refused: every
 // input is named by a flag.
 func (a *app) parse(fs *flag.FlagSet, args []string) (code int, done bool) {
 	fs.SetOutput(io.Discard)
@@ -206,14 +210,12 @@ func (a *app) parse(fs *flag.FlagSet, args []string) (code int, done bool) {
 		fs.Usage()
 		return exitOK, true
 	case err != nil:
-		fmt.Fprintf(a.stderr, "%s: %v\n\n", fs.Name(), err)
-		fs.SetOutput(a.stderr)
-		fs.Usage()
+		fmt.Fprintf(a.stderr, "%s: %s\n", fs.Name(), flagMistake(fs, err))
+		fmt.Fprintf(a.stderr, "Run \"%s --help\" for usage.\n", fs.Name())
 		return exitUsage, true
 	case fs.NArg() > 0:
-		fmt.Fprintf(a.stderr, "%s: unexpected argument %q (inputs are named by flags, such as --file)\n\n", fs.Name(), fs.Arg(0))
-		fs.SetOutput(a.stderr)
-		fs.Usage()
+		fmt.Fprintf(a.stderr, "%s: unexpected argument %q (inputs are named by flags, such as --file)\n", fs.Name(), fs.Arg(0))
+		fmt.Fprintf(a.stderr, "Run \"%s --help\" for usage.\n", fs.Name())
 		return exitUsage, true
 	}
 	fs.SetOutput(a.stderr)

@@ -76,6 +76,10 @@ func (f *targetFlags) check() (specs.Vendor, error) {
 	}
 	v, err := vendors.Parse(f.vendor)
 	if err != nil {
+		var ae *adapter.Error
+		if errors.As(err, &ae) {
+			return "", usagef("%s", ae.Message) // names the vendors, and the one meant
+		}
 		return "", usagef("unknown vendor %q (want one of %s)", f.vendor, vendorNames())
 	}
 	if f.baseSet && strings.TrimSpace(f.baseURL) == "" {

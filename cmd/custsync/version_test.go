@@ -75,7 +75,7 @@ func TestVersionPrintsTheBuild(t *testing.T) {
 		code, stdout, stderr := runInProcess("version", "--short")
 		assert.Equal(t, exitUsage, code)
 		assert.Empty(t, stdout)
-		assert.Contains(t, stderr, "Usage: custsync version")
+		assert.Equal(t, "custsync version: unknown flag --short\nRun \"custsync version --help\" for usage.\n", stderr)
 	})
 }
 

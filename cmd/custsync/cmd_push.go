@@ -402,7 +402,7 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 	}
 
 	if pf.json {
-		a.pushJSON(r, pf, rate)
+		a.pushJSON(r, tf.vendor, pf, rate)
 	} else {
 		switch {
 		case pf.dryRun:
@@ -476,6 +476,13 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 // pushSummaryJSON is push --json's output. Its keys are part of the
 // command's contract.
 type pushSummaryJSON struct {
+	// What ran, for a log that keeps many nights' summaries: when it
+	// started (RFC 3339, UTC), the vendor, the input ("-" for standard
+	// input) and the state store ("" for none; a URL's password masked).
+	Started          string         `json:"started"`
+	Vendor           string         `json:"vendor"`
+	Input            string         `json:"input"`
+	State            string         `json:"state"`
 	Succeeded        int            `json:"succeeded"` // with dryRun: would be sent
 	Unchanged        int            `json:"unchanged"` // succeeded without a write: confirmed in the state store, or Billbee already held it
 	DryRun           bool           `json:"dryRun"`
@@ -491,8 +498,9 @@ type pushSummaryJSON struct {
 	RecordsPerSecond float64        `json:"recordsPerSecond"` // records tried (succeeded + failed), per second
 }
 
-func (a *app) pushJSON(r pushReport, pf pushFlags, rate float64) {
+func (a *app) pushJSON(r pushReport, vendor string, pf pushFlags, rate float64) {
 	out := pushSummaryJSON{
+		Started: r.started.UTC().Format(time.RFC3339), Vendor: vendor, Input: pf.file, State: pf.stateName,
 		Succeeded: r.ok, Unchanged: r.unchanged, DryRun: pf.dryRun, Failed: r.failed, NotSent: r.notSent,
 		ByCode: r.byCode, Dropped: r.dropped, Mismatched: r.mismatched,
 		Halted: r.haltReason != "", HaltReason: r.haltReason,

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -339,4 +340,26 @@ func countLines(t *testing.T, path string) int {
 		}
 	}
 	return n
+}
+
+// TestTheJSONSummarySaysWhatRanAndWhen: a cron log of many nights'
+// summaries must tell them apart.
+func TestTheJSONSummarySaysWhatRanAndWhen(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	input := writeFile(t, dir, "nightly.jsonl", `{"id":"100000150176895","name":"Max Mustermann GmbH"}`+"\n")
+	state := filepath.Join(dir, "state.db")
+	before := time.Now().UTC().Truncate(time.Second)
+	out := runBinary(t, invocation{args: []string{"push", "--sandbox", "--vendor", "billbee", "--file", input, "--state", state, "--json"}, dir: dir})
+	require.Equal(t, exitOK, out.code, out.stderr)
+	var got pushSummaryJSON
+	require.NoError(t, json.Unmarshal([]byte(out.stdout), &got), out.stdout)
+	started, err := time.Parse(time.RFC3339, got.Started)
+	require.NoError(t, err, "started is RFC 3339: %q", got.Started)
+	assert.Equal(t, time.UTC, started.Location())
+	assert.False(t, started.Before(before), "started %s, the push began at %s", started, before)
+	assert.Equal(t, "billbee", got.Vendor)
+	assert.Equal(t, input, got.Input)
+	assert.Equal(t, state, got.State)
+	assert.Positive(t, got.ElapsedSeconds)
 }

@@ -78,6 +78,7 @@ type pushReport struct {
 	records             int
 	byCode, dropped     map[string]int
 	mismatched          map[string]int // fields stored otherwise than sent, by name
+	started             time.Time
 	elapsed             time.Duration
 	readErr, writeErr   error
 	interrupted         bool
@@ -167,7 +168,7 @@ func (p *pusher) run() pushReport {
 	if err != nil {
 		// The flags were checked before: an option the engine refuses is
 		// a bug, reported as a read error so that the push exits 3.
-		return pushReport{readErr: err, byCode: map[string]int{}, elapsed: time.Since(p.started)}
+		return pushReport{readErr: err, byCode: map[string]int{}, started: p.started, elapsed: time.Since(p.started)}
 	}
 	byCode := make(map[string]int, len(rep.ByCode))
 	for code, n := range rep.ByCode {
@@ -176,6 +177,7 @@ func (p *pusher) run() pushReport {
 	report := pushReport{
 		ok: rep.Succeeded, failed: rep.Failed, notSent: rep.NotSent, unchanged: rep.Unchanged, records: rep.Records,
 		byCode: byCode, dropped: rep.Dropped, mismatched: rep.Mismatched,
+		started:     rep.Started,
 		elapsed:     rep.Elapsed,
 		readErr:     rep.ReadErr,
 		writeErr:    rep.FailuresErr,

@@ -37,11 +37,14 @@
 //   - InvalidArgument: bad input (before any request), or HTTP 400; the
 //     vendor code may be a slug such as "company_can_have_only_one_customer".
 //   - NotFound: HTTP 404, vendor code "404" ("Customer not found.").
+//   - FailedPrecondition: any other HTTP 404 (another reason, HTML, no
+//     body): no such endpoint at the base URL, named in the message.
 //   - PermissionDenied: HTTP 401/403 (a wrong or missing key or account id).
 //   - ResourceExhausted: HTTP 429 (undocumented, but possible).
 //   - Internal: HTTP 500, or a 2xx answer that is not JSON at all.
 //   - Unavailable / DeadlineExceeded: network failures, 502/503/504.
-//   - FailedPrecondition: a redirect (never followed) or HTTP 409.
+//   - FailedPrecondition: a redirect (never followed) or HTTP 409, and
+//     the 404s above.
 //
 // Error bodies are BlueTape's {code, reason}; code is read whether it comes
 // as a string ("404", a slug) or a number. HTML, empty or garbled bodies
@@ -53,6 +56,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -250,10 +254,29 @@ func (d *bluetapeDriver) Update(ctx context.Context, u *adapter.CustomerUpdate, 
 	}
 	raw := driver.ReadBody(resp)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		code, msg := decodeError(raw)
-		return nil, driver.ResponseError(resp, raw, code, msg)
+		return nil, responseError(resp, raw)
 	}
 	return result(resp, raw)
+}
+
+// responseError builds the error for a status that is not 2xx. BlueTape
+// answers a missing customer with 404 and its {code, reason} naming the
+// customer ("Customer not found."); any other 404 (another reason, HTML,
+// no body) came from something at the base URL that has no such
+// endpoint, and is a configuration error naming the URL: reporting every
+// customer as missing would send a user hunting for records that exist.
+func responseError(resp *http.Response, raw []byte) *adapter.Error {
+	code, msg := decodeError(raw)
+	e := driver.ResponseError(resp, raw, code, msg)
+	if resp.StatusCode == http.StatusNotFound && !strings.Contains(strings.ToLower(msg), "customer") {
+		what := msg
+		if what == "" {
+			what = "HTTP 404 without BlueTape's error body"
+		}
+		e.Code = adapter.FailedPrecondition
+		e.Message = fmt.Sprintf("BlueTape has no endpoint %s (%s, not \"Customer not found.\"); check the base URL", driver.RequestURL(resp), what)
+	}
+	return e
 }
 
 // request builds the body; Validate has made sure every field is set.

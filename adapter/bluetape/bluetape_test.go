@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -381,6 +382,9 @@ func times(n int, r vendortest.Response) []vendortest.Response {
 	return out
 }
 
+// loopbackHost is the test server's address in messages that name a URL.
+var loopbackHost = regexp.MustCompile(`http://127\.0\.0\.1:[0-9]+`)
+
 func TestVendorFailuresBecomeTypedErrors(t *testing.T) {
 	html := map[string]string{"Content-Type": "text/html"}
 	tests := []struct {
@@ -410,8 +414,12 @@ func TestVendorFailuresBecomeTypedErrors(t *testing.T) {
 			adapter.Unavailable, adapter.Unavailable, "", "", true},
 		{"an empty 503 is Unavailable", times(3, vendortest.Response{Status: 503, OffSpec: true}),
 			adapter.Unavailable, adapter.Unavailable, "", "", true},
-		{"an HTML 404 from a proxy is NotFound with no vendor code", []vendortest.Response{{Status: 404, Header: html, Body: "<html>Not Found</html>", OffSpec: true}},
-			adapter.NotFound, adapter.NotFound, "", "", false},
+		{"an HTML 404 from a proxy is a wrong base URL, not a missing customer", []vendortest.Response{{Status: 404, Header: html, Body: "<html>Not Found</html>", OffSpec: true}},
+			adapter.FailedPrecondition, adapter.FailedPrecondition, "", "BlueTape has no endpoint PUT http://HOST/genericBthubService/integration/customer/dc506b22c7fa (HTTP 404 without BlueTape's error body, not \"Customer not found.\"); check the base URL", false},
+		{"a 404 that names no customer is a wrong base URL", []vendortest.Response{{Status: 404, Header: map[string]string{"Content-Type": "application/json"}, Body: `{"code":"404","reason":"Not found."}`, OffSpec: true}},
+			adapter.FailedPrecondition, adapter.FailedPrecondition, "404", "BlueTape has no endpoint PUT http://HOST/genericBthubService/integration/customer/dc506b22c7fa (Not found., not \"Customer not found.\"); check the base URL", false},
+		{"an empty 404 is a wrong base URL", []vendortest.Response{{Status: 404, OffSpec: true}},
+			adapter.FailedPrecondition, adapter.FailedPrecondition, "", "BlueTape has no endpoint PUT http://HOST/genericBthubService/integration/customer/dc506b22c7fa (HTTP 404 without BlueTape's error body, not \"Customer not found.\"); check the base URL", false},
 		{"an empty 401 is PermissionDenied", []vendortest.Response{{Status: 401, OffSpec: true}},
 			adapter.PermissionDenied, adapter.PermissionDenied, "", "", false},
 		{"garbled JSON on 400 leaves code and message empty", []vendortest.Response{{Status: 400, Header: map[string]string{"Content-Type": "application/json"}, Body: `{"code":"40`, OffSpec: true}},
@@ -437,7 +445,7 @@ func TestVendorFailuresBecomeTypedErrors(t *testing.T) {
 			assert.Equal(t, "updateCustomer", e.Operation)
 			assert.Equal(t, tt.answers[0].Status, e.HTTPStatus)
 			assert.Equal(t, tt.vendorCode, e.VendorCode)
-			assert.Equal(t, tt.message, e.Message)
+			assert.Equal(t, tt.message, loopbackHost.ReplaceAllString(e.Message, "http://HOST"))
 			assert.Equal(t, tt.retryable, e.Retryable)
 			assert.GreaterOrEqual(t, e.Attempts, 1)
 			assert.Equal(t, tt.answers[0].Body != "", e.Body != "", "a body excerpt is kept when there is a body")

@@ -28,6 +28,17 @@ func ResponseError(resp *http.Response, body []byte, vendorCode, message string)
 	}
 }
 
+// RequestURL names the request a response answered, for errors that say
+// "check the base URL": the method and URL, without query or userinfo.
+func RequestURL(resp *http.Response) string {
+	if resp.Request == nil || resp.Request.URL == nil {
+		return "the configured base URL"
+	}
+	u := *resp.Request.URL
+	u.RawQuery, u.User = "", nil
+	return resp.Request.Method + " " + u.String()
+}
+
 // DecodeError builds the *adapter.Error for a success status whose body
 // does not decode as the spec says: the vendor broke its contract, and
 // whether the update took effect is unknown. The Client adds what it adds

@@ -326,19 +326,9 @@ func responseError(resp *http.Response, raw []byte) *adapter.Error {
 		if what == "" {
 			what = "HTTP 404"
 		}
-		e.Message = fmt.Sprintf("Upwell has no endpoint %s (%s); check the base URL", requestURL(resp), what)
+		e.Message = fmt.Sprintf("Upwell has no endpoint %s (%s); check the base URL", driver.RequestURL(resp), what)
 	}
 	return e
-}
-
-// requestURL is the method and URL a response answered, without query.
-func requestURL(resp *http.Response) string {
-	if resp.Request == nil || resp.Request.URL == nil {
-		return "at the configured base URL"
-	}
-	u := *resp.Request.URL
-	u.RawQuery, u.User = "", nil
-	return resp.Request.Method + " " + u.String()
 }
 
 // answer is what an update needs from a 200 body, and nothing more: the

@@ -273,3 +273,25 @@ func TestVendorsPrintsTheFieldMatrix(t *testing.T) {
 	assert.Contains(t, out.stdout, "Notes:")
 	assert.Contains(t, out.stdout, "name: cannot be cleared")
 }
+
+// TestAWrongBlueTapeBaseURLIsNamedNotTakenForAMissingCustomer: BlueTape
+// answers a path it does not serve with a 404, as it answers a missing
+// customer; only the latter says "Customer not found.".
+func TestAWrongBlueTapeBaseURLIsNamedNotTakenForAMissingCustomer(t *testing.T) {
+	t.Parallel()
+	srv := newSandbox(t)
+	const john = `{"id": "dc506b22c7fa", "firstName": "John", "lastName": "Doe", "email": "john@example.com", "phone": "+11234567890", "modifiedAt": "2025-01-02T03:04:05Z"}`
+	wrong := strings.TrimSuffix(srv.URL(specs.BlueTape), "/genericBthubService") + "/genericBthubServic"
+	out := runBinary(t, invocation{args: []string{"update", "--vendor", "bluetape", "--base-url", wrong}, env: demoEnv(specs.BlueTape), stdin: john})
+	assert.Equal(t, exitFailed, out.code)
+	assert.Contains(t, out.stderr, "FailedPrecondition")
+	assert.Contains(t, out.stderr, "PUT "+wrong+"/integration/customer/dc506b22c7fa")
+	assert.Contains(t, out.stderr, "check the base URL")
+	assert.NotContains(t, out.stderr, "NotFound")
+
+	missing := strings.Replace(john, "dc506b22c7fa", "no-such-customer", 1)
+	out = runBinary(t, invocation{args: []string{"update", "--vendor", "bluetape", "--base-url", srv.URL(specs.BlueTape)}, env: demoEnv(specs.BlueTape), stdin: missing})
+	assert.Equal(t, exitFailed, out.code)
+	assert.Contains(t, out.stderr, "NotFound")
+	assert.Contains(t, out.stderr, "Customer not found.")
+}

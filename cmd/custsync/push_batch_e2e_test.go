@@ -194,7 +194,7 @@ func TestPushJSONSummaryIsExact(t *testing.T) {
 	for k := range raw {
 		keys = append(keys, k)
 	}
-	assert.ElementsMatch(t, []string{"succeeded", "unchanged", "dryRun", "failed", "notSent", "byCode", "dropped", "halted", "haltReason", "failuresFile", "elapsedSeconds", "recordsPerSecond", "mismatched"}, keys)
+	assert.ElementsMatch(t, []string{"started", "vendor", "input", "state", "succeeded", "unchanged", "dryRun", "failed", "notSent", "byCode", "dropped", "halted", "haltReason", "failuresFile", "elapsedSeconds", "recordsPerSecond", "mismatched"}, keys)
 	var s pushSummaryJSON
 	require.NoError(t, json.Unmarshal([]byte(out.stdout), &s))
 	assert.Equal(t, 3, s.Succeeded)

@@ -402,6 +402,18 @@ func (l *Limiter) Wait(ctx context.Context, limits []adapter.Limit) error {
 		wait, err := l.take(ctx, keys, args)
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
+				if errors.Is(ctxErr, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+					// Redis did not answer before take's own deadline, a
+					// little before the caller's; on a loaded machine this
+					// goroutine may only see that once the caller's has
+					// passed too. The cause is still Redis, as callers of a
+					// hung Redis are told, not their deadline.
+					since := time.Duration(0)
+					if !outageStart.IsZero() {
+						since = time.Since(outageStart)
+					}
+					return l.unavailable(err, since, true)
+				}
 				return ctxErr
 			}
 			if errors.Is(err, redis.ErrClosed) {
@@ -427,6 +439,11 @@ func (l *Limiter) Wait(ctx context.Context, limits []adapter.Limit) error {
 				return l.unavailable(lastErr, time.Since(outageStart), true)
 			}
 			if err := sleep(ctx, delay); err != nil {
+				if errors.Is(err, context.DeadlineExceeded) {
+					// Woken past the deadline the check above kept clear
+					// of: late, but the cause is still Redis.
+					return l.unavailable(lastErr, time.Since(outageStart), true)
+				}
 				return err
 			}
 			continue

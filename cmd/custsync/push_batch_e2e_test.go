@@ -284,9 +284,9 @@ func TestPushHoldsBackACustomersLaterLinesOnceOneFails(t *testing.T) {
 
 func TestPushHoldsBackACustomersLinesBehindOneThatIsNotAValidCustomer(t *testing.T) {
 	t.Parallel()
-	// A line with a typo in a key (found in review): before, its failure
-	// was written at once and the customer's next line was sent, so
-	// pushing the fixed failures file put the older name back.
+	// A line with a typo in a key: were its failure written at once and
+	// the customer's next line sent, pushing the fixed failures file
+	// would put the older name back.
 	srv := newSandbox(t, sandbox.WithSyntheticCustomers(5))
 	dir := t.TempDir()
 	input := `{"id":"S-00001","name":"OLD","nmae":"typo"}` + "\n" + `{"id":"S-00001","name":"NEW"}` + "\n" +

@@ -10,8 +10,8 @@ import (
 )
 
 func TestOneHangUpDeliveredTwiceOnlyStops(t *testing.T) {
-	// An ssh drop (found in review): bash forwards SIGHUP and the kernel
-	// sends one too; the push must let the records in flight finish.
+	// An ssh drop: bash forwards SIGHUP and the kernel sends one too;
+	// the push must let the records in flight finish.
 	stop, abort, release := interrupts()
 	defer release()
 	require.NoError(t, syscall.Kill(syscall.Getpid(), syscall.SIGHUP))

@@ -186,8 +186,8 @@ func Run(t *testing.T, h Harness) {
 
 	t.Run("a conditional confirmation is written only over the record its writer read", func(t *testing.T) {
 		// Two pushes confirming one customer: the vendor's order of their
-		// writes is unknown, so neither digest may stand (found in review:
-		// the store then skipped a record the vendor held otherwise).
+		// writes is unknown, so neither digest may stand, or the store
+		// could skip a record the vendor holds otherwise.
 		conditional := func(e syncstate.Entry, seen string) syncstate.Entry {
 			e.IfDigest, e.Conflict = &seen, "conflict"
 			return e

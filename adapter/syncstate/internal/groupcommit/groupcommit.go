@@ -92,9 +92,8 @@ func (c *Committer) run() {
 	// (but never longer than linger), so that writers finishing their
 	// calls share it instead of each waiting a whole commit for the next.
 	// The most, not the last: waiting for the last commit's count settles
-	// on whatever a commit happened to gather (11 of a bulk run's 32
-	// workers, measured), the most climbs to what the writers can reach
-	// (18), and a first night's SQLite commits fell by a third.
+	// on whatever a commit happened to gather, while the most climbs to
+	// what the writers can reach, and fewer commits carry more records.
 	writers := 0
 	var recent [16]int // writers of the last commits, a ring
 	commits := 0

@@ -137,12 +137,12 @@ func newIncremental(e *engine) *incremental {
 // decide takes the records read, in order, and skips, holds or
 // dispatches each; at the end of the input it settles the held ones.
 func (inc *incremental) decide(in <-chan *job) {
+	held := true
 	err := inc.retry(inc.e.feed, func(ctx context.Context) (err error) {
-		held, err := inc.store.Holds(ctx, inc.e.vendor, inc.e.c.Account())
-		inc.fresh = err == nil && !held
+		held, err = inc.store.Holds(ctx, inc.e.vendor, inc.e.c.Account())
 		return err
 	})
-	inc.fresh = inc.fresh && err == nil // else look every customer up, as usual
+	inc.fresh = err == nil && !held // on an error, every customer is looked up, as usual
 	batch := make([]*job, 0, lookupBatch)
 	for j := range in {
 		batch = append(batch[:0], j)

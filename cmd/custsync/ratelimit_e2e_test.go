@@ -245,5 +245,11 @@ func TestAPushWhoseRedisIsLostSaysSoAndHalts(t *testing.T) {
 	assert.Contains(t, summary.HaltReason, "nothing could be sent for 20s (rate limiter: Redis at "+rdb.Addr())
 	assert.Equal(t, 200, summary.Succeeded+summary.Failed+summary.NotSent, "every record is accounted for")
 	assert.Positive(t, summary.NotSent)
-	assert.EqualValues(t, 2*summary.Succeeded, srv.Stats(specs.Billbee).Requests, "nothing went out unpaced: only the records that succeeded were sent")
+	// A Billbee update is a read and a write, each paced. A record whose
+	// read was paced just before Redis was lost, and whose write then
+	// could not be, failed with its read sent: seen at load 6.
+	requests := srv.Stats(specs.Billbee).Requests
+	assert.GreaterOrEqual(t, requests, int64(2*summary.Succeeded), "each success is a read and a write")
+	assert.LessOrEqual(t, requests, int64(2*summary.Succeeded+summary.Failed),
+		"nothing went out unpaced: beyond the successes, at most the read of each record that failed")
 }

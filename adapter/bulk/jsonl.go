@@ -235,6 +235,12 @@ func failuresObject(obj []byte) []byte {
 	if out, ok := compactObject(obj); ok {
 		return out
 	}
+	return decodedFailuresObject(obj)
+}
+
+// decodedFailuresObject is failuresObject by way of the decoder alone:
+// the general path, and what compactObject's shortcut must agree with.
+func decodedFailuresObject(obj []byte) []byte {
 	members, ok := objectMembers(obj)
 	if !ok {
 		return rawObject(obj)

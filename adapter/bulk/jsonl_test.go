@@ -415,22 +415,6 @@ func BenchmarkJSONLReader(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*lines), "ns/line")
 }
 
-// decodedFailuresObject is failuresObject by way of the decoder alone,
-// what compactObject must agree with.
-func decodedFailuresObject(obj []byte) []byte {
-	members, ok := objectMembers(obj)
-	if !ok {
-		return rawObject(obj)
-	}
-	kept := members[:0]
-	for _, m := range members {
-		if m.key != errorKey {
-			kept = append(kept, m)
-		}
-	}
-	return encodeMembers(kept)
-}
-
 // compactCases are objects and near-objects whose failures-file form the
 // shortcut must get right, or leave to the decoder.
 var compactCases = []string{

@@ -384,6 +384,7 @@ func (c *Client) stamp(err error, state *callState) error {
 		e = &Error{Code: Unknown, Err: err}
 	}
 	e.Vendor = c.vendor
+	e.Config = e.Config || e.Code == PermissionDenied
 	if state != nil {
 		e.Attempts = state.attempts
 		if e.Operation == "" {

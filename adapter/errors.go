@@ -112,6 +112,12 @@ type Error struct {
 	// Mismatches are the fields stored otherwise than sent, when WithStrict
 	// failed an update the vendor applied (Code Internal).
 	Mismatches []Mismatch
+	// Config is set when the client's configuration is at fault, not the
+	// update: the vendor refused the credentials (every PermissionDenied),
+	// has no endpoint at the base URL, or redirected it. Every update
+	// fails the same way until the configuration is fixed, so a bulk run
+	// halts after a few (bulk.WithSetupCheck).
+	Config bool
 }
 
 func (e *Error) Error() string {

@@ -94,6 +94,9 @@ func TestNoCredentialReachesAnotherHostWhateverClientIsPassed(t *testing.T) {
 					_, err = c.Update(context.Background(), v.update)
 					assert.Equal(t, adapter.FailedPrecondition, adapter.CodeOf(err), "%v", err)
 					assert.Contains(t, err.Error(), "redirect")
+					var e *adapter.Error
+					require.ErrorAs(t, err, &e)
+					assert.True(t, e.Config, "a redirected base URL is the configuration's fault")
 					mu.Lock()
 					defer mu.Unlock()
 					assert.Empty(t, leaked, "nothing reached the other host")

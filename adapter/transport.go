@@ -436,7 +436,7 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 		t.observe(state, op, resp.StatusCode, started, nil)
 	}
 	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
-		return nil, &Error{Operation: op, Code: FailedPrecondition, HTTPStatus: resp.StatusCode,
+		return nil, &Error{Operation: op, Code: FailedPrecondition, Config: true, HTTPStatus: resp.StatusCode,
 			RequestID: state.requestID, Body: string(body),
 			Message: fmt.Sprintf("the vendor redirected to %q; redirects are not followed so credentials stay with the configured host (check the base URL)",
 				resp.Header.Get("Location"))}

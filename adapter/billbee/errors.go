@@ -135,13 +135,13 @@ func responseError(resp *http.Response, raw []byte, id int64) *adapter.Error {
 	case len(bytes.TrimSpace(raw)) == 0:
 		e.Message = fmt.Sprintf("Billbee has no customer with id %d", id)
 	case strings.HasPrefix(msg, "No HTTP resource was found"):
-		e.Code = adapter.FailedPrecondition
+		e.Code, e.Config = adapter.FailedPrecondition, true
 		e.Message = fmt.Sprintf("Billbee has no API endpoint at %s (%s); check the base URL", driver.RequestURL(resp), msg)
 	case code == "" && msg == "" && !bytes.HasPrefix(bytes.TrimSpace(raw), []byte("{")):
 		// A body that is neither empty nor JSON (HTML, plain text): a
 		// proxy or another server answered, not Billbee. A JSON body cut
 		// short may still be Billbee's, and stays NotFound.
-		e.Code = adapter.FailedPrecondition
+		e.Code, e.Config = adapter.FailedPrecondition, true
 		e.Message = fmt.Sprintf("the answer to %s is not Billbee's (a 404 with a body Billbee does not write); check the base URL", driver.RequestURL(resp))
 	}
 	return e

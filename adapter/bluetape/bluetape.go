@@ -273,7 +273,7 @@ func responseError(resp *http.Response, raw []byte) *adapter.Error {
 		if what == "" {
 			what = "HTTP 404 without BlueTape's error body"
 		}
-		e.Code = adapter.FailedPrecondition
+		e.Code, e.Config = adapter.FailedPrecondition, true
 		e.Message = fmt.Sprintf("BlueTape has no endpoint %s (%s, not \"Customer not found.\"); check the base URL", driver.RequestURL(resp), what)
 	}
 	return e

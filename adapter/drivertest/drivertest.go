@@ -232,6 +232,18 @@ var cases = []testCase{
 		require.ErrorAs(t, err, &e)
 		assert.Equal(t, string(f.h.Vendor), e.Vendor)
 		assert.False(t, e.Retryable)
+		assert.False(t, e.Config, "a missing customer is the record's fault, not the configuration's")
+	}},
+	{"a base URL with no such endpoint is a configuration error naming the URL", func(t *testing.T, f *fixture) {
+		f.baseURL += "/v9"
+		_, err := f.newClient(t, sandbox.DefaultCredentials()).Update(context.Background(), f.h.PartialUpdate(f.seed))
+		var e *adapter.Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, adapter.FailedPrecondition, e.Code)
+		assert.True(t, e.Config)
+		assert.Contains(t, e.Message, "/v9/")
+		assert.Contains(t, e.Message, "check the base URL")
+		assert.False(t, e.Retryable)
 	}},
 	{"wrong credentials are PermissionDenied", func(t *testing.T, f *fixture) {
 		wrong := sandbox.Credentials{
@@ -241,6 +253,9 @@ var cases = []testCase{
 		c := f.newClient(t, wrong)
 		_, err := c.Update(context.Background(), f.h.PartialUpdate(f.seed))
 		assert.ErrorIs(t, err, adapter.PermissionDenied)
+		var e *adapter.Error
+		require.ErrorAs(t, err, &e)
+		assert.True(t, e.Config, "a refused credential is the configuration's fault")
 	}},
 	{"a throttled request is ResourceExhausted without retries and succeeds with them", func(t *testing.T, f *fixture) {
 		f.srv.FailNext(f.h.Vendor, 1, sandbox.FaultTooManyRequests)

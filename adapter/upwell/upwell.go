@@ -321,7 +321,7 @@ func responseError(resp *http.Response, raw []byte) *adapter.Error {
 	code, msg := decodeError(raw)
 	e := driver.ResponseError(resp, raw, code, msg)
 	if resp.StatusCode == http.StatusNotFound {
-		e.Code = adapter.FailedPrecondition
+		e.Code, e.Config = adapter.FailedPrecondition, true
 		what := msg
 		if what == "" {
 			what = "HTTP 404"

@@ -69,6 +69,7 @@ func (e *engine) call(j *job) (res *adapter.Result, attempted bool, err error) {
 			e.quiet.answered()
 		}
 		e.reach.attempt(err)
+		e.setup.attempt(err)
 	}
 	opts := make([]adapter.CallOption, 0, len(e.cfg.callOptions)+1)
 	opts = append(opts, e.cfg.callOptions...)
@@ -80,6 +81,7 @@ func (e *engine) call(j *job) (res *adapter.Result, attempted bool, err error) {
 			e.quiet.answered()
 		}
 		e.reach.attempt(v.reachErr)
+		e.setup.attempt(v.reachErr)
 	}
 	return res, v.attempted, err
 }

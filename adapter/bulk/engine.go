@@ -44,6 +44,7 @@ type engine struct {
 	cfg    config
 	lanes  *keyLanes
 	streak *failureStreak
+	setup  *setupCheck
 	reach  *reachability
 	quiet  *silence
 	failed *failedCustomers
@@ -105,6 +106,27 @@ func newEngine(ctx context.Context, c Client, cfg config) *engine {
 		e.halt(haltedError(h, false))
 		e.cancelCalls(h)
 	}}
+	e.setup = &setupCheck{limit: cfg.setupFaults, halt: func(h *Halt) {
+		e.halt(haltedError(h, false))
+		e.cancelCalls(h)
+	}}
+	if cfg.setupFaults > 0 && !cfg.dryRun {
+		// One sending token for the first record; the others are taken
+		// here and handed back once the setup is proven.
+		for range cfg.concurrency - 1 {
+			e.sending <- struct{}{}
+		}
+		var once sync.Once
+		e.setup.widen = func() {
+			once.Do(func() {
+				for range cfg.concurrency - 1 {
+					<-e.sending
+				}
+			})
+		}
+	} else {
+		e.setup.widen = func() {}
+	}
 	if cfg.store != nil && !cfg.unordered {
 		e.inc = newIncremental(e)
 	}
@@ -345,6 +367,7 @@ func (e *engine) settle(j *job) Outcome {
 		}
 		out = e.runRecord(j)
 		e.streak.record(out)
+		e.setup.record(out)
 	}
 	e.failed.note(j, out)
 	return out

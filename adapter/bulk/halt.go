@@ -6,17 +6,19 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"github.com/custsync/custsync/adapter"
 	"net"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/custsync/custsync/adapter"
 )
 
 // Halt says why a bulk run stopped starting records on its own: the
-// vendor could not be reached at all (see WithUnreachableAfter), or too
-// many records in a row failed retryably (see WithHaltAfter). Every
+// vendor could not be reached at all (see WithUnreachableAfter), too
+// many records in a row failed retryably (see WithHaltAfter), or the
+// setup is wrong (see WithSetupCheck). Every
 // record the run did not send then fails with an Unavailable *adapter.Error that
 // wraps the Halt, so errors.As(out.Err, &halt) tells a halted run's
 // records from others, and halt.Reason says why, for people.
@@ -26,6 +28,10 @@ type Halt struct {
 	Reason string
 	// Last is the failure that tipped the run over.
 	Last error
+	// Setup is set when the run's setup is at fault (credentials, base
+	// URL, host; see WithSetupCheck), not its records: no record needs
+	// fixing, and each must be pushed again once the setup is fixed.
+	Setup bool
 }
 
 func (h *Halt) Error() string {
@@ -301,4 +307,100 @@ func (s *silence) stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.reset()
+}
+
+// setupCheck keeps a run from spending its input on a wrong setup (a
+// wrong key, a mistyped base URL or host). Until an answer shows that the
+// credentials and base URL work, the run sends one record at a time; it
+// halts once limit records in a row failed with a configuration error
+// (adapter.Error.Config), or, while the setup is unproven, once limit
+// attempts in a row could not reach the vendor at all. A wrong setup then
+// costs limit requests, not one per record, and says why within seconds.
+type setupCheck struct {
+	limit int
+	widen func()      // lets the run send WithConcurrency records at once
+	halt  func(*Halt) // ends the feed and cuts short the calls in flight
+
+	mu        sync.Mutex
+	proven    bool
+	faults    int // records in a row that failed with a configuration error
+	unreached int // attempts in a row that could not reach the vendor, while unproven
+}
+
+// attempt hears the end of one HTTP attempt: err is nil when the vendor
+// answered.
+func (s *setupCheck) attempt(err error) {
+	if s.limit <= 0 {
+		return
+	}
+	if beforeNetwork(err) {
+		return // a shared limiter that is down says nothing of the setup
+	}
+	why, down := unreachable(err)
+	s.mu.Lock()
+	if s.proven || !down {
+		s.unreached = 0
+		s.mu.Unlock()
+		return
+	}
+	s.unreached++
+	tipped := s.unreached == s.limit
+	s.mu.Unlock()
+	if tipped {
+		s.halt(&Halt{Reason: fmt.Sprintf("the vendor could not be reached in its first %d attempts (%s): check the base URL's host and port", s.limit, why), Last: err, Setup: true})
+	}
+}
+
+// record hears how a record the run sent ended.
+func (s *setupCheck) record(out Outcome) {
+	if s.limit <= 0 {
+		return
+	}
+	var e *adapter.Error
+	fault := errors.As(out.Err, &e) && e.Config
+	s.mu.Lock()
+	switch {
+	case fault:
+		s.faults++
+		if s.faults == s.limit {
+			s.mu.Unlock()
+			s.halt(&Halt{Reason: setupFaultReason(e, s.limit), Last: out.Err, Setup: true})
+			return
+		}
+	case provesSetup(out):
+		s.faults = 0
+		if !s.proven {
+			s.proven = true
+			s.mu.Unlock()
+			s.widen()
+			return
+		}
+	}
+	s.mu.Unlock()
+}
+
+// provesSetup reports whether out shows that the credentials and base URL
+// work: the vendor took the update, or refused it for the record's own
+// sake (a customer it does not have, a value it rejects), which it does
+// only past its authentication and routing. A throttled or failing
+// vendor (429, 5xx) proves nothing: those may answer before either.
+func provesSetup(out Outcome) bool {
+	if out.Status == Succeeded || out.Status == Unchanged {
+		return true
+	}
+	var e *adapter.Error
+	return errors.As(out.Err, &e) && e.HTTPStatus != 0 && !e.Retryable && !e.Config
+}
+
+// setupFaultReason says what limit configuration errors in a row mean,
+// for people.
+func setupFaultReason(e *adapter.Error, limit int) string {
+	vendor := e.Vendor
+	if vendor == "" {
+		vendor = "the vendor"
+	}
+	if e.Code == adapter.PermissionDenied {
+		return fmt.Sprintf("%s refused the credentials for %d records in a row (HTTP %d): check them; no line needs fixing", vendor, limit, e.HTTPStatus)
+	}
+	return fmt.Sprintf("%d records in a row found no %s endpoint at the base URL (HTTP %d): check the base URL; no line needs fixing", limit, vendor, e.HTTPStatus)
 }

@@ -60,7 +60,7 @@ func TestARunHaltsWhenTheVendorCannotBeReached(t *testing.T) {
 	var halt *bulk.Halt
 	for out := range runUpdates(t, context.Background(), client, stream(1000, nil),
 		bulk.WithConcurrency(4), bulk.WithRecordAttempts(50), bulk.WithRecordPause(time.Millisecond),
-		bulk.WithHaltAfter(0), bulk.WithUnreachableAfter(200*time.Millisecond)) {
+		bulk.WithHaltAfter(0), bulk.WithUnreachableAfter(200*time.Millisecond), bulk.WithSetupCheck(0)) {
 		require.Error(t, out.Err)
 		assert.ErrorIs(t, out.Err, adapter.Unavailable)
 		if out.Calls > 0 && !errors.As(out.Err, new(*bulk.Halt)) {
@@ -215,7 +215,7 @@ func TestARunHaltsWhenASharedLimiterLetsNothingOut(t *testing.T) {
 	var halt *bulk.Halt
 	for out := range runUpdates(t, context.Background(), client, stream(200, nil),
 		bulk.WithConcurrency(4), bulk.WithRecordAttempts(50), bulk.WithRecordPause(time.Millisecond),
-		bulk.WithHaltAfter(0), bulk.WithUnreachableAfter(200*time.Millisecond)) {
+		bulk.WithHaltAfter(0), bulk.WithUnreachableAfter(200*time.Millisecond), bulk.WithSetupCheck(0)) {
 		require.Error(t, out.Err)
 		assert.False(t, out.Attempted, "nothing was sent")
 		errors.As(out.Err, &halt)
@@ -244,7 +244,7 @@ func TestARunHaltsWhenTheVendorNeverAnswers(t *testing.T) {
 	var halt *bulk.Halt
 	statuses := map[bulk.Status]int{}
 	for out := range runUpdates(t, ctx, client, stream(200, nil),
-		bulk.WithConcurrency(4), bulk.WithHaltAfter(0), bulk.WithSilentAfter(300*time.Millisecond)) {
+		bulk.WithConcurrency(4), bulk.WithHaltAfter(0), bulk.WithSilentAfter(300*time.Millisecond), bulk.WithSetupCheck(0)) {
 		statuses[out.Status]++
 		require.ErrorAs(t, out.Err, &halt, "record %d: %v", out.Seq, out.Err)
 	}

@@ -27,6 +27,11 @@ const (
 	// answer before a run halts: longer than an attempt's timeout, so a
 	// slow answer is not taken for none, but minutes, not hours.
 	defaultSilentAfter = 2 * time.Minute
+	// defaultSetupFaults is how many records in a row may fail with a
+	// configuration error (a refused key, a wrong base URL) before a run
+	// halts: enough that one record's own fault is not taken for the
+	// setup's, few enough that a wrong key locks no account.
+	defaultSetupFaults = 3
 	// defaultRecordPause is the first pause before a record whose call
 	// failed retryably is tried again; it doubles with each further call.
 	defaultRecordPause = 2 * time.Second
@@ -42,6 +47,7 @@ type config struct {
 	recordAttempts   int
 	recordPause      time.Duration
 	haltAfter        int
+	setupFaults      int
 	unreachableAfter time.Duration
 	silentAfter      time.Duration
 	stop             context.Context
@@ -119,6 +125,30 @@ func WithHaltAfter(n int) Option {
 			return invalidOption(fmt.Sprintf("WithHaltAfter(%d)", n), "must be 0 (never halt on a streak) or more")
 		}
 		c.haltAfter = n
+		return nil
+	}
+}
+
+// WithSetupCheck makes a run prove its setup before it sends at full
+// concurrency, and halt on a wrong one after n records. Until the vendor
+// has answered an update in a way that shows the credentials and base URL
+// work (it took the update, or refused it for the record's own sake:
+// a customer it does not have, a value it rejects), the run sends one
+// record at a time. It halts once n records in a row failed with a
+// configuration error (an *adapter.Error with Config set: credentials
+// refused, no endpoint at the base URL), or, while the setup is unproven,
+// once n attempts in a row could not reach the vendor at all (refused,
+// no such host, TLS failing). The rest are reported as not sent,
+// wrapping a *Halt that says why. A wrong key or base URL thus costs n
+// requests, not one per record, and a mistyped host a few seconds, not
+// WithUnreachableAfter. 0 turns the check off (the run starts at full
+// concurrency); a negative n is refused. Default 3.
+func WithSetupCheck(n int) Option {
+	return func(c *config) error {
+		if n < 0 {
+			return invalidOption(fmt.Sprintf("WithSetupCheck(%d)", n), "must be 0 (no check) or more")
+		}
+		c.setupFaults = n
 		return nil
 	}
 }
@@ -276,7 +306,7 @@ func WithObserver(observe func(Outcome)) Option {
 // refuses its value (or a nil option) is the error.
 func newConfig(where string, opts []Option) (config, error) {
 	cfg := config{concurrency: defaultConcurrency, recordAttempts: defaultRecordAttempts,
-		recordPause: defaultRecordPause, haltAfter: defaultHaltAfter, unreachableAfter: defaultUnreachableAfter,
+		recordPause: defaultRecordPause, haltAfter: defaultHaltAfter, setupFaults: defaultSetupFaults, unreachableAfter: defaultUnreachableAfter,
 		silentAfter: defaultSilentAfter,
 		now:         time.Now}
 	for i, o := range opts {

@@ -277,7 +277,8 @@ func TestAStoppedRunReportsParkedRecordsInInputOrder(t *testing.T) {
 	}()
 	yielded := map[string][]string{}
 	notSent := 0
-	for out := range runUpdates(t, context.Background(), c, repeated(records, ids), bulk.WithConcurrency(ids), bulk.WithStop(stop)) {
+	for out := range runUpdates(t, context.Background(), c, repeated(records, ids), bulk.WithConcurrency(ids), bulk.WithStop(stop),
+		bulk.WithSetupCheck(0)) { // every customer's first update in flight at once
 		yielded[out.Record.Update.ID] = append(yielded[out.Record.Update.ID], nameOf(out.Record.Update))
 		if out.Calls > 0 {
 			require.NoError(t, out.Err)

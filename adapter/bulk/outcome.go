@@ -104,8 +104,10 @@ var ErrFailuresUnwritable = fmt.Errorf("not sent: the failures file could not be
 // after a request went out, when ctx carries no cause of its own.
 var errCanceledInFlight = fmt.Errorf("canceled in flight; the vendor may or may not have applied it: %w", context.Canceled)
 
-// failureOf is the failures-file account of a record that failed or was
-// not sent. A record not sent has code Canceled and says why in words.
+// outcomeFailure is the failures-file account of a record that failed or
+// was not sent. A record not sent has code Canceled, says why in words,
+// and is retryable: nothing of it reached the vendor, and pushed again
+// as it is, it may succeed.
 func outcomeFailure(out Outcome, vendor string) Failure {
 	f := Failure{Line: out.Record.Line, Vendor: vendor}
 	if out.Status != NotSent {
@@ -120,6 +122,6 @@ func outcomeFailure(out Outcome, vendor string) Failure {
 	case out.Err != nil:
 		msg = out.Err.Error()
 	}
-	f.ErrorInfo = ErrorInfo{Code: adapter.Canceled, Message: msg}
+	f.ErrorInfo = ErrorInfo{Code: adapter.Canceled, Message: msg, Retryable: true}
 	return f
 }

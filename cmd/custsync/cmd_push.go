@@ -58,12 +58,22 @@ reports both: which lines are where, and what to push again. The
 failures file may not be the input, not even as redirected standard
 input.
 
+A wrong setup costs a few requests, not one per line: until the vendor
+has shown that the credentials and base URL work (it took a record, or
+refused one for the record's own sake, such as a missing customer),
+push sends one record at a time, and it halts once --setup-check
+records in a row (3) were refused for the credentials or found no
+endpoint at the base URL, or, before that, once 3 attempts found no
+server at the host and port. No line needs fixing then: fix the setup
+and push the failures file again.
+
 The run halts, says why on stderr and in the summary, and reports the
-rest as not sent, when the vendor cannot be reached at all (refused or
-timed-out connections, DNS or TLS failures, a shared rate limiter that
-is down) for 20 seconds, when it answers none of the records in flight
-for 2 minutes (it accepts connections but never answers), or when
---halt-after records in a row fail with retryable errors.
+rest as not sent, on such a setup, when the vendor cannot be reached at
+all (refused or timed-out connections, DNS or TLS failures, a shared
+rate limiter that is down) for 20 seconds, when it answers none of the
+records in flight for 2 minutes (it accepts connections but never
+answers), or when --halt-after records in a row fail with retryable
+errors.
 
 Progress goes to stderr (a bar on a terminal, a line every 5 seconds
 otherwise); a summary goes to stdout, or one JSON object with --json:
@@ -138,6 +148,7 @@ const (
 	defaultConcurrency    = 4
 	defaultRecordAttempts = 5
 	defaultHaltAfter      = 50
+	defaultSetupCheck     = 3
 )
 
 func (f *pushFlags) register(fs *flag.FlagSet) {
@@ -146,6 +157,7 @@ func (f *pushFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.settings.concurrency, "concurrency", defaultConcurrency, "`N` updates in flight at once, 1 to 256")
 	fs.IntVar(&f.settings.recordAttempts, "record-attempts", defaultRecordAttempts, fmt.Sprintf("try a record that fails retryably up to `N` times in all, 1 to %d (pauses of 2s, 4s, ...)", maxRecordAttempts))
 	fs.IntVar(&f.settings.haltAfter, "halt-after", defaultHaltAfter, "halt once `N` records in a row failed retryably, reporting the rest as not sent;\n0 never halts for that (an unreachable vendor still halts the run)")
+	fs.IntVar(&f.settings.setupCheck, "setup-check", defaultSetupCheck, "send one record at a time until the vendor shows the credentials and base URL work,\nand halt once `N` records in a row failed for them (or N attempts found no server);\n0 starts at full concurrency and halts only as --halt-after says")
 	fs.DurationVar(&f.settings.deadline, "deadline", 0, "start no record after `DURATION` (such as 90m); the rest are reported as not sent")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
 	fs.StringVar(&f.state, "state", "", "remember what the vendor confirmed in the SQLite file `PATH` (created on first use)\nor the PostgreSQL database postgres://... or 'host=... dbname=...', and skip records\nconfirmed unchanged (default: $"+envState+"; --state '' turns it off)")
@@ -164,6 +176,8 @@ func (f *pushFlags) check() error {
 		return usagef("--record-attempts %d is out of range 1..%d", f.settings.recordAttempts, maxRecordAttempts)
 	case f.settings.haltAfter < 0:
 		return usagef("--halt-after %d: want 0 or more", f.settings.haltAfter)
+	case f.settings.setupCheck < 0:
+		return usagef("--setup-check %d: want 0 or more", f.settings.setupCheck)
 	case f.settings.deadline < 0:
 		return usagef("--deadline %s: want a positive duration", f.settings.deadline)
 	case f.refreshAfter < 0:
@@ -440,6 +454,9 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 				inputName(pf.file), pushAgain(tf, pf.state, pf.file, true))
 		case pf.dryRun && r.notSent > 0:
 			fmt.Fprintf(a.stdout, "push: dry run: check again: %s\n", pushAgain(tf, pf.state, pf.file, true))
+		case r.haltSetup && r.writeErr == nil && r.failuresAt != "":
+			fmt.Fprintf(a.stdout, "push: no line needs fixing: the %d not applied are in %s as they were; fix the credentials or base URL and push that file again: %s\n",
+				r.failed+r.notSent, r.failuresAt, pushAgain(tf, pf.state, r.failuresAt, false))
 		case r.failed+r.notSent > 0 && r.writeErr == nil && r.failuresAt != "":
 			fmt.Fprintf(a.stdout, "push: failed lines are in %s; fix them and push again: %s\n", r.failuresAt, pushAgain(tf, pf.state, r.failuresAt, false))
 		}

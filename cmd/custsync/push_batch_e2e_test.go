@@ -145,29 +145,44 @@ func closedAddr(t *testing.T) string {
 
 func TestPushToAClosedPortHaltsAndSaysSo(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	const records = 1000
-	input := writeFile(t, dir, "in.jsonl", jsonl(records, 0))
-	out := runBinary(t, invocation{
-		args: []string{"push", "--vendor", "upwell", "--base-url", "http://" + closedAddr(t), "--file", input, "--json", "--halt-after", "0", "--record-attempts", "20"},
-		env:  demoEnv(specs.Upwell), dir: dir,
-	})
-	require.Equal(t, exitIncomplete, out.code)
-	var summary pushSummaryJSON
-	require.NoError(t, json.Unmarshal([]byte(out.stdout), &summary), "stdout holds the JSON summary alone: %s", out.stdout)
-	assert.True(t, summary.Halted)
-	assert.Equal(t, "the vendor could not be reached for 20s (connection refused)", summary.HaltReason)
-	assert.Equal(t, records, summary.Succeeded+summary.Failed+summary.NotSent)
-	assert.GreaterOrEqual(t, summary.NotSent, records-adapterDefaultConcurrency, "only the records in flight were tried")
-	assert.Equal(t, records, summary.ByCode["Canceled"]+summary.ByCode["Unavailable"])
-	assert.Contains(t, out.stderr, "push: halted: the vendor could not be reached for 20s (connection refused); sending no more records")
-	assert.Contains(t, out.stderr, fmt.Sprintf("custsync push: halted: the vendor could not be reached for 20s (connection refused): %d records were not sent", summary.NotSent))
-	failures := readFailures(t, summary.FailuresFile)
-	assert.Len(t, failures, records, "every record is in the failures file")
-	for _, f := range failures {
-		if f.Error.Code == "Canceled" {
-			assert.Contains(t, f.Error.Message, "not sent: the run halted: the vendor could not be reached")
-		}
+	for _, tc := range []struct {
+		name, setupCheck, reason string
+		tried                    int // at most
+	}{
+		// An unproven setup: a mistyped port or host, found by the first
+		// record's attempts.
+		{"at the start", "3", "the vendor could not be reached in its first 3 attempts (connection refused): check the base URL's host and port", 1},
+		// A vendor gone after it answered: reachability's clock.
+		{"without the setup check", "0", "the vendor could not be reached for 20s (connection refused)", adapterDefaultConcurrency},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			const records = 1000
+			input := writeFile(t, dir, "in.jsonl", jsonl(records, 0))
+			out := runBinary(t, invocation{
+				args: []string{"push", "--vendor", "upwell", "--base-url", "http://" + closedAddr(t), "--file", input, "--json", "--halt-after", "0", "--record-attempts", "20",
+					"--setup-check", tc.setupCheck},
+				env: demoEnv(specs.Upwell), dir: dir,
+			})
+			require.Equal(t, exitIncomplete, out.code)
+			var summary pushSummaryJSON
+			require.NoError(t, json.Unmarshal([]byte(out.stdout), &summary), "stdout holds the JSON summary alone: %s", out.stdout)
+			assert.True(t, summary.Halted)
+			assert.Equal(t, tc.reason, summary.HaltReason)
+			assert.Equal(t, records, summary.Succeeded+summary.Failed+summary.NotSent)
+			assert.GreaterOrEqual(t, summary.NotSent, records-tc.tried, "only the records in flight were tried")
+			assert.Equal(t, records, summary.ByCode["Canceled"]+summary.ByCode["Unavailable"])
+			assert.Contains(t, out.stderr, "push: halted: "+tc.reason+"; sending no more records")
+			assert.Contains(t, out.stderr, fmt.Sprintf("custsync push: halted: %s: %d records were not sent", tc.reason, summary.NotSent))
+			failures := readFailures(t, summary.FailuresFile)
+			assert.Len(t, failures, records, "every record is in the failures file")
+			for _, f := range failures {
+				if f.Error.Code == "Canceled" {
+					assert.Contains(t, f.Error.Message, "not sent: the run halted: the vendor could not be reached")
+				}
+			}
+		})
 	}
 }
 

@@ -65,6 +65,7 @@ type pushSettings struct {
 	concurrency    int
 	recordAttempts int
 	haltAfter      int
+	setupCheck     int           // 0: none (the flag's default is defaultSetupCheck)
 	deadline       time.Duration // 0: none
 	dryRun         bool
 	refreshAfter   time.Duration
@@ -84,6 +85,7 @@ type pushReport struct {
 	interrupted         bool
 	deadlineHit         bool
 	haltReason          string // "" when the run did not halt
+	haltSetup           bool   // it halted on a wrong setup: no line needs fixing
 	// grewBy is how much the input file grew past what was read.
 	grewBy int64
 	// Set by push once the failures file is closed: where the failures
@@ -152,7 +154,7 @@ func (p *pusher) run() pushReport {
 
 	opts := []bulk.Option{
 		bulk.WithConcurrency(p.settings.concurrency), bulk.WithRecordAttempts(p.settings.recordAttempts),
-		bulk.WithHaltAfter(p.settings.haltAfter), bulk.WithStop(stopFeed),
+		bulk.WithHaltAfter(p.settings.haltAfter), bulk.WithSetupCheck(p.settings.setupCheck), bulk.WithStop(stopFeed),
 		bulk.WithDryRun(p.settings.dryRun), bulk.WithObserver(p.observe),
 	}
 	if p.failures != nil {
@@ -188,7 +190,7 @@ func (p *pusher) run() pushReport {
 		report.readErr = fmt.Errorf("reading the input after line %d: %w", p.input.line(), rep.ReadErr)
 	}
 	if rep.Halt != nil {
-		report.haltReason = rep.Halt.Reason
+		report.haltReason, report.haltSetup = rep.Halt.Reason, rep.Halt.Setup
 	}
 	return report
 }

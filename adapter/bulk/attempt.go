@@ -12,8 +12,9 @@ import (
 
 // runRecord updates one record, trying it again as a whole while the
 // failure is retryable, attempts remain, and the run still feeds records;
-// then it gives back its sending token and, with a state store, records
-// what the vendor confirmed.
+// then it gives back its sending token (once the setup check has heard
+// the outcome) and, with a state store, records what the vendor
+// confirmed.
 func (e *engine) runRecord(j *job) Outcome {
 	out := Outcome{Seq: j.seq, Record: j.rec}
 	pauses := recordPauses{next: e.cfg.recordPause}
@@ -31,7 +32,6 @@ func (e *engine) runRecord(j *job) Outcome {
 		}
 	}
 	e.quiet.end()
-	<-e.sending
 	switch {
 	case out.Err == nil && out.Result != nil && out.Result.Unchanged:
 		out.Status = Unchanged
@@ -43,6 +43,10 @@ func (e *engine) runRecord(j *job) Outcome {
 			out.Err = canceledInFlight(e.ctx)
 		}
 	}
+	// Judged before the token goes back: a wrong setup's last record halts
+	// the run before another record can take the token and be sent.
+	e.setup.record(out)
+	<-e.sending
 	if e.inc != nil {
 		out = e.inc.settled(j, out)
 	}

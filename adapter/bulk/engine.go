@@ -106,10 +106,12 @@ func newEngine(ctx context.Context, c Client, cfg config) *engine {
 		e.halt(haltedError(h, false))
 		e.cancelCalls(h)
 	}}
-	e.setup = &setupCheck{limit: cfg.setupFaults, halt: func(h *Halt) {
-		e.halt(haltedError(h, false))
-		e.cancelCalls(h)
-	}}
+	e.setup = &setupCheck{limit: cfg.setupFaults,
+		halt: func(h *Halt) { e.halt(haltedError(h, false)) },
+		cutShort: func(h *Halt) {
+			e.halt(haltedError(h, false))
+			e.cancelCalls(h)
+		}}
 	if cfg.setupFaults > 0 && !cfg.dryRun {
 		// One sending token for the first record; the others are taken
 		// here and handed back once the setup is proven.
@@ -367,7 +369,6 @@ func (e *engine) settle(j *job) Outcome {
 		}
 		out = e.runRecord(j)
 		e.streak.record(out)
-		e.setup.record(out)
 	}
 	e.failed.note(j, out)
 	return out

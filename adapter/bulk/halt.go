@@ -318,8 +318,12 @@ func (s *silence) stop() {
 // costs limit requests, not one per record, and says why within seconds.
 type setupCheck struct {
 	limit int
-	widen func()      // lets the run send WithConcurrency records at once
-	halt  func(*Halt) // ends the feed and cuts short the calls in flight
+	widen func() // lets the run send WithConcurrency records at once
+	// halt ends the feed: records in flight finish, as they may succeed
+	// (a refused key is not refused mid-run for the record in flight).
+	// cutShort also cuts short the calls in flight, for a vendor that
+	// cannot be reached: none of them can.
+	halt, cutShort func(*Halt)
 
 	mu        sync.Mutex
 	proven    bool
@@ -347,7 +351,7 @@ func (s *setupCheck) attempt(err error) {
 	tipped := s.unreached == s.limit
 	s.mu.Unlock()
 	if tipped {
-		s.halt(&Halt{Reason: fmt.Sprintf("the vendor could not be reached in its first %d attempts (%s): check the base URL's host and port", s.limit, why), Last: err, Setup: true})
+		s.cutShort(&Halt{Reason: fmt.Sprintf("the vendor could not be reached in its first %d attempts (%s): check the base URL's host and port", s.limit, why), Last: err, Setup: true})
 	}
 }
 

@@ -76,7 +76,10 @@ answers), or when --halt-after records in a row fail with retryable
 errors.
 
 Progress goes to stderr (a bar on a terminal, a line every 5 seconds
-otherwise); a summary goes to stdout, or one JSON object with --json:
+otherwise): records sent, unchanged and failed, records per second, and
+when the vendor throttles (429) or fails and records are retried; records
+not sent never move it. A summary goes to stdout, or one JSON object with
+--json:
 {"succeeded","unchanged","dryRun","failed","notSent","byCode","dropped","halted","haltReason",
 "failuresFile","elapsedSeconds","recordsPerSecond","mismatched"}. An interrupt
 (Ctrl-C, SIGTERM or SIGHUP) sends no more records and waits for those in

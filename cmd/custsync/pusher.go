@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -58,6 +59,9 @@ type pusher struct {
 	haltReason string
 	notes      int
 	started    time.Time
+	// The vendor's trouble, from every attempt (see attempt).
+	throttled, failing atomic.Int64
+	lastTrouble        atomic.Int64 // Unix nanoseconds; 0 for never
 }
 
 // pushSettings are the push flags that shape the bulk run.
@@ -156,6 +160,7 @@ func (p *pusher) run() pushReport {
 		bulk.WithConcurrency(p.settings.concurrency), bulk.WithRecordAttempts(p.settings.recordAttempts),
 		bulk.WithHaltAfter(p.settings.haltAfter), bulk.WithSetupCheck(p.settings.setupCheck), bulk.WithStop(stopFeed),
 		bulk.WithDryRun(p.settings.dryRun), bulk.WithObserver(p.observe),
+		bulk.WithCallOptions(adapter.WithAttemptObserver(p.attempt)),
 	}
 	if p.failures != nil {
 		opts = append(opts, bulk.WithFailures(p.failures))
@@ -224,7 +229,11 @@ func (p *pusher) observe(out bulk.Outcome) {
 	case bulk.NotSent:
 		p.notSent++ // summed up at the end rather than listed
 	}
-	p.progress.advance(out.Record.Size, p.countsLocked())
+	size := out.Record.Size
+	if out.Status == bulk.NotSent {
+		size = 0 // not done: the display must not show it as such
+	}
+	p.progress.advance(size, p.countsLocked())
 }
 
 // maxMismatchNotes bounds the stderr lines naming mismatched records: a
@@ -273,7 +282,27 @@ func (p *pusher) snapshot() counts {
 }
 
 func (p *pusher) countsLocked() counts {
-	return counts{ok: p.ok + p.unchanged, failed: p.failed, notSent: p.notSent, elapsed: time.Since(p.started)}
+	c := counts{sent: p.ok, unchanged: p.unchanged, failed: p.failed, notSent: p.notSent, elapsed: time.Since(p.started),
+		throttled: p.throttled.Load(), failing: p.failing.Load()}
+	if at := p.lastTrouble.Load(); at != 0 {
+		c.lastTrouble = time.Unix(0, at)
+	}
+	return c
+}
+
+// attempt hears every HTTP attempt of the run, so that the display says
+// when the vendor throttles or fails and records are being retried, not
+// only that they crawl. It runs on the workers' goroutines.
+func (p *pusher) attempt(a adapter.Attempt) {
+	switch {
+	case a.Status == http.StatusTooManyRequests:
+		p.throttled.Add(1)
+	case a.Status >= 500, a.Err != nil && !errors.Is(a.Err, context.Canceled):
+		p.failing.Add(1)
+	default:
+		return
+	}
+	p.lastTrouble.Store(time.Now().UnixNano())
 }
 
 // announceInterrupt tells the user what the first interrupt does, and

@@ -19,6 +19,8 @@ import (
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/bulk"
+	"github.com/custsync/custsync/adapter/upwell"
+	"github.com/custsync/custsync/sandbox"
 	"github.com/custsync/custsync/specs"
 )
 
@@ -347,21 +349,76 @@ func TestPushReportsFailuresAndProgress(t *testing.T) {
 		}}
 		run := runPusher(t, jsonl(100, 0), u, 1, context.Background(), context.Background(), 20*time.Millisecond)
 		assert.Equal(t, 100, run.report.ok)
-		assert.Regexp(t, `push: \d+ done \(\d+ ok, 0 failed\), \d+\.\d/s`, run.stderr.String())
+		assert.Regexp(t, `push: \d+ done \(\d+ sent, 0 failed\), \d+\.\d records/s`, run.stderr.String())
+	})
+
+	t.Run("off a terminal, the lines say when the vendor throttles and records are retried", func(t *testing.T) {
+		t.Parallel()
+		srv := sandbox.NewServer()
+		t.Cleanup(srv.Close)
+		srv.FailNext(specs.Upwell, 3, sandbox.FaultTooManyRequests)
+		c, err := upwell.New(upwell.Config{APIKey: sandbox.UpwellAPIKey, SourceSystem: sandbox.UpwellSourceSystem},
+			adapter.WithBaseURL(srv.URL(specs.Upwell)), adapter.WithRateLimiter(nil), adapter.WithRetryBackoff(30*time.Millisecond, 30*time.Millisecond))
+		require.NoError(t, err)
+		run := runPusher(t, jsonl(20, 0), c, 1, context.Background(), context.Background(), 10*time.Millisecond)
+		assert.Equal(t, 20, run.report.ok+run.report.failed, "every record was answered")
+		assert.Contains(t, run.stderr.String(), "the vendor is throttling (", "a line after the 429s says so")
+		assert.LessOrEqual(t, strings.Count(run.stderr.String(), "the vendor is throttling"), 3, "only lines after 429s")
 	})
 
 	t.Run("on a terminal, a progress bar is drawn and cleared", func(t *testing.T) {
 		t.Parallel()
 		var stderr bytes.Buffer
-		bar := newProgress(&stderr, true, 1000, time.Hour, nil)
-		bar.advance(400, counts{ok: 3, failed: 1})
+		bar := newBarProgress(&stderr, 1000, 0) // every advance redraws
+		bar.advance(400, counts{sent: 3, failed: 1, elapsed: time.Second})
 		bar.note("push: line 2: upwell: NotFound")
-		bar.advance(600, counts{ok: 5, failed: 1})
+		bar.advance(600, counts{sent: 4, unchanged: 1, failed: 1, elapsed: time.Second})
 		bar.finish()
-		assert.Contains(t, stderr.String(), "push: 5 ok, 1 failed")
+		assert.Contains(t, stderr.String(), "push: 3 sent, 1 failed, 4.0 records/s")
+		assert.Contains(t, stderr.String(), "push: 4 sent, 1 unchanged, 1 failed, 6.0 records/s", "unchanged apart from sent")
 		assert.Contains(t, stderr.String(), "line 2: upwell: NotFound")
+		assert.NotContains(t, stderr.String(), "B/s", "records per second, not bytes")
+	})
+
+	t.Run("on a terminal, records not sent never fill the bar", func(t *testing.T) {
+		t.Parallel()
+		var stderr bytes.Buffer
+		bar := newBarProgress(&stderr, 1000, 0)
+		bar.advance(400, counts{sent: 4, elapsed: time.Second})
+		for n := 1; n <= 6; n++ {
+			bar.advance(0, counts{sent: 4, notSent: n, elapsed: time.Second})
+		}
+		bar.finish()
+		assert.Contains(t, stderr.String(), "40%")
+		assert.NotContains(t, stderr.String(), "100%")
+	})
+
+	t.Run("on a terminal, the bar says when the vendor throttles", func(t *testing.T) {
+		t.Parallel()
+		var stderr bytes.Buffer
+		bar := newBarProgress(&stderr, 1000, 0)
+		bar.advance(100, counts{sent: 1, elapsed: time.Second})
+		bar.advance(100, counts{sent: 2, throttled: 1, lastTrouble: time.Now(), elapsed: time.Second})
+		bar.finish()
+		assert.Contains(t, stderr.String(), "(the vendor is throttling or failing; retrying)")
 	})
 }
+
+func TestProgressTroubleSaysWhatTheVendorDidSinceTheLineBefore(t *testing.T) {
+	for _, tc := range []struct {
+		before, now counts
+		want        string
+	}{
+		{counts{}, counts{}, ""},
+		{counts{throttled: 2}, counts{throttled: 2, failing: 0}, ""},
+		{counts{throttled: 2}, counts{throttled: 3}, "the vendor is throttling (1 answer 429), retrying"},
+		{counts{}, counts{failing: 4}, "the vendor is failing (4 failed attempts: 5xx, timeouts or network errors), retrying"},
+		{counts{}, counts{throttled: 1, failing: 1}, "the vendor is throttling and failing (1 answer 429, 1 failed attempt), retrying"},
+	} {
+		assert.Equal(t, tc.want, tc.now.trouble(tc.before))
+	}
+}
+
 func partials(t *testing.T, dir string) []string {
 	t.Helper()
 	names, err := filepath.Glob(filepath.Join(dir, "*.partial-*"))

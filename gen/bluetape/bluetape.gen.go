@@ -47,6 +47,12 @@ type Error struct {
 	Reason *string `json:"reason,omitempty"`
 }
 
+// SignUpLink defines model for SignUpLink.
+type SignUpLink struct {
+	// SignUpUrl Where the customer signs up with BlueTape.
+	SignUpUrl string `json:"signUpUrl"`
+}
+
 // UpdateResult defines model for UpdateResult.
 type UpdateResult struct {
 	// BlueTapeId BlueTape's own id for the customer.
@@ -147,6 +153,21 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /integration/customer/{id} (the `UpdateCustomer` operationId).
 	UpdateCustomer(ctx context.Context, id string, body UpdateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCustomerSignUpLink Get a customer's sign-up link
+	//
+	// custsync reads nothing through it: `custsync check` asks for the
+	// link of an id no customer has, to learn from the status alone
+	// whether the credentials are accepted and the base URL serves
+	// BlueTape's API, with a request that writes nothing: 404 "Customer
+	// not found." says both are right, 401 that the credentials are not,
+	// any other 404 that the base URL is wrong. Method, path, the 200
+	// body and the 404 reason are as BlueTape's integration docs list
+	// them (shared/vendors/upwell-bluetape-notes.md, B.2); the page itself
+	// is not in the stored material.
+	//
+	// Corresponds with GET /integration/customer/{id}/signup (the `GetCustomerSignUpLink` operationId).
+	GetCustomerSignUpLink(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // UpdateCustomerWithBody Update a customer
@@ -177,6 +198,31 @@ func (c *Client) UpdateCustomerWithBody(ctx context.Context, id string, contentT
 // Corresponds with PUT /integration/customer/{id} (the `UpdateCustomer` operationId).
 func (c *Client) UpdateCustomer(ctx context.Context, id string, body UpdateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCustomerRequest(c.Server, id, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCustomerSignUpLink Get a customer's sign-up link
+//
+// custsync reads nothing through it: `custsync check` asks for the
+// link of an id no customer has, to learn from the status alone
+// whether the credentials are accepted and the base URL serves
+// BlueTape's API, with a request that writes nothing: 404 "Customer
+// not found." says both are right, 401 that the credentials are not,
+// any other 404 that the base URL is wrong. Method, path, the 200
+// body and the 404 reason are as BlueTape's integration docs list
+// them (shared/vendors/upwell-bluetape-notes.md, B.2); the page itself
+// is not in the stored material.
+//
+// Corresponds with GET /integration/customer/{id}/signup (the `GetCustomerSignUpLink` operationId).
+func (c *Client) GetCustomerSignUpLink(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCustomerSignUpLinkRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -242,6 +288,48 @@ func NewUpdateCustomerRequestWithBody(server string, id string, contentType stri
 	return req, nil
 }
 
+// NewGetCustomerSignUpLinkRequest constructs an http.Request for the GetCustomerSignUpLink method
+func NewGetCustomerSignUpLinkRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/integration/customer/%s/signup", pathParam0)
+
+	// custsync: the server URL and the path are joined as strings and
+	// parsed once, by http.NewRequest, instead of parsing the server URL,
+	// resolving the path against it and parsing the result again. A
+	// server URL that url.Parse does not keep as written (a raw "ü" or
+	// "|" in its path, a query) is resolved as upstream resolves it.
+	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(server, "/")+operationPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasSuffix(req.URL.EscapedPath(), operationPath) || req.URL.RawQuery != "" || req.URL.Fragment != "" {
+		// The server URL as a base with or without its trailing slash,
+		// as the string join takes it.
+		serverURL, err := url.Parse(strings.TrimSuffix(server, "/") + "/")
+		if err != nil {
+			return nil, err
+		}
+		resolved, err := serverURL.Parse("." + operationPath)
+		if err != nil {
+			return nil, err
+		}
+		req, err = http.NewRequest(http.MethodGet, resolved.String(), nil)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -303,6 +391,23 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /integration/customer/{id} (the `UpdateCustomer` operationId).
 	UpdateCustomerWithResponse(ctx context.Context, id string, body UpdateCustomerJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerResponse, error)
+
+	// GetCustomerSignUpLinkWithResponse Get a customer's sign-up link
+	//
+	// custsync reads nothing through it: `custsync check` asks for the
+	// link of an id no customer has, to learn from the status alone
+	// whether the credentials are accepted and the base URL serves
+	// BlueTape's API, with a request that writes nothing: 404 "Customer
+	// not found." says both are right, 401 that the credentials are not,
+	// any other 404 that the base URL is wrong. Method, path, the 200
+	// body and the 404 reason are as BlueTape's integration docs list
+	// them (shared/vendors/upwell-bluetape-notes.md, B.2); the page itself
+	// is not in the stored material.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /integration/customer/{id}/signup (the `GetCustomerSignUpLink` operationId).
+	GetCustomerSignUpLinkWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCustomerSignUpLinkResponse, error)
 }
 
 type UpdateCustomerResponse struct {
@@ -388,6 +493,68 @@ func (r UpdateCustomerResponse) ContentType() string {
 	return ""
 }
 
+type GetCustomerSignUpLinkResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *SignUpLink
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCustomerSignUpLinkResponse) GetJSON200() *SignUpLink {
+	return r.JSON200
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCustomerSignUpLinkResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCustomerSignUpLinkResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCustomerSignUpLinkResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCustomerSignUpLinkResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCustomerSignUpLinkResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCustomerSignUpLinkResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCustomerSignUpLinkResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // UpdateCustomerWithBodyWithResponse Update a customer
 //
 // Updates a specified customer.
@@ -416,6 +583,29 @@ func (c *ClientWithResponses) UpdateCustomerWithResponse(ctx context.Context, id
 		return nil, err
 	}
 	return ParseUpdateCustomerResponse(rsp)
+}
+
+// GetCustomerSignUpLinkWithResponse Get a customer's sign-up link
+//
+// custsync reads nothing through it: `custsync check` asks for the
+// link of an id no customer has, to learn from the status alone
+// whether the credentials are accepted and the base URL serves
+// BlueTape's API, with a request that writes nothing: 404 "Customer
+// not found." says both are right, 401 that the credentials are not,
+// any other 404 that the base URL is wrong. Method, path, the 200
+// body and the 404 reason are as BlueTape's integration docs list
+// them (shared/vendors/upwell-bluetape-notes.md, B.2); the page itself
+// is not in the stored material.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /integration/customer/{id}/signup (the `GetCustomerSignUpLink` operationId).
+func (c *ClientWithResponses) GetCustomerSignUpLinkWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCustomerSignUpLinkResponse, error) {
+	rsp, err := c.GetCustomerSignUpLink(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCustomerSignUpLinkResponse(rsp)
 }
 
 // ParseUpdateCustomerResponse parses an HTTP response from a UpdateCustomerWithResponse call
@@ -459,6 +649,53 @@ func ParseUpdateCustomerResponse(rsp *http.Response) (*UpdateCustomerResponse, e
 			return nil, err
 		}
 		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseGetCustomerSignUpLinkResponse parses an HTTP response from a GetCustomerSignUpLinkWithResponse call
+func ParseGetCustomerSignUpLinkResponse(rsp *http.Response) (*GetCustomerSignUpLinkResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCustomerSignUpLinkResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest SignUpLink
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Error

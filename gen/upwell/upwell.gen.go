@@ -156,6 +156,11 @@ type ErrorFieldDetail struct {
 	Message *string `json:"message,omitempty"`
 }
 
+// GetCustomerResponse What getCustomerById answers; custsync reads only the status.
+type GetCustomerResponse struct {
+	Customer nullable.Nullable[Customer] `json:"customer,omitempty"`
+}
+
 // UpdateCustomerRequest Hasura rejects any other top-level key with 400 "Unexpected variable".
 type UpdateCustomerRequest struct {
 	// CustomerRulesInput input type for updating data in table "customer_rules". Members INFERRED.
@@ -414,6 +419,22 @@ type ClientInterface interface {
 	//
 	// Corresponds with PUT /api/rest/customers (the `UpdateCustomerBySourceSystemId` operationId).
 	UpdateCustomerBySourceSystemId(ctx context.Context, params *UpdateCustomerBySourceSystemIdParams, body UpdateCustomerBySourceSystemIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetCustomerById Get a customer by ID
+	//
+	// custsync reads nothing through it: `custsync check` asks for an id
+	// no customer has, to learn from the status alone whether the key is
+	// accepted and the base URL serves Upwell's API, with a request that
+	// writes nothing. Hasura answers a by-key query that finds no row
+	// with 200 and `customer: null` (INFERRED); an id Upwell's column
+	// type refuses is a 400 from the endpoint itself, past the key check.
+	// The operation is listed among Upwell's customer endpoints
+	// (shared/vendors/upwell-bluetape-notes.md, A.6); its page is not in
+	// the stored material, so everything beyond method, path and the
+	// `customer` root is INFERRED.
+	//
+	// Corresponds with GET /api/rest/customers/{id} (the `GetCustomerById` operationId).
+	GetCustomerById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // UpdateCustomerBySourceSystemIdWithBody Update a customer by source system id
@@ -450,6 +471,32 @@ func (c *Client) UpdateCustomerBySourceSystemIdWithBody(ctx context.Context, par
 // Corresponds with PUT /api/rest/customers (the `UpdateCustomerBySourceSystemId` operationId).
 func (c *Client) UpdateCustomerBySourceSystemId(ctx context.Context, params *UpdateCustomerBySourceSystemIdParams, body UpdateCustomerBySourceSystemIdJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewUpdateCustomerBySourceSystemIdRequest(c.Server, params, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetCustomerById Get a customer by ID
+//
+// custsync reads nothing through it: `custsync check` asks for an id
+// no customer has, to learn from the status alone whether the key is
+// accepted and the base URL serves Upwell's API, with a request that
+// writes nothing. Hasura answers a by-key query that finds no row
+// with 200 and `customer: null` (INFERRED); an id Upwell's column
+// type refuses is a 400 from the endpoint itself, past the key check.
+// The operation is listed among Upwell's customer endpoints
+// (shared/vendors/upwell-bluetape-notes.md, A.6); its page is not in
+// the stored material, so everything beyond method, path and the
+// `customer` root is INFERRED.
+//
+// Corresponds with GET /api/rest/customers/{id} (the `GetCustomerById` operationId).
+func (c *Client) GetCustomerById(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetCustomerByIdRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -548,6 +595,48 @@ func NewUpdateCustomerBySourceSystemIdRequestWithBody(server string, params *Upd
 	return req, nil
 }
 
+// NewGetCustomerByIdRequest constructs an http.Request for the GetCustomerById method
+func NewGetCustomerByIdRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/api/rest/customers/%s", pathParam0)
+
+	// custsync: the server URL and the path are joined as strings and
+	// parsed once, by http.NewRequest, instead of parsing the server URL,
+	// resolving the path against it and parsing the result again. A
+	// server URL that url.Parse does not keep as written (a raw "ü" or
+	// "|" in its path, a query) is resolved as upstream resolves it.
+	req, err := http.NewRequest(http.MethodGet, strings.TrimSuffix(server, "/")+operationPath, nil)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.HasSuffix(req.URL.EscapedPath(), operationPath) || req.URL.RawQuery != "" || req.URL.Fragment != "" {
+		// The server URL as a base with or without its trailing slash,
+		// as the string join takes it.
+		serverURL, err := url.Parse(strings.TrimSuffix(server, "/") + "/")
+		if err != nil {
+			return nil, err
+		}
+		resolved, err := serverURL.Parse("." + operationPath)
+		if err != nil {
+			return nil, err
+		}
+		req, err = http.NewRequest(http.MethodGet, resolved.String(), nil)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -615,6 +704,24 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with PUT /api/rest/customers (the `UpdateCustomerBySourceSystemId` operationId).
 	UpdateCustomerBySourceSystemIdWithResponse(ctx context.Context, params *UpdateCustomerBySourceSystemIdParams, body UpdateCustomerBySourceSystemIdJSONRequestBody, reqEditors ...RequestEditorFn) (*UpdateCustomerBySourceSystemIdResponse, error)
+
+	// GetCustomerByIdWithResponse Get a customer by ID
+	//
+	// custsync reads nothing through it: `custsync check` asks for an id
+	// no customer has, to learn from the status alone whether the key is
+	// accepted and the base URL serves Upwell's API, with a request that
+	// writes nothing. Hasura answers a by-key query that finds no row
+	// with 200 and `customer: null` (INFERRED); an id Upwell's column
+	// type refuses is a 400 from the endpoint itself, past the key check.
+	// The operation is listed among Upwell's customer endpoints
+	// (shared/vendors/upwell-bluetape-notes.md, A.6); its page is not in
+	// the stored material, so everything beyond method, path and the
+	// `customer` root is INFERRED.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /api/rest/customers/{id} (the `GetCustomerById` operationId).
+	GetCustomerByIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCustomerByIdResponse, error)
 }
 
 // UpdateCustomerBySourceSystemIdResponse429Headers the declared response headers of an HTTP 429 response for UpdateCustomerBySourceSystemId
@@ -728,6 +835,96 @@ func (r UpdateCustomerBySourceSystemIdResponse) ContentType() string {
 	return ""
 }
 
+type GetCustomerByIdResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *GetCustomerResponse
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *Error
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Error
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *Error
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *Error
+	// JSON429 the response for an HTTP 429 `application/json` response
+	JSON429 *Error
+	// JSON500 the response for an HTTP 500 `application/json` response
+	JSON500 *Error
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *Error
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetCustomerByIdResponse) GetJSON200() *GetCustomerResponse {
+	return r.JSON200
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r GetCustomerByIdResponse) GetJSON400() *Error {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r GetCustomerByIdResponse) GetJSON401() *Error {
+	return r.JSON401
+}
+
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r GetCustomerByIdResponse) GetJSON403() *Error {
+	return r.JSON403
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r GetCustomerByIdResponse) GetJSON404() *Error {
+	return r.JSON404
+}
+
+// GetJSON429 returns the response for an HTTP 429 `application/json` response
+func (r GetCustomerByIdResponse) GetJSON429() *Error {
+	return r.JSON429
+}
+
+// GetJSON500 returns the response for an HTTP 500 `application/json` response
+func (r GetCustomerByIdResponse) GetJSON500() *Error {
+	return r.JSON500
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r GetCustomerByIdResponse) GetJSON503() *Error {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetCustomerByIdResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetCustomerByIdResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetCustomerByIdResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetCustomerByIdResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // UpdateCustomerBySourceSystemIdWithBodyWithResponse Update a customer by source system id
 //
 // "sourceSystem" is required (enter it either in parameters or request body).
@@ -762,6 +959,30 @@ func (c *ClientWithResponses) UpdateCustomerBySourceSystemIdWithResponse(ctx con
 		return nil, err
 	}
 	return ParseUpdateCustomerBySourceSystemIdResponse(rsp)
+}
+
+// GetCustomerByIdWithResponse Get a customer by ID
+//
+// custsync reads nothing through it: `custsync check` asks for an id
+// no customer has, to learn from the status alone whether the key is
+// accepted and the base URL serves Upwell's API, with a request that
+// writes nothing. Hasura answers a by-key query that finds no row
+// with 200 and `customer: null` (INFERRED); an id Upwell's column
+// type refuses is a 400 from the endpoint itself, past the key check.
+// The operation is listed among Upwell's customer endpoints
+// (shared/vendors/upwell-bluetape-notes.md, A.6); its page is not in
+// the stored material, so everything beyond method, path and the
+// `customer` root is INFERRED.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /api/rest/customers/{id} (the `GetCustomerById` operationId).
+func (c *ClientWithResponses) GetCustomerByIdWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*GetCustomerByIdResponse, error) {
+	rsp, err := c.GetCustomerById(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetCustomerByIdResponse(rsp)
 }
 
 // ParseUpdateCustomerBySourceSystemIdResponse parses an HTTP response from a UpdateCustomerBySourceSystemIdWithResponse call
@@ -861,6 +1082,81 @@ func ParseUpdateCustomerBySourceSystemIdResponse(rsp *http.Response) (*UpdateCus
 			headers.RetryAfter = &value
 		}
 		response.Headers429 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetCustomerByIdResponse parses an HTTP response from a GetCustomerByIdWithResponse call
+func ParseGetCustomerByIdResponse(rsp *http.Response) (*GetCustomerByIdResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetCustomerByIdResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest GetCustomerResponse
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
 	}
 
 	return response, nil

@@ -61,6 +61,8 @@ func blueTapeProbes() []*http.Request {
 		probe(http.MethodPut, BlueTapeServicePath+"/integration/customer/probe",
 			http.Header{"X-BlueTape-Key": {"probe"}, "X-Integration-AccountId": {"probe"}},
 			`{"firstName":"P","lastName":"P","emailAddress":"p@example.com","cellPhoneNumber":"+10000000000","sourceModifiedDate":"2023-01-04T09:47:57.477Z"}`),
+		probe(http.MethodGet, BlueTapeServicePath+"/integration/customer/probe/signup",
+			http.Header{"X-BlueTape-Key": {"probe"}, "X-Integration-AccountId": {"probe"}}, ""),
 	}
 }
 
@@ -70,7 +72,23 @@ func (b *blueTape) endpoints() []endpoint {
 		path:      BlueTapeServicePath + "/integration/customer/{id}",
 		operation: "updateCustomer",
 		serve:     b.update,
+	}, {
+		method:    http.MethodGet,
+		path:      BlueTapeServicePath + "/integration/customer/{id}/signup",
+		operation: "getCustomerSignUpLink",
+		serve:     b.signUpLink,
 	}}
+}
+
+// signUpLink answers the customer's sign-up link, or "Customer not found.".
+func (b *blueTape) signUpLink(r *http.Request, _ []byte) reply {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c := b.customers[r.PathValue("id")]
+	if c == nil {
+		return blueTapeError(http.StatusNotFound, "Customer not found.")
+	}
+	return jsonReply(http.StatusOK, map[string]string{"signUpUrl": "https://app.bluetape.example/signup/" + c.BlueTapeID})
 }
 
 func (b *blueTape) update(r *http.Request, body []byte) reply {

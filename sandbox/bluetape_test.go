@@ -95,3 +95,19 @@ func TestBlueTapeRejectsBadCredentialsWithA401(t *testing.T) {
 		})
 	}
 }
+
+func TestBlueTapeAnswersASignUpLinkOrCustomerNotFound(t *testing.T) {
+	srv := newServer(t)
+
+	a := call(t, srv, specs.BlueTape, http.MethodGet, blueTapePath(sandbox.BlueTapeCustomerJohn)+"/signup", "")
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	assert.Contains(t, a.json(t)["signUpUrl"], sandbox.BlueTapeCustomerJohnBlueTapeID)
+
+	a = call(t, srv, specs.BlueTape, http.MethodGet, blueTapePath("no-such-customer")+"/signup", "")
+	require.Equal(t, http.StatusNotFound, a.status)
+	assert.JSONEq(t, `{"code":"404","reason":"Customer not found."}`, string(a.body))
+
+	req := request(t, srv, specs.BlueTape, http.MethodGet, blueTapePath(sandbox.BlueTapeCustomerJohn)+"/signup", "")
+	req.Header.Set("X-BlueTape-Key", "wrong")
+	assert.Equal(t, http.StatusUnauthorized, send(t, srv, req).status)
+}

@@ -79,6 +79,7 @@ func upwellRef(sourceSystem, sourceSystemID string) string {
 func upwellProbes() []*http.Request {
 	return []*http.Request{
 		probe(http.MethodPut, "/api/rest/customers", http.Header{"Authorization": {"probe"}}, `{}`),
+		probe(http.MethodGet, "/api/rest/customers/probe", http.Header{"Authorization": {"probe"}}, ""),
 	}
 }
 
@@ -89,7 +90,24 @@ func (u *upwell) endpoints() []endpoint {
 		operation: "updateCustomerBySourceSystemId",
 		precheck:  u.checkVariables,
 		serve:     u.update,
+	}, {
+		method:    http.MethodGet,
+		path:      "/api/rest/customers/{id}",
+		operation: "getCustomerById",
+		serve:     u.get,
 	}}
+}
+
+// get answers a by-key query as Hasura does: the row, or null when no
+// customer has the id.
+func (u *upwell) get(r *http.Request, _ []byte) reply {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	var customer any
+	if c := u.byID[r.PathValue("id")]; c != nil {
+		customer = cloneJSON(c)
+	}
+	return jsonReply(http.StatusOK, map[string]any{"customer": customer})
 }
 
 // variables merges the query string and the body's top-level keys, body

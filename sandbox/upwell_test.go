@@ -334,3 +334,20 @@ func TestUpwellAnswersUnknownPathsAndMethodsInHasurasForm(t *testing.T) {
 	assert.Equal(t, http.StatusMethodNotAllowed, wrongMethod.status)
 	assert.Equal(t, "method-not-allowed", wrongMethod.json(t)["code"])
 }
+
+func TestUpwellGetsACustomerByItsOwnIDOrNull(t *testing.T) {
+	srv := newServer(t)
+	id := customer(t, srv, specs.Upwell, sandbox.UpwellCustomerAcme)["id"].(string)
+
+	a := call(t, srv, specs.Upwell, http.MethodGet, upwellPath+"/"+id, "")
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	assert.Equal(t, "Acme Corp", a.json(t)["customer"].(map[string]any)["name"])
+
+	a = call(t, srv, specs.Upwell, http.MethodGet, upwellPath+"/no-such-id", "")
+	require.Equal(t, http.StatusOK, a.status, "%s", a.body)
+	assert.JSONEq(t, `{"customer":null}`, string(a.body))
+
+	req := request(t, srv, specs.Upwell, http.MethodGet, upwellPath+"/"+id, "")
+	req.Header.Set("Authorization", "not-the-key")
+	assert.Equal(t, http.StatusUnauthorized, send(t, srv, req).status)
+}

@@ -84,6 +84,18 @@ type Driver interface {
 	Key(u *CustomerUpdate) string
 }
 
+// DriverChecker is for drivers only (driver.Checker): a Driver whose
+// vendor can check a client's configuration with a request that writes
+// nothing implements it, and Client.Check calls it.
+type DriverChecker interface {
+	// Check sends one request that writes nothing. It returns nil when the
+	// vendor accepted the credentials and the base URL serves its API (an
+	// answer about a customer, found or not, says both), and otherwise an
+	// *Error built with the helpers of adapter/driver, Config set for the
+	// configuration's faults.
+	Check(ctx context.Context) error
+}
+
 // DriverCall is for drivers only (driver.Call): how the Client asks a
 // Driver to perform one update, beyond the update itself.
 type DriverCall struct {
@@ -330,6 +342,35 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 	}
 	c.log(ctx, u, res, nil)
 	return res, nil
+}
+
+// Check verifies the client's configuration with one request that writes
+// nothing: nil when the vendor accepted the credentials and the base URL
+// serves its API. Otherwise it returns an *Error: PermissionDenied for
+// refused credentials and FailedPrecondition naming the URL for a base URL
+// with no such endpoint, both with Config set; Unavailable and the like
+// when the vendor could not say (it retries those as Update does). A
+// driver without such a request (see DriverChecker) makes it return a
+// FailedPrecondition *Error saying so, with nothing sent. The call
+// options apply as to Update; pacing too, so on Billbee a check costs one
+// request of the rate limit.
+func (c *Client) Check(ctx context.Context, opts ...CallOption) error {
+	if c == nil || c.drv == nil {
+		return errNotBuilt()
+	}
+	call, err := c.cfg.call.with("Check", opts)
+	if err != nil {
+		return c.stamp(err, nil)
+	}
+	checker, ok := c.drv.(DriverChecker)
+	if !ok {
+		return c.stamp(&Error{Code: FailedPrecondition, Message: c.vendor + "'s driver has no request that writes nothing, so Check cannot verify the configuration; nothing was sent"}, nil)
+	}
+	callCtx, state := withCallState(ctx, call)
+	if err := checker.Check(callCtx); err != nil {
+		return c.stamp(err, state)
+	}
+	return nil
 }
 
 // mismatchError is how WithStrict reports a verified write that did not

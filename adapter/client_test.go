@@ -488,3 +488,16 @@ func TestCodeOfAgreesWithErrorsIs(t *testing.T) {
 	var typedNil *adapter.Error
 	assert.Equal(t, adapter.Unknown, adapter.CodeOf(fmt.Errorf("w: %w", typedNil)), "a typed nil does not panic")
 }
+
+func TestCheckOfADriverWithoutACheckSaysSoAndSendsNothing(t *testing.T) {
+	var requests atomic.Int32
+	c, _ := newFake(t, func(http.ResponseWriter, *http.Request) { requests.Add(1) })
+	err := c.Check(context.Background())
+	var e *adapter.Error
+	require.ErrorAs(t, err, &e)
+	assert.Equal(t, adapter.FailedPrecondition, e.Code)
+	assert.Equal(t, "fake", e.Vendor)
+	assert.Contains(t, e.Message, "no request that writes nothing")
+	assert.False(t, e.Config, "the configuration may be right; nothing says otherwise")
+	assert.Zero(t, requests.Load())
+}

@@ -1,6 +1,10 @@
 // Package billbee is the custsync driver for Billbee's "Updates a customer
 // by id" (PUT /api/v1/customers/{id}, operation Customer_Update).
 //
+// Client.Check reads a customer (Customer_GetOne, as an update's read
+// does): it writes nothing, and an answer about the customer, found or
+// not, says the credentials and base URL work.
+//
 // # Field mapping
 //
 //	portable              Billbee          note
@@ -106,6 +110,7 @@ package billbee
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -231,6 +236,24 @@ type billbeeDriver struct {
 }
 
 var _ driver.Driver = (*billbeeDriver)(nil)
+var _ driver.Checker = (*billbeeDriver)(nil)
+
+// checkID is the customer a check reads; whether Billbee has it does not
+// matter, only that Billbee answers about a customer.
+const checkID = 1
+
+// Check reads a customer, writing nothing. Billbee checks the key and the
+// user's credentials first; the customer (or a 404 without a body, which
+// is how Billbee says it has none) comes from the endpoint itself, so the
+// credentials and base URL both work.
+func (d *billbeeDriver) Check(ctx context.Context) error {
+	_, err := d.get(ctx, checkID)
+	var e *adapter.Error
+	if err == nil || errors.As(err, &e) && e.Code == adapter.NotFound {
+		return nil
+	}
+	return err
+}
 
 func (d *billbeeDriver) Key(u *adapter.CustomerUpdate) string { return u.ID }
 

@@ -1,6 +1,11 @@
 // Package bluetape is the custsync driver for BlueTape's "Update a
 // customer" (PUT /integration/customer/{id}) in the Generic Connector API.
 //
+// Client.Check asks for the sign-up link of an id no customer has (GET
+// /integration/customer/{id}/signup, operation getCustomerSignUpLink): it
+// writes nothing, and "Customer not found." says the credentials and base
+// URL work.
+//
 // # Field mapping
 //
 //	portable    BlueTape            note
@@ -77,6 +82,9 @@ const SandboxBaseURL = "https://beta-api.bluetape.com/genericBthubService"
 
 const operation = "updateCustomer"
 
+// checkOperation is the request of Client.Check (see bluetapeDriver.Check).
+const checkOperation = "getCustomerSignUpLink"
+
 // Environment variables read by FromEnv.
 const (
 	EnvAPIKey    = "BLUETAPE_API_KEY"
@@ -132,7 +140,8 @@ func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
 		Limits:  func(string) []adapter.Limit { return limits },
 	}
 	return driver.NewClient(v, func(conn driver.Conn) (driver.Driver, error) {
-		return &bluetapeDriver{client: &gen.Client{Server: conn.Server(), Client: conn.Doer(operation)}}, nil
+		return &bluetapeDriver{client: &gen.Client{Server: conn.Server(), Client: conn.Doer(operation)},
+			checker: &gen.Client{Server: conn.Server(), Client: conn.Doer(checkOperation)}}, nil
 	}, opts...)
 }
 
@@ -166,10 +175,34 @@ var fields = []adapter.FieldMapping{
 }
 
 type bluetapeDriver struct {
-	client *gen.Client
+	client  *gen.Client
+	checker *gen.Client // sends getCustomerSignUpLink, for Check
 }
 
 var _ driver.Driver = (*bluetapeDriver)(nil)
+var _ driver.Checker = (*bluetapeDriver)(nil)
+
+// checkID is an id no customer has: a check reads only the status.
+const checkID = "custsync-check"
+
+// Check asks for the sign-up link of a customer no one has. BlueTape
+// checks both credential headers first; "Customer not found." (or a link)
+// comes from the endpoint itself, so the credentials and base URL both
+// work. Any other 404 is a base URL with no such endpoint.
+func (d *bluetapeDriver) Check(ctx context.Context) error {
+	resp, err := d.checker.GetCustomerSignUpLink(ctx, checkID) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the bytes it read
+	if err != nil {
+		return err
+	}
+	raw := driver.ReadBody(resp)
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	if _, msg := decodeError(raw); resp.StatusCode == http.StatusNotFound && strings.Contains(strings.ToLower(msg), "customer") {
+		return nil
+	}
+	return responseError(resp, raw)
+}
 
 func (d *bluetapeDriver) Key(u *adapter.CustomerUpdate) string { return u.ID }
 

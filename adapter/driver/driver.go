@@ -41,6 +41,11 @@ import "github.com/custsync/custsync/adapter"
 // adapter.Driver for its methods.
 type Driver = adapter.Driver
 
+// Checker is what a Driver implements when its vendor can check a
+// client's configuration with a request that writes nothing
+// (adapter.Client.Check).
+type Checker = adapter.DriverChecker
+
 // Call is how the Client asks a Driver to perform one update, beyond the
 // update itself: Call.DryRun asks for no write, and the driver returns
 // what it would have sent in Result.DryRun instead.

@@ -245,6 +245,31 @@ var cases = []testCase{
 		assert.Contains(t, e.Message, "check the base URL")
 		assert.False(t, e.Retryable)
 	}},
+	{"Check passes with the right credentials, in one request that writes nothing", func(t *testing.T, f *fixture) {
+		before := f.record(t, f.seed)
+		require.NoError(t, f.client.Check(context.Background()))
+		assert.Equal(t, int64(1), f.requests())
+		assert.Equal(t, before, f.record(t, f.seed))
+	}},
+	{"Check fails on wrong credentials and on a base URL with no such endpoint, as a configuration error", func(t *testing.T, f *fixture) {
+		wrong := sandbox.Credentials{
+			UpwellAPIKey: "wrong-key-123", BlueTapeAPIKey: "wrong-key-123", BlueTapeAccountID: "wrong-account",
+			BillbeeAPIKey: "wrong-key-123", BillbeeUsername: "nobody@example.com", BillbeeAPIPassword: "wrong-password",
+		}
+		err := f.newClient(t, wrong).Check(context.Background())
+		var e *adapter.Error
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, adapter.PermissionDenied, e.Code)
+		assert.True(t, e.Config)
+		assert.NotContains(t, err.Error(), "wrong-key-123", "no credential in the error")
+
+		f.baseURL += "/v9"
+		err = f.newClient(t, sandbox.DefaultCredentials()).Check(context.Background())
+		require.ErrorAs(t, err, &e)
+		assert.Equal(t, adapter.FailedPrecondition, e.Code)
+		assert.True(t, e.Config)
+		assert.Contains(t, e.Message, "/v9/")
+	}},
 	{"wrong credentials are PermissionDenied", func(t *testing.T, f *fixture) {
 		wrong := sandbox.Credentials{
 			UpwellAPIKey: "wrong-key-123", BlueTapeAPIKey: "wrong-key-123", BlueTapeAccountID: "wrong-account",

@@ -1,6 +1,10 @@
 // Package upwell is the custsync driver for Upwell's "Update a customer by
 // source system id" (PUT /api/rest/customers), a Hasura REST endpoint.
 //
+// Client.Check asks for a customer by an id no customer has (GET
+// /api/rest/customers/{id}, operation getCustomerById): it writes nothing,
+// and its status alone says whether the key and base URL work.
+//
 // # Field mapping
 //
 //	portable                 Upwell                        note
@@ -81,6 +85,9 @@ const DefaultBaseURL = "https://api.upwell.com"
 
 const operation = "updateCustomerBySourceSystemId"
 
+// checkOperation is the request of Client.Check (see upwellDriver.Check).
+const checkOperation = "getCustomerById"
+
 // Environment variables read by FromEnv.
 const (
 	EnvAPIKey       = "UPWELL_API_KEY"
@@ -117,7 +124,8 @@ func New(cfg Config, opts ...adapter.Option) (*adapter.Client, error) {
 		Limits:         func(string) []adapter.Limit { return limits },
 	}
 	return driver.NewClient(v, func(conn driver.Conn) (driver.Driver, error) {
-		return &upwellDriver{cfg: cfg, client: &gen.Client{Server: conn.Server(), Client: conn.Doer(operation)}}, nil
+		return &upwellDriver{cfg: cfg, client: &gen.Client{Server: conn.Server(), Client: conn.Doer(operation)},
+			checker: &gen.Client{Server: conn.Server(), Client: conn.Doer(checkOperation)}}, nil
 	}, opts...)
 }
 
@@ -163,8 +171,9 @@ func checkSourceSystem(name, v string) error {
 const vendor = "upwell"
 
 type upwellDriver struct {
-	cfg    Config
-	client *gen.Client
+	cfg     Config
+	client  *gen.Client
+	checker *gen.Client // sends getCustomerById, for Check
 	// The update's request as the generated builder makes it, with the
 	// generated client's request editors applied, built on first use:
 	// Upwell's URL has no parameter, so parsing it is per client, not per
@@ -175,6 +184,25 @@ type upwellDriver struct {
 }
 
 var _ driver.Driver = (*upwellDriver)(nil)
+var _ driver.Checker = (*upwellDriver)(nil)
+
+// checkID is an id no customer has: a check reads only the status.
+const checkID = "custsync-check"
+
+// Check asks for a customer by an id no customer has. Upwell checks the
+// key first; 200 (customer null) or 400 (an id its column type refuses)
+// come from the endpoint itself, so the key and base URL both work.
+func (d *upwellDriver) Check(ctx context.Context) error {
+	resp, err := d.checker.GetCustomerById(ctx, checkID) //nolint:bodyclose // the transport read the body whole and closed it; ReadBody hands back the bytes it read
+	if err != nil {
+		return err
+	}
+	raw := driver.ReadBody(resp)
+	if resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusBadRequest {
+		return nil
+	}
+	return responseError(resp, raw)
+}
 
 // Key is sourceSystem + id, as a JSON array: unambiguous whatever either holds.
 func (d *upwellDriver) Key(u *adapter.CustomerUpdate) string {

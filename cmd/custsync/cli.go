@@ -51,6 +51,7 @@ type command struct {
 var commands = []command{
 	{"update", "update one customer from a JSON object", (*app).update},
 	{"push", "push a JSONL file of customers, one per line", (*app).push},
+	{"check", "check the credentials and base URL with a request that writes nothing", (*app).check},
 	{"sandbox", "serve fake vendors locally, with demo credentials", (*app).sandbox},
 	{"vendors", "print which fields each vendor stores", (*app).vendors},
 	{"version", "print custsync's version and build (also --version)", (*app).version},
@@ -69,8 +70,8 @@ Credentials come only from the environment:
   upwell    UPWELL_API_KEY, and optionally UPWELL_SOURCE_SYSTEM (the default sourceSystem)
   bluetape  BLUETAPE_API_KEY, BLUETAPE_ACCOUNT_ID
   billbee   BILLBEE_API_KEY, BILLBEE_USERNAME, BILLBEE_API_PASSWORD
-With --sandbox, update and push run against an in-process sandbox with its
-demo credentials instead, and need none.
+With --sandbox, update, push and check run against an in-process sandbox
+with its demo credentials instead, and need none.
 
 Processes sharing a credential share its rate limits through Redis with
 --rate-limit redis://HOST:PORT/DB on update and push, or CUSTSYNC_RATE_LIMIT.

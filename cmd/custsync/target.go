@@ -48,11 +48,17 @@ type targetFlags struct {
 const envRateLimit = "CUSTSYNC_RATE_LIMIT"
 
 func (f *targetFlags) register(fs *flag.FlagSet) {
+	f.registerWhere(fs)
+	fs.BoolVar(&f.lenient, "lenient", false, "drop fields the vendor cannot store instead of failing (the result lists them)")
+	fs.BoolVar(&f.strict, "strict", false, "fail an update whose answer shows a field stored otherwise than sent\n(Upwell and Billbee answer with the stored record; case-only e-mail and format-only phone\ndifferences do not count); without it such fields are listed as mismatches")
+}
+
+// registerWhere registers the flags that say which vendor and where, not
+// how to update: all that check needs.
+func (f *targetFlags) registerWhere(fs *flag.FlagSet) {
 	fs.StringVar(&f.vendor, "vendor", "", "the vendor to update: upwell, bluetape or billbee (required)")
 	fs.Func("base-url", "replace the vendor's server `URL`, exactly as in the vendor's spec servers\n(BlueTape's includes /genericBthubService); https, or http for loopback hosts only",
 		func(s string) error { f.baseURL, f.baseSet = s, true; return nil })
-	fs.BoolVar(&f.lenient, "lenient", false, "drop fields the vendor cannot store instead of failing (the result lists them)")
-	fs.BoolVar(&f.strict, "strict", false, "fail an update whose answer shows a field stored otherwise than sent\n(Upwell and Billbee answer with the stored record; case-only e-mail and format-only phone\ndifferences do not count); without it such fields are listed as mismatches")
 	fs.BoolVar(&f.sandbox, "sandbox", false, fmt.Sprintf("run against an in-process sandbox with its demo credentials (no environment needed);\nit holds the seed customers and %d synthetic ones per vendor, and its changes vanish on exit", sandboxSynthetic))
 	fs.BoolVar(&f.verbose, "verbose", false, "log every HTTP attempt to stderr (never credentials or bodies)")
 	// No default from the environment here: --help prints defaults, and

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/custsync/custsync/adapter/bulk"
+	"github.com/custsync/custsync/internal/redact"
 	"io"
 	"os"
 	"strings"
@@ -145,6 +146,9 @@ func (a *app) updateFailed(t *target, id string, err error, asJSON bool) int {
 			msg = string(t.vendor) + ": " + msg
 		}
 		fmt.Fprintf(a.stderr, "custsync update: %s\n", msg)
+		if e := (*adapter.Error)(nil); errors.As(err, &e) && e.Config {
+			fmt.Fprintf(a.stderr, "custsync update: %s\n", checkHint(t.vendor, redact.ConnString(t.client.BaseURL()), err))
+		}
 	}
 	if asJSON {
 		writeJSON(a.stdout, updateErrorOutput{

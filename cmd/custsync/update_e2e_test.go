@@ -288,10 +288,24 @@ func TestAWrongBlueTapeBaseURLIsNamedNotTakenForAMissingCustomer(t *testing.T) {
 	assert.Contains(t, out.stderr, "PUT "+wrong+"/integration/customer/dc506b22c7fa")
 	assert.Contains(t, out.stderr, "check the base URL")
 	assert.NotContains(t, out.stderr, "NotFound")
+	assert.Contains(t, out.stderr, "custsync update: "+wrong+" does not serve bluetape's API: check --base-url")
 
 	missing := strings.Replace(john, "dc506b22c7fa", "no-such-customer", 1)
 	out = runBinary(t, invocation{args: []string{"update", "--vendor", "bluetape", "--base-url", srv.URL(specs.BlueTape)}, env: demoEnv(specs.BlueTape), stdin: missing})
 	assert.Equal(t, exitFailed, out.code)
 	assert.Contains(t, out.stderr, "NotFound")
 	assert.Contains(t, out.stderr, "Customer not found.")
+}
+
+func TestAnUpdateWithAWrongKeySaysWhichVariableToCheck(t *testing.T) {
+	t.Parallel()
+	srv := newSandbox(t)
+	env := demoEnv(specs.Billbee)
+	env["BILLBEE_API_KEY"] = "wrong-sentinel-key"
+	out := runBinary(t, invocation{args: []string{"update", "--vendor", "billbee", "--base-url", srv.URL(specs.Billbee)}, env: env,
+		stdin: `{"id": "100000150176895", "name": "Max"}`})
+	assert.Equal(t, exitFailed, out.code)
+	assert.Contains(t, out.stderr, "PermissionDenied")
+	assert.Contains(t, out.stderr, "custsync update: billbee refused the credentials: check BILLBEE_API_KEY, BILLBEE_USERNAME and BILLBEE_API_PASSWORD")
+	assert.NotContains(t, out.stderr, "wrong-sentinel-key")
 }

@@ -113,7 +113,7 @@ type incremental struct {
 	// holds, by a hash of the key, only how many records were seen of
 	// customers whose stored sequence is exactly those records.
 	full    map[string]*customer
-	compact map[uint64]uint32
+	compact seenTable
 	// partial holds, by key, how many records were seen of customers
 	// whose records so far all equal the first ones of a longer stored
 	// sequence and needed no holding: the store still holds what it held.
@@ -131,7 +131,7 @@ func newIncremental(e *engine) *incremental {
 		bits[name] = 1 << (i % 64)
 	}
 	return &incremental{e: e, store: e.cfg.store, seed: maphash.MakeSeed(), bits: bits,
-		full: map[string]*customer{}, compact: map[uint64]uint32{}, partial: map[string]uint32{}}
+		full: map[string]*customer{}, partial: map[string]uint32{}}
 }
 
 // decide takes the records read, in order, and skips, holds or
@@ -218,7 +218,7 @@ func (inc *incremental) met(key string) bool {
 	if _, ok := inc.partial[key]; ok {
 		return true
 	}
-	_, ok := inc.compact[maphash.String(inc.seed, key)]
+	_, ok := inc.compact.get(maphash.String(inc.seed, key))
 	return ok
 }
 
@@ -377,9 +377,9 @@ func (inc *incremental) customerOf(j *job, looked lookup) *customer {
 		// Seen before and forgotten: its records so far are the stored
 		// sequence's first ones, and nothing was written since.
 		delete(inc.partial, j.key)
-	} else if seen, partial = inc.compact[h]; partial {
+	} else if seen, partial = inc.compact.get(h); partial {
 		// The store holds exactly the records seen of it so far.
-		delete(inc.compact, h)
+		inc.compact.remove(h)
 	}
 	if partial {
 		c.seen = int(seen)
@@ -428,7 +428,7 @@ func (inc *incremental) compactIfDone(c *customer) {
 // forget keeps only the count of records seen of c. inc.mu is held.
 func (inc *incremental) forget(c *customer) {
 	delete(inc.full, c.key.Key)
-	inc.compact[maphash.String(inc.seed, c.key.Key)] = uint32(c.seen)
+	inc.compact.put(maphash.String(inc.seed, c.key.Key), uint32(c.seen))
 }
 
 func hasTail(seq []rowMark) bool {

@@ -291,21 +291,29 @@ func (g Guard) IsZero() bool { return g.MaxChanges.IsZero() && g.MaxClears.IsZer
 // A plan that is not Complete fails it whatever its counts: the records
 // it did not reach may be the ones that change.
 func (g Guard) Check(p *PlanReport) error {
-	e := &GuardError{Records: p.Records, Send: p.Send, Cleared: p.ClearedFields, SendLimit: -1, ClearLimit: -1, Incomplete: !p.Complete()}
-	if most, ok := g.MaxChanges.Of(p.Records); ok {
-		e.SendLimit = most
+	e := &GuardError{Records: p.Records, Send: p.Send, Cleared: p.ClearedFields, Incomplete: !p.Complete()}
+	e.SendLimit, e.ClearLimit = g.Limits(p.Records)
+	if e.Incomplete || e.TooManySent() || e.TooManyCleared() {
+		return e
+	}
+	return nil
+}
+
+// Limits are the most records to be sent and fields to be cleared that g
+// allows for an input of records; -1 where it sets no bound.
+func (g Guard) Limits(records int) (send, cleared int) {
+	send, cleared = -1, -1
+	if most, ok := g.MaxChanges.Of(records); ok {
+		send = most
 	}
 	clears := g.MaxClears
 	if clears.IsZero() {
 		clears = g.MaxChanges
 	}
-	if most, ok := clears.Of(p.Records); ok {
-		e.ClearLimit = most
+	if most, ok := clears.Of(records); ok {
+		cleared = most
 	}
-	if e.Incomplete || e.TooManySent() || e.TooManyCleared() {
-		return e
-	}
-	return nil
+	return send, cleared
 }
 
 // GuardError is a plan that a Guard refuses.

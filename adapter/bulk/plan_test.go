@@ -164,12 +164,12 @@ func TestPlanRefusesWhatItCannotDo(t *testing.T) {
 	t.Parallel()
 	c := &scriptedClient{}
 	_, err := bulk.Plan(context.Background(), c, nil)
-	invalidOptionError(t, err, "Plan: no input given")
+	_ = invalidOptionError(t, err, "Plan: no input given")
 	failures, err := bulk.CreateFailures(t.TempDir()+"/f.jsonl", false)
 	require.NoError(t, err)
 	t.Cleanup(func() { _, _ = failures.Close() })
 	_, err = bulk.Plan(context.Background(), c, readerOf(stream(1, nil)), bulk.WithFailures(failures))
-	invalidOptionError(t, err, "Plan: WithFailures is for Run")
+	_ = invalidOptionError(t, err, "Plan: WithFailures is for Run")
 }
 
 func limit(t *testing.T, s string) bulk.Limit {

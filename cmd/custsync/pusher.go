@@ -46,6 +46,9 @@ type pusher struct {
 	stop, abort context.Context
 	// newProgress builds the display once the run has started.
 	newProgress func(snapshot func() counts) progress
+	// printPlan shows each outcome of a dry run as a record of the plan
+	// (--plan); nil otherwise.
+	printPlan func(bulk.Outcome)
 
 	mu         sync.Mutex
 	progress   progress
@@ -92,6 +95,9 @@ type pushReport struct {
 	// are ("" when there are none), and an error closing it.
 	failuresAt string
 	closeErr   error
+	// guard is what the count before sending found (--max-changes,
+	// --max-clears); nil without them.
+	guard *guardCheck
 }
 
 // countingReader counts the records read, so that push can say how many
@@ -203,6 +209,9 @@ func (p *pusher) observe(out bulk.Outcome) {
 	p.settled++
 	p.maxPending = max(p.maxPending, p.input.read.Load()-p.settled+1)
 	p.noteHalt(out.Err)
+	if p.printPlan != nil {
+		p.printPlan(out)
+	}
 	switch out.Status {
 	case bulk.Succeeded:
 		p.ok++

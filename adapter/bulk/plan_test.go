@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -77,11 +78,11 @@ func TestAPlanCountsWhatARunWouldSendWithoutARequest(t *testing.T) {
 // putCounter is a state store that counts its writes.
 type putCounter struct {
 	syncstate.Store
-	puts int
+	puts atomic.Int64
 }
 
 func (s *putCounter) Put(ctx context.Context, entries ...syncstate.Entry) error {
-	s.puts++
+	s.puts.Add(1)
 	return s.Store.Put(ctx, entries...)
 }
 
@@ -112,7 +113,7 @@ func TestAPlanWithAStateSendsWhatTheRunSends(t *testing.T) {
 					vendor.takeSent()
 				}
 				planned, skipped := map[int]bool{}, map[int]bool{}
-				puts := store.puts
+				puts := store.puts.Load()
 				plan, err := bulk.Plan(context.Background(), vendor, readerOf(slices.Values(export)), bulk.WithState(store), bulk.WithConcurrency(4),
 					bulk.WithObserver(func(out bulk.Outcome) {
 						switch out.Status {
@@ -123,7 +124,7 @@ func TestAPlanWithAStateSendsWhatTheRunSends(t *testing.T) {
 						}
 					}))
 				require.NoError(t, err)
-				require.Equal(t, puts, store.puts, "a plan writes nothing")
+				require.Equal(t, puts, store.puts.Load(), "a plan writes nothing")
 				require.Empty(t, vendor.takeSent(), "a plan sends nothing")
 
 				sent, unchanged := map[int]bool{}, map[int]bool{}

@@ -190,7 +190,7 @@ func (f *pushFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.settings.recordAttempts, "record-attempts", defaultRecordAttempts, fmt.Sprintf("try a record that fails retryably up to `N` times in all, 1 to %d (pauses of 2s, 4s, ...)", maxRecordAttempts))
 	fs.IntVar(&f.settings.haltAfter, "halt-after", defaultHaltAfter, "halt once `N` records in a row failed retryably, reporting the rest as not sent;\n0 never halts for that (an unreachable vendor still halts the run)")
 	fs.IntVar(&f.settings.setupCheck, "setup-check", defaultSetupCheck, "send one record at a time until the vendor shows the credentials and base URL work,\nand halt once `N` records in a row failed for them (or N attempts found no server);\n0 starts at full concurrency and halts only as --halt-after says")
-	fs.DurationVar(&f.settings.deadline, "deadline", 0, "start no record after `DURATION` (such as 90m); the rest are reported as not sent")
+	fs.DurationVar(&f.settings.deadline, "deadline", 0, "start no record `DURATION` (such as 90m) after push began (a --max-changes count included);\nthe rest are reported as not sent")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
 	fs.StringVar(&f.state, "state", "", "remember what the vendor confirmed in the SQLite file `PATH` (created on first use)\nor the PostgreSQL database postgres://... or 'host=... dbname=...', and skip records\nconfirmed unchanged (default: $"+envState+"; --state '' turns it off)")
 	fs.DurationVar(&f.refreshAfter, "refresh-after", 0, "with --state, send again records last confirmed longer than `DURATION` ago (such as 168h)")
@@ -226,6 +226,7 @@ func (f *pushFlags) check() error {
 }
 
 func (a *app) push(args []string) int {
+	launched := time.Now()
 	fs := newFlagSet("push", pushUsage)
 	var tf targetFlags
 	tf.register(fs)
@@ -322,18 +323,19 @@ func (a *app) push(args []string) int {
 		printPlan = (&planPrinter{w: a.stdout, json: pf.json, client: t.client}).print
 	}
 	p := &pusher{
-		printPlan: printPlan,
-		vendor:    t.vendor,
-		client:    t.client,
-		settings:  pf.settings,
-		input:     &countingReader{Reader: reader},
-		failures:  failures,
-		store:     store,
-		stop:      a.stop,
-		abort:     a.abort,
+		vendor:   t.vendor,
+		client:   t.client,
+		settings: pf.settings,
+		input:    &countingReader{Reader: reader},
+		failures: failures,
+		store:    store,
+		stop:     a.stop,
+		abort:    a.abort,
 		newProgress: func(snapshot func() counts) progress {
 			return newProgress(a.stderr, a.stderrTTY, size, a.progressEvery, snapshot)
 		},
+		printPlan: printPlan,
+		launched:  launched,
 	}
 	report := p.run()
 	report.guard = guard
@@ -559,7 +561,7 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 		code = max(code, exitFailed)
 	}
 	if r.guard != nil && r.guard.refused != nil {
-		code = exitRefused // a dry run the push of which would be refused
+		code = exitRefused // a dry run whose push the guard would refuse
 	}
 	return code
 }

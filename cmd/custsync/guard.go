@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -108,9 +109,7 @@ func (a *app) checkGuard(pf pushFlags, client bulk.Client, store syncstate.Store
 		check.problem = fmt.Sprintf("%s changed while it was counted; push it once it is complete", in.Name())
 		return check
 	}
-	if err := pf.guard.Check(plan); err != nil {
-		check.refused = err.(*bulk.GuardError) //nolint:errorlint // Check returns a *GuardError or nil
-	}
+	errors.As(pf.guard.Check(plan), &check.refused)
 	return check
 }
 

@@ -49,6 +49,9 @@ type pusher struct {
 	// printPlan shows each outcome of a dry run as a record of the plan
 	// (--plan); nil otherwise.
 	printPlan func(bulk.Outcome)
+	// launched is when the push began, before any count of
+	// --max-changes: --deadline runs from it. Zero: when the run starts.
+	launched time.Time
 
 	mu         sync.Mutex
 	progress   progress
@@ -145,12 +148,15 @@ func (p *pusher) run() pushReport {
 	// records the run does not send say "interrupted" or "--deadline", the
 	// ones the second interrupt cuts short "aborted in flight".
 	stopFeed := p.stop
+	p.started = time.Now()
+	if p.launched.IsZero() {
+		p.launched = p.started
+	}
 	if p.settings.deadline > 0 {
 		var cancel context.CancelFunc
-		stopFeed, cancel = context.WithTimeoutCause(stopFeed, p.settings.deadline, errDeadline)
+		stopFeed, cancel = context.WithDeadlineCause(stopFeed, p.launched.Add(p.settings.deadline), errDeadline)
 		defer cancel()
 	}
-	p.started = time.Now()
 	p.progress = p.newProgress(p.snapshot)
 
 	finished := make(chan struct{})

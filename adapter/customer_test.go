@@ -113,3 +113,23 @@ func TestParseCustomerUpdateRefusesBadInputNamingTheField(t *testing.T) {
 		})
 	}
 }
+
+func TestClearedFieldsListsNullsAndEmptyValues(t *testing.T) {
+	for _, tt := range []struct {
+		name, in string
+		want     []string
+	}{
+		{"null clears", `{"id": "1", "email": null, "billbee": {"number": null}}`, []string{"email", "billbee.number"}},
+		{"empty and blank text clear", `{"id": "1", "name": "", "phone": "  ", "upwell": {"billToCustomerId": ""}}`, []string{"name", "phone", "upwell.billToCustomerId"}},
+		{"an empty list and an empty object clear", `{"id": "1", "ccEmails": [], "metadata": {}}`, []string{"ccEmails", "metadata"}},
+		{"values clear nothing, zero numbers included", `{"id": "1", "sourceSystem": "ACME", "name": "Acme", "ccEmails": ["a@b.example"], "metadata": {"k": 0}, "billbee": {"type": 0}}`, nil},
+		{"absent fields clear nothing", `{"id": "1", "name": "Acme"}`, nil},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			u, err := adapter.ParseCustomerUpdate([]byte(tt.in))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, u.ClearedFields())
+			assert.Subset(t, u.SetFields(), u.ClearedFields(), "every field cleared is a field set")
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/bits"
+	"strings"
 	"time"
 
 	"github.com/custsync/custsync/adapter/internal/fieldname"
@@ -150,6 +151,52 @@ func FieldNames() []string {
 
 // SetFields lists the fields u sets or clears (not "id"), in documentation order.
 func (u *CustomerUpdate) SetFields() []string { return fieldNames(u.setMask()) }
+
+// ClearedFields lists the fields u clears, in documentation order: those
+// it sets to null, and those it sets to an empty value (text that is ""
+// or only spaces, an empty ccEmails list, an empty metadata object).
+// Update refuses empty text (null is how to clear a field), but an input
+// that holds it says the value is gone all the same. Every field listed
+// is in SetFields too.
+func (u *CustomerUpdate) ClearedFields() []string { return fieldNames(u.clearMask()) }
+
+// clearMask is the set of fields u clears, as ClearedFields says, bit i
+// for updateFields[i] (TestTheClearMaskFollowsTheFieldTable holds the two
+// together).
+func (u *CustomerUpdate) clearMask() fieldMask {
+	var m fieldMask
+	clears := func(i int, cleared bool) {
+		if cleared {
+			m |= 1 << i
+		}
+	}
+	text := func(f Field[string]) bool {
+		v, ok := f.Value()
+		return f.IsNull() || ok && strings.TrimSpace(v) == ""
+	}
+	clears(1, text(u.Name))
+	clears(2, text(u.FirstName))
+	clears(3, text(u.LastName))
+	clears(4, text(u.Email))
+	list, ok := u.CCEmails.Value()
+	clears(5, u.CCEmails.IsNull() || ok && len(list) == 0)
+	clears(6, text(u.Phone))
+	clears(7, text(u.VATID))
+	obj, ok := u.Metadata.Value()
+	clears(8, u.Metadata.IsNull() || ok && len(obj) == 0)
+	clears(9, u.ModifiedAt.IsNull())
+	if w := u.Upwell; w != nil {
+		clears(10, text(w.BillToCustomerID))
+		clears(11, w.DueOption.IsNull())
+	}
+	if b := u.Billbee; b != nil {
+		clears(12, b.PriceGroupID.IsNull())
+		clears(13, b.LanguageID.IsNull())
+		clears(14, b.Type.IsNull())
+		clears(15, b.Number.IsNull())
+	}
+	return m
+}
 
 // fieldMask is a set of fields: bit i stands for updateFields[i].
 type fieldMask uint32

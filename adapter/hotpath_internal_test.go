@@ -1,6 +1,7 @@
 package adapter
 
 import (
+	"encoding/json"
 	"math/rand/v2"
 	"net/mail"
 	"testing"
@@ -96,4 +97,22 @@ func TestPlainASCIITextIsWhatCheckTextAccepts(t *testing.T) {
 	assert.True(t, plainASCIIText("Acme Corp"))
 	assert.False(t, plainASCIIText("  \t"), "blank is not plain: checkText refuses it")
 	assert.False(t, plainASCIIText("a\x7f"))
+}
+
+func TestTheClearMaskFollowsTheFieldTable(t *testing.T) {
+	for i, f := range updateFields {
+		if f.name == fieldname.SourceSystem {
+			continue // part of Upwell's key: it cannot be cleared
+		}
+		u := &CustomerUpdate{ID: "1"}
+		require.NoError(t, f.decode(u, json.RawMessage("null")), f.name)
+		assert.Equal(t, fieldMask(1)<<i, u.clearMask(), "clearing %s sets bit %d alone", f.name, i)
+		assert.Equal(t, u.setMask(), u.clearMask(), "a cleared field is a set one too")
+	}
+	every := &CustomerUpdate{ID: "1", SourceSystem: "ACME", Name: Set("a"), FirstName: Set("b"), LastName: Set("c"),
+		Email: Set("d@e.example"), CCEmails: Set([]string{"f@g.example"}), Phone: Set("+49"), VATID: Set("DE1"),
+		Metadata: Set(JSONObject{"k": "v"}), ModifiedAt: Set(time.Unix(1, 0)),
+		Upwell:  &UpwellFields{BillToCustomerID: Set("x"), DueOption: Set[int32](0)},
+		Billbee: &BillbeeFields{PriceGroupID: Set[int64](0), LanguageID: Set[int32](0), Type: Set[int32](0), Number: Set[int32](0)}}
+	assert.Zero(t, every.clearMask(), "values, zero numbers among them, clear nothing")
 }

@@ -17,6 +17,15 @@ import (
 // confirmed.
 func (e *engine) runRecord(j *job) Outcome {
 	out := Outcome{Seq: j.seq, Record: j.rec}
+	if e.cfg.plan {
+		// Its turn came: the run would send it here.
+		<-e.sending
+		out.Status = Succeeded
+		if e.inc != nil {
+			out = e.inc.settled(j, out)
+		}
+		return out
+	}
 	pauses := recordPauses{next: e.cfg.recordPause}
 	e.quiet.start()
 	for {

@@ -106,4 +106,25 @@
 // store and writes nothing. Lookups are batched (up to 512 customers a
 // query) and confirmations share commits (syncstate's group commit), so
 // the store is not what limits a run.
+//
+// # A guard against a broken export
+//
+// An export in which every customer's e-mail became empty is, to a run,
+// a night of ordinary changes. Plan works out, before anything is sent
+// and without a request, what Run with the same input and options would
+// do: how many records it would send (with a state store, exactly those
+// incremental sync would send), and, by field, how many it would set and
+// clear (null, or an empty value: adapter.CustomerUpdate.ClearedFields),
+// with a few example records. A Guard judges the plan: a number of records
+// or a share of the input (ParseLimit: "100", "10%") that the records sent,
+// and the fields cleared, may not pass. The input is read twice, so it
+// must be a file:
+//
+//	plan, err := bulk.Plan(ctx, client, bulk.NewJSONLReader(in), bulk.WithState(store))
+//	maxChanges, err := bulk.ParseLimit("10%")
+//	if err := (bulk.Guard{MaxChanges: maxChanges}).Check(plan); err != nil {
+//		return err // a *GuardError: nothing was sent
+//	}
+//	_, err = in.Seek(0, io.SeekStart)
+//	report, err := bulk.Run(ctx, client, bulk.NewJSONLReader(in), bulk.WithState(store))
 package bulk

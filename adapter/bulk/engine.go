@@ -139,7 +139,7 @@ func newEngine(ctx context.Context, c Client, cfg config) *engine {
 // its outcomes.
 func (e *engine) start(src source) {
 	release := func() {}
-	if r, ok := e.c.(ConnectionReserver); ok {
+	if r, ok := e.c.(ConnectionReserver); ok && !e.cfg.plan {
 		release = r.ReserveConnections(e.cfg.concurrency)
 	}
 	go func() {

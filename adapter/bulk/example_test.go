@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -185,4 +186,80 @@ func ExampleHalt() {
 	// C-1003 not sent (calls: 0): 2 records in a row failed with retryable errors
 	// C-1004 not sent (calls: 0): 2 records in a row failed with retryable errors
 	// C-1005 not sent (calls: 0): 2 records in a row failed with retryable errors
+}
+
+// A guard against a broken export: before a night is sent, Plan works out
+// what the run would send, without a request, and a Guard refuses a night
+// that changes far more than nights do. Here the second night's export
+// lost half the e-mail addresses.
+func ExamplePlan() {
+	srv := sandbox.NewServer(sandbox.WithSyntheticCustomers(20)) // stands in for Upwell
+	defer srv.Close()
+	dir, _ := os.MkdirTemp("", "custsync-example-")
+	defer os.RemoveAll(dir) //nolint:errcheck // a temporary directory
+	export := func(broken bool) string {
+		var b strings.Builder
+		for i := 1; i <= 20; i++ {
+			email := fmt.Sprintf("%q", fmt.Sprintf("ap%d@example.com", i))
+			if broken && i%2 == 0 {
+				email = "null"
+			}
+			fmt.Fprintf(&b, `{"id": %q, "email": %s}`+"\n", sandbox.SyntheticID(specs.Upwell, i), email)
+		}
+		path := filepath.Join(dir, "customers.jsonl")
+		_ = os.WriteFile(path, []byte(b.String()), 0o600)
+		return path
+	}
+
+	ctx := context.Background()
+	client := sandboxUpwell(srv)
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "state.db"))
+	if err != nil {
+		panic(err)
+	}
+	defer store.Close() //nolint:errcheck // every write was awaited by the runs
+	maxChanges, err := bulk.ParseLimit("10%")
+	if err != nil {
+		panic(err)
+	}
+	for night := 1; night <= 2; night++ {
+		in, err := os.Open(export(night == 2))
+		if err != nil {
+			panic(err)
+		}
+		plan, err := bulk.Plan(ctx, client, bulk.NewJSONLReader(in), bulk.WithState(store))
+		if err != nil {
+			panic(err)
+		}
+		guard := bulk.Guard{MaxChanges: maxChanges}
+		if night == 1 {
+			guard = bulk.Guard{} // the first night sends everything
+		}
+		if err := guard.Check(plan); err != nil {
+			fmt.Printf("night %d: %v\n", night, err)
+			fmt.Printf("  cleared by field: %v\n", plan.Cleared)
+			for _, r := range plan.ClearingExamples[:2] {
+				fmt.Printf("  line %d: %s clears %v\n", r.Line, r.ID, r.Cleared)
+			}
+			_ = in.Close()
+			continue
+		}
+		if _, err := in.Seek(0, io.SeekStart); err != nil {
+			panic(err)
+		}
+		report, err := bulk.Run(ctx, client, bulk.NewJSONLReader(in), bulk.WithState(store))
+		_ = in.Close()
+		if err != nil {
+			panic(err)
+		}
+		fmt.Printf("night %d: %d planned, %d sent\n", night, plan.Send, report.Succeeded)
+	}
+	fmt.Println("requests on night 2:", srv.Stats(specs.Upwell).Requests-20)
+	// Output:
+	// night 1: 20 planned, 20 sent
+	// night 2: refused: 10 of 20 records would be sent, over the limit of 2; 10 fields would be cleared, over the limit of 2
+	//   cleared by field: map[email:10]
+	//   line 2: S-00002 clears [email]
+	//   line 4: S-00004 clears [email]
+	// requests on night 2: 0
 }

@@ -53,6 +53,9 @@ type config struct {
 	stop             context.Context
 	callOptions      []adapter.CallOption
 	dryRun           bool
+	// plan: sends nothing at all, not even a dry run's reads; a record
+	// whose turn comes is reported as one the run would send (Plan).
+	plan bool
 
 	store        syncstate.Store
 	refreshAfter time.Duration

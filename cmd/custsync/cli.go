@@ -20,7 +20,10 @@ const (
 	// exitIncomplete: push did not try every record (it halted, reached
 	// its deadline, was interrupted, or could not read all its input).
 	exitIncomplete = 3
-	programName    = "custsync"
+	// exitRefused: push sent nothing, since --max-changes or --max-clears
+	// refused what it would send (a dry run: what a push would send).
+	exitRefused = 4
+	programName = "custsync"
 )
 
 // app is one invocation of the command: its streams and its interrupts.
@@ -79,7 +82,8 @@ Processes sharing a credential share its rate limits through Redis with
 Exit status: 0 if everything succeeded, 1 if the update or any pushed record
 failed, 2 for bad usage or invalid input to update (nothing was sent), 3 if
 push did not try every record (it halted, reached its --deadline or was
-interrupted).
+interrupted), 4 if push sent nothing because --max-changes or --max-clears
+refused it.
 
 Example:
   custsync push --sandbox --vendor billbee --file examples/customers.jsonl

@@ -107,19 +107,46 @@ failures file either ("failuresFile" is ""; --failures is refused):
 every failed line is listed on stderr, and the summary says how to check
 the input again. Billbee is still read, paced by --rate-limit as usual.
 
+--max-changes LIMIT guards against a broken export (every customer's
+e-mail gone, say): before sending anything, push reads the input once to
+its end and counts, by the rules of the run (--state read as the run
+reads it, nothing written, no request), the records it would send and
+the fields they would clear (set to null, or to an empty value: "", [],
+{}). LIMIT is a number (100) or a share of the records in the input
+(10%, 2.5%). When more records would be sent, or more fields cleared,
+push sends nothing, says what it counted (by field set and cleared, and
+a few records by line and key) and exits 4. --max-clears LIMIT bounds the
+fields cleared instead: without --state every valid record is a change,
+and the clears are what tell a broken export. The input is read twice,
+so --file - is refused, and one that changes while it is counted is not
+sent (exit 3). With --state the first night sends everything: push it
+without --max-changes. With --json the summary gains "guard":
+{"maxChanges","maxClears","records","wouldSend","sendLimit","wouldClear",
+"clearLimit","set","cleared","examples","clearingExamples","refused"}.
+
+--dry-run --plan shows the plan record by record: a line for each record
+that would be sent, with the fields it sets and clears and, for Billbee
+(after its read), each field the write would change and its current
+value; with --json one JSON object per record,
+{"line","id","key","set","cleared","changes"}, before the summary. A
+--state holds fingerprints of what was confirmed, not values: it tells
+which records changed, not which fields. With --max-changes, a dry run
+counts first as a push would and exits 4 if the push would be refused.
+
 Exit status: 0 if every record succeeded; 1 if some failed but every one
 was tried; 3 if the run halted, reached its --deadline or was
 interrupted before every record was tried (or the input could not be
-read to its end, or grew while it was read); 2 for bad usage (nothing
-was sent). An input with no record exits 0 and says so.
+read to its end, or grew while it was read); 4 if --max-changes or
+--max-clears refused the run (nothing was sent); 2 for bad usage
+(nothing was sent). An input with no record exits 0 and says so.
 
 Flags:
 %flags%
 Examples:
   custsync push --sandbox --vendor billbee --file examples/customers.jsonl
   custsync push --vendor upwell --file export.jsonl --concurrency 8 --deadline 2h --json
-  custsync push --vendor billbee --file export.jsonl --state /var/lib/custsync/state.db   # nightly: only what changed
-  custsync push --vendor billbee --file export.jsonl --state /var/lib/custsync/state.db --dry-run
+  custsync push --vendor billbee --file export.jsonl --state /var/lib/custsync/state.db --max-changes 10%   # nightly: only what changed
+  custsync push --vendor billbee --file export.jsonl --state /var/lib/custsync/state.db --dry-run --plan
   custsync push --vendor upwell --file export.failures-upwell-20261201T100327Z.jsonl   # after fixing the failed lines
 `
 
@@ -144,6 +171,11 @@ type pushFlags struct {
 	force        bool
 	dryRun       bool
 	stateName    string // the store, for messages (no password)
+	// The guard against a broken export: --max-changes and --max-clears
+	// as given, and as read; --plan.
+	maxChanges, maxClears string
+	guard                 bulk.Guard
+	plan                  bool
 }
 
 // The defaults of push's flags: those of the bulk engine.
@@ -161,11 +193,14 @@ func (f *pushFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.settings.recordAttempts, "record-attempts", defaultRecordAttempts, fmt.Sprintf("try a record that fails retryably up to `N` times in all, 1 to %d (pauses of 2s, 4s, ...)", maxRecordAttempts))
 	fs.IntVar(&f.settings.haltAfter, "halt-after", defaultHaltAfter, "halt once `N` records in a row failed retryably, reporting the rest as not sent;\n0 never halts for that (an unreachable vendor still halts the run)")
 	fs.IntVar(&f.settings.setupCheck, "setup-check", defaultSetupCheck, "send one record at a time until the vendor shows the credentials and base URL work,\nand halt once `N` records in a row failed for them (or N attempts found no server);\n0 starts at full concurrency and halts only as --halt-after says")
-	fs.DurationVar(&f.settings.deadline, "deadline", 0, "start no record after `DURATION` (such as 90m); the rest are reported as not sent")
+	fs.DurationVar(&f.settings.deadline, "deadline", 0, "start no record `DURATION` (such as 90m) after push began (a --max-changes count included);\nthe rest are reported as not sent")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
 	fs.StringVar(&f.state, "state", "", "remember what the vendor confirmed in the SQLite file `PATH` (created on first use)\nor the PostgreSQL database postgres://... or 'host=... dbname=...', and skip records\nconfirmed unchanged (default: $"+envState+"; --state '' turns it off)")
 	fs.DurationVar(&f.refreshAfter, "refresh-after", 0, "with --state, send again records last confirmed longer than `DURATION` ago (such as 168h)")
 	fs.BoolVar(&f.force, "force", false, "with --state, send every record whatever the state holds, and still record it")
+	fs.StringVar(&f.maxChanges, "max-changes", "", "before sending anything, count what would be sent, and send nothing (exit 4) when more\nthan `LIMIT` records would be sent or fields cleared: a number (100) or a share of the\nrecords in the input (10%)")
+	fs.StringVar(&f.maxClears, "max-clears", "", "like --max-changes, for the fields cleared (set to null or emptied) alone: `LIMIT`\nrecords or a share (1%); bounds them instead of --max-changes")
+	fs.BoolVar(&f.plan, "plan", false, "with --dry-run, show each record that would be sent: its fields set and cleared,\nand (Billbee) each change; with --json one object per record before the summary")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "send no write and write nothing anywhere: count what would be sent and what is\nunchanged (Billbee records are read, to tell), read --state read-only, and list\nfailed lines on stderr instead of in a failures file")
 }
 
@@ -187,11 +222,14 @@ func (f *pushFlags) check() error {
 		return usagef("--refresh-after %s: want a positive duration", f.refreshAfter)
 	case f.dryRun && f.failures != "":
 		return usagef("--failures names a file, and a dry run writes none (its failed lines go to stderr); drop --failures or --dry-run")
+	case f.plan && !f.dryRun:
+		return usagef("--plan shows a dry run's plan record by record; add --dry-run")
 	}
-	return nil
+	return f.parseGuard()
 }
 
 func (a *app) push(args []string) int {
+	launched := time.Now()
 	fs := newFlagSet("push", pushUsage)
 	var tf targetFlags
 	tf.register(fs)
@@ -252,6 +290,27 @@ func (a *app) push(args []string) int {
 	for _, stale := range bulk.StaleFailures(path, explicit) {
 		fmt.Fprintln(a.stderr, staleMessage(stale))
 	}
+	var guard *guardCheck
+	if !pf.guard.IsZero() {
+		file, ok := in.(*os.File)
+		if !ok || size < 0 {
+			return a.fail("push", usagef("%s reads the input twice (once to count what would be sent, once to send it), and %s is not a regular file: write it to one and push that", pf.guardFlags(), pf.file))
+		}
+		check := a.checkGuard(pf, t.client, store, file)
+		guard = &check
+		if check.problem != "" || check.refused != nil && !pf.dryRun {
+			return a.guardStopped(check, pf, tf)
+		}
+		switch {
+		case !pf.dryRun:
+			fmt.Fprintf(a.stderr, "push: %s: %s; sending\n", pf.guardFlags(), check.counted(pf.guard))
+		case check.refused != nil:
+			fmt.Fprintf(a.stderr, "push: %s: %s; a push would be refused (exit 4)\n", pf.guardFlags(), check.counted(pf.guard))
+			a.explainRefusal(check, pf)
+		default:
+			fmt.Fprintf(a.stderr, "push: %s: %s; a push would go ahead\n", pf.guardFlags(), check.counted(pf.guard))
+		}
+	}
 	var failures *bulk.FailuresFile // none in a dry run: its failures go to stderr
 	if !pf.dryRun {
 		failures, err = bulk.CreateFailures(path, explicit, refuse...)
@@ -262,6 +321,10 @@ func (a *app) push(args []string) int {
 	pf.settings.dryRun, pf.settings.refreshAfter, pf.settings.force = pf.dryRun, pf.refreshAfter, pf.force
 
 	reader := bulk.NewJSONLReader(in)
+	var printPlan func(bulk.Outcome)
+	if pf.plan {
+		printPlan = (&planPrinter{w: a.stdout, json: pf.json, client: t.client}).print
+	}
 	p := &pusher{
 		vendor:   t.vendor,
 		client:   t.client,
@@ -274,8 +337,11 @@ func (a *app) push(args []string) int {
 		newProgress: func(snapshot func() counts) progress {
 			return newProgress(a.stderr, a.stderrTTY, size, a.progressEvery, snapshot)
 		},
+		printPlan: printPlan,
+		launched:  launched,
 	}
 	report := p.run()
+	report.guard = guard
 	if report.readErr == nil {
 		report.grewBy = grownBy(in, reader.Offset())
 	}
@@ -434,6 +500,13 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 		if pf.stateName != "" && !pf.dryRun {
 			fmt.Fprintf(a.stdout, "push: state in %s\n", pf.stateName)
 		}
+		if g := r.guard; g != nil {
+			verdict := "within the limits"
+			if g.refused != nil {
+				verdict = "a push would be refused (exit 4)"
+			}
+			fmt.Fprintf(a.stdout, "push: %s: %s; %s\n", pf.guardFlags(), g.counted(pf.guard), verdict)
+		}
 		if len(stops) > 0 {
 			fmt.Fprintf(a.stdout, "push: %s: %d %s not sent (%s)\n", strings.Join(stops, "; "), r.notSent, plural(r.notSent, "record was", "records were"), notSentIn)
 		}
@@ -490,6 +563,35 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 		fmt.Fprintf(a.stderr, "custsync push: %v\n", r.closeErr)
 		code = max(code, exitFailed)
 	}
+	if r.guard != nil && r.guard.refused != nil {
+		code = exitRefused // a dry run whose push the guard would refuse
+	}
+	return code
+}
+
+// guardStopped ends a push that the count before sending stopped: the
+// guard refused it (exit 4), or the count did not cover the input (exit
+// 3). Nothing was sent, and no failures file was created.
+func (a *app) guardStopped(g guardCheck, pf pushFlags, tf targetFlags) int {
+	code, summary := exitRefused, ""
+	if g.problem != "" {
+		code = exitIncomplete
+		summary = fmt.Sprintf("%s: could not count what would be sent: %s; nothing was sent", pf.guardFlags(), g.problem)
+		fmt.Fprintf(a.stderr, "custsync push: %s\n", summary)
+	} else {
+		summary = fmt.Sprintf("refused by %s: %s; nothing was sent", pf.guardFlags(), g.counted(pf.guard))
+		fmt.Fprintf(a.stderr, "custsync push: %s\n", summary)
+		a.explainRefusal(g, pf)
+	}
+	if !pf.json {
+		fmt.Fprintf(a.stdout, "push: %s\n", summary)
+		return code
+	}
+	r := pushReport{started: g.plan.Started, elapsed: g.plan.Elapsed, guard: &g}
+	if g.problem != "" {
+		r.haltReason = "could not count what would be sent: " + g.problem
+	}
+	a.pushJSON(r, tf.vendor, pf, 0)
 	return code
 }
 
@@ -516,6 +618,9 @@ type pushSummaryJSON struct {
 	FailuresFile     string         `json:"failuresFile"` // "" when nothing failed
 	ElapsedSeconds   float64        `json:"elapsedSeconds"`
 	RecordsPerSecond float64        `json:"recordsPerSecond"` // records tried (succeeded + failed), per second
+	// Guard is what the count before sending found; only with
+	// --max-changes or --max-clears.
+	Guard *guardJSON `json:"guard,omitempty"`
 }
 
 func (a *app) pushJSON(r pushReport, vendor string, pf pushFlags, rate float64) {
@@ -536,6 +641,9 @@ func (a *app) pushJSON(r pushReport, vendor string, pf pushFlags, rate float64) 
 	}
 	if out.Dropped == nil {
 		out.Dropped = map[string]int{}
+	}
+	if r.guard != nil {
+		out.Guard = r.guard.json(pf)
 	}
 	enc := json.NewEncoder(a.stdout)
 	enc.SetEscapeHTML(false)

@@ -271,11 +271,7 @@ func summarizeDryRun(r *adapter.Result) string {
 	case d.Changes != nil:
 		fmt.Fprintf(&b, "%s %s would change %d %s:", d.Method, d.Path, len(d.Changes), plural(len(d.Changes), "field", "fields"))
 		for _, c := range d.Changes {
-			name := c.VendorField
-			if c.Field != "" {
-				name = c.Field + " (" + c.VendorField + ")"
-			}
-			fmt.Fprintf(&b, "\n  %s: %s -> %s", name, c.Current, c.New)
+			b.WriteString("\n  " + changeLine(c))
 		}
 	default:
 		fmt.Fprintf(&b, "would send %s %s with the body\n", d.Method, d.Path)
@@ -287,6 +283,15 @@ func summarizeDryRun(r *adapter.Result) string {
 		b.Write(pretty.Bytes())
 	}
 	return b.String()
+}
+
+// changeLine is one field a write would change: `name (Name): "Max" -> "Max Mustermann"`.
+func changeLine(c adapter.Change) string {
+	name := c.VendorField
+	if c.Field != "" {
+		name = c.Field + " (" + c.VendorField + ")"
+	}
+	return fmt.Sprintf("%s: %s -> %s", name, c.Current, c.New)
 }
 
 func listOrNone(list []string) string {

@@ -47,6 +47,12 @@ type pusher struct {
 	stop, abort context.Context
 	// newProgress builds the display once the run has started.
 	newProgress func(snapshot func() counts) progress
+	// printPlan shows each outcome of a dry run as a record of the plan
+	// (--plan); nil otherwise.
+	printPlan func(bulk.Outcome)
+	// launched is when the push began, before any count of
+	// --max-changes: --deadline runs from it. Zero: when the run starts.
+	launched time.Time
 
 	mu         sync.Mutex
 	progress   progress
@@ -96,6 +102,9 @@ type pushReport struct {
 	// are ("" when there are none), and an error closing it.
 	failuresAt string
 	closeErr   error
+	// guard is what the count before sending found (--max-changes,
+	// --max-clears); nil without them.
+	guard *guardCheck
 }
 
 // countingReader counts the records read, so that push can say how many
@@ -143,12 +152,15 @@ func (p *pusher) run() pushReport {
 	// records the run does not send say "interrupted" or "--deadline", the
 	// ones the second interrupt cuts short "aborted in flight".
 	stopFeed := p.stop
+	p.started = time.Now()
+	if p.launched.IsZero() {
+		p.launched = p.started
+	}
 	if p.settings.deadline > 0 {
 		var cancel context.CancelFunc
-		stopFeed, cancel = context.WithTimeoutCause(stopFeed, p.settings.deadline, errDeadline)
+		stopFeed, cancel = context.WithDeadlineCause(stopFeed, p.launched.Add(p.settings.deadline), errDeadline)
 		defer cancel()
 	}
-	p.started = time.Now()
 	p.progress = p.newProgress(p.snapshot)
 
 	finished := make(chan struct{})
@@ -208,6 +220,9 @@ func (p *pusher) observe(out bulk.Outcome) {
 	p.settled++
 	p.maxPending = max(p.maxPending, p.input.read.Load()-p.settled+1)
 	p.noteHalt(out.Err)
+	if p.printPlan != nil {
+		p.printPlan(out)
+	}
 	switch out.Status {
 	case bulk.Succeeded:
 		p.ok++

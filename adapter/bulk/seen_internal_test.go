@@ -20,7 +20,7 @@ func TestSeenTableAgreesWithAMap(t *testing.T) {
 		want := map[uint64]uint32{}
 		hash := func() uint64 {
 			home := rng.Uint64N(64) | (rng.Uint64N(3) * 1023) // a few homes, near the table's end too
-			return rng.Uint64N(8)<<40 | home                // several keys a home
+			return rng.Uint64N(8)<<40 | home                  // several keys a home
 		}
 		for op := range 20_000 {
 			h := hash()

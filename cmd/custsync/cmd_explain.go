@@ -258,7 +258,10 @@ func (s customerStory) print(a *app, state string) {
 	}
 	if f := s.failure; f != nil {
 		in := fmt.Sprintf("run %d (no longer recorded)", f.RunID)
-		if s.failRun != nil {
+		switch {
+		case s.recRun != nil && s.recRun.ID == f.RunID:
+			in = fmt.Sprintf("run %d", f.RunID) // described above
+		case s.failRun != nil:
 			in = runWords(*s.failRun)
 		}
 		fmt.Fprintf(a.stdout, "  last failure at %s in %s, line %d: %s\n", formatStored(f.At), in, f.Line, failureWords(*f))

@@ -95,6 +95,12 @@ was confirmed longer ago; --force sends everything and still records.
 Billbee updates whose values Billbee already holds cost their read and no
 write, and count as unchanged too, with or without a state.
 
+A push with a state store (but a dry run) also records its run there: as
+it starts, and as it ends, with its counts, exit status and failures
+file, and the first failure of each customer that failed. "custsync
+runs" lists the runs; "custsync explain" shows what the store knows of
+one customer, after the failures file is gone too.
+
 --dry-run sends no write and writes nothing anywhere: it counts the
 records that would be sent ("succeeded" in --json, with "dryRun": true)
 and those unchanged (with a state, or after Billbee's read). It opens the

@@ -722,6 +722,28 @@ func encodeSequence(rows []rowMark, tailMask uint64, tail bool) string {
 	return b.String()
 }
 
+// ConfirmedRecords reads the digest a run stored for a customer
+// (syncstate.Record.Digest, see Incremental sync in the package doc): how
+// many of the customer's records, from its first, the vendor confirmed,
+// and whether that is all the store holds of it (whole). When it is not,
+// the vendor may or may not hold what the next record set (it failed
+// after a request went out, or two runs updated the customer at once),
+// and the next run sends that record and every later one again. A digest
+// no run writes as a sequence, such as "unconfirmed", confirms none.
+func ConfirmedRecords(digest string) (confirmed int, whole bool) {
+	rows, ok := parseSequence(digest)
+	if !ok {
+		return 0, false
+	}
+	for _, r := range rows {
+		if r.digest == tailDigest || r.digest == invalidDigest {
+			return confirmed, false
+		}
+		confirmed++
+	}
+	return confirmed, true
+}
+
 // parseSequence reads what encodeSequence wrote. A digest of an older
 // custsync ("v1:...", one update) reads as a sequence of that one record
 // setting any field; anything else (unconfirmed) as no usable sequence.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -322,4 +323,39 @@ func TestARunWithStateReportsUnchangedRecordsAsNotAttempted(t *testing.T) {
 	assert.Equal(t, 2, sent)
 	assert.Equal(t, 198, unchanged)
 	assert.Len(t, vendor.received(), 2)
+}
+
+func TestConfirmedRecordsReadsWhatARunStored(t *testing.T) {
+	vendor := &vendorLog{fail: map[string]bool{"Acme Corp": true}}
+	c, _ := newFake(t, vendor.handle)
+	store := newStore(t)
+	digest := func(id string) string {
+		t.Helper()
+		rec, ok := stored(t, store, c, id)
+		require.True(t, ok, id)
+		return rec.Digest
+	}
+	confirmed := func(id string) []any {
+		n, whole := bulk.ConfirmedRecords(digest(id))
+		return []any{n, whole}
+	}
+
+	pushWithState(t, c, store, []*adapter.CustomerUpdate{named("C-1", "Acme"), named("C-1", "Acme 2"), named("C-2", "Bolt")})
+	assert.Equal(t, []any{2, true}, confirmed("C-1"), "both records, and nothing else")
+	assert.Equal(t, []any{1, true}, confirmed("C-2"))
+
+	outs := pushWithState(t, c, store, []*adapter.CustomerUpdate{named("C-1", "Acme"), named("C-1", "Acme Corp")}, bulk.WithRecordAttempts(1))
+	require.Equal(t, bulk.Failed, outs[1].Status)
+	assert.Equal(t, []any{1, false}, confirmed("C-1"), "the first record, then one that may or may not be at the vendor")
+
+	outs = pushWithState(t, c, store, []*adapter.CustomerUpdate{named("C-3", "Acme Corp")}, bulk.WithRecordAttempts(1))
+	require.Equal(t, bulk.Failed, outs[0].Status)
+	assert.Equal(t, []any{0, false}, confirmed("C-3"), "a first record that may or may not be at the vendor")
+
+	n, whole := bulk.ConfirmedRecords("v1:" + strings.Repeat("0123456789abcdef", 4))
+	assert.Equal(t, []any{1, true}, []any{n, whole}, "an older custsync's digest of one update")
+	for _, d := range []string{"unconfirmed", "", "conflict", "s1:x/zz"} {
+		n, whole := bulk.ConfirmedRecords(d)
+		assert.Equal(t, []any{0, false}, []any{n, whole}, "%q", d)
+	}
 }

@@ -30,6 +30,12 @@
 // Both can also be opened read-only (OpenReadOnly), for a dry run: such a
 // store reads what the writable ones commit, creates and writes nothing,
 // not even a schema, and refuses every Put with ErrReadOnly.
+//
+// Both also keep a run log (RunLog, an optional interface beside Store):
+// each run that wrote the store, with its counts, and each customer's
+// last failure, for people asking what a night did and why a customer is
+// not as its input says. A run records its start and end and its
+// failures only: a night with nothing failing writes two rows more.
 package syncstate
 
 import (

@@ -23,6 +23,9 @@ const (
 	// exitRefused: push sent nothing, since --max-changes or --max-clears
 	// refused what it would send (a dry run: what a push would send).
 	exitRefused = 4
+	// exitNothing: the state store holds nothing of what was asked: runs
+	// found no run, explain nothing of the customer.
+	exitNothing = 5
 	programName = "custsync"
 )
 
@@ -55,6 +58,8 @@ var commands = []command{
 	{"update", "update one customer from a JSON object", (*app).update},
 	{"push", "push a JSONL file of customers, one per line", (*app).push},
 	{"check", "check the credentials and base URL with a request that writes nothing", (*app).check},
+	{"runs", "list the pushes a state store recorded, newest first", (*app).runs},
+	{"explain", "show what a state store knows of one customer", (*app).explain},
 	{"sandbox", "serve fake vendors locally, with demo credentials", (*app).sandbox},
 	{"vendors", "print which fields each vendor stores", (*app).vendors},
 	{"version", "print custsync's version and build (also --version)", (*app).version},
@@ -80,10 +85,11 @@ Processes sharing a credential share its rate limits through Redis with
 --rate-limit redis://HOST:PORT/DB on update and push, or CUSTSYNC_RATE_LIMIT.
 
 Exit status: 0 if everything succeeded, 1 if the update or any pushed record
-failed, 2 for bad usage or invalid input to update (nothing was sent), 3 if
-push did not try every record (it halted, reached its --deadline or was
-interrupted), 4 if push sent nothing because --max-changes or --max-clears
-refused it.
+failed (for explain: the customer's last update failed, or is unconfirmed),
+2 for bad usage or invalid input to update (nothing was sent), 3 if push did
+not try every record (it halted, reached its --deadline or was interrupted),
+4 if push sent nothing because --max-changes or --max-clears refused it, 5
+if the state store holds nothing of what runs or explain asked for.
 
 Example:
   custsync push --sandbox --vendor billbee --file examples/customers.jsonl
@@ -207,22 +213,46 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 // error (the error and a pointer to --help on stderr, exit 2). Positional arguments are refused: every
 // input is named by a flag.
 func (a *app) parse(fs *flag.FlagSet, args []string) (code int, done bool) {
+	_, code, done = a.parseArgs(fs, args, 0)
+	return code, done
+}
+
+// parseArgs is parse for a command that takes up to maxArgs positional
+// arguments (explain's customer id), which it returns. They may stand
+// before, between or after the flags; after "--", everything is one.
+func (a *app) parseArgs(fs *flag.FlagSet, args []string, maxArgs int) (positional []string, code int, done bool) {
 	fs.SetOutput(io.Discard)
-	err := fs.Parse(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fs.SetOutput(a.stdout)
-		fs.Usage()
-		return exitOK, true
-	case err != nil:
-		fmt.Fprintf(a.stderr, "%s: %s\n", fs.Name(), flagMistake(fs, err))
+	for {
+		err := fs.Parse(args)
+		switch {
+		case errors.Is(err, flag.ErrHelp):
+			fs.SetOutput(a.stdout)
+			fs.Usage()
+			return nil, exitOK, true
+		case err != nil:
+			fmt.Fprintf(a.stderr, "%s: %s\n", fs.Name(), flagMistake(fs, err))
+			fmt.Fprintf(a.stderr, "Run \"%s --help\" for usage.\n", fs.Name())
+			return nil, exitUsage, true
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		if ended := len(args) - len(rest) - 1; ended >= 0 && args[ended] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
+	}
+	if len(positional) > maxArgs {
+		what := "inputs are named by flags, such as --file"
+		if maxArgs > 0 {
+			what = fmt.Sprintf("%s takes at most %d %s", fs.Name(), maxArgs, plural(maxArgs, "argument", "arguments"))
+		}
+		fmt.Fprintf(a.stderr, "%s: unexpected argument %q (%s)\n", fs.Name(), positional[maxArgs], what)
 		fmt.Fprintf(a.stderr, "Run \"%s --help\" for usage.\n", fs.Name())
-		return exitUsage, true
-	case fs.NArg() > 0:
-		fmt.Fprintf(a.stderr, "%s: unexpected argument %q (inputs are named by flags, such as --file)\n", fs.Name(), fs.Arg(0))
-		fmt.Fprintf(a.stderr, "Run \"%s --help\" for usage.\n", fs.Name())
-		return exitUsage, true
+		return nil, exitUsage, true
 	}
 	fs.SetOutput(a.stderr)
-	return 0, false
+	return positional, 0, false
 }

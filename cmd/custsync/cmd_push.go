@@ -98,6 +98,12 @@ was confirmed longer ago; --force sends everything and still records.
 Billbee updates whose values Billbee already holds cost their read and no
 write, and count as unchanged too, with or without a state.
 
+A push with a state store (but a dry run) also records its run there: as
+it starts, and as it ends, with its counts, exit status and failures
+file, and the first failure of each customer that failed. "custsync
+runs" lists the runs; "custsync explain" shows what the store knows of
+one customer, after the failures file is gone too.
+
 --dry-run sends no write and writes nothing anywhere: it counts the
 records that would be sent ("succeeded" in --json, with "dryRun": true)
 and those unchanged (with a state, or after Billbee's read). It opens the
@@ -319,6 +325,10 @@ func (a *app) push(args []string) int {
 		}
 	}
 	pf.settings.dryRun, pf.settings.refreshAfter, pf.settings.force = pf.dryRun, pf.refreshAfter, pf.force
+	var recorder *runRecorder // a dry run records nothing, its run neither
+	if log, ok := store.(syncstate.RunLog); ok && !pf.dryRun {
+		recorder = startRun(log, t.client, pf.file, a.stderr)
+	}
 
 	reader := bulk.NewJSONLReader(in)
 	var printPlan func(bulk.Outcome)
@@ -332,6 +342,7 @@ func (a *app) push(args []string) int {
 		input:    &countingReader{Reader: reader},
 		failures: failures,
 		store:    store,
+		recorder: recorder,
 		stop:     a.stop,
 		abort:    a.abort,
 		newProgress: func(snapshot func() counts) progress {
@@ -348,7 +359,11 @@ func (a *app) push(args []string) int {
 	if failures != nil {
 		report.failuresAt, report.closeErr = failures.Close()
 	}
-	return a.pushSummary(report, pf, tf)
+	code := a.pushSummary(report, pf, tf, recorder)
+	if recorder != nil {
+		recorder.finish(report, stopsOf(report, pf), code)
+	}
+	return code
 }
 
 // staleMessage tells the user what an earlier push that did not finish
@@ -449,22 +464,10 @@ func openInput(path string, stdin io.Reader) (in io.ReadCloser, info fs.FileInfo
 	return f, info, info.Size(), nil
 }
 
-// pushSummary prints the summary on stdout (or, with --json, one JSON
-// object), problems on stderr, and returns the exit code.
-func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
-	rate := 0.0
-	if s := r.elapsed.Seconds(); s > 0 {
-		// Only records tried count: unchanged and not-sent ones took no request.
-		rate = float64(r.ok+r.failed) / s
-	}
-	notSentIn := "code Canceled in the failures file"
-	switch {
-	case pf.dryRun:
-		notSentIn = "a dry run writes no failures file"
-	case r.failuresAt != "":
-		notSentIn = "code Canceled in " + r.failuresAt
-	}
-	var stops []string // why records were not sent, for stderr and the summary
+// stopsOf says why the run did not send every record, for stderr, the
+// summary and the run log; nil when nothing stopped it.
+func stopsOf(r pushReport, pf pushFlags) []string {
+	var stops []string
 	if r.haltReason != "" {
 		stops = append(stops, "halted: "+r.haltReason)
 	}
@@ -477,6 +480,26 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 	if r.writeErr != nil {
 		stops = append(stops, "the failures file could not be written")
 	}
+	return stops
+}
+
+// pushSummary prints the summary on stdout (or, with --json, one JSON
+// object), problems on stderr, and returns the exit code. recorder is the
+// run's record in the state store's run log, nil when there is none.
+func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags, recorder *runRecorder) int {
+	rate := 0.0
+	if s := r.elapsed.Seconds(); s > 0 {
+		// Only records tried count: unchanged and not-sent ones took no request.
+		rate = float64(r.ok+r.failed) / s
+	}
+	notSentIn := "code Canceled in the failures file"
+	switch {
+	case pf.dryRun:
+		notSentIn = "a dry run writes no failures file"
+	case r.failuresAt != "":
+		notSentIn = "code Canceled in " + r.failuresAt
+	}
+	stops := stopsOf(r, pf)
 	if len(stops) > 0 {
 		fmt.Fprintf(a.stderr, "custsync push: %s: %d %s not sent\n", strings.Join(stops, "; "), r.notSent, plural(r.notSent, "record was", "records were"))
 	}
@@ -506,6 +529,9 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags) int {
 				verdict = "a push would be refused (exit 4)"
 			}
 			fmt.Fprintf(a.stdout, "push: %s: %s; %s\n", pf.guardFlags(), g.counted(pf.guard), verdict)
+		}
+		if recorder != nil {
+			fmt.Fprintf(a.stdout, "push: recorded as run %d; list the runs with: %s\n", recorder.run.ID, runsCommand(pf.state))
 		}
 		if len(stops) > 0 {
 			fmt.Fprintf(a.stdout, "push: %s: %d %s not sent (%s)\n", strings.Join(stops, "; "), r.notSent, plural(r.notSent, "record was", "records were"), notSentIn)

@@ -41,6 +41,9 @@ type pusher struct {
 	// is then noted on stderr, not only the first maxNotes.
 	failures *bulk.FailuresFile
 	store    syncstate.Store // nil without --state
+	// recorder records the failures in the state store's run log; nil
+	// without one, and in a dry run.
+	recorder *runRecorder
 	// stop ends the sending of new records (first interrupt), with cause
 	// errNotSent; abort ends the records in flight (second interrupt),
 	// with cause errAborted.
@@ -233,6 +236,9 @@ func (p *pusher) observe(out bulk.Outcome) {
 		p.unchanged++
 	case bulk.Failed:
 		p.failed++
+		if p.recorder != nil {
+			p.recorder.observe(out)
+		}
 		switch {
 		case p.notes < maxNotes || p.failures == nil:
 			p.notes++

@@ -15,6 +15,12 @@
 // allows: the server flushes it within a few hundred milliseconds
 // (wal_writer_delay) instead of before it answers. OpenReadOnly reads
 // the tables and writes nothing, not even them.
+//
+// The run log (syncstate.RunLog) is in custsync_runs, one row per run,
+// and custsync_failures, one row per customer that failed; a run reads
+// neither. Migrating to it creates both, so the first Open of a newer
+// custsync needs CREATE on the schema again; runs then need only SELECT,
+// INSERT and UPDATE, as records do.
 package postgres
 
 import (
@@ -55,7 +61,48 @@ var migrations = []string{
 		synced_at timestamptz NOT NULL,
 		PRIMARY KEY (vendor, account, key)
 	)`,
+	// 2: the run log (syncstate.RunLog): the runs, and each customer's
+	// last failure.
+	`CREATE TABLE custsync_runs (
+		id            bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		vendor        text        NOT NULL,
+		account       text        NOT NULL,
+		input         text        NOT NULL,
+		host          text        NOT NULL,
+		pid           integer     NOT NULL,
+		started_at    timestamptz NOT NULL,
+		ended_at      timestamptz,          -- NULL until the run finished
+		records       bigint      NOT NULL DEFAULT 0,
+		succeeded     bigint      NOT NULL DEFAULT 0,
+		unchanged     bigint      NOT NULL DEFAULT 0,
+		failed        bigint      NOT NULL DEFAULT 0,
+		not_sent      bigint      NOT NULL DEFAULT 0,
+		by_code       jsonb       NOT NULL DEFAULT '{}', -- code -> count
+		stop          text        NOT NULL DEFAULT '',
+		exit_code     integer,              -- NULL until the run finished
+		failures_file text        NOT NULL DEFAULT ''
+	);
+	CREATE INDEX custsync_runs_by_account ON custsync_runs (vendor, account, started_at);
+	CREATE TABLE custsync_failures (
+		vendor      text        NOT NULL,
+		account     text        NOT NULL,
+		key         text        NOT NULL,
+		run_id      bigint      NOT NULL,
+		failed_at   timestamptz NOT NULL,
+		line        bigint      NOT NULL,
+		code        text        NOT NULL,
+		message     text        NOT NULL,
+		http_status integer     NOT NULL,
+		vendor_code text        NOT NULL,
+		retryable   boolean     NOT NULL,
+		field       text        NOT NULL,
+		request_id  text        NOT NULL,
+		PRIMARY KEY (vendor, account, key)
+	)`,
 }
+
+// runLogSchema is the first schema that keeps the run log.
+const runLogSchema = 2
 
 // SchemaVersion is the schema this package writes.
 var SchemaVersion = len(migrations)
@@ -66,8 +113,11 @@ type Store struct {
 	writer *groupcommit.Committer // nil when read-only
 	// empty says that a read-only store found no table: it holds no
 	// record.
-	empty  bool
-	closed atomic.Bool
+	empty bool
+	// version is the schema version: this package's, or for a read-only
+	// store the one it found (an older one reads as it is).
+	version int
+	closed  atomic.Bool
 }
 
 var _ syncstate.Store = (*Store)(nil)
@@ -86,7 +136,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres state %s: %w", where(cfg), err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, version: len(migrations)}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres state %s: %w", where(cfg), err)
@@ -101,8 +151,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 // read-only too (default_transaction_read_only), so that no statement of
 // its can write. A database without custsync's tables is a store with no
 // records, and stays one while the store is open; a schema written by a
-// newer custsync is refused, as Open refuses it, and so is an older one,
-// which only Open migrates.
+// newer custsync is refused, as Open refuses it. An older schema is read
+// as it is, not migrated: what it lacks (the run log) reads as empty.
 func OpenReadOnly(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -118,11 +168,11 @@ func OpenReadOnly(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres state %s: %w", where(cfg), err)
 	}
-	return &Store{pool: pool, empty: version == 0}, nil
+	return &Store{pool: pool, empty: version == 0, version: version}, nil
 }
 
 // schemaOf reads the schema version without writing: 0 where Open has
-// not made the tables yet. A version other than this package's is
+// not made the tables yet. A version newer than this package's is
 // refused.
 func schemaOf(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 	var version int
@@ -136,8 +186,6 @@ func schemaOf(ctx context.Context, pool *pgxpool.Pool) (int, error) {
 		return 0, err
 	case version > len(migrations):
 		return 0, fmt.Errorf("schema version %d was written by a newer custsync (this one knows up to %d); upgrade custsync", version, len(migrations))
-	case version > 0 && version < len(migrations):
-		return 0, fmt.Errorf("schema version %d is older than this custsync's %d, and only Open migrates it", version, len(migrations))
 	}
 	return version, nil
 }
@@ -162,8 +210,17 @@ func (s *Store) migrate(ctx context.Context) error {
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, "CREATE TABLE IF NOT EXISTS custsync_schema (version integer NOT NULL)"); err != nil {
+	// CREATE TABLE IF NOT EXISTS needs CREATE on the schema even where
+	// the table is there: a role granted only SELECT, INSERT and UPDATE on
+	// custsync's tables must open a store that is up to date.
+	var exists bool
+	if err := tx.QueryRow(ctx, "SELECT to_regclass('custsync_schema') IS NOT NULL").Scan(&exists); err != nil {
 		return err
+	}
+	if !exists {
+		if _, err := tx.Exec(ctx, "CREATE TABLE custsync_schema (version integer NOT NULL)"); err != nil {
+			return err
+		}
 	}
 	var version int
 	err = tx.QueryRow(ctx, "SELECT version FROM custsync_schema").Scan(&version)
@@ -175,8 +232,11 @@ func (s *Store) migrate(ctx context.Context) error {
 	case err != nil:
 		return err
 	}
-	if version > len(migrations) {
+	switch {
+	case version > len(migrations):
 		return fmt.Errorf("schema version %d was written by a newer custsync (this one knows up to %d); upgrade custsync", version, len(migrations))
+	case version == len(migrations):
+		return tx.Commit(ctx) // nothing written
 	}
 	for i := version; i < len(migrations); i++ {
 		if _, err := tx.Exec(ctx, migrations[i]); err != nil {

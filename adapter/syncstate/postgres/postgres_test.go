@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,6 +146,8 @@ func pgState(t *testing.T, url string) []string {
 		{"custsync_schema", `SELECT format('schema %s %s', xmin, version) FROM custsync_schema`},
 		{"custsync_sync_records", `SELECT format('record %s %s %s %s %s %s %s', xmin, vendor, account, key, digest, vendor_id, synced_at)
 			FROM custsync_sync_records ORDER BY vendor, account, key`},
+		{"custsync_runs", `SELECT format('run %s %s', xmin, r) FROM custsync_runs AS r ORDER BY id`},
+		{"custsync_failures", `SELECT format('failure %s %s', xmin, f) FROM custsync_failures AS f ORDER BY vendor, account, key`},
 	} {
 		var exists bool
 		require.NoError(t, conn.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", q.table).Scan(&exists))
@@ -163,23 +167,38 @@ func TestOpenReadOnlyWritesNothing(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
 	k := syncstate.Key{Vendor: "billbee", Account: "a", Key: "1"}
+	written := func(t *testing.T) string {
+		url := server.NewDatabase(t)
+		s, err := postgres.Open(ctx, url)
+		require.NoError(t, err)
+		require.NoError(t, s.Put(ctx, syncstate.Entry{Key: k, Record: syncstate.Record{Digest: "d", SyncedAt: at}}))
+		require.NoError(t, s.Close())
+		return url
+	}
 	tests := []struct {
-		name    string
-		prepare func(t *testing.T, url string)
-		found   bool
+		name     string
+		database func(t *testing.T) string
+		found    bool
 	}{
-		{"a database no store wrote", func(*testing.T, string) {}, false},
-		{"a database a store wrote", func(t *testing.T, url string) {
+		{"a database no store wrote", func(t *testing.T) string { return server.NewDatabase(t) }, false},
+		{"a database a store wrote", written, true},
+		{"a database of the schema before the run log", func(t *testing.T) string {
+			return previousDatabase(t, []syncstate.Entry{{Key: k, Record: syncstate.Record{Digest: "d", SyncedAt: at}}})
+		}, true},
+		{"a database with runs and failures", func(t *testing.T) string {
+			url := written(t)
 			s, err := postgres.Open(ctx, url)
 			require.NoError(t, err)
-			require.NoError(t, s.Put(ctx, syncstate.Entry{Key: k, Record: syncstate.Record{Digest: "d", SyncedAt: at}}))
+			id, err := s.StartRun(ctx, syncstate.Run{Vendor: k.Vendor, Account: k.Account, Started: at})
+			require.NoError(t, err)
+			require.NoError(t, s.PutFailures(ctx, syncstate.Failure{Key: k, RunID: id, At: at, Code: "NotFound"}))
 			require.NoError(t, s.Close())
+			return url
 		}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			url := server.NewDatabase(t)
-			tt.prepare(t, url)
+			url := tt.database(t)
 			before := pgState(t, url)
 			s, err := postgres.OpenReadOnly(ctx, url)
 			require.NoError(t, err)
@@ -188,8 +207,18 @@ func TestOpenReadOnlyWritesNothing(t *testing.T) {
 			assert.Equal(t, tt.found, ok)
 			got, err := s.GetMany(ctx, []syncstate.Key{k})
 			require.NoError(t, err)
-			assert.Len(t, got, len(before)/2, "one record where a store wrote one")
+			assert.Len(t, got, map[bool]int{true: 1}[tt.found], "one record where a store wrote one")
 			err = s.Put(ctx, syncstate.Entry{Key: k, Record: syncstate.Record{Digest: "changed", SyncedAt: at}})
+			assert.ErrorIs(t, err, syncstate.ErrReadOnly)
+			_, err = s.Runs(ctx, syncstate.RunFilter{Limit: 10})
+			require.NoError(t, err)
+			_, _, err = s.RunAt(ctx, k.Vendor, k.Account, at)
+			require.NoError(t, err)
+			_, _, err = s.LastFailure(ctx, k)
+			require.NoError(t, err)
+			_, err = s.StartRun(ctx, syncstate.Run{Vendor: k.Vendor, Account: k.Account, Started: at})
+			assert.ErrorIs(t, err, syncstate.ErrReadOnly)
+			err = s.PutFailures(ctx, syncstate.Failure{Key: k, RunID: 1, At: at, Code: "NotFound"})
 			assert.ErrorIs(t, err, syncstate.ErrReadOnly)
 			require.NoError(t, s.Close())
 			assert.Equal(t, before, pgState(t, url), "no table created, no row written, not even with the same values")
@@ -217,4 +246,86 @@ func TestOpenReadOnlyRefusesASchemaItCannotRead(t *testing.T) {
 	_, err = postgres.OpenReadOnly(ctx, "postgres://custsync:s3cret-pw@127.0.0.1:1/state?sslmode=disable&connect_timeout=1")
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "s3cret-pw")
+}
+
+// previousStorage is a database as custsync wrote it before the run log
+// (schema 1), holding entries.
+func previousStorage(t testing.TB, entries []syncstate.Entry) (open, openReadOnly func() (syncstate.Store, error)) {
+	ctx := context.Background()
+	url := previousDatabase(t, entries)
+	return func() (syncstate.Store, error) { return postgres.Open(ctx, url) },
+		func() (syncstate.Store, error) { return postgres.OpenReadOnly(ctx, url) }
+}
+
+// previousDatabase is a new database as custsync wrote it before the run
+// log (schema 1), holding entries. The schema is spelled out, not taken
+// from the package: it is what older binaries wrote.
+func previousDatabase(t testing.TB, entries []syncstate.Entry) string {
+	ctx := context.Background()
+	url := server.NewDatabase(t)
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, conn.Close(ctx)) }()
+	_, err = conn.Exec(ctx, `CREATE TABLE custsync_schema (version integer NOT NULL);
+	INSERT INTO custsync_schema (version) VALUES (1);
+	CREATE TABLE custsync_sync_records (
+		vendor    text        NOT NULL,
+		account   text        NOT NULL,
+		key       text        NOT NULL,
+		digest    text        NOT NULL,
+		vendor_id text        NOT NULL,
+		synced_at timestamptz NOT NULL,
+		PRIMARY KEY (vendor, account, key)
+	)`)
+	require.NoError(t, err)
+	for _, e := range entries {
+		_, err := conn.Exec(ctx, `INSERT INTO custsync_sync_records VALUES ($1, $2, $3, $4, $5, $6)`,
+			e.Vendor, e.Account, e.Key.Key, e.Digest, e.VendorID, e.SyncedAt)
+		require.NoError(t, err)
+	}
+	return url
+}
+
+func TestConformanceRunLog(t *testing.T) {
+	statetest.RunRunLog(t, statetest.RunLogHarnessFuncs{ReadOnly: newReadOnlyStorage, Previous: previousStorage})
+}
+
+// TestARoleWithoutCREATEKeepsTheRunLog: once the tables exist, a role
+// with SELECT, INSERT and UPDATE on them records runs and failures, as it
+// records records (the package doc says so).
+func TestARoleWithoutCREATEKeepsTheRunLog(t *testing.T) {
+	ctx := context.Background()
+	url := server.NewDatabase(t)
+	s, err := postgres.Open(ctx, url)
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, conn.Close(ctx)) }()
+	role := fmt.Sprintf("pusher_%d", time.Now().UnixNano())
+	_, err = conn.Exec(ctx, fmt.Sprintf(`CREATE ROLE %[1]s LOGIN;
+		REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+		GRANT SELECT ON custsync_schema TO %[1]s;
+		GRANT SELECT, INSERT, UPDATE ON custsync_sync_records, custsync_runs, custsync_failures TO %[1]s`, role))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		_, _ = conn.Exec(ctx, fmt.Sprintf("DROP OWNED BY %[1]s; DROP ROLE %[1]s", role))
+	})
+
+	s, err = postgres.Open(ctx, strings.Replace(url, "postgres://postgres@", "postgres://"+role+"@", 1))
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, s.Close()) }()
+	at := time.Date(2026, 12, 1, 2, 0, 0, 0, time.UTC)
+	k := syncstate.Key{Vendor: "upwell", Account: "a", Key: "1"}
+	require.NoError(t, s.Put(ctx, syncstate.Entry{Key: k, Record: syncstate.Record{Digest: "d", SyncedAt: at}}))
+	run := syncstate.Run{Vendor: "upwell", Account: "a", Started: at}
+	run.ID, err = s.StartRun(ctx, run)
+	require.NoError(t, err)
+	require.NoError(t, s.PutFailures(ctx, syncstate.Failure{Key: k, RunID: run.ID, At: at, Code: "NotFound"}))
+	require.NoError(t, s.PutFailures(ctx, syncstate.Failure{Key: k, RunID: run.ID + 1, At: at, Code: "Internal"}), "an update of the failure")
+	run.Ended = at.Add(time.Minute)
+	require.NoError(t, s.FinishRun(ctx, run))
+	runs, err := s.Runs(ctx, syncstate.RunFilter{})
+	require.NoError(t, err)
+	assert.Len(t, runs, 1)
 }

@@ -21,8 +21,8 @@ import (
 // A path where no file is yet, or a file with no schema yet, is a store
 // with no records. A file written by a newer custsync, one that is not a
 // custsync state file, and the symbolic links Open refuses are refused as
-// Open refuses them; so is a file of an older schema, which only Open
-// migrates.
+// Open refuses them. A file of an older schema is read as it is, not
+// migrated: what that schema lacks (the run log) reads as empty.
 //
 // Lookups see what writers commit meanwhile. While no writer has the
 // file open (there is no -wal file beside it), the file is read as
@@ -209,9 +209,10 @@ func (ro *readOnly) open(ctx context.Context) error {
 		// No schema yet: a new file, perhaps a writer's just starting.
 		// Immutable, a writer's commit changes the file; live, the next
 		// lookup looks again.
-	case version < len(migrations):
-		err = fmt.Errorf("schema version %d is older than this custsync's %d, and only Open migrates it", version, len(migrations))
 	default:
+		// An older schema is read as it is: its records are as this
+		// version keeps them, and what it lacks (the run log) reads as
+		// empty. Only Open migrates it.
 		lookup, err = db.PrepareContext(ctx, getMany)
 	}
 	if err != nil || lookup == nil {
@@ -222,7 +223,7 @@ func (ro *readOnly) open(ctx context.Context) error {
 		ro.seen, ro.live = st, st.wal
 		return errors.Join(err, perr, db.Close())
 	}
-	ro.cur, ro.pin, ro.seen, ro.live = &reader{db: db, getMany: lookup}, pin, st, st.wal
+	ro.cur, ro.pin, ro.seen, ro.live = &reader{db: db, getMany: lookup, version: version}, pin, st, st.wal
 	return nil
 }
 

@@ -50,17 +50,30 @@ func dirState(t *testing.T, dir string) map[string]fileState {
 
 var key1 = syncstate.Key{Vendor: "billbee", Account: "acct", Key: "1"}
 
-// readAndTryToWrite does what a dry run does with a store: looks records
-// up, and (by mistake) tries to write one.
+// readAndTryToWrite does what a dry run, custsync runs and custsync
+// explain do with a store: look records and the run log up, and (by
+// mistake) try to write them.
 func readAndTryToWrite(t *testing.T, s *sqlite.Store) (syncstate.Record, bool) {
 	t.Helper()
-	r, ok, err := s.Get(context.Background(), key1)
+	ctx := context.Background()
+	r, ok, err := s.Get(ctx, key1)
 	require.NoError(t, err)
-	_, err = s.GetMany(context.Background(), []syncstate.Key{key1, {Vendor: "billbee", Account: "acct", Key: "2"}})
+	_, err = s.GetMany(ctx, []syncstate.Key{key1, {Vendor: "billbee", Account: "acct", Key: "2"}})
 	require.NoError(t, err)
-	err = s.Put(context.Background(), syncstate.Entry{Key: key1, Record: syncstate.Record{Digest: "changed", SyncedAt: time.Now()}})
+	err = s.Put(ctx, syncstate.Entry{Key: key1, Record: syncstate.Record{Digest: "changed", SyncedAt: time.Now()}})
 	require.ErrorIs(t, err, syncstate.ErrReadOnly)
 	assert.Contains(t, err.Error(), s.Path(), "the error names the file")
+
+	_, err = s.Runs(ctx, syncstate.RunFilter{Limit: 10})
+	require.NoError(t, err)
+	_, _, err = s.RunAt(ctx, key1.Vendor, key1.Account, time.Now())
+	require.NoError(t, err)
+	_, _, err = s.LastFailure(ctx, key1)
+	require.NoError(t, err)
+	_, err = s.StartRun(ctx, syncstate.Run{Vendor: key1.Vendor, Account: key1.Account, Started: time.Now()})
+	require.ErrorIs(t, err, syncstate.ErrReadOnly)
+	err = s.PutFailures(ctx, syncstate.Failure{Key: key1, RunID: 1, At: time.Now(), Code: "NotFound"})
+	require.ErrorIs(t, err, syncstate.ErrReadOnly)
 	return r, ok
 }
 
@@ -76,6 +89,18 @@ func TestOpenReadOnlyChangesNothing(t *testing.T) {
 			s, err := sqlite.Open(context.Background(), path)
 			require.NoError(t, err)
 			put(t, s, "1", "v1:x")
+			require.NoError(t, s.Close())
+		}, true},
+		{"a state file of the schema before the run log", func(t *testing.T, path string) {
+			writePreviousSchema(t, path, []syncstate.Entry{{Key: key1, Record: syncstate.Record{Digest: "v1:x", SyncedAt: time.Now()}}})
+		}, true},
+		{"a state file with runs and failures", func(t *testing.T, path string) {
+			s, err := sqlite.Open(context.Background(), path)
+			require.NoError(t, err)
+			put(t, s, "1", "v1:x")
+			id, err := s.StartRun(context.Background(), syncstate.Run{Vendor: key1.Vendor, Account: key1.Account, Started: time.Now()})
+			require.NoError(t, err)
+			require.NoError(t, s.PutFailures(context.Background(), syncstate.Failure{Key: key1, RunID: id, At: time.Now(), Code: "NotFound"}))
 			require.NoError(t, s.Close())
 		}, true},
 	}

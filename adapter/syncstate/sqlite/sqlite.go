@@ -29,6 +29,16 @@
 // synced_at is UTC text ("2026-12-01T02:00:07.123456Z"), so text order is
 // time order. Deleting a row only makes the next push send that record
 // again.
+//
+// The run log (syncstate.RunLog) is in two more tables: runs, one row
+// per run (ended_at and exit_code NULL until it finished), and failures,
+// one row per customer that failed, with the failure of its newest run:
+//
+//	$ sqlite3 custsync-state.db 'SELECT id, vendor, started_at, ended_at, failed, not_sent, exit_code FROM runs ORDER BY id DESC LIMIT 5'
+//	$ sqlite3 custsync-state.db "SELECT key, run_id, line, code, message FROM failures WHERE vendor = 'billbee'"
+//
+// Neither is read by a run: deleting rows of either forgets history, and
+// changes nothing a push sends.
 package sqlite
 
 import (
@@ -78,7 +88,48 @@ var migrations = []string{
 		synced_at TEXT NOT NULL, -- UTC, fixed width, to the microsecond
 		PRIMARY KEY (vendor, account, key)
 	) WITHOUT ROWID`,
+	// 2: the run log (syncstate.RunLog): the runs, and each customer's
+	// last failure.
+	`CREATE TABLE runs (
+		id            INTEGER PRIMARY KEY AUTOINCREMENT, -- never reused, even after a DELETE
+		vendor        TEXT    NOT NULL,
+		account       TEXT    NOT NULL,
+		input         TEXT    NOT NULL,
+		host          TEXT    NOT NULL,
+		pid           INTEGER NOT NULL,
+		started_at    TEXT    NOT NULL, -- UTC, as records.synced_at
+		ended_at      TEXT,             -- NULL until the run finished
+		records       INTEGER NOT NULL DEFAULT 0,
+		succeeded     INTEGER NOT NULL DEFAULT 0,
+		unchanged     INTEGER NOT NULL DEFAULT 0,
+		failed        INTEGER NOT NULL DEFAULT 0,
+		not_sent      INTEGER NOT NULL DEFAULT 0,
+		by_code       TEXT    NOT NULL DEFAULT '{}', -- a JSON object: code -> count
+		stop          TEXT    NOT NULL DEFAULT '',
+		exit_code     INTEGER,          -- NULL until the run finished
+		failures_file TEXT    NOT NULL DEFAULT ''
+	);
+	CREATE INDEX runs_by_account ON runs (vendor, account, started_at);
+	CREATE TABLE failures (
+		vendor      TEXT    NOT NULL,
+		account     TEXT    NOT NULL,
+		key         TEXT    NOT NULL,
+		run_id      INTEGER NOT NULL,
+		failed_at   TEXT    NOT NULL, -- UTC, as records.synced_at
+		line        INTEGER NOT NULL,
+		code        TEXT    NOT NULL,
+		message     TEXT    NOT NULL,
+		http_status INTEGER NOT NULL,
+		vendor_code TEXT    NOT NULL,
+		retryable   INTEGER NOT NULL,
+		field       TEXT    NOT NULL,
+		request_id  TEXT    NOT NULL,
+		PRIMARY KEY (vendor, account, key)
+	) WITHOUT ROWID`,
 }
+
+// runLogSchema is the first schema that keeps the run log.
+const runLogSchema = 2
 
 // SchemaVersion is the schema this package writes.
 var SchemaVersion = len(migrations)
@@ -292,10 +343,11 @@ func schemaOf(ctx context.Context, q interface {
 }
 
 // reader is what lookups run on: connections to the file and the lookup
-// statement prepared on them.
+// statement prepared on them, and the file's schema version.
 type reader struct {
 	db      *sql.DB
 	getMany *sql.Stmt
+	version int
 }
 
 // read runs f on the store's reader. For a store opened read-only, f may
@@ -305,7 +357,7 @@ func (s *Store) read(ctx context.Context, f func(r *reader) error) error {
 	if s.ro != nil {
 		return s.ro.read(ctx, f)
 	}
-	return f(&reader{db: s.db, getMany: s.getMany})
+	return f(&reader{db: s.db, getMany: s.getMany, version: len(migrations)})
 }
 
 // Get returns the record stored for k.

@@ -274,3 +274,42 @@ func BenchmarkPutConcurrent(b *testing.B) {
 func BenchmarkGetMany(b *testing.B) {
 	statetest.BenchmarkGetMany(b, statetest.HarnessFunc(newStorage))
 }
+
+// previousStorage is a state file as custsync wrote it before the run
+// log (schema 1), holding entries.
+func previousStorage(t testing.TB, entries []syncstate.Entry) (open, openReadOnly func() (syncstate.Store, error)) {
+	path := filepath.Join(t.TempDir(), "state.db")
+	writePreviousSchema(t, path, entries)
+	return func() (syncstate.Store, error) { return sqlite.Open(context.Background(), path) },
+		func() (syncstate.Store, error) { return sqlite.OpenReadOnly(context.Background(), path) }
+}
+
+// writePreviousSchema writes the file at path as custsync wrote it
+// before the run log (schema 1), holding entries. The schema is spelled
+// out, not taken from the package: it is what older binaries wrote.
+func writePreviousSchema(t testing.TB, path string, entries []syncstate.Entry) {
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, db.Close()) }()
+	_, err = db.Exec(`PRAGMA journal_mode = WAL;
+	CREATE TABLE records (
+		vendor    TEXT NOT NULL,
+		account   TEXT NOT NULL,
+		key       TEXT NOT NULL,
+		digest    TEXT NOT NULL,
+		vendor_id TEXT NOT NULL,
+		synced_at TEXT NOT NULL,
+		PRIMARY KEY (vendor, account, key)
+	) WITHOUT ROWID;
+	PRAGMA user_version = 1`)
+	require.NoError(t, err)
+	for _, e := range entries {
+		_, err := db.Exec(`INSERT INTO records VALUES (?, ?, ?, ?, ?, ?)`, e.Vendor, e.Account, e.Key.Key, e.Digest, e.VendorID,
+			syncstate.Normalize(e.SyncedAt).Format(syncstate.TimeLayout))
+		require.NoError(t, err)
+	}
+}
+
+func TestConformanceRunLog(t *testing.T) {
+	statetest.RunRunLog(t, statetest.RunLogHarnessFuncs{ReadOnly: newReadOnlyStorage, Previous: previousStorage})
+}

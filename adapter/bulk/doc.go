@@ -47,7 +47,7 @@
 // what is in flight too. The run halts on its own, reporting the rest as
 // NotSent with a *Halt saying why, when the setup is wrong (WithSetupCheck:
 // a refused key or a wrong base URL costs 3 records, sent one at a time
-// until the vendor shows the setup works), the vendor cannot be reached
+// until the vendor answers one otherwise), the vendor cannot be reached
 // at all (WithUnreachableAfter), keeps failing (WithHaltAfter), or the
 // state store cannot be read or written.
 //

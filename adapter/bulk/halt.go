@@ -310,8 +310,9 @@ func (s *silence) stop() {
 }
 
 // setupCheck keeps a run from spending its input on a wrong setup (a
-// wrong key, a mistyped base URL or host). Until an answer shows that the
-// credentials and base URL work, the run sends one record at a time; it
+// wrong key, a mistyped base URL or host). Until the vendor answers a
+// record with anything but a configuration error, the run sends one
+// record at a time; it
 // halts once limit records in a row failed with a configuration error
 // (adapter.Error.Config), or, while the setup is unproven, once limit
 // attempts in a row could not reach the vendor at all. A wrong setup then
@@ -373,6 +374,8 @@ func (s *setupCheck) record(out Outcome) {
 		}
 	case provesSetup(out):
 		s.faults = 0
+		fallthrough
+	case answered(out):
 		if !s.proven {
 			s.proven = true
 			s.mu.Unlock()
@@ -386,14 +389,27 @@ func (s *setupCheck) record(out Outcome) {
 // provesSetup reports whether out shows that the credentials and base URL
 // work: the vendor took the update, or refused it for the record's own
 // sake (a customer it does not have, a value it rejects), which it does
-// only past its authentication and routing. A throttled or failing
-// vendor (429, 5xx) proves nothing: those may answer before either.
+// only past its authentication and routing.
 func provesSetup(out Outcome) bool {
 	if out.Status == Succeeded || out.Status == Unchanged {
 		return true
 	}
 	var e *adapter.Error
 	return errors.As(out.Err, &e) && e.HTTPStatus != 0 && !e.Retryable && !e.Config
+}
+
+// answered reports whether the vendor answered out's record with anything
+// but a configuration error, such as a 429 or a 5xx after every retry.
+// That proves neither the credentials nor the base URL (a throttle or a
+// failing gateway may answer before both), so the count of configuration
+// errors goes on; but the run widens all the same. A vendor that fails
+// for a while would otherwise be tried one record at a time, each after
+// all its retries, until the run halted on WithHaltAfter many hours on;
+// and a wrong setup still halts on its third refusal, with at most the
+// records in flight sent beside.
+func answered(out Outcome) bool {
+	var e *adapter.Error
+	return errors.As(out.Err, &e) && e.HTTPStatus != 0 && !e.Config
 }
 
 // setupFaultReason says what limit configuration errors in a row mean,

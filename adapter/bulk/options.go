@@ -132,20 +132,21 @@ func WithHaltAfter(n int) Option {
 	}
 }
 
-// WithSetupCheck makes a run prove its setup before it sends at full
+// WithSetupCheck makes a run try its setup before it sends at full
 // concurrency, and halt on a wrong one after n records. Until the vendor
-// has answered an update in a way that shows the credentials and base URL
-// work (it took the update, or refused it for the record's own sake:
-// a customer it does not have, a value it rejects), the run sends one
-// record at a time. It halts once n records in a row failed with a
-// configuration error (an *adapter.Error with Config set: credentials
-// refused, no endpoint at the base URL), or, while the setup is unproven,
-// once n attempts in a row could not reach the vendor at all (refused,
-// no such host, TLS failing). The rest are reported as not sent,
-// wrapping a *Halt that says why. A wrong key or base URL thus costs n
-// requests, not one per record, and a mistyped host a few seconds, not
-// WithUnreachableAfter. 0 turns the check off (the run starts at full
-// concurrency); a negative n is refused. Default 3.
+// has answered a record with anything but a configuration error (it took
+// the update, refused it for the record's own sake, such as a customer it
+// does not have, or even throttled or failed it after every retry), the
+// run sends one record at a time. It halts once n records in a row failed
+// with a configuration error (an *adapter.Error with Config set:
+// credentials refused, no endpoint at the base URL; records the vendor
+// throttled or failed neither count nor break the row), or, before the
+// vendor answered at all, once n attempts in a row could not reach it
+// (refused, no such host, TLS failing). The rest are reported as not
+// sent, wrapping a *Halt that says why. A wrong key or base URL thus
+// costs n requests, not one per record, and a mistyped host a few
+// seconds, not WithUnreachableAfter. 0 turns the check off (the run
+// starts at full concurrency); a negative n is refused. Default 3.
 func WithSetupCheck(n int) Option {
 	return func(c *config) error {
 		if n < 0 {

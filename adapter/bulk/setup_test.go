@@ -153,7 +153,7 @@ func TestARunSendsOneRecordUntilTheVendorShowsTheSetupWorks(t *testing.T) {
 			assert.Equal(t, succeeded, r.statuses[bulk.Succeeded])
 		})
 	}
-	t.Run("not by a throttled or failing vendor", func(t *testing.T) {
+	t.Run("a record retried on 503s stays alone until it ends", func(t *testing.T) {
 		g := &gate{answer: func(n int64) int {
 			if n <= 3 {
 				return http.StatusServiceUnavailable
@@ -164,7 +164,7 @@ func TestARunSendsOneRecordUntilTheVendorShowsTheSetupWorks(t *testing.T) {
 		r := runSetup(t, c, 20, bulk.WithRecordPause(0))
 		assert.Nil(t, r.halt)
 		assert.Equal(t, 20, r.statuses[bulk.Succeeded])
-		assert.Equal(t, 1, g.mostBeforeProof, "a 503 proves nothing: still one record in flight")
+		assert.Equal(t, 1, g.mostBeforeProof, "still one record in flight while the first one is retried")
 	})
 	t.Run("off with WithSetupCheck(0)", func(t *testing.T) {
 		g := &gate{answer: func(int64) int { return http.StatusOK }}
@@ -211,4 +211,26 @@ func TestWithSetupCheckRefusesANegativeCount(t *testing.T) {
 	_, err := bulk.Updates(context.Background(), &orderClient{}, stream(1, nil), bulk.WithSetupCheck(-1))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "WithSetupCheck(-1): must be 0 (no check) or more")
+}
+
+func TestAVendorThatFailsEveryRecordIsNotTriedOneRecordAtATime(t *testing.T) {
+	// Down for the night: every request 503. The first record's answer,
+	// after its retries, lets the run widen, and the failure streak halts
+	// it as it would without the setup check.
+	g := &gate{answer: func(int64) int { return http.StatusServiceUnavailable }}
+	c, _ := newFake(t, g.ServeHTTP)
+	r := runSetup(t, c, 500, bulk.WithRecordAttempts(1), bulk.WithHaltAfter(20))
+	require.NotNil(t, r.halt)
+	assert.Equal(t, "20 records in a row failed with retryable errors", r.halt.Reason)
+	assert.Greater(t, g.most, 1, "records in flight together after the first answer")
+}
+
+func TestThrottledOrFailedRecordsDoNotBreakARowOfRefusals(t *testing.T) {
+	statuses := []int{http.StatusUnauthorized, http.StatusServiceUnavailable, http.StatusUnauthorized, http.StatusUnauthorized, http.StatusOK}
+	g := &gate{answer: func(n int64) int { return statuses[min(int(n), len(statuses))-1] }}
+	c, _ := newFake(t, g.ServeHTTP)
+	r := runSetup(t, c, 50, bulk.WithConcurrency(1), bulk.WithRecordAttempts(1))
+	require.NotNil(t, r.halt)
+	assert.Contains(t, r.halt.Reason, "refused the credentials for 3 records in a row")
+	assert.Equal(t, int64(4), g.n.Load(), "the 503 between the refusals neither counts nor starts the count again")
 }

@@ -23,7 +23,7 @@ of one (GET /integration/customer/{id}/signup), and Billbee reads a
 customer (GET /api/v1/customers/{id}). An answer about a customer, found
 or not, means both are right. Run it on a new machine or with a new key,
 before the first push; push itself sends one record at a time until the
-vendor has shown the same, and halts after 3 that show it wrong.
+vendor has answered one, and halts after 3 refused for either.
 
 On success it prints which vendor accepted the credentials where; with
 --json one object {"vendor","baseURL","ok"} and, when not ok, "error"

@@ -59,9 +59,10 @@ failures file may not be the input, not even as redirected standard
 input.
 
 A wrong setup costs a few requests, not one per line: until the vendor
-has shown that the credentials and base URL work (it took a record, or
-refused one for the record's own sake, such as a missing customer),
-push sends one record at a time, and it halts once --setup-check
+has answered a record with anything but a refusal of the credentials or
+of the base URL (it took it, refused it for its own sake, such as a
+missing customer, or throttled or failed it after every retry), push
+sends one record at a time, and it halts once --setup-check
 records in a row (3) were refused for the credentials or found no
 endpoint at the base URL, or, before that, once 3 attempts found no
 server at the host and port. No line needs fixing then: fix the setup
@@ -198,7 +199,7 @@ func (f *pushFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&f.settings.concurrency, "concurrency", defaultConcurrency, "`N` updates in flight at once, 1 to 256")
 	fs.IntVar(&f.settings.recordAttempts, "record-attempts", defaultRecordAttempts, fmt.Sprintf("try a record that fails retryably up to `N` times in all, 1 to %d (pauses of 2s, 4s, ...)", maxRecordAttempts))
 	fs.IntVar(&f.settings.haltAfter, "halt-after", defaultHaltAfter, "halt once `N` records in a row failed retryably, reporting the rest as not sent;\n0 never halts for that (an unreachable vendor still halts the run)")
-	fs.IntVar(&f.settings.setupCheck, "setup-check", defaultSetupCheck, "send one record at a time until the vendor shows the credentials and base URL work,\nand halt once `N` records in a row failed for them (or N attempts found no server);\n0 starts at full concurrency and halts only as --halt-after says")
+	fs.IntVar(&f.settings.setupCheck, "setup-check", defaultSetupCheck, "send one record at a time until the vendor answers one with anything but a refusal of\nthe credentials or base URL, and halt once `N` records in a row were refused so (or N attempts found no server);\n0 starts at full concurrency and halts only as --halt-after says")
 	fs.DurationVar(&f.settings.deadline, "deadline", 0, "start no record `DURATION` (such as 90m) after push began (a --max-changes count included);\nthe rest are reported as not sent")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
 	fs.StringVar(&f.state, "state", "", "remember what the vendor confirmed in the SQLite file `PATH` (created on first use)\nor the PostgreSQL database postgres://... or 'host=... dbname=...', and skip records\nconfirmed unchanged (default: $"+envState+"; --state '' turns it off)")

@@ -248,7 +248,7 @@ func (r *CSVReader) plan(cfg CSVConfig) error {
 	}
 	m := cfg.Mapping
 	seen := map[string]int{}
-	var unmapped []string
+	var unmapped, unknown []string
 	for i, cell := range r.header {
 		name := strings.TrimSpace(cell)
 		if name == errorColumn {
@@ -276,9 +276,22 @@ func (r *CSVReader) plan(cfg CSVConfig) error {
 			if name == "" {
 				return invalid("column %d of the header has no name; without a mapping, each column's name is a field's path", i+1)
 			}
-			return invalid("column %q: %s (without a mapping, each column's name is a field's path)", name, noSuchField(name))
+			unknown = append(unknown, name)
+			continue
 		}
 		r.cols = append(r.cols, c)
+	}
+	switch len(unknown) {
+	case 0:
+	case 1:
+		return invalid("column %q: %s (without a mapping, each column's name is a field's path)", unknown[0], noSuchField(unknown[0]))
+	default:
+		quoted := make([]string, len(unknown))
+		for i, u := range unknown {
+			quoted[i] = strconv.Quote(u)
+		}
+		return invalid("columns %s are no fields: without a mapping, each column's name is a field's path, one of %s",
+			strings.Join(quoted, ", "), strings.Join(adapter.FieldNames(), ", "))
 	}
 	if len(unmapped) > 0 {
 		what := "column " + unmapped[0] + " is"

@@ -173,6 +173,8 @@ func TestCSVReaderHeader(t *testing.T) {
 	}{
 		{name: "without a mapping, a name that is no field is refused, with the field it may mean",
 			header: "id;Email", err: `column "Email": "Email" is no field; did you mean email?`},
+		{name: "without a mapping, every name that is no field is named",
+			header: "Kundennummer;id;Firma", err: `columns "Kundennummer", "Firma" are no fields: without a mapping, each column's name is a field's path, one of id, sourceSystem, name,`},
 		{name: "without a mapping, a column without a name is refused",
 			header: "id;;name", err: "column 2 of the header has no name"},
 		{name: "a header without the id is refused", header: "name;email", err: "the header has no column id"},

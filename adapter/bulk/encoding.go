@@ -308,11 +308,14 @@ func isC1(r rune) bool { return r >= 0x80 && r <= 0x9F }
 
 func (d *decoder) decodeSingle() error {
 	chunk := d.raw[d.start:]
-	for i, c := range chunk {
-		if c < utf8.RuneSelf && c != 0 {
-			d.out = append(d.out, c)
+	for i := 0; i < len(chunk); i++ {
+		// ASCII is itself in UTF-8, and most of an export: copy it by runs.
+		if run := asciiRun(chunk[i:]); run > 0 {
+			d.out = append(d.out, chunk[i:i+run]...)
+			i += run - 1
 			continue
 		}
+		c := chunk[i]
 		r := d.enc.single.DecodeByte(c)
 		switch {
 		case c == 0:
@@ -373,6 +376,17 @@ func (d *decoder) decodeUTF16(final bool) error {
 	}
 	d.done(i)
 	return nil
+}
+
+// asciiRun is the length of the run of ASCII bytes but NUL that b starts
+// with.
+func asciiRun(b []byte) int {
+	for i, c := range b {
+		if c >= utf8.RuneSelf || c == 0 {
+			return i
+		}
+	}
+	return len(b)
 }
 
 // rawSize is how many bytes of the input in encoding e the decoded text

@@ -322,3 +322,25 @@ func TestPushCSVSyncsIncrementallyWithSeveralRowsPerCustomer(t *testing.T) {
 	require.Equal(t, exitOK, dry.code, dry.stderr)
 	assert.Contains(t, dry.stdout, "push: dry run, nothing written: 0 would be sent, 10 unchanged, 0 failed, 0 not sent in ")
 }
+
+func TestPushTheREADMEsERPExample(t *testing.T) {
+	t.Parallel()
+	// Copies, so that a run cannot leave a failures file in the repository.
+	dir := t.TempDir()
+	for _, name := range []string{"kunden.csv", "kunden-map.yaml"} {
+		data, err := os.ReadFile(repoFile(t, "examples/"+name))
+		require.NoError(t, err)
+		writeFile(t, dir, name, string(data))
+	}
+	push := func(args ...string) outcome {
+		return runBinary(t, invocation{args: append([]string{"push", "--sandbox", "--vendor", "billbee", "--file", "kunden.csv", "--map", "kunden-map.yaml"}, args...), dir: dir})
+	}
+	out := push("--encoding", "windows-1252")
+	require.Equal(t, exitOK, out.code, out.stderr)
+	assert.Contains(t, out.stdout, "push: 3 succeeded, 0 failed, 0 not sent in ")
+
+	out = push()
+	assert.Equal(t, exitUsage, out.code)
+	assert.Contains(t, out.stderr, "custsync push: kunden.csv: line 3: byte 0xE4 is not UTF-8 (is the input in another encoding, such as windows-1252?); nothing was sent: ",
+		"as the README shows it")
+}

@@ -278,6 +278,10 @@ func (a *app) push(args []string) int {
 		reader, size = csvReader, csvSize
 	}
 	path, explicit := pf.failures, pf.failures != ""
+	if explicit && namesAnotherFormat(path, pf.format) {
+		return a.fail("push", usagef("--failures %s: the failures file of this push is %s, in the input's own format, and its name would have it read as %s when pushed again; name it %s",
+			path, pf.format, formatOf(path), "."+pf.format))
+	}
 	if !explicit {
 		path = bulk.DefaultFailuresPathFor(pf.file, string(vendor), time.Now(), "."+pf.format)
 	}

@@ -344,3 +344,17 @@ func TestPushTheREADMEsERPExample(t *testing.T) {
 	assert.Contains(t, out.stderr, "custsync push: kunden.csv: line 3: byte 0xE4 is not UTF-8 (is the input in another encoding, such as windows-1252?); nothing was sent: ",
 		"as the README shows it")
 }
+
+func TestPushRefusesAFailuresFileNamedForAnotherFormat(t *testing.T) {
+	t.Parallel()
+	srv, requests := countingServer(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "kunden.csv", "id;name\nC-1001;Acme\n")
+	out := runBinary(t, invocation{
+		args: []string{"push", "--vendor", "upwell", "--base-url", srv.URL, "--file", "kunden.csv", "--failures", "failed.jsonl"},
+		env:  demoEnv(specs.Upwell), dir: dir,
+	})
+	assert.Equal(t, exitUsage, out.code)
+	assert.Contains(t, out.stderr, "--failures failed.jsonl: the failures file of this push is csv, in the input's own format, and its name would have it read as jsonl when pushed again; name it .csv")
+	assert.Zero(t, requests.Load())
+}

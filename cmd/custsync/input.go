@@ -80,6 +80,16 @@ func formatOf(file string) string {
 	return formatJSONL
 }
 
+// namesAnotherFormat reports whether file's extension names a format
+// push reads, other than format.
+func namesAnotherFormat(file, format string) bool {
+	switch strings.ToLower(filepath.Ext(file)) {
+	case ".jsonl", ".csv", ".tsv", ".tab":
+		return formatOf(file) != format
+	}
+	return false
+}
+
 // parseDelimiter reads --delimiter: one character, or tab as "tab" or
 // "\t".
 func parseDelimiter(s string) (rune, error) {

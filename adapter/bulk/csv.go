@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -302,7 +303,7 @@ func (r *CSVReader) plan(cfg CSVConfig) error {
 	}
 	if m != nil {
 		var missing []string
-		for _, name := range slices.Sorted(mapKeys(m.Columns)) {
+		for _, name := range slices.Sorted(maps.Keys(m.Columns)) {
 			if _, ok := seen[name]; !ok {
 				missing = append(missing, strconv.Quote(name))
 			}
@@ -352,16 +353,6 @@ func sectionOf(field string) string {
 		return ""
 	}
 	return section
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // readRow reads the next row: its cells (valid until the next call),
@@ -780,19 +771,27 @@ func (c *rowCapture) fill() error {
 	return nil
 }
 
-// peekLine returns the input's first line, without taking it; what is
-// there when the input ends before a line ending or after MaxLineBytes.
+// peekLine returns the input's first line that is not empty, without
+// taking it (csv skips empty lines too); what is there when the input
+// ends before a line ending or after MaxLineBytes; nothing for an input
+// of empty lines.
 func (c *rowCapture) peekLine() ([]byte, error) {
+	start := 0
 	for {
-		if i := bytes.IndexByte(c.buf, '\n'); i >= 0 {
-			return c.buf[:i], nil
+		if i := bytes.IndexByte(c.buf[start:], '\n'); i >= 0 {
+			line := bytes.TrimSuffix(c.buf[start:start+i], []byte("\r"))
+			if len(line) > 0 {
+				return line, nil
+			}
+			start += i + 1
+			continue
 		}
-		if len(c.buf) > MaxLineBytes {
-			return c.buf, nil
+		if len(c.buf)-start > MaxLineBytes {
+			return c.buf[start:], nil
 		}
 		if err := c.fill(); err != nil {
 			if errors.Is(err, io.EOF) {
-				return c.buf, nil
+				return bytes.TrimSuffix(c.buf[start:], []byte("\r")), nil
 			}
 			return nil, err
 		}

@@ -86,9 +86,17 @@ func TestCSVReaderSplitsRows(t *testing.T) {
 
 	t.Run("an empty input, or a header alone, holds no record", func(t *testing.T) {
 		t.Parallel()
-		for _, in := range []string{"", "\xef\xbb\xbf", "id,name\n", "id,name"} {
+		for _, in := range []string{"", "\xef\xbb\xbf", "\n\r\n", "id,name\n", "id,name"} {
 			assert.Empty(t, readCSV(t, in, CSVConfig{}), "%q", in)
 		}
+	})
+
+	t.Run("empty lines before the header are skipped", func(t *testing.T) {
+		t.Parallel()
+		recs := readCSV(t, "\r\n\nid;name\nC-1;Acme\n", CSVConfig{})
+		require.Len(t, recs, 1)
+		assert.Equal(t, 4, recs[0].Line)
+		assert.Equal(t, `{"id":"C-1","name":"Acme"}`, updateJSON(t, recs[0]))
 	})
 
 	t.Run("Offset and Line say how far the input was read", func(t *testing.T) {

@@ -217,7 +217,7 @@ nullMarker: '\N'
 	if err != nil {
 		panic(err)
 	}
-	defer os.RemoveAll(dir)
+	defer os.RemoveAll(dir) //nolint:errcheck // a temporary directory
 	failures, err := bulk.CreateFailures(filepath.Join(dir, "kunden.failures.csv"), true)
 	if err != nil {
 		panic(err)

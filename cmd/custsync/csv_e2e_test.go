@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf16"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -357,4 +358,31 @@ func TestPushRefusesAFailuresFileNamedForAnotherFormat(t *testing.T) {
 	assert.Equal(t, exitUsage, out.code)
 	assert.Contains(t, out.stderr, "--failures failed.jsonl: the failures file of this push is csv, in the input's own format, and its name would have it read as jsonl when pushed again; name it .csv")
 	assert.Zero(t, requests.Load())
+}
+
+// Excel's "Unicode text" is UTF-16 with a byte order mark, tab-separated.
+func TestPushExcelsUnicodeText(t *testing.T) {
+	t.Parallel()
+	utf16le := func(s string) string {
+		b := []byte{0xFF, 0xFE}
+		for _, u := range utf16.Encode([]rune(s)) {
+			b = append(b, byte(u), byte(u>>8))
+		}
+		return string(b)
+	}
+	srv := newSandbox(t)
+	dir := t.TempDir()
+	input := writeFile(t, dir, "kunden.tsv", utf16le("Nr\tFirma\r\nC-1001\tGrüße & Co. 😀\r\nS-99999\tNiemand\r\n"))
+	writeFile(t, dir, "map.json", `{"columns": {"Nr": "id", "Firma": "name"}}`)
+	out := pushCSV(t, srv, specs.Upwell, dir, input, "--map", "map.json", "--encoding", "utf-16")
+	require.Equal(t, exitFailed, out.code, out.stderr)
+	got, ok := srv.Customer(specs.Upwell, "C-1001")
+	require.True(t, ok)
+	assert.Equal(t, "Grüße & Co. 😀", got["name"])
+
+	failures := failuresFileNamed(t, out.stdout)
+	assert.True(t, strings.HasSuffix(failures, ".tsv"), failures)
+	raw, err := os.ReadFile(failures)
+	require.NoError(t, err)
+	assert.True(t, strings.HasPrefix(string(raw), utf16le("Nr\tFirma\t_error\r\nS-99999\tNiemand\t")), "UTF-16 with its mark, tabs, CRLF")
 }

@@ -54,7 +54,7 @@ type CSVConfig struct {
 //
 // # Cells
 //
-// Cells are read without the spaces and tabs around them (exports pad
+// Cells are read without the white space around them (exports pad
 // them). An empty cell leaves its field as it is (absent); a cell
 // holding the null marker clears the field; any other cell sets it,
 // converted to the field's kind ([adapter.FieldKindOf]):
@@ -79,9 +79,9 @@ type CSVConfig struct {
 //
 // # Lines, sizes, encodings
 //
-// A record's Line is the line its row starts on, the header being line
-// 1; a quoted cell may hold line breaks, which move the next row's line
-// on. Rows end in \n or \r\n. Size and Offset count the input's own
+// A record's Line is the line its row starts on, counted from the
+// input's first (the header's, unless empty lines precede it); a quoted
+// cell may hold line breaks, which move the next row's line on. Rows end in \n or \r\n. Size and Offset count the input's own
 // bytes, in its encoding. The input is decoded as CSVConfig.Encoding
 // says, a byte order mark at its start skipped (and one of another
 // encoding refused); a byte that is no text in the encoding ends the

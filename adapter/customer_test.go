@@ -133,3 +133,23 @@ func TestClearedFieldsListsNullsAndEmptyValues(t *testing.T) {
 		})
 	}
 }
+
+func TestFieldKindOfNamesTheKindOfEveryField(t *testing.T) {
+	t.Parallel()
+	want := map[string]adapter.FieldKind{
+		"id": adapter.KindText, "sourceSystem": adapter.KindText, "name": adapter.KindText,
+		"firstName": adapter.KindText, "lastName": adapter.KindText, "email": adapter.KindText,
+		"ccEmails": adapter.KindTextList, "phone": adapter.KindText, "vatId": adapter.KindText,
+		"metadata": adapter.KindObject, "modifiedAt": adapter.KindTime,
+		"upwell.billToCustomerId": adapter.KindText, "upwell.dueOption": adapter.KindInt32,
+		"billbee.priceGroupId": adapter.KindInt64, "billbee.languageId": adapter.KindInt32,
+		"billbee.type": adapter.KindInt32, "billbee.number": adapter.KindInt32,
+	}
+	got := map[string]adapter.FieldKind{}
+	for _, name := range adapter.FieldNames() {
+		got[name] = adapter.FieldKindOf(name)
+	}
+	assert.Equal(t, want, got, "every field has its kind, and FieldNames lists them all")
+	assert.Zero(t, adapter.FieldKindOf("upwell"), "a vendor section is no field")
+	assert.Zero(t, adapter.FieldKindOf("Email"), "names are exact")
+}

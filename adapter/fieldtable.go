@@ -16,6 +16,7 @@ import (
 // so listing, dropping and validating fields need no reflection.
 type updateField struct {
 	name   string
+	kind   FieldKind
 	isSet  func(*CustomerUpdate) bool
 	drop   func(*CustomerUpdate)
 	decode func(*CustomerUpdate, json.RawMessage) error
@@ -26,6 +27,7 @@ type updateField struct {
 func field[T any](name string, get func(u *CustomerUpdate, alloc bool) *Field[T]) updateField {
 	return updateField{
 		name:  name,
+		kind:  kindOf[T](),
 		isSet: func(u *CustomerUpdate) bool { f := get(u, false); return f != nil && !f.IsAbsent() },
 		drop: func(u *CustomerUpdate) {
 			if f := get(u, false); f != nil {
@@ -68,6 +70,7 @@ func billbeeField[T any](name string, get func(*BillbeeFields) *Field[T]) update
 var updateFields = []updateField{
 	{
 		name:   fieldname.SourceSystem,
+		kind:   KindText,
 		isSet:  func(u *CustomerUpdate) bool { return u.SourceSystem != "" },
 		drop:   func(u *CustomerUpdate) { u.SourceSystem = "" },
 		decode: decodeIdentifier(func(u *CustomerUpdate) *string { return &u.SourceSystem }),
@@ -78,6 +81,7 @@ var updateFields = []updateField{
 	topField(fieldname.Email, func(u *CustomerUpdate) *Field[string] { return &u.Email }),
 	{
 		name:   fieldname.CCEmails,
+		kind:   KindTextList,
 		isSet:  func(u *CustomerUpdate) bool { return !u.CCEmails.IsAbsent() },
 		drop:   func(u *CustomerUpdate) { u.CCEmails = Field[[]string]{} },
 		decode: decodeEmailList,
@@ -147,6 +151,73 @@ func FieldNames() []string {
 		names = append(names, f.name)
 	}
 	return names
+}
+
+// FieldKind is the kind of value a field of a CustomerUpdate holds, for
+// inputs that write each value as text (such as a CSV cell) and must
+// convert it before it is an update.
+type FieldKind uint8
+
+// The kinds of fields.
+const (
+	KindText     FieldKind = iota + 1 // a string
+	KindInt32                         // a whole number of 32 bits
+	KindInt64                         // a whole number of 64 bits
+	KindTime                          // an instant: RFC 3339 with its offset in JSON
+	KindTextList                      // a list of strings (ccEmails)
+	KindObject                        // a JSON object (metadata)
+)
+
+func (k FieldKind) String() string {
+	switch k {
+	case KindText:
+		return "text"
+	case KindInt32:
+		return "int32"
+	case KindInt64:
+		return "int64"
+	case KindTime:
+		return "time"
+	case KindTextList:
+		return "text list"
+	case KindObject:
+		return "object"
+	}
+	return fmt.Sprintf("FieldKind(%d)", uint8(k))
+}
+
+// kindOf is the kind of a Field[T] of the update.
+func kindOf[T any]() FieldKind {
+	switch any(*new(T)).(type) {
+	case string:
+		return KindText
+	case int32:
+		return KindInt32
+	case int64:
+		return KindInt64
+	case time.Time:
+		return KindTime
+	case []string:
+		return KindTextList
+	case JSONObject:
+		return KindObject
+	}
+	panic(fmt.Sprintf("adapter: no field kind for %T", *new(T)))
+}
+
+// FieldKindOf returns the kind of the field named name, a portable field
+// name as FieldNames lists them ("id" is KindText), or 0 when no field
+// has that name.
+func FieldKindOf(name string) FieldKind {
+	if name == fieldname.ID {
+		return KindText
+	}
+	for _, f := range updateFields {
+		if f.name == name {
+			return f.kind
+		}
+	}
+	return 0
 }
 
 // SetFields lists the fields u sets or clears (not "id"), in documentation order.

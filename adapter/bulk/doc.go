@@ -18,9 +18,11 @@
 //	fmt.Printf("%d sent, %d unchanged, %d failed, %d not sent; failures in %q\n",
 //		report.Succeeded, report.Unchanged, report.Failed, report.NotSent, where)
 //
-// Run takes any Reader (NewJSONLReader reads custsync's JSON lines);
-// Updates runs the same engine over updates held in memory and yields
-// each Outcome.
+// Run takes any Reader: NewJSONLReader reads custsync's JSON lines,
+// NewCSVReader a CSV or TSV export, its columns named by the header or
+// by a Mapping, in UTF-8, UTF-16 or a single-byte Windows or ISO
+// encoding. Updates runs the same engine over updates held in memory and
+// yields each Outcome.
 //
 // # Order, memory, and where each record ends
 //

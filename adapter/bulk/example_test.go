@@ -263,3 +263,58 @@ func ExamplePlan() {
 	//   line 4: S-00004 clears [email]
 	// requests on night 2: 0
 }
+
+// A CSV export with the ERP's own column names, mapped to fields, run
+// through the same engine; the failed row goes to a failures file in the
+// export's format, to fix in a spreadsheet and run again.
+func ExampleNewCSVReader() {
+	srv := sandbox.NewServer() // stands in for Upwell
+	defer srv.Close()
+	client := sandboxUpwell(srv)
+
+	mapping, err := bulk.ParseMapping([]byte(`
+columns:
+  Kundennummer: id
+  Firma: name
+  Zahlungsziel: upwell.dueOption
+ignore: [Bemerkung]
+nullMarker: '\N'
+`))
+	if err != nil {
+		panic(err)
+	}
+	export := "Kundennummer;Firma;Zahlungsziel;Bemerkung\r\n" +
+		"C-1001;Acme Corp;45;\"zwei\r\nZeilen\"\r\n" +
+		"C-1002;;bald;\r\n" // not a number: this row fails, alone
+	in, err := bulk.NewCSVReader(strings.NewReader(export), bulk.CSVConfig{Mapping: mapping})
+	if err != nil {
+		panic(err) // the header does not fit the mapping: nothing was read
+	}
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir) //nolint:errcheck // a temporary directory
+	failures, err := bulk.CreateFailures(filepath.Join(dir, "kunden.failures.csv"), true)
+	if err != nil {
+		panic(err)
+	}
+	report, err := bulk.Run(context.Background(), client, in, bulk.WithFailures(failures))
+	if err != nil {
+		panic(err)
+	}
+	where, err := failures.Close()
+	if err != nil {
+		panic(err)
+	}
+	data, err := os.ReadFile(where)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Printf("%d succeeded, %d failed\n", report.Succeeded, report.Failed)
+	fmt.Print(strings.ReplaceAll(string(data), "\r\n", "\n"))
+	// Output:
+	// 1 succeeded, 1 failed
+	// Kundennummer;Firma;Zahlungsziel;Bemerkung;_error
+	// C-1002;;bald;;"{""line"":4,""vendor"":""upwell"",""code"":""InvalidArgument"",""message"":""column \""Zahlungsziel\"" (upwell.dueOption): want a whole number, got \""bald\"""",""httpStatus"":0,""vendorCode"":"""",""retryable"":false,""field"":""upwell.dueOption""}"
+}

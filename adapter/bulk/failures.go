@@ -39,6 +39,12 @@ import (
 // Read as an input, "_error" is dropped and "_raw" unwrapped: a line
 // fixed in place goes through, one left as it was fails as before.
 //
+// For a CSV input (see [CSVReader]) the file is CSV in the input's
+// delimiter and encoding: its header, plus a column "_error" holding the
+// Failure's JSON, then each failed row as it was read (a row may take
+// several lines: a quoted cell may hold line breaks). Read as an input,
+// "_error" is ignored.
+//
 // # Naming and publication
 //
 // Lines are written at once, one whole line at a time (but see "A run
@@ -109,6 +115,10 @@ type FailuresFile struct {
 	err      error       // the first write or sync error: nothing more is written
 	partial  bool        // a partial line could not be cut off
 	closed   bool
+	// header is what the file starts with, written with its first line
+	// (a CSV input's header row); nil for none. With a header, a line is
+	// a record of the input's format, which may hold line breaks.
+	header []byte
 	// rest is the rest file of the run writing to ff (see rest.go); nil
 	// when there is none.
 	rest *restFile
@@ -314,10 +324,14 @@ func (ff *FailuresFile) Writing() string {
 }
 
 // Append writes line, one whole failures-file line ending in \n (as
-// [Reader.AppendFailure] makes). After a write fails, it writes nothing
-// more and returns that error again.
+// [Reader.AppendFailure] makes), or, in the failures file of a
+// [HeaderReader]'s run, one whole record of its format. After a write
+// fails, it writes nothing more and returns that error again.
 func (ff *FailuresFile) Append(line []byte) error {
-	if len(line) == 0 || bytes.IndexByte(line, '\n') != len(line)-1 {
+	ff.mu.Lock()
+	records := ff.header != nil
+	ff.mu.Unlock()
+	if len(line) == 0 || (!records && bytes.IndexByte(line, '\n') != len(line)-1) {
 		return errors.New("bulk: a failures-file line must be one line ending in \\n")
 	}
 	ff.mu.Lock()
@@ -384,9 +398,22 @@ func (ff *FailuresFile) flushHeldLocked() error {
 	return ff.writeLocked(held, lines)
 }
 
-// writeLocked writes p, lines whole lines, at once; a write that fails
-// leaves no partial line.
+// setHeader makes header what the file starts with, written with the
+// first line; Run sets it, before any line, for a HeaderReader.
+func (ff *FailuresFile) setHeader(header []byte) {
+	ff.mu.Lock()
+	defer ff.mu.Unlock()
+	if ff.written == 0 {
+		ff.header = bytes.Clone(header)
+	}
+}
+
+// writeLocked writes p, lines whole lines, at once, after the header if
+// they are the first; a write that fails leaves no partial line.
 func (ff *FailuresFile) writeLocked(p []byte, lines int) error {
+	if ff.written == 0 && len(ff.header) > 0 {
+		p = append(bytes.Clone(ff.header), p...)
+	}
 	n, err := ff.f.Write(p)
 	if err != nil {
 		ff.err = fmt.Errorf("writing the failures file %s: %w", ff.Writing(), err)
@@ -547,8 +574,9 @@ const failuresStamp = "20060102T150405Z"
 var earlierFailures = regexp.MustCompile(`(^|\.)failures-[a-z]+-\d{8}T\d{6}Z(-\d+)?$`)
 
 // defaultName matches a per-run failures file name; its first group is
-// what every run's name for the same input starts with.
-var defaultName = regexp.MustCompile(`^(.*failures-)[a-z]+-\d{8}T\d{6}Z\.jsonl$`)
+// what every run's name for the same input starts with, its second the
+// extension.
+var defaultName = regexp.MustCompile(`^(.*failures-)[a-z]+-\d{8}T\d{6}Z(\.jsonl|\.csv|\.tsv)$`)
 
 // DefaultFailuresPath returns a failures path of the run's own, to be
 // created without replace, the way bulk loaders write one error file per
@@ -560,11 +588,23 @@ var defaultName = regexp.MustCompile(`^(.*failures-)[a-z]+-\d{8}T\d{6}Z\.jsonl$`
 // gets "failures-billbee-20261201T100327Z.jsonl" in the working
 // directory.
 func DefaultFailuresPath(input, vendor string, started time.Time) string {
-	name := "failures-" + vendor + "-" + started.UTC().Format(failuresStamp) + ".jsonl"
+	return DefaultFailuresPathFor(input, vendor, started, ".jsonl")
+}
+
+// DefaultFailuresPathFor is [DefaultFailuresPath] for a failures file
+// whose name ends in ext, the extension of the input's format: ".jsonl",
+// ".csv" or ".tsv" ("export.csv" ->
+// "export.failures-billbee-20261201T100327Z.csv"). An input whose name
+// ends in ext, in any case, is named without it.
+func DefaultFailuresPathFor(input, vendor string, started time.Time, ext string) string {
+	name := "failures-" + vendor + "-" + started.UTC().Format(failuresStamp) + ext
 	if input == "" || input == "-" {
 		return name
 	}
-	stem := strings.TrimSuffix(filepath.Base(input), ".jsonl")
+	stem := filepath.Base(input)
+	if strings.EqualFold(filepath.Ext(stem), ext) {
+		stem = stem[:len(stem)-len(ext)]
+	}
 	stem = earlierFailures.ReplaceAllString(stem, "")
 	if stem != "" {
 		name = stem + "." + name
@@ -608,8 +648,8 @@ func StaleFailures(path string, replace bool) []StaleFile {
 			if !ok {
 				return false
 			}
-			i := strings.LastIndex(rest, ".jsonl"+partialInfix)
-			return i >= 0 && isPartialSuffix(rest[i+len(".jsonl"+partialInfix):])
+			i := strings.LastIndex(rest, m[2]+partialInfix)
+			return i >= 0 && isPartialSuffix(rest[i+len(m[2]+partialInfix):])
 		}
 	}
 	entries, err := os.ReadDir(dirOrDot(dir))
@@ -622,7 +662,11 @@ func StaleFailures(path string, replace bool) []StaleFile {
 			continue
 		}
 		name := filepath.Join(dir, e.Name())
-		lines, err := countLines(name)
+		count := countLines
+		if isCSVName(e.Name()) {
+			count = countCSVRows
+		}
+		lines, err := count(name)
 		if err != nil {
 			continue
 		}
@@ -650,6 +694,59 @@ func isPartialSuffix(s string) bool {
 		}
 	}
 	return true
+}
+
+// isCSVName reports whether the temporary failures file name is that of
+// a CSV or TSV failures file.
+func isCSVName(name string) bool {
+	i := strings.LastIndex(name, partialInfix)
+	if i < 0 {
+		return false
+	}
+	ext := strings.ToLower(filepath.Ext(name[:i]))
+	return ext == ".csv" || ext == ".tsv"
+}
+
+// countCSVRows counts the failed rows in the CSV failures file name: its
+// rows but the header, a line ending inside quotes ending none. The file
+// is in its input's encoding: one that starts with a UTF-16 byte order
+// mark is read as UTF-16; in any other, a quote and a line ending are the
+// bytes they are in ASCII.
+func countCSVRows(name string) (int, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close() //nolint:errcheck // opened for reading only
+	var r io.Reader = f
+	head := make([]byte, 2)
+	if n, _ := io.ReadFull(f, head); n == 2 && (bytes.Equal(head, utf16LEBOM) || bytes.Equal(head, utf16BEBOM)) {
+		r = newDecoder(io.MultiReader(bytes.NewReader(head), f), UTF16)
+	} else {
+		r = io.MultiReader(bytes.NewReader(head[:n]), f)
+	}
+	buf := make([]byte, 64<<10)
+	rows, quoted, open := 0, false, false // open: a row has begun and not ended
+	for {
+		n, err := r.Read(buf)
+		for _, c := range buf[:n] {
+			switch {
+			case c == '"':
+				quoted = !quoted
+			case c == '\n' && !quoted:
+				rows++
+				open = false
+				continue
+			}
+			open = true
+		}
+		if err != nil {
+			if open {
+				rows++ // the last row, without a line ending
+			}
+			return max(rows-1, 0), nil
+		}
+	}
 }
 
 // countLines counts the line endings in the file name.

@@ -20,7 +20,8 @@ import (
 // MaxLineBytes caps one line of a JSONL input, its ending left out. A
 // customer is a few KiB; a longer line is a failed record whose start
 // alone is kept, so that one runaway line can neither stop a run nor
-// make it hold the line in memory.
+// make it hold the line in memory. It caps a row of a CSV input too
+// (see [CSVReader]).
 const MaxLineBytes = 1 << 20
 
 // readBufferBytes is the read buffer under a JSONLReader; lines longer

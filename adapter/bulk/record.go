@@ -61,6 +61,17 @@ type FileReader interface {
 	Offset() int64
 }
 
+// HeaderReader is a Reader whose failures file starts with a header,
+// such as a CSV input's header row: [Run] writes FailuresHeader before
+// the first failure in the failures file, and not at all when nothing
+// failed. [CSVReader] is one.
+type HeaderReader interface {
+	Reader
+	// FailuresHeader returns the bytes the failures file starts with; nil
+	// for none.
+	FailuresHeader() []byte
+}
+
 // InputFile describes a run's input file.
 type InputFile struct {
 	Path    string // absolute

@@ -33,6 +33,11 @@ func Run(ctx context.Context, c Client, in Reader, opts ...Option) (*Report, err
 	defer e.cancel()
 	var rest *restTracker // nil, doing nothing, without a failures file
 	if cfg.failures != nil {
+		if h, ok := in.(HeaderReader); ok {
+			if header := h.FailuresHeader(); len(header) > 0 {
+				cfg.failures.setHeader(header)
+			}
+		}
 		rest = newRestTracker(cfg.failures, in)
 		// The moment the run stops sending, the failures file records
 		// where the records it will not send begin.

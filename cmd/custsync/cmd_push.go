@@ -19,13 +19,44 @@ import (
 	"github.com/custsync/custsync/internal/redact"
 )
 
-const pushUsage = `Usage: custsync push --vendor upwell|bluetape|billbee --file PATH.jsonl|- [flags]
+const pushUsage = `Usage: custsync push --vendor upwell|bluetape|billbee --file PATH.jsonl|PATH.csv|- [flags]
 
 Pushes a JSONL file, one customer per line in the canonical form of
-"custsync update --help", through custsync's bulk API: --concurrency
-updates in flight, paced by the vendor's rate limits, retried when that is
-safe. Blank lines are skipped. The file is streamed: memory stays flat
-however long it is.
+"custsync update --help", or a CSV or TSV export, one customer per row,
+through custsync's bulk API: --concurrency updates in flight, paced by
+the vendor's rate limits, retried when that is safe. Blank lines are
+skipped. The file is streamed: memory stays flat however long it is.
+
+CSV and TSV (--format csv or tsv, or a file named .csv, .tsv or .tab):
+RFC 4180 quoting, a header row first, the delimiter detected from it
+(the most frequent of , ; and tab) or given with --delimiter. Without
+--map, each column's name is a field's path (id, name, email, vatId,
+upwell.dueOption, billbee.priceGroupId, ...); --map names a YAML or JSON
+file that maps the export's own column names:
+
+  columns:
+    Kundennummer: id
+    Firma: name
+    E-Mail: email
+    Weitere E-Mails: {field: ccEmails, separator: ";"}
+    USt-IdNr.: {field: vatId, nullMarker: "-"}
+    Zahlungsziel: upwell.dueOption
+  ignore: [Anlagedatum, Bemerkung]
+  nullMarker: '\N'
+
+A column neither mapped nor ignored, a mapped column the export lacks,
+and an export without the id's column are refused, naming them, and
+nothing is sent. Cells are trimmed of spaces. An empty cell leaves its
+field as it is; a cell holding the null marker (--null, else the
+mapping's nullMarker, or a column's own) clears it. Whole numbers,
+modifiedAt (RFC 3339 with its offset), ccEmails (separated by , or the
+column's separator) and metadata (a JSON object) are converted; a cell
+that does not convert fails its row alone, naming line, column and
+field. The whole export is read once before anything is sent: a byte
+that is no text in its --encoding (default utf-8; windows-1252,
+iso-8859-1, utf-16 ...) or a quote out of place is refused, naming its
+line, and nothing is sent; standard input is copied to a temporary file
+for that ($TMPDIR, removed at once, the size of the input).
 
 Lines for the same customer (the vendor's own key: Upwell's sourceSystem
 and id, the id elsewhere) are never sent at the same time and apply in
@@ -42,13 +73,17 @@ stop the push. The failures file holds the original JSON object plus a
 key "_error" {line, vendor, code, message, httpStatus, vendorCode,
 retryable} (a line that is not a JSON object goes as {"_raw": "<the
 line>", "_error": ...}). push reads its own failures files, ignoring
-"_error", so fix the lines and push that file again.
+"_error", so fix the lines and push that file again. The failures file
+of a CSV export is CSV in its delimiter, line endings and encoding: the
+header plus a column _error holding that object, then each failed row
+as it was read; fix it in a spreadsheet and push it again with the same
+--map, --null and --encoding (the summary prints the command).
 
 Each run but a dry run writes a failures file of its own, only if
 something failed:
 customers.jsonl -> customers.failures-VENDOR-20261201T100327Z.jsonl next
-to it (the run's start, UTC), failures-VENDOR-...jsonl in the working
-directory for standard input. It never deletes or overwrites a file it
+to it (the run's start, UTC; .csv or .tsv for those formats),
+failures-VENDOR-...jsonl in the working directory for standard input. It never deletes or overwrites a file it
 did not write; --failures PATH names the file instead and replaces it.
 Failures are written as they happen to PATH.partial-XXXXXXXX, which
 becomes the failures file at the end; a push killed before its end
@@ -155,6 +190,8 @@ Examples:
   custsync push --vendor billbee --file export.jsonl --state /var/lib/custsync/state.db --max-changes 10%   # nightly: only what changed
   custsync push --vendor billbee --file export.jsonl --state /var/lib/custsync/state.db --dry-run --plan
   custsync push --vendor upwell --file export.failures-upwell-20261201T100327Z.jsonl   # after fixing the failed lines
+  custsync push --vendor upwell --file kunden.csv --map kunden-map.yaml --encoding windows-1252 --state state.db
+  erp-export --customers | custsync push --vendor billbee --file - --format csv --map kunden-map.yaml
 `
 
 // maxConcurrency bounds --concurrency: beyond it a vendor's rate limit is
@@ -168,6 +205,8 @@ const maxRecordAttempts = 20
 // pushFlags are push's own flags, beside the target flags.
 type pushFlags struct {
 	file, failures string
+	input          inputFlags
+	format         string // the input's format, once resolved
 	json           bool
 	settings       pushSettings
 	// The sync state: --state (stateSet when given, even empty),
@@ -194,8 +233,9 @@ const (
 )
 
 func (f *pushFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.file, "file", "", "the JSONL input `PATH`; - is standard input (required)")
-	fs.StringVar(&f.failures, "failures", "", "write failed lines to `PATH`, replacing it (default: a file of the run's own,\nINPUT.failures-VENDOR-YYYYMMDDTHHMMSSZ.jsonl next to the input)")
+	fs.StringVar(&f.file, "file", "", "the input `PATH`, JSONL, CSV or TSV (see --format); - is standard input (required)")
+	f.input.register(fs)
+	fs.StringVar(&f.failures, "failures", "", "write failed lines to `PATH`, replacing it (default: a file of the run's own,\nINPUT.failures-VENDOR-YYYYMMDDTHHMMSSZ.jsonl, .csv or .tsv, next to the input)")
 	fs.IntVar(&f.settings.concurrency, "concurrency", defaultConcurrency, "`N` updates in flight at once, 1 to 256")
 	fs.IntVar(&f.settings.recordAttempts, "record-attempts", defaultRecordAttempts, fmt.Sprintf("try a record that fails retryably up to `N` times in all, 1 to %d (pauses of 2s, 4s, ...)", maxRecordAttempts))
 	fs.IntVar(&f.settings.haltAfter, "halt-after", defaultHaltAfter, "halt once `N` records in a row failed retryably, reporting the rest as not sent;\n0 never halts for that (an unreachable vendor still halts the run)")
@@ -257,14 +297,51 @@ func (a *app) push(args []string) int {
 	if err != nil {
 		return a.fail("push", err)
 	}
+	if pf.format, err = pf.input.resolve(pf.file); err != nil {
+		return a.fail("push", err)
+	}
+	var csvCfg bulk.CSVConfig
+	if pf.format != formatJSONL {
+		if csvCfg, err = pf.input.csvConfig(pf.format); err != nil {
+			return a.fail("push", err)
+		}
+	}
 	in, _, size, err := openInput(pf.file, a.stdin)
 	if err != nil {
 		return a.fail("push", err)
 	}
 	defer in.Close() //nolint:errcheck // only read: closing it cannot lose anything
+	// newReader reads the input from where in stands: once for the push,
+	// and with a guard once before, to count.
+	newReader := func() (inputReader, error) { return bulk.NewJSONLReader(in), nil }
+	if pf.format != formatJSONL {
+		source, csvSize, release, err := openCSV(in, pf.file, csvCfg)
+		defer release()
+		if err != nil {
+			return a.fail("push", err)
+		}
+		size = csvSize
+		newReader = func() (inputReader, error) {
+			r, err := bulk.NewCSVReader(source, csvCfg)
+			if err != nil {
+				return nil, csvRefused(pf.file, csvCfg, err)
+			}
+			return r, nil
+		}
+	}
+	// Made now, so that a header or mapping at fault is refused before
+	// anything else is opened.
+	reader, err := newReader()
+	if err != nil {
+		return a.fail("push", err)
+	}
 	path, explicit := pf.failures, pf.failures != ""
+	if explicit && namesAnotherFormat(path, pf.format) {
+		return a.fail("push", usagef("--failures %s: the failures file of this push is %s, in the input's own format, and its name would have it read as %s when pushed again; name it %s",
+			path, pf.format, formatOf(path), "."+pf.format))
+	}
 	if !explicit {
-		path = bulk.DefaultFailuresPath(pf.file, string(vendor), time.Now())
+		path = bulk.DefaultFailuresPathFor(pf.file, string(vendor), time.Now(), "."+pf.format)
 	}
 	t, err := openTarget(vendor, tf, a.stderr)
 	if err != nil {
@@ -272,9 +349,9 @@ func (a *app) push(args []string) int {
 	}
 	defer t.close()
 	var store syncstate.Store
-	refuse := []string{pf.file}
+	refuse := []string{pf.file, pf.input.mapping}
 	if pf.file == "-" {
-		refuse = []string{"/dev/stdin"}
+		refuse[0] = "/dev/stdin"
 	}
 	if spec != "" {
 		s, name, err := openState(a.stop, spec, pf.dryRun)
@@ -303,7 +380,7 @@ func (a *app) push(args []string) int {
 		if !ok || size < 0 {
 			return a.fail("push", usagef("%s reads the input twice (once to count what would be sent, once to send it), and %s is not a regular file: write it to one and push that", pf.guardFlags(), pf.file))
 		}
-		check := a.checkGuard(pf, t.client, store, file)
+		check := a.checkGuard(pf, t.client, store, file, newReader)
 		guard = &check
 		if check.problem != "" || check.refused != nil && !pf.dryRun {
 			return a.guardStopped(check, pf, tf)
@@ -317,12 +394,16 @@ func (a *app) push(args []string) int {
 		default:
 			fmt.Fprintf(a.stderr, "push: %s: %s; a push would go ahead\n", pf.guardFlags(), check.counted(pf.guard))
 		}
+		// The count read the input to its end and went back to its start.
+		if reader, err = newReader(); err != nil {
+			return a.fail("push", err)
+		}
 	}
 	var failures *bulk.FailuresFile // none in a dry run: its failures go to stderr
 	if !pf.dryRun {
 		failures, err = bulk.CreateFailures(path, explicit, refuse...)
 		if err != nil {
-			return a.fail("push", failuresRefused(err, pf.file))
+			return a.fail("push", failuresRefused(err, pf.file, pf.input.mapping))
 		}
 	}
 	pf.settings.dryRun, pf.settings.refreshAfter, pf.settings.force = pf.dryRun, pf.refreshAfter, pf.force
@@ -331,7 +412,6 @@ func (a *app) push(args []string) int {
 		recorder = startRun(log, t.client, pf.file, a.stderr)
 	}
 
-	reader := bulk.NewJSONLReader(in)
 	var printPlan func(bulk.Outcome)
 	if pf.plan {
 		printPlan = (&planPrinter{w: a.stdout, json: pf.json, client: t.client}).print
@@ -402,7 +482,7 @@ func staleMessage(stale bulk.StaleFile) string {
 
 // failuresRefused is the usage error of a failures path push may not
 // write, naming in words what it is.
-func failuresRefused(err error, input string) error {
+func failuresRefused(err error, input, mapping string) error {
 	var refused *bulk.RefusedError
 	if !errors.As(err, &refused) {
 		return usagef("%v", err)
@@ -413,6 +493,8 @@ func failuresRefused(err error, input string) error {
 		what = "standard input"
 	case input:
 		what = "the input file"
+	case mapping:
+		what = "the mapping file"
 	}
 	if refused.Companion != "" {
 		what = fmt.Sprintf("a companion file (%s) of %s", refused.Companion, what)
@@ -554,14 +636,14 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags, recorder *
 		switch {
 		case pf.dryRun && r.failed > 0:
 			fmt.Fprintf(a.stdout, "push: dry run: the failed lines are listed on stderr, in no file; fix them in %s and check again: %s\n",
-				inputName(pf.file), pushAgain(tf, pf.state, pf.file, true))
+				inputName(pf.file), pushAgain(tf, pf.state, pf.file, true, pf.input.againArgs(pf.format, pf.file)...))
 		case pf.dryRun && r.notSent > 0:
-			fmt.Fprintf(a.stdout, "push: dry run: check again: %s\n", pushAgain(tf, pf.state, pf.file, true))
+			fmt.Fprintf(a.stdout, "push: dry run: check again: %s\n", pushAgain(tf, pf.state, pf.file, true, pf.input.againArgs(pf.format, pf.file)...))
 		case r.haltSetup && r.writeErr == nil && r.failuresAt != "":
 			fmt.Fprintf(a.stdout, "push: no line needs fixing: the %d not applied are in %s as they were; fix the credentials or base URL and push that file again: %s\n",
-				r.failed+r.notSent, r.failuresAt, pushAgain(tf, pf.state, r.failuresAt, false))
+				r.failed+r.notSent, r.failuresAt, pushAgain(tf, pf.state, r.failuresAt, false, pf.input.againArgs(pf.format, r.failuresAt)...))
 		case r.failed+r.notSent > 0 && r.writeErr == nil && r.failuresAt != "":
-			fmt.Fprintf(a.stdout, "push: failed lines are in %s; fix them and push again: %s\n", r.failuresAt, pushAgain(tf, pf.state, r.failuresAt, false))
+			fmt.Fprintf(a.stdout, "push: failed lines are in %s; fix them and push again: %s\n", r.failuresAt, pushAgain(tf, pf.state, r.failuresAt, false, pf.input.againArgs(pf.format, r.failuresAt)...))
 		}
 	}
 
@@ -697,8 +779,9 @@ func roundDuration(d time.Duration) time.Duration {
 // did (a retry without --state would send everything again and record
 // nothing), a dry run's as a dry run. A --state, --rate-limit or
 // --base-url is shown without its password (redact.ConnString); from the
-// environment they need no flag.
-func pushAgain(tf targetFlags, state, file string, dryRun bool) string {
+// environment they need no flag. input are the flags that read the input
+// (a CSV input's mapping, encoding...), which go before --file.
+func pushAgain(tf targetFlags, state, file string, dryRun bool, input ...string) string {
 	args := []string{"custsync", "push", "--vendor", tf.vendor}
 	switch {
 	case tf.sandbox:
@@ -721,6 +804,7 @@ func pushAgain(tf targetFlags, state, file string, dryRun bool) string {
 	if dryRun {
 		args = append(args, "--dry-run")
 	}
+	args = append(args, input...)
 	args = append(args, "--file", file)
 	for i, a := range args {
 		args[i] = shellQuote(a)

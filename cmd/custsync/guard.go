@@ -64,13 +64,14 @@ func (f *pushFlags) guardFlags() string {
 	return strings.Join(parts, " and ")
 }
 
-// checkGuard reads in once to its end to work out what the push would
-// send, with the engine's own rules (the state store read as the run
-// reads it, nothing written, no request), judges it against the guard,
-// and rewinds in for the push. An input that changes meanwhile, or that
+// checkGuard reads in once to its end, from its start, with a reader of
+// the push's own kind (newReader), to work out what the push would send,
+// with the engine's own rules (the state store read as the run reads it,
+// nothing written, no request), judges it against the guard, and rewinds
+// in for the push. An input that changes meanwhile, or that
 // cannot be counted to its end, is a problem: the count would not be of
 // what is sent.
-func (a *app) checkGuard(pf pushFlags, client bulk.Client, store syncstate.Store, in *os.File) guardCheck {
+func (a *app) checkGuard(pf pushFlags, client bulk.Client, store syncstate.Store, in *os.File, newReader func() (inputReader, error)) guardCheck {
 	before, err := in.Stat()
 	if err != nil {
 		return guardCheck{plan: &bulk.PlanReport{}, problem: fmt.Sprintf("cannot read %s: %v", in.Name(), err)}
@@ -80,7 +81,13 @@ func (a *app) checkGuard(pf pushFlags, client bulk.Client, store syncstate.Store
 		opts = append(opts, bulk.WithState(store), bulk.WithRefreshAfter(pf.refreshAfter), bulk.WithForce(pf.force))
 	}
 	fmt.Fprintf(a.stderr, "push: %s: counting what would be sent before sending anything\n", pf.guardFlags())
-	reader := bulk.NewJSONLReader(in)
+	if _, err := in.Seek(0, io.SeekStart); err != nil {
+		return guardCheck{plan: &bulk.PlanReport{}, problem: fmt.Sprintf("cannot read %s: %v", in.Name(), err)}
+	}
+	reader, err := newReader()
+	if err != nil {
+		return guardCheck{plan: &bulk.PlanReport{}, problem: err.Error()}
+	}
 	plan, err := bulk.Plan(a.stop, client, reader, opts...)
 	if err != nil {
 		// The flags were checked before: an option the engine refuses is

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/bulk"
 )
 
 // appendingKeys is a client that, the first time a record is keyed (as
@@ -54,12 +55,16 @@ func TestTheGuardSendsNothingItCouldNotCount(t *testing.T) {
 		return pf
 	}
 
+	jsonlOf := func(f *os.File) func() (inputReader, error) {
+		return func() (inputReader, error) { return bulk.NewJSONLReader(f), nil }
+	}
+
 	t.Run("an input that changes while it is counted", func(t *testing.T) {
 		t.Parallel()
 		f, path := open(t)
 		client := &appendingKeys{path: path}
 		a := &app{stderr: &syncBuffer{}, stop: context.Background()}
-		check := a.checkGuard(flags(t), client, nil, f)
+		check := a.checkGuard(flags(t), client, nil, f, jsonlOf(f))
 		assert.Contains(t, check.problem, "changed while it was counted")
 		assert.Nil(t, check.refused)
 		assert.Zero(t, client.calls.Load(), "nothing was sent")
@@ -72,7 +77,7 @@ func TestTheGuardSendsNothingItCouldNotCount(t *testing.T) {
 		cancel()
 		a := &app{stderr: &syncBuffer{}, stop: stop}
 		client := &fakeUpdater{}
-		check := a.checkGuard(flags(t), client, nil, f)
+		check := a.checkGuard(flags(t), client, nil, f, jsonlOf(f))
 		assert.Equal(t, "interrupted while counting", check.problem)
 		assert.Zero(t, client.calls.Load())
 	})
@@ -81,7 +86,7 @@ func TestTheGuardSendsNothingItCouldNotCount(t *testing.T) {
 		t.Parallel()
 		f, _ := open(t)
 		a := &app{stderr: &syncBuffer{}, stop: context.Background()}
-		check := a.checkGuard(flags(t), &fakeUpdater{}, nil, f)
+		check := a.checkGuard(flags(t), &fakeUpdater{}, nil, f, jsonlOf(f))
 		require.Empty(t, check.problem)
 		assert.Nil(t, check.refused)
 		assert.Equal(t, 2, check.plan.Send)

@@ -125,10 +125,11 @@ type nightRun struct {
 }
 
 // pushNight runs one push of file to base with the given state ("" for
-// none), and what it cost.
-func pushNight(b *testing.B, base, stats, file, state string) nightRun {
+// none) and extra flags, and what it cost.
+func pushNight(b *testing.B, base, stats, file, state string, extra ...string) nightRun {
 	b.Helper()
 	args := []string{"push", "--vendor", "upwell", "--base-url", base, "--file", file, "--concurrency", nightConcurrency, "--json", "--state", state}
+	args = append(args, extra...)
 	cmd := exec.Command(binary, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range demoEnv(specs.Upwell) {
@@ -251,5 +252,72 @@ func BenchmarkNightTwoRows(b *testing.B) {
 				report(b, 2*customers, runs)
 			})
 		}
+	}
+}
+
+// nightExportCSV writes the customers nightExport writes (one row each)
+// as an ERP exports them: German column names, semicolons, CRLF line
+// ends, Windows-1252 (all ASCII here, but decoded as such), and the
+// mapping file that maps them. It returns both paths.
+func nightExportCSV(b *testing.B, dir string, customers int) (export, mapping string) {
+	b.Helper()
+	mapping = filepath.Join(dir, "kunden-map.yaml")
+	const m = "columns:\n  Kundennummer: id\n  Firma: name\n  E-Mail: email\n  Zusatzdaten: metadata\nignore: [Bemerkung]\n"
+	if err := os.WriteFile(mapping, []byte(m), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	export = filepath.Join(dir, fmt.Sprintf("kunden-%d.csv", customers))
+	f, err := os.Create(export)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	fmt.Fprint(w, "Kundennummer;Firma;E-Mail;Zusatzdaten;Bemerkung\r\n")
+	for i := 1; i <= customers; i++ {
+		fmt.Fprintf(w, "S-%05d;Customer %d;c%d@example.com;\"{\"\"erp\"\":\"\"E-%07d\"\"}\";\r\n", i, i, i, i)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	return export, mapping
+}
+
+// BenchmarkNightFormats pushes the same 100,000 Upwell records (NIGHT_RECORDS
+// overrides) as JSON lines and as an ERP's CSV export (mapped, semicolons,
+// Windows-1252, read whole once before sending), without a state store:
+// every record is sent, so the rate is the whole pipeline's. Compare the
+// formats in interleaved rounds (one invocation each), as BENCHMARKS.md
+// does.
+func BenchmarkNightFormats(b *testing.B) {
+	records := 100_000
+	if n := os.Getenv("NIGHT_RECORDS"); n != "" {
+		fmt.Sscan(n, &records) //nolint:errcheck // a malformed value runs 0 records and says so
+	}
+	base, stats := sandboxProcess(b, records)
+	dir := b.TempDir()
+	jsonl := nightExport(b, dir, records, 1, 0)
+	csvFile, mapping := nightExportCSV(b, dir, records)
+	for _, format := range []struct {
+		name  string
+		file  string
+		extra []string
+	}{
+		{"jsonl", jsonl, nil},
+		{"csv", csvFile, []string{"--map", mapping, "--encoding", "windows-1252"}},
+	} {
+		b.Run("format="+format.name, func(b *testing.B) {
+			var runs []nightRun
+			for range b.N {
+				run := pushNight(b, base, stats, format.file, "", format.extra...)
+				if run.summary.Succeeded != records {
+					b.Fatalf("%d of %d records succeeded", run.summary.Succeeded, records)
+				}
+				runs = append(runs, run)
+			}
+			report(b, records, runs)
+		})
 	}
 }

@@ -135,6 +135,16 @@ func (r *countingReader) File() (bulk.InputFile, bool) {
 	return bulk.InputFile{}, false
 }
 
+// FailuresHeader passes on that of the reader, when it is a
+// bulk.HeaderReader (a CSV input's header row), so that the failures file
+// starts with it.
+func (r *countingReader) FailuresHeader() []byte {
+	if hr, ok := r.Reader.(bulk.HeaderReader); ok {
+		return hr.FailuresHeader()
+	}
+	return nil
+}
+
 func (r *countingReader) Offset() int64 {
 	if fr, ok := r.Reader.(bulk.FileReader); ok {
 		return fr.Offset()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -385,4 +386,52 @@ func TestPushExcelsUnicodeText(t *testing.T) {
 	raw, err := os.ReadFile(failures)
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(string(raw), utf16le("Nr\tFirma\t_error\r\nS-99999\tNiemand\t")), "UTF-16 with its mark, tabs, CRLF")
+}
+
+// The guard counts a CSV export with the CSV reader, as the push reads it:
+// half the rows clear their e-mail through the null marker, and the push
+// is refused before a request; under the limit the same export goes.
+func TestPushMaxChangesGuardsACSVExport(t *testing.T) {
+	t.Parallel()
+	const n = 20
+	var b strings.Builder
+	b.WriteString("Kundennummer;Firma;E-Mail\r\n")
+	for i := 1; i <= n; i++ {
+		email := fmt.Sprintf("ap%d@example.com", i)
+		if i%2 == 0 {
+			email = `\N`
+		}
+		fmt.Fprintf(&b, "%s;Firma %d;%s\r\n", sandbox.SyntheticID(specs.Upwell, i), i, email)
+	}
+	mapping := "columns:\n  Kundennummer: id\n  Firma: name\n  E-Mail: email\n"
+	for _, tc := range []struct {
+		limit    string
+		code     int
+		requests int64
+	}{
+		{"10%", exitRefused, 0},
+		{"100%", exitOK, n},
+	} {
+		t.Run(tc.limit, func(t *testing.T) {
+			t.Parallel()
+			srv := newSandbox(t, sandbox.WithSyntheticCustomers(n))
+			dir := t.TempDir()
+			input := writeFile(t, dir, "kunden.csv", b.String())
+			mapFile := writeFile(t, dir, "map.yaml", mapping)
+			out := runBinary(t, invocation{
+				args: []string{"push", "--vendor", "upwell", "--base-url", srv.URL(specs.Upwell), "--file", input,
+					"--map", mapFile, "--null", `\N`, "--max-changes", tc.limit},
+				env: demoEnv(specs.Upwell), dir: dir,
+			})
+			require.Equal(t, tc.code, out.code, out.stderr)
+			assert.Equal(t, tc.requests, srv.Stats(specs.Upwell).Requests)
+			assert.Contains(t, out.stderr, "10 fields cleared", "the null marker's cells are counted as cleared")
+			if tc.code == exitOK {
+				got, ok := srv.Customer(specs.Upwell, sandbox.SyntheticID(specs.Upwell, 2))
+				require.True(t, ok)
+				assert.Nil(t, got["emailAddress"], "cleared by the null marker")
+				assert.Equal(t, "Firma 2", got["name"])
+			}
+		})
+	}
 }

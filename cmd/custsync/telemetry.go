@@ -104,4 +104,3 @@ func onceEach(report func(error)) func(error) {
 		}
 	}
 }
-

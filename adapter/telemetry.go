@@ -4,8 +4,10 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -80,7 +82,11 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 
 // telemetry is a Client's tracer and instruments.
 type telemetry struct {
+	// tracer is WithTracerProvider's; nil for the global provider,
+	// whose tracer is looked up on each call (see currentTracer).
 	tracer   trace.Tracer
+	global   atomic.Pointer[providerTracer]
+	version  string
 	vendor   attribute.KeyValue
 	server   []attribute.KeyValue // server.address, server.port and url.scheme of the base URL
 	updates  metric.Int64Counter
@@ -88,9 +94,20 @@ type telemetry struct {
 	retries  metric.Int64Counter
 	throttle metric.Int64Counter
 	wait     metric.Float64Histogram
-	// sets caches attribute sets by what they are made of: building and
-	// sorting one on every update would cost more than the measurement.
-	sets sync.Map // setKey -> attribute.Set
+	// callStart and attemptStart are the options of every call's and
+	// attempt's span, made once.
+	callStart, attemptStart []trace.SpanStartOption
+	// sets caches the measurement options of each attribute set by what
+	// the set is made of: building and sorting one on every update would
+	// cost more than the measurement.
+	mu   sync.RWMutex
+	sets map[setKey]measurement
+}
+
+// measurement is one attribute set as the instruments take it.
+type measurement struct {
+	add    []metric.AddOption
+	record []metric.RecordOption
 }
 
 // setKey identifies a cached attribute set.
@@ -108,17 +125,17 @@ type setKey struct {
 var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10}
 
 func newTelemetry(cfg clientConfig, vendor, baseURLHost, scheme string) *telemetry {
-	tp, mp := cfg.tracerProvider, cfg.meterProvider
-	if tp == nil {
-		tp = otel.GetTracerProvider()
-	}
+	mp := cfg.meterProvider
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
 	version := buildinfo.Read().Version
 	t := &telemetry{
-		tracer: tp.Tracer(InstrumentationName, trace.WithInstrumentationVersion(version)),
-		vendor: attrVendor.String(vendor),
+		version:      version,
+		vendor:       attrVendor.String(vendor),
+		callStart:    []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)},
+		attemptStart: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)},
+		sets:         map[setKey]measurement{},
 	}
 	host, port := baseURLHost, ""
 	if h, p, err := net.SplitHostPort(baseURLHost); err == nil {
@@ -133,6 +150,9 @@ func newTelemetry(cfg clientConfig, vendor, baseURLHost, scheme string) *telemet
 	n, _ := strconv.Atoi(port)
 	t.server = []attribute.KeyValue{attrServer.String(host), attrPort.Int(n), attrScheme.String(scheme)}
 
+	if cfg.tracerProvider != nil {
+		t.tracer = cfg.tracerProvider.Tracer(InstrumentationName, trace.WithInstrumentationVersion(version))
+	}
 	m := mp.Meter(InstrumentationName, metric.WithInstrumentationVersion(version))
 	// Instrument errors only come from invalid names and units, which are
 	// constants here: the instruments returned are usable either way.
@@ -151,10 +171,14 @@ func newTelemetry(cfg clientConfig, vendor, baseURLHost, scheme string) *telemet
 	return t
 }
 
-// set returns the attribute set k stands for, built once.
-func (t *telemetry) set(k setKey) attribute.Set {
-	if s, ok := t.sets.Load(k); ok {
-		return s.(attribute.Set)
+// set returns the measurement options of the attribute set k stands
+// for, built once.
+func (t *telemetry) set(k setKey) measurement {
+	t.mu.RLock()
+	m, ok := t.sets[k]
+	t.mu.RUnlock()
+	if ok {
+		return m
 	}
 	kv := []attribute.KeyValue{t.vendor}
 	if k.operation != "" {
@@ -173,16 +197,63 @@ func (t *telemetry) set(k setKey) attribute.Set {
 	if k.errType != "" {
 		kv = append(kv, attrErrorType.String(k.errType))
 	}
-	s := attribute.NewSet(kv...)
-	t.sets.Store(k, s)
-	return s
+	opt := metric.WithAttributeSet(attribute.NewSet(kv...))
+	m = measurement{add: []metric.AddOption{opt}, record: []metric.RecordOption{opt}}
+	t.mu.Lock()
+	t.sets[k] = m
+	t.mu.Unlock()
+	return m
 }
+
+// providerTracer is the tracer of a global tracer provider: nil while
+// the global provider is OpenTelemetry's placeholder, which records
+// nothing.
+type providerTracer struct {
+	tp     trace.TracerProvider
+	tracer trace.Tracer
+}
+
+// globalPlaceholder is the package of the provider otel.GetTracerProvider
+// returns before a program installs one.
+const globalPlaceholder = "go.opentelemetry.io/otel/internal/global"
+
+// currentTracer returns the tracer to start spans with, nil when there
+// is none that records. A Client of the global provider asks for it on
+// every call rather than once, as gocloud does: a program may install its
+// provider after building its clients. Until one is installed no span is
+// started at all, so an uninstrumented program pays for no span and no
+// context of one on any update.
+func (t *telemetry) currentTracer() trace.Tracer {
+	if t.tracer != nil {
+		return t.tracer
+	}
+	tp := otel.GetTracerProvider()
+	typ := reflect.TypeOf(tp)
+	if typ == nil || typ.Kind() == reflect.Pointer && typ.Elem().PkgPath() == globalPlaceholder {
+		return nil
+	}
+	if c := t.global.Load(); c != nil && typ.Comparable() && any(c.tp) == any(tp) {
+		return c.tracer
+	}
+	c := &providerTracer{tp: tp, tracer: tp.Tracer(InstrumentationName, trace.WithInstrumentationVersion(t.version))}
+	if typ.Comparable() {
+		t.global.Store(c)
+	}
+	return c.tracer
+}
+
+// spanNames names the span of each kind of call.
+var spanNames = map[string]string{"update": "custsync.update", "check": "custsync.check"}
 
 // startCall starts the span of an Update or Check. The returned context
 // carries the span only when there is one to carry (an SDK is installed):
 // without one, the call's context stays as it was.
 func (t *telemetry) startCall(ctx context.Context, operation string) (context.Context, trace.Span) {
-	spanCtx, span := t.tracer.Start(ctx, "custsync."+operation, trace.WithSpanKind(trace.SpanKindInternal))
+	tracer := t.currentTracer()
+	if tracer == nil {
+		return ctx, nil
+	}
+	spanCtx, span := tracer.Start(ctx, spanNames[operation], t.callStart...)
 	if !span.SpanContext().IsValid() {
 		return ctx, span
 	}
@@ -206,7 +277,10 @@ func (t *telemetry) endCall(ctx context.Context, span trace.Span, operation stri
 	case res != nil && res.Unchanged:
 		outcome = outcomeUnchanged
 	}
-	t.updates.Add(ctx, 1, metric.WithAttributeSet(t.set(setKey{kind: 'u', operation: operation, outcome: outcome, errType: errType})))
+	t.updates.Add(ctx, 1, t.set(setKey{kind: 'u', operation: operation, outcome: outcome, errType: errType}).add...)
+	if span == nil {
+		return
+	}
 	if !span.IsRecording() {
 		span.End()
 		return
@@ -247,7 +321,11 @@ func (t *telemetry) startAttempt(ctx context.Context, req *http.Request, op stri
 		// No call span to be a child of: nothing is recording.
 		return ctx, nil
 	}
-	attemptCtx, span := t.tracer.Start(ctx, req.Method, trace.WithSpanKind(trace.SpanKindClient))
+	tracer := t.currentTracer()
+	if tracer == nil {
+		return ctx, nil
+	}
+	attemptCtx, span := tracer.Start(ctx, req.Method, t.attemptStart...)
 	if span.IsRecording() {
 		attrs := make([]attribute.KeyValue, 0, 7)
 		attrs = append(attrs, attrMethod.String(req.Method), attrOperation.String(op), t.vendor)
@@ -270,9 +348,9 @@ func (t *telemetry) endAttempt(ctx context.Context, span trace.Span, req *http.R
 		errType = strconv.Itoa(status)
 	}
 	t.duration.Record(ctx, time.Since(started).Seconds(),
-		metric.WithAttributeSet(t.set(setKey{kind: 'd', operation: op, method: req.Method, status: status, errType: errType})))
+		t.set(setKey{kind: 'd', operation: op, method: req.Method, status: status, errType: errType}).record...)
 	if status == http.StatusTooManyRequests {
-		t.throttle.Add(ctx, 1, metric.WithAttributeSet(t.set(setKey{kind: 't', operation: op})))
+		t.throttle.Add(ctx, 1, t.set(setKey{kind: 't', operation: op}).add...)
 	}
 	if span == nil {
 		return
@@ -295,13 +373,13 @@ func (t *telemetry) retried(ctx context.Context, op string, status int, err erro
 	if err != nil {
 		errType = errorType(err)
 	}
-	t.retries.Add(ctx, 1, metric.WithAttributeSet(t.set(setKey{kind: 'r', operation: op, status: status, errType: errType})))
+	t.retries.Add(ctx, 1, t.set(setKey{kind: 'r', operation: op, status: status, errType: errType}).add...)
 }
 
 // waited records a wait for the rate limiter, as a metric and as an
 // event on the call's span.
 func (t *telemetry) waited(ctx context.Context, op string, d time.Duration) {
-	t.wait.Record(ctx, d.Seconds(), metric.WithAttributeSet(t.set(setKey{kind: 'w', operation: op})))
+	t.wait.Record(ctx, d.Seconds(), t.set(setKey{kind: 'w', operation: op}).record...)
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		span.AddEvent("custsync.rate_limit.wait", trace.WithAttributes(attrWait.Float64(d.Seconds()), attrOperation.String(op)))
 	}

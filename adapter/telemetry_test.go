@@ -11,11 +11,13 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/billbee"
@@ -394,4 +396,23 @@ func TestTelemetryAndWrapperOptionsRefuseNil(t *testing.T) {
 	require.ErrorIs(t, err, adapter.InvalidArgument)
 	_, err = upwell.New(upwell.Config{APIKey: sandbox.UpwellAPIKey, SourceSystem: sandbox.UpwellSourceSystem}, adapter.WithMeterProvider(nil))
 	require.ErrorIs(t, err, adapter.InvalidArgument)
+}
+
+// Not parallel: it installs a global provider.
+func TestAClientOfTheGlobalProvidersTracesOnceOneIsInstalled(t *testing.T) {
+	tv := telemetryVendors[0]
+	_, base := telemetrySandbox(t, tv.vendor)
+	c := tv.client(t, base, adapter.WithRateLimiter(nil)) // built before any provider is installed
+	update := tv.update(sandbox.SyntheticID(tv.vendor, 1), "Global")
+	_, err := c.Update(context.Background(), update, adapter.WithLenient(true))
+	require.NoError(t, err)
+
+	spans := tracetest.NewInMemoryExporter()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans)))
+	t.Cleanup(func() { otel.SetTracerProvider(tracenoop.NewTracerProvider()) })
+	_, err = c.Update(context.Background(), update, adapter.WithLenient(true))
+	require.NoError(t, err)
+	call, attempts := calls(spans.GetSpans())
+	require.Len(t, call, 1, "the update after the provider was installed, not the one before")
+	assert.Len(t, attempts[0], 1)
 }

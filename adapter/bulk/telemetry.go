@@ -64,8 +64,17 @@ type runTelemetry struct {
 	// counts is the records by status, for the run span's attributes;
 	// only deliver's goroutine writes it.
 	counts [NotSent + 1]int
-	sets   sync.Map // setKey -> attribute.Set, built once each
-	flight attribute.Set
+	// sets holds the measurement option of each attribute set, built
+	// once: building one on every record would cost more than counting.
+	mu     sync.RWMutex
+	sets   map[setKey]measurement
+	flight []metric.AddOption
+}
+
+// measurement is one attribute set as the instruments take it.
+type measurement struct {
+	add    []metric.AddOption
+	record []metric.RecordOption
 }
 
 type setKey struct {
@@ -87,8 +96,8 @@ func startRun(ctx context.Context, vendor string, cfg config) (context.Context, 
 		mp = otel.GetMeterProvider()
 	}
 	version := buildinfo.Read().Version
-	t := &runTelemetry{vendor: attribute.String("custsync.vendor", vendor)}
-	t.flight = attribute.NewSet(t.vendor)
+	t := &runTelemetry{vendor: attribute.String("custsync.vendor", vendor), sets: map[setKey]measurement{}}
+	t.flight = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(t.vendor))}
 	ctx, t.span = tp.Tracer(InstrumentationName, trace.WithInstrumentationVersion(version)).
 		Start(ctx, "custsync.run", trace.WithAttributes(t.vendor, attribute.Int("custsync.concurrency", cfg.concurrency),
 			attribute.Bool("custsync.dry_run", cfg.dryRun), attribute.Bool("custsync.state", cfg.store != nil)))
@@ -103,9 +112,12 @@ func startRun(ctx context.Context, vendor string, cfg config) (context.Context, 
 	return ctx, t
 }
 
-func (t *runTelemetry) set(k setKey) attribute.Set {
-	if s, ok := t.sets.Load(k); ok {
-		return s.(attribute.Set)
+func (t *runTelemetry) set(k setKey) measurement {
+	t.mu.RLock()
+	m, ok := t.sets[k]
+	t.mu.RUnlock()
+	if ok {
+		return m
 	}
 	var s attribute.Set
 	if k.op != "" {
@@ -120,8 +132,12 @@ func (t *runTelemetry) set(k setKey) attribute.Set {
 		}
 		s = attribute.NewSet(kv...)
 	}
-	t.sets.Store(k, s)
-	return s
+	opt := metric.WithAttributeSet(s)
+	m = measurement{add: []metric.AddOption{opt}, record: []metric.RecordOption{opt}}
+	t.mu.Lock()
+	t.sets[k] = m
+	t.mu.Unlock()
+	return m
 }
 
 // outcome counts one outcome the run reports.
@@ -133,16 +149,16 @@ func (t *runTelemetry) outcome(ctx context.Context, out Outcome) {
 	if out.Status == Failed || out.Status == NotSent {
 		k.errType = adapter.CodeOf(out.Err).String()
 	}
-	t.records.Add(ctx, 1, metric.WithAttributeSet(t.set(k)))
+	t.records.Add(ctx, 1, t.set(k).add...)
 }
 
 // started and finished count a record in flight.
 func (t *runTelemetry) started(ctx context.Context) {
-	t.inFlight.Add(ctx, 1, metric.WithAttributeSet(t.flight))
+	t.inFlight.Add(ctx, 1, t.flight...)
 }
 
 func (t *runTelemetry) finished(ctx context.Context) {
-	t.inFlight.Add(ctx, -1, metric.WithAttributeSet(t.flight))
+	t.inFlight.Add(ctx, -1, t.flight...)
 }
 
 // end ends the run's span with its counts; halt, when not nil, is why
@@ -174,7 +190,7 @@ func (s timedStore) record(ctx context.Context, op string, started time.Time, er
 	if err != nil {
 		k.errType = adapter.CodeOf(err).String()
 	}
-	s.t.state.Record(ctx, time.Since(started).Seconds(), metric.WithAttributeSet(s.t.set(k)))
+	s.t.state.Record(ctx, time.Since(started).Seconds(), s.t.set(k).record...)
 }
 
 func (s timedStore) Get(ctx context.Context, k syncstate.Key) (syncstate.Record, bool, error) {

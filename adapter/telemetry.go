@@ -87,6 +87,9 @@ type telemetry struct {
 	tracer   trace.Tracer
 	global   atomic.Pointer[providerTracer]
 	version  string
+	// ownMeter is set by WithMeterProvider; without it the instruments are
+	// the global provider's, measured only once one is installed.
+	ownMeter bool
 	vendor   attribute.KeyValue
 	server   []attribute.KeyValue // server.address, server.port and url.scheme of the base URL
 	updates  metric.Int64Counter
@@ -126,6 +129,7 @@ var durationBuckets = []float64{0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5,
 
 func newTelemetry(cfg clientConfig, vendor, baseURLHost, scheme string) *telemetry {
 	mp := cfg.meterProvider
+	ownMeter := mp != nil
 	if mp == nil {
 		mp = otel.GetMeterProvider()
 	}
@@ -136,6 +140,7 @@ func newTelemetry(cfg clientConfig, vendor, baseURLHost, scheme string) *telemet
 		callStart:    []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindInternal)},
 		attemptStart: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)},
 		sets:         map[setKey]measurement{},
+		ownMeter:     ownMeter,
 	}
 	host, port := baseURLHost, ""
 	if h, p, err := net.SplitHostPort(baseURLHost); err == nil {
@@ -228,10 +233,10 @@ func (t *telemetry) currentTracer() trace.Tracer {
 		return t.tracer
 	}
 	tp := otel.GetTracerProvider()
-	typ := reflect.TypeOf(tp)
-	if typ == nil || typ.Kind() == reflect.Pointer && typ.Elem().PkgPath() == globalPlaceholder {
+	if isPlaceholder(tp) {
 		return nil
 	}
+	typ := reflect.TypeOf(tp)
 	if c := t.global.Load(); c != nil && typ.Comparable() && any(c.tp) == any(tp) {
 		return c.tracer
 	}
@@ -240,6 +245,20 @@ func (t *telemetry) currentTracer() trace.Tracer {
 		t.global.Store(c)
 	}
 	return c.tracer
+}
+
+// isPlaceholder reports whether provider is the one otel's global
+// functions return before a program installs its own.
+func isPlaceholder(provider any) bool {
+	typ := reflect.TypeOf(provider)
+	return typ == nil || typ.Kind() == reflect.Pointer && typ.Elem().PkgPath() == globalPlaceholder
+}
+
+// measuring reports whether measurements go anywhere: the instruments of
+// the global placeholder forward to a provider installed later, and until
+// then the attribute sets need not even be looked up.
+func (t *telemetry) measuring() bool {
+	return t.ownMeter || !isPlaceholder(otel.GetMeterProvider())
 }
 
 // spanNames names the span of each kind of call.
@@ -277,7 +296,9 @@ func (t *telemetry) endCall(ctx context.Context, span trace.Span, operation stri
 	case res != nil && res.Unchanged:
 		outcome = outcomeUnchanged
 	}
-	t.updates.Add(ctx, 1, t.set(setKey{kind: 'u', operation: operation, outcome: outcome, errType: errType}).add...)
+	if t.measuring() {
+		t.updates.Add(ctx, 1, t.set(setKey{kind: 'u', operation: operation, outcome: outcome, errType: errType}).add...)
+	}
 	if span == nil {
 		return
 	}
@@ -340,6 +361,10 @@ func (t *telemetry) startAttempt(ctx context.Context, req *http.Request, op stri
 
 // endAttempt ends an attempt's span and records its duration.
 func (t *telemetry) endAttempt(ctx context.Context, span trace.Span, req *http.Request, op string, status int, started time.Time, err error) {
+	measuring := t.measuring()
+	if span == nil && !measuring {
+		return
+	}
 	errType := ""
 	switch {
 	case err != nil:
@@ -347,10 +372,12 @@ func (t *telemetry) endAttempt(ctx context.Context, span trace.Span, req *http.R
 	case status >= 400:
 		errType = strconv.Itoa(status)
 	}
-	t.duration.Record(ctx, time.Since(started).Seconds(),
-		t.set(setKey{kind: 'd', operation: op, method: req.Method, status: status, errType: errType}).record...)
-	if status == http.StatusTooManyRequests {
-		t.throttle.Add(ctx, 1, t.set(setKey{kind: 't', operation: op}).add...)
+	if measuring {
+		t.duration.Record(ctx, time.Since(started).Seconds(),
+			t.set(setKey{kind: 'd', operation: op, method: req.Method, status: status, errType: errType}).record...)
+		if status == http.StatusTooManyRequests {
+			t.throttle.Add(ctx, 1, t.set(setKey{kind: 't', operation: op}).add...)
+		}
 	}
 	if span == nil {
 		return
@@ -369,6 +396,9 @@ func (t *telemetry) endAttempt(ctx context.Context, span trace.Span, req *http.R
 
 // retried counts an attempt that is about to be tried again.
 func (t *telemetry) retried(ctx context.Context, op string, status int, err error) {
+	if !t.measuring() {
+		return
+	}
 	errType := ""
 	if err != nil {
 		errType = errorType(err)
@@ -376,10 +406,18 @@ func (t *telemetry) retried(ctx context.Context, op string, status int, err erro
 	t.retries.Add(ctx, 1, t.set(setKey{kind: 'r', operation: op, status: status, errType: errType}).add...)
 }
 
+// timingWaits reports whether a wait for the rate limiter is worth
+// timing: something measures it or records the call's span.
+func (t *telemetry) timingWaits(ctx context.Context) bool {
+	return t.measuring() || trace.SpanFromContext(ctx).IsRecording()
+}
+
 // waited records a wait for the rate limiter, as a metric and as an
 // event on the call's span.
 func (t *telemetry) waited(ctx context.Context, op string, d time.Duration) {
-	t.wait.Record(ctx, d.Seconds(), t.set(setKey{kind: 'w', operation: op}).record...)
+	if t.measuring() {
+		t.wait.Record(ctx, d.Seconds(), t.set(setKey{kind: 'w', operation: op}).record...)
+	}
 	if span := trace.SpanFromContext(ctx); span.IsRecording() {
 		span.AddEvent("custsync.rate_limit.wait", trace.WithAttributes(attrWait.Float64(d.Seconds()), attrOperation.String(op)))
 	}

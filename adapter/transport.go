@@ -319,9 +319,15 @@ func (t *transport) do(req *http.Request, op string, limits []Limit) (*http.Resp
 	}
 	for retry := 0; ; retry++ {
 		if len(limits) > 0 {
-			waitStarted := time.Now()
+			var waitStarted time.Time
+			timing := t.tel.timingWaits(ctx)
+			if timing {
+				waitStarted = time.Now()
+			}
 			err := t.limiter.Wait(ctx, limits)
-			t.tel.waited(ctx, op, time.Since(waitStarted))
+			if timing {
+				t.tel.waited(ctx, op, time.Since(waitStarted))
+			}
 			if err != nil {
 				if ctxErr := ctx.Err(); ctxErr != nil {
 					return nil, ctxErr

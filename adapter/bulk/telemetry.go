@@ -2,6 +2,7 @@ package bulk
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -69,6 +70,20 @@ type runTelemetry struct {
 	mu     sync.RWMutex
 	sets   map[setKey]measurement
 	flight []metric.AddOption
+	// ownMeter is set by WithMeterProvider; without it the instruments
+	// are the global provider's, measured only once one is installed.
+	ownMeter bool
+}
+
+// measuring reports whether measurements go anywhere: until a program
+// installs a global meter provider, the attribute sets need not even be
+// looked up.
+func (t *runTelemetry) measuring() bool {
+	if t.ownMeter {
+		return true
+	}
+	typ := reflect.TypeOf(otel.GetMeterProvider())
+	return typ != nil && (typ.Kind() != reflect.Pointer || typ.Elem().PkgPath() != "go.opentelemetry.io/otel/internal/global")
 }
 
 // measurement is one attribute set as the instruments take it.
@@ -89,6 +104,7 @@ var stateBuckets = []float64{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.
 // updates run under.
 func startRun(ctx context.Context, vendor string, cfg config) (context.Context, *runTelemetry) {
 	tp, mp := cfg.tracerProvider, cfg.meterProvider
+	ownMeter := mp != nil
 	if tp == nil {
 		tp = otel.GetTracerProvider()
 	}
@@ -96,7 +112,7 @@ func startRun(ctx context.Context, vendor string, cfg config) (context.Context, 
 		mp = otel.GetMeterProvider()
 	}
 	version := buildinfo.Read().Version
-	t := &runTelemetry{vendor: attribute.String("custsync.vendor", vendor), sets: map[setKey]measurement{}}
+	t := &runTelemetry{vendor: attribute.String("custsync.vendor", vendor), sets: map[setKey]measurement{}, ownMeter: ownMeter}
 	t.flight = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(t.vendor))}
 	ctx, t.span = tp.Tracer(InstrumentationName, trace.WithInstrumentationVersion(version)).
 		Start(ctx, "custsync.run", trace.WithAttributes(t.vendor, attribute.Int("custsync.concurrency", cfg.concurrency),
@@ -145,6 +161,9 @@ func (t *runTelemetry) outcome(ctx context.Context, out Outcome) {
 	if out.Status >= 0 && int(out.Status) < len(t.counts) {
 		t.counts[out.Status]++
 	}
+	if !t.measuring() {
+		return
+	}
 	k := setKey{status: out.Status}
 	if out.Status == Failed || out.Status == NotSent {
 		k.errType = adapter.CodeOf(out.Err).String()
@@ -152,13 +171,21 @@ func (t *runTelemetry) outcome(ctx context.Context, out Outcome) {
 	t.records.Add(ctx, 1, t.set(k).add...)
 }
 
-// started and finished count a record in flight.
-func (t *runTelemetry) started(ctx context.Context) {
+// started counts a record in flight, and reports whether it did: only
+// a record counted in is counted out (finished), so that a provider
+// installed mid-run leaves the gauge at zero when the run ends.
+func (t *runTelemetry) started(ctx context.Context) bool {
+	if !t.measuring() {
+		return false
+	}
 	t.inFlight.Add(ctx, 1, t.flight...)
+	return true
 }
 
-func (t *runTelemetry) finished(ctx context.Context) {
-	t.inFlight.Add(ctx, -1, t.flight...)
+func (t *runTelemetry) finished(ctx context.Context, counted bool) {
+	if counted {
+		t.inFlight.Add(ctx, -1, t.flight...)
+	}
 }
 
 // end ends the run's span with its counts; halt, when not nil, is why
@@ -186,6 +213,9 @@ type timedStore struct {
 }
 
 func (s timedStore) record(ctx context.Context, op string, started time.Time, err error) {
+	if !s.t.measuring() {
+		return
+	}
 	k := setKey{op: op}
 	if err != nil {
 		k.errType = adapter.CodeOf(err).String()

@@ -84,9 +84,9 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 type telemetry struct {
 	// tracer is WithTracerProvider's; nil for the global provider,
 	// whose tracer is looked up on each call (see currentTracer).
-	tracer   trace.Tracer
-	global   atomic.Pointer[providerTracer]
-	version  string
+	tracer  trace.Tracer
+	global  atomic.Pointer[providerTracer]
+	version string
 	// ownMeter is set by WithMeterProvider; without it the instruments are
 	// the global provider's, measured only once one is installed.
 	ownMeter bool

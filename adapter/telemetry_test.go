@@ -319,7 +319,7 @@ func assertNothingPersonal(t *testing.T, o observed, secrets []string, key strin
 	var texts []string
 	addAttrs := func(where string, kvs []attribute.KeyValue) {
 		for _, kv := range kvs {
-			texts = append(texts, fmt.Sprintf("%s %s=%s", where, kv.Key, kv.Value.Emit()))
+			texts = append(texts, fmt.Sprintf("%s %s=%s", where, kv.Key, kv.Value.String()))
 		}
 	}
 	for _, s := range o.spans.GetSpans() {
@@ -361,7 +361,7 @@ func assertNothingPersonal(t *testing.T, o observed, secrets []string, key strin
 func TestATransportWrapperSeesEveryAttemptAndCannotSendElsewhere(t *testing.T) {
 	tv := telemetryVendors[0]
 	_, base := telemetrySandbox(t, tv.vendor)
-	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		t.Errorf("a request reached another host, with headers %v", r.Header)
 	}))
 	defer elsewhere.Close()

@@ -163,7 +163,7 @@ func TestARunIsTheParentSpanOfItsUpdatesAtEveryVendor(t *testing.T) {
 			for _, s := range all {
 				texts = append(texts, s.Name, s.Status.Description)
 				for _, kv := range s.Attributes {
-					texts = append(texts, fmt.Sprintf("%s=%s", kv.Key, kv.Value.Emit()))
+					texts = append(texts, fmt.Sprintf("%s=%s", kv.Key, kv.Value.String()))
 				}
 			}
 			for _, sm := range rm.ScopeMetrics {

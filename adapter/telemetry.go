@@ -90,6 +90,12 @@ type telemetry struct {
 	// ownMeter is set by WithMeterProvider; without it the instruments are
 	// the global provider's, measured only once one is installed.
 	ownMeter bool
+	// placeholderTP and placeholderMP are the global placeholders when
+	// the Client was built (nil if a provider was installed already):
+	// while otel's global functions still return them, one comparison
+	// says there is nothing to record.
+	placeholderTP trace.TracerProvider
+	placeholderMP metric.MeterProvider
 	vendor   attribute.KeyValue
 	server   []attribute.KeyValue // server.address, server.port and url.scheme of the base URL
 	updates  metric.Int64Counter
@@ -141,6 +147,12 @@ func newTelemetry(cfg clientConfig, vendor, baseURLHost, scheme string) *telemet
 		attemptStart: []trace.SpanStartOption{trace.WithSpanKind(trace.SpanKindClient)},
 		sets:         map[setKey]measurement{},
 		ownMeter:     ownMeter,
+	}
+	if tp := otel.GetTracerProvider(); isPlaceholder(tp) {
+		t.placeholderTP = tp
+	}
+	if global := otel.GetMeterProvider(); isPlaceholder(global) {
+		t.placeholderMP = global
 	}
 	host, port := baseURLHost, ""
 	if h, p, err := net.SplitHostPort(baseURLHost); err == nil {
@@ -233,7 +245,7 @@ func (t *telemetry) currentTracer() trace.Tracer {
 		return t.tracer
 	}
 	tp := otel.GetTracerProvider()
-	if isPlaceholder(tp) {
+	if tp == t.placeholderTP || isPlaceholder(tp) {
 		return nil
 	}
 	typ := reflect.TypeOf(tp)
@@ -258,7 +270,12 @@ func isPlaceholder(provider any) bool {
 // the global placeholder forward to a provider installed later, and until
 // then the attribute sets need not even be looked up.
 func (t *telemetry) measuring() bool {
-	return t.ownMeter || !isPlaceholder(otel.GetMeterProvider())
+	if t.ownMeter {
+		return true
+	}
+	// The placeholder is a pointer, so the comparison cannot panic.
+	mp := otel.GetMeterProvider()
+	return mp != t.placeholderMP && !isPlaceholder(mp)
 }
 
 // spanNames names the span of each kind of call.
@@ -338,12 +355,9 @@ func errorType(err error) string {
 // no route template is known. The URL is not an attribute: its path
 // carries the record's key.
 func (t *telemetry) startAttempt(ctx context.Context, req *http.Request, op string, number int) (context.Context, trace.Span) {
-	if !trace.SpanContextFromContext(ctx).IsValid() {
-		// No call span to be a child of: nothing is recording.
-		return ctx, nil
-	}
 	tracer := t.currentTracer()
-	if tracer == nil {
+	if tracer == nil || !trace.SpanContextFromContext(ctx).IsValid() {
+		// No tracer, or no call span to be a child of: nothing records.
 		return ctx, nil
 	}
 	attemptCtx, span := tracer.Start(ctx, req.Method, t.attemptStart...)

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
+	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -399,7 +400,7 @@ func TestTelemetryAndWrapperOptionsRefuseNil(t *testing.T) {
 }
 
 // Not parallel: it installs a global provider.
-func TestAClientOfTheGlobalProvidersTracesOnceOneIsInstalled(t *testing.T) {
+func TestAClientOfTheGlobalProvidersRecordsOnceTheyAreInstalled(t *testing.T) {
 	tv := telemetryVendors[0]
 	_, base := telemetrySandbox(t, tv.vendor)
 	c := tv.client(t, base, adapter.WithRateLimiter(nil)) // built before any provider is installed
@@ -407,12 +408,19 @@ func TestAClientOfTheGlobalProvidersTracesOnceOneIsInstalled(t *testing.T) {
 	_, err := c.Update(context.Background(), update, adapter.WithLenient(true))
 	require.NoError(t, err)
 
-	spans := tracetest.NewInMemoryExporter()
-	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(spans)))
-	t.Cleanup(func() { otel.SetTracerProvider(tracenoop.NewTracerProvider()) })
+	o := observed{spans: tracetest.NewInMemoryExporter(), reader: sdkmetric.NewManualReader()}
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(o.spans)))
+	otel.SetMeterProvider(sdkmetric.NewMeterProvider(sdkmetric.WithReader(o.reader)))
+	t.Cleanup(func() {
+		otel.SetTracerProvider(tracenoop.NewTracerProvider())
+		otel.SetMeterProvider(metricnoop.NewMeterProvider())
+	})
 	_, err = c.Update(context.Background(), update, adapter.WithLenient(true))
 	require.NoError(t, err)
-	call, attempts := calls(spans.GetSpans())
-	require.Len(t, call, 1, "the update after the provider was installed, not the one before")
+	call, attempts := calls(o.spans.GetSpans())
+	require.Len(t, call, 1, "the update after the providers were installed, not the one before")
 	assert.Len(t, attempts[0], 1)
+	rm := o.metrics(t)
+	assert.Equal(t, int64(1), count(rm, "custsync.updates", attribute.String("custsync.outcome", "sent")))
+	assert.Equal(t, int64(1), count(rm, "http.client.request.duration"))
 }

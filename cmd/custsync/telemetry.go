@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel"
@@ -51,6 +52,11 @@ func startTelemetry(getenv func(string) string, stderr io.Writer) (flush func())
 	otel.SetErrorHandler(otel.ErrorHandlerFunc(onceEach(func(err error) {
 		fmt.Fprintf(stderr, "custsync: telemetry: %v\n", err)
 	})))
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"} {
+		if p := getenv(name); p != "" && p != "http/protobuf" {
+			fmt.Fprintf(stderr, "custsync: telemetry: %s=%s is not supported; exporting OTLP over HTTP (http/protobuf)\n", name, p)
+		}
+	}
 	ctx := context.Background()
 	res, err := resource.New(ctx,
 		resource.WithAttributes(attribute.String("service.name", "custsync"), attribute.String("service.version", buildinfo.Read().Version)),
@@ -95,9 +101,13 @@ func startTelemetry(getenv func(string) string, stderr io.Writer) (flush func())
 
 // onceEach calls report for the first error of each message only: an
 // unreachable collector would otherwise repeat itself every few seconds.
+// The exporters report from their own goroutines, hence the lock.
 func onceEach(report func(error)) func(error) {
+	var mu sync.Mutex
 	seen := map[string]bool{}
 	return func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
 		if msg := err.Error(); !seen[msg] {
 			seen[msg] = true
 			report(err)

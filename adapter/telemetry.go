@@ -96,13 +96,13 @@ type telemetry struct {
 	// says there is nothing to record.
 	placeholderTP trace.TracerProvider
 	placeholderMP metric.MeterProvider
-	vendor   attribute.KeyValue
-	server   []attribute.KeyValue // server.address, server.port and url.scheme of the base URL
-	updates  metric.Int64Counter
-	duration metric.Float64Histogram
-	retries  metric.Int64Counter
-	throttle metric.Int64Counter
-	wait     metric.Float64Histogram
+	vendor        attribute.KeyValue
+	server        []attribute.KeyValue // server.address, server.port and url.scheme of the base URL
+	updates       metric.Int64Counter
+	duration      metric.Float64Histogram
+	retries       metric.Int64Counter
+	throttle      metric.Int64Counter
+	wait          metric.Float64Histogram
 	// callStart and attemptStart are the options of every call's and
 	// attempt's span, made once.
 	callStart, attemptStart []trace.SpanStartOption

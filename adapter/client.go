@@ -35,6 +35,7 @@ type Client struct {
 	supportedBits fieldMask
 	baseURL       string
 	pool          *pooledTransport // nil when the user gave a client or RoundTripper
+	tel           *telemetry
 }
 
 // ReserveConnections tells the Client that n more of its updates will be
@@ -222,11 +223,15 @@ func NewDriverClient(v DriverVendor, open func(conn DriverConn) (Driver, error),
 	}
 	sending := sendingClient(cfg.httpClient, cfg.roundTrip, cfg.testTLS)
 	c.pool, _ = sending.Transport.(*pooledTransport)
+	if err := wrapTransport(sending, parsed.Host, cfg.wrapTransport); err != nil {
+		return nil, c.stamp(err, nil)
+	}
 	header := make(http.Header, len(v.Header))
 	for name, values := range v.Header {
 		header[http.CanonicalHeaderKey(name)] = values
 	}
-	tr := newTransport(v.Name, parsed.Host, sending, cfg.logger, c.scrub, limiter, v.Limits, header)
+	c.tel = newTelemetry(cfg, v.Name, parsed.Host, parsed.Scheme)
+	tr := newTransport(v.Name, parsed.Host, sending, cfg.logger, c.scrub, limiter, v.Limits, header, c.tel)
 	drv, err := open(DriverConn{BaseURL: connBase, t: tr})
 	if err != nil {
 		return nil, c.stamp(err, nil)
@@ -281,6 +286,17 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 	if c == nil || c.drv == nil {
 		return nil, errNotBuilt()
 	}
+	ctx, span := c.tel.startCall(ctx, "update")
+	var state *callState
+	res, err := c.update(ctx, u, opts, &state)
+	c.tel.endCall(ctx, span, "update", state, res, err)
+	return res, err
+}
+
+// update is Update within its span; *sent is set to the call's state
+// once the driver is called, so that the span tells a call refused
+// before anything was sent from one that failed.
+func (c *Client) update(ctx context.Context, u *CustomerUpdate, opts []CallOption, sent **callState) (*Result, error) {
 	call, err := c.cfg.call.with("Update", opts)
 	if err != nil {
 		return nil, c.stamp(err, nil) // nothing sent
@@ -312,6 +328,7 @@ func (c *Client) Update(ctx context.Context, u *CustomerUpdate, opts ...CallOpti
 	}
 
 	callCtx, state := withCallState(ctx, call)
+	*sent = state
 	res, err := c.drv.Update(callCtx, u, DriverCall{DryRun: call.dryRun})
 	if err != nil {
 		err = c.stamp(err, state)
@@ -358,6 +375,15 @@ func (c *Client) Check(ctx context.Context, opts ...CallOption) error {
 	if c == nil || c.drv == nil {
 		return errNotBuilt()
 	}
+	ctx, span := c.tel.startCall(ctx, "check")
+	var state *callState
+	err := c.check(ctx, opts, &state)
+	c.tel.endCall(ctx, span, "check", state, nil, err)
+	return err
+}
+
+// check is Check within its span, as update is Update.
+func (c *Client) check(ctx context.Context, opts []CallOption, sent **callState) error {
 	call, err := c.cfg.call.with("Check", opts)
 	if err != nil {
 		return c.stamp(err, nil)
@@ -367,6 +393,7 @@ func (c *Client) Check(ctx context.Context, opts ...CallOption) error {
 		return c.stamp(&Error{Code: FailedPrecondition, Message: c.vendor + "'s driver has no request that writes nothing, so Check cannot verify the configuration; nothing was sent"}, nil)
 	}
 	callCtx, state := withCallState(ctx, call)
+	*sent = state
 	if err := checker.Check(callCtx); err != nil {
 		return c.stamp(err, state)
 	}
@@ -517,6 +544,50 @@ func (c *Client) String() string {
 
 // checkRoundTripper refuses a RoundTripper that may follow redirects: the
 // credentials would go with them (see SingleRoundTripper).
+// wrapTransport puts the WithTransportWrapper wrappers around the
+// transport of sending. What the innermost is handed sends only to host,
+// the base URL's: a wrapper that sends a request elsewhere (a redirect it
+// followed) gets an error, not a request with the credentials.
+func wrapTransport(sending *http.Client, host string, wraps []func(http.RoundTripper) http.RoundTripper) error {
+	if len(wraps) == 0 {
+		return nil
+	}
+	inner := sending.Transport
+	if inner == nil {
+		inner = http.DefaultTransport
+	}
+	var rt http.RoundTripper = hostGuard{next: inner, host: host}
+	for i, wrap := range wraps {
+		if rt = wrap(rt); isNil(rt) {
+			return invalidOption("WithTransportWrapper", "wrapper %d of the list returned no RoundTripper", i+1)
+		}
+	}
+	sending.Transport = rt
+	return nil
+}
+
+// hostGuard sends requests to one host only, over https or to a loopback
+// host: whatever a wrapper around it does, the credentials on its
+// requests go nowhere else.
+type hostGuard struct {
+	next http.RoundTripper
+	host string
+}
+
+func (g hostGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if !strings.EqualFold(req.URL.Host, g.host) {
+		return nil, fmt.Errorf("refusing to send credentials to %s; they go only to the base URL's host %s", req.URL.Host, g.host)
+	}
+	if req.URL.Scheme != "https" && !(req.URL.Scheme == "http" && loopback.Is(req.URL.Hostname())) {
+		return nil, fmt.Errorf("refusing to send credentials over %s to %s", req.URL.Scheme, req.URL.Hostname())
+	}
+	return g.next.RoundTrip(req)
+}
+
+// SingleRoundTrip declares that the guard makes one round trip, as its
+// next does (an *http.Transport or a SingleRoundTripper).
+func (hostGuard) SingleRoundTrip() {}
+
 func checkRoundTripper(cfg clientConfig) error {
 	check := func(option string, rt http.RoundTripper) error {
 		switch rt.(type) {

@@ -69,4 +69,31 @@
 // each HTTP attempt (WithAttemptObserver) and reserving pooled
 // connections (Client.ReserveConnections) are what it uses of a Client,
 // and both are open to other callers.
+//
+// # Telemetry
+//
+// A Client emits OpenTelemetry spans and metrics through the global
+// providers, or those of WithTracerProvider and WithMeterProvider. Each
+// Update and Check is a span (custsync.update, custsync.check) with
+// custsync.vendor, custsync.outcome (sent, unchanged, dry_run, failed,
+// invalid), custsync.attempts, the last http.response.status_code and,
+// when it failed, error.type, the portable code. Each HTTP attempt is a
+// child span named by its method, with the HTTP semantic conventions'
+// http.request.method, http.response.status_code, server.address,
+// server.port, url.scheme and http.request.resend_count; url.full is left
+// out, since the path carries the record's key. A wait for the rate
+// limiter is a custsync.rate_limit.wait event on the update's span.
+//
+// Metrics: custsync.updates ({update}: by vendor, operation, outcome and
+// error.type), http.client.request.duration (s, one per attempt),
+// custsync.retries ({retry}), custsync.throttled ({response}: 429
+// answers) and custsync.rate_limit.wait.duration (s). No span, attribute,
+// event or metric carries a credential, a record's key, or a value of a
+// customer's; errors are named by their code, never their message. No
+// trace context is sent to the vendors.
+//
+// While the global tracer provider is OpenTelemetry's placeholder (no
+// program installed one), a Client starts no span at all, so it costs
+// nothing; one installed later, even after the Client was built, is used
+// from the next call on.
 package adapter

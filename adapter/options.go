@@ -11,6 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/custsync/custsync/internal/redact"
 )
 
@@ -41,7 +44,12 @@ type clientConfig struct {
 	limiter    RateLimiter
 	limiterSet bool
 	testTLS    *tls.Config // tests only: the default pool's TLS settings
-	call       callConfig
+	// wrapTransport is every WithTransportWrapper's function, innermost
+	// first.
+	wrapTransport  []func(http.RoundTripper) http.RoundTripper
+	tracerProvider trace.TracerProvider
+	meterProvider  metric.MeterProvider
+	call           callConfig
 }
 
 type callConfig struct {
@@ -227,6 +235,27 @@ func WithTransport(rt http.RoundTripper) Option {
 			return invalidOption(fmt.Sprintf("WithTransport(%s)", nilName(rt)), "no RoundTripper given; leave the option out for the Client's own connection pool")
 		}
 		cfg.roundTrip = rt
+		return nil
+	})
+}
+
+// WithTransportWrapper wraps the transport the Client sends through (its
+// own pool, or what WithTransport or WithHTTPClient gave) in what wrap
+// returns: otelhttp.NewTransport, a recorder, a header-adding round
+// tripper. Unlike WithTransport's, the wrapper need not declare itself a
+// SingleRoundTripper: what wrap is handed refuses, by construction, any
+// request to a host other than the base URL's, or over plain http to a
+// host other than a loopback one, so a wrapper that follows redirects or
+// replays requests elsewhere cannot carry the credentials with it. Requests
+// reach the wrapper with the credentials set; a wrapper must not record
+// headers. Several wrappers nest in the order given, the first innermost.
+// nil is refused, as is a wrap that returns nil.
+func WithTransportWrapper(wrap func(http.RoundTripper) http.RoundTripper) Option {
+	return clientOption(func(cfg *clientConfig) error {
+		if wrap == nil {
+			return invalidOption("WithTransportWrapper(nil)", "no function given; leave the option out to send through the transport as it is")
+		}
+		cfg.wrapTransport = append(cfg.wrapTransport, wrap)
 		return nil
 	})
 }

@@ -37,6 +37,7 @@ type callState struct {
 	attempts  int
 	requestID string // of the last answer
 	operation string // of the last request the driver sent
+	status    int    // of the last answer; 0 before one
 }
 
 type callStateKey struct{}
@@ -84,6 +85,7 @@ type transport struct {
 	scrub   scrubber
 	limiter RateLimiter
 	limits  func(operationID string) []Limit
+	tel     *telemetry
 	// header is set on every request: the driver's credentials and Accept,
 	// as a list (ranging over a map on every request costs more).
 	header []headerValues
@@ -100,8 +102,11 @@ type headerValues struct {
 	values []string
 }
 
-func newTransport(vendor, host string, next *http.Client, logger *slog.Logger, scrub scrubber, limiter RateLimiter, limits func(string) []Limit, header http.Header) *transport {
-	t := &transport{vendor: vendor, host: host, next: next, logger: logger, scrub: scrub, limiter: limiter, limits: limits}
+func newTransport(vendor, host string, next *http.Client, logger *slog.Logger, scrub scrubber, limiter RateLimiter, limits func(string) []Limit, header http.Header, tel *telemetry) *transport {
+	if tel == nil {
+		tel = newTelemetry(defaultClientConfig(), vendor, host, "https")
+	}
+	t := &transport{vendor: vendor, host: host, next: next, logger: logger, scrub: scrub, limiter: limiter, limits: limits, tel: tel}
 	for name, values := range header {
 		// Capped at their length: an Add to a request's copy cannot
 		// write into the shared array.
@@ -314,7 +319,16 @@ func (t *transport) do(req *http.Request, op string, limits []Limit) (*http.Resp
 	}
 	for retry := 0; ; retry++ {
 		if len(limits) > 0 {
-			if err := t.limiter.Wait(ctx, limits); err != nil {
+			var waitStarted time.Time
+			timing := t.tel.timingWaits(ctx)
+			if timing {
+				waitStarted = time.Now()
+			}
+			err := t.limiter.Wait(ctx, limits)
+			if timing {
+				t.tel.waited(ctx, op, time.Since(waitStarted))
+			}
+			if err != nil {
 				if ctxErr := ctx.Err(); ctxErr != nil {
 					return nil, ctxErr
 				}
@@ -339,6 +353,7 @@ func (t *transport) do(req *http.Request, op string, limits []Limit) (*http.Resp
 		if !again || retry >= state.config.maxRetries {
 			return resp, err
 		}
+		t.tel.retried(ctx, op, state.status, err)
 		if wait == 0 {
 			wait = backoff(retry+1, state.config.minBackoff, state.config.maxBackoff)
 		}
@@ -397,7 +412,8 @@ func (t *transport) retryDecision(req *http.Request, resp *http.Response, err er
 // response with its body read, or a classified error.
 func (t *transport) attempt(req *http.Request, state *callState, op string) (*http.Response, error) {
 	ctx := req.Context()
-	attemptCtx, cancel := context.WithTimeout(ctx, state.config.attemptTimeout)
+	spanCtx, span := t.tel.startAttempt(ctx, req, op, state.attempts+1)
+	attemptCtx, cancel := context.WithTimeout(spanCtx, state.config.attemptTimeout)
 	defer cancel()
 	// The attempt's context goes on req itself, by copying the whole
 	// request into it (the only way to change a request's context)
@@ -408,10 +424,12 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 	*req = *req.WithContext(attemptCtx)
 	started := time.Now()
 	state.attempts++
+	state.status = 0
 	resp, err := t.next.Do(req)
 	if err != nil {
 		t.logAttempt(ctx, req, op, state.attempts, 0, started, err)
 		err = t.networkError(ctx, attemptCtx, req, op, err)
+		t.tel.endAttempt(ctx, span, req, op, 0, started, err)
 		if state.config.observe != nil {
 			t.observe(state, op, 0, started, err)
 		}
@@ -420,9 +438,11 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 	body, readErr := readCapped(resp.Body, resp.ContentLength)
 	_ = resp.Body.Close() // read already: readErr is what counts
 	state.requestID = requestID(resp.Header)
+	state.status = resp.StatusCode
 	t.logAttempt(ctx, req, op, state.attempts, resp.StatusCode, started, readErr)
 	if readErr != nil {
 		e := t.networkError(ctx, attemptCtx, req, op, readErr)
+		t.tel.endAttempt(ctx, span, req, op, resp.StatusCode, started, e)
 		if ae := (*Error)(nil); errors.As(e, &ae) {
 			ae.HTTPStatus = resp.StatusCode
 			ae.RequestID = state.requestID
@@ -432,6 +452,7 @@ func (t *transport) attempt(req *http.Request, state *callState, op string) (*ht
 		}
 		return nil, e
 	}
+	t.tel.endAttempt(ctx, span, req, op, resp.StatusCode, started, nil)
 	if state.config.observe != nil {
 		t.observe(state, op, resp.StatusCode, started, nil)
 	}

@@ -27,6 +27,8 @@ func (e *engine) runRecord(j *job) Outcome {
 		return out
 	}
 	pauses := recordPauses{next: e.cfg.recordPause}
+	counted := e.tel.started(e.ctx)
+	defer e.tel.finished(e.ctx, counted)
 	e.quiet.start()
 	for {
 		res, attempted, err := e.call(j)

@@ -49,6 +49,7 @@ type engine struct {
 	quiet  *silence
 	failed *failedCustomers
 	inc    *incremental // nil without a state store
+	tel    *runTelemetry
 	// sending holds a token for each record whose calls are under way:
 	// at most WithConcurrency at once, however many workers there are.
 	sending  chan struct{}
@@ -86,7 +87,10 @@ type job struct {
 type source func(emit func(Record) bool) error
 
 func newEngine(ctx context.Context, c Client, cfg config) *engine {
-	e := &engine{ctx: ctx, c: c, vendor: c.Vendor(), cfg: cfg,
+	// The run's span is in the context of everything the run does, so
+	// each update's span is its child.
+	ctx, tel := startRun(ctx, c.Vendor(), cfg)
+	e := &engine{ctx: ctx, c: c, vendor: c.Vendor(), cfg: cfg, tel: tel,
 		lanes:    newKeyLanes(parkedPerWorker * cfg.concurrency),
 		failed:   newFailedCustomers(),
 		sending:  make(chan struct{}, cfg.concurrency),
@@ -195,7 +199,9 @@ func (e *engine) workers() int {
 // early it cancels the run and drains the outcomes until the run's
 // goroutines have finished, so none is left blocked.
 func (e *engine) deliver(yield func(Outcome) bool) {
+	defer e.endSpan()
 	for out := range e.outcomes {
+		e.tel.outcome(e.ctx, out)
 		if !yield(out) {
 			e.gone.Store(true)
 			e.cancel()
@@ -204,6 +210,16 @@ func (e *engine) deliver(yield func(Outcome) bool) {
 			return
 		}
 	}
+}
+
+// endSpan ends the run's span, marked failed when the run halted.
+func (e *engine) endSpan() {
+	var h *Halt
+	if cause := context.Cause(e.feed); errors.As(cause, &h) {
+		e.tel.end(cause)
+		return
+	}
+	e.tel.end(nil)
 }
 
 // emit hands an outcome to the consumer, unless it has gone.

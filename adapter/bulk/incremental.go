@@ -130,7 +130,7 @@ func newIncremental(e *engine) *incremental {
 	for i, name := range adapter.FieldNames() {
 		bits[name] = 1 << (i % 64)
 	}
-	return &incremental{e: e, store: e.cfg.store, seed: maphash.MakeSeed(), bits: bits,
+	return &incremental{e: e, store: timedStore{Store: e.cfg.store, t: e.tel}, seed: maphash.MakeSeed(), bits: bits,
 		full: map[string]*customer{}, partial: map[string]uint32{}}
 }
 

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/syncstate"
 )
@@ -64,6 +67,9 @@ type config struct {
 
 	failures *FailuresFile
 	observe  []func(Outcome)
+
+	tracerProvider trace.TracerProvider
+	meterProvider  metric.MeterProvider
 
 	unordered bool // benchmarks only: the run as it was before per-customer order
 }

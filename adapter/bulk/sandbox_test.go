@@ -89,7 +89,7 @@ func (w *wireRecorder) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 // vendorCase is how one vendor is updated and read back in these tests.
 type vendorCase struct {
 	vendor specs.Vendor
-	client func(t testing.TB, baseURL string, doer *http.Client) *adapter.Client
+	client func(t testing.TB, baseURL string, doer *http.Client, opts ...adapter.Option) *adapter.Client
 	// update sets the mark n on customer id; stored reads it back.
 	update func(id string, n int) *adapter.CustomerUpdate
 	stored string // the stored record's key that carries the mark
@@ -98,9 +98,9 @@ type vendorCase struct {
 var vendorCases = []vendorCase{
 	{
 		vendor: specs.Upwell,
-		client: func(t testing.TB, baseURL string, doer *http.Client) *adapter.Client {
+		client: func(t testing.TB, baseURL string, doer *http.Client, opts ...adapter.Option) *adapter.Client {
 			c, err := upwell.New(upwell.Config{APIKey: sandbox.UpwellAPIKey, SourceSystem: sandbox.UpwellSourceSystem},
-				adapter.WithBaseURL(baseURL), adapter.WithHTTPClient(doer), adapter.WithRateLimiter(nil))
+				append([]adapter.Option{adapter.WithBaseURL(baseURL), adapter.WithHTTPClient(doer), adapter.WithRateLimiter(nil)}, opts...)...)
 			require.NoError(t, err)
 			return c
 		},
@@ -111,10 +111,10 @@ var vendorCases = []vendorCase{
 	},
 	{
 		vendor: specs.BlueTape,
-		client: func(t testing.TB, baseURL string, doer *http.Client) *adapter.Client {
+		client: func(t testing.TB, baseURL string, doer *http.Client, opts ...adapter.Option) *adapter.Client {
 			creds := sandbox.DefaultCredentials()
 			c, err := bluetape.New(bluetape.Config{APIKey: adapter.Secret(creds.BlueTapeAPIKey), AccountID: adapter.Secret(creds.BlueTapeAccountID)},
-				adapter.WithBaseURL(baseURL), adapter.WithHTTPClient(doer), adapter.WithRateLimiter(nil))
+				append([]adapter.Option{adapter.WithBaseURL(baseURL), adapter.WithHTTPClient(doer), adapter.WithRateLimiter(nil)}, opts...)...)
 			require.NoError(t, err)
 			return c
 		},
@@ -127,10 +127,10 @@ var vendorCases = []vendorCase{
 	},
 	{
 		vendor: specs.Billbee,
-		client: func(t testing.TB, baseURL string, doer *http.Client) *adapter.Client {
+		client: func(t testing.TB, baseURL string, doer *http.Client, opts ...adapter.Option) *adapter.Client {
 			creds := sandbox.DefaultCredentials()
 			c, err := billbee.New(billbee.Config{APIKey: adapter.Secret(creds.BillbeeAPIKey), Username: creds.BillbeeUsername, APIPassword: adapter.Secret(creds.BillbeeAPIPassword)},
-				adapter.WithBaseURL(baseURL), adapter.WithHTTPClient(doer), adapter.WithRateLimiter(nil))
+				append([]adapter.Option{adapter.WithBaseURL(baseURL), adapter.WithHTTPClient(doer), adapter.WithRateLimiter(nil)}, opts...)...)
 			require.NoError(t, err)
 			return c
 		},

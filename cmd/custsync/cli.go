@@ -84,6 +84,11 @@ with its demo credentials instead, and need none.
 Processes sharing a credential share its rate limits through Redis with
 --rate-limit redis://HOST:PORT/DB on update and push, or CUSTSYNC_RATE_LIMIT.
 
+Traces and metrics go to an OpenTelemetry backend over OTLP/HTTP when
+OTEL_EXPORTER_OTLP_ENDPOINT (or the _TRACES_ or _METRICS_ one) is set; the
+other OTEL_* variables apply as the OpenTelemetry SDK reads them. Without
+one, nothing is exported. They carry no credential and no customer data.
+
 Exit status: 0 if everything succeeded, 1 if the update or any pushed record
 failed (for explain: the customer's last update failed, or is unconfirmed),
 2 for bad usage or invalid input to update (nothing was sent), 3 if push did

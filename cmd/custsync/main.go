@@ -20,7 +20,9 @@ func main() {
 		abort:     abort,
 		stderrTTY: term.IsTerminal(int(os.Stderr.Fd())),
 	}
+	flush := startTelemetry(os.Getenv, os.Stderr)
 	code := a.runChecked(os.Args[1:])
 	release()
+	flush()
 	os.Exit(code)
 }

@@ -2,6 +2,7 @@ package syncstate
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -97,6 +98,38 @@ type Run struct {
 
 // Finished reports whether the run recorded how it ended.
 func (r Run) Finished() bool { return !r.Ended.IsZero() }
+
+// CheckEnd checks r as RunLog.FinishRun takes it: a valid run that ended.
+func (r Run) CheckEnd() error {
+	if err := r.Check(); err != nil {
+		return err
+	}
+	if !r.Finished() {
+		return fmt.Errorf("syncstate: run %d: Ended is the zero time; FinishRun records how a run ended", r.ID)
+	}
+	return nil
+}
+
+// EncodeByCode is a run's counts by code as the stores keep them: a JSON
+// object, {} for none.
+func EncodeByCode(byCode map[string]int) ([]byte, error) {
+	if byCode == nil {
+		byCode = map[string]int{}
+	}
+	return json.Marshal(byCode)
+}
+
+// DecodeByCode reads what EncodeByCode wrote, for run id: never nil.
+func DecodeByCode(id int64, data string) (map[string]int, error) {
+	byCode := map[string]int{}
+	if err := json.Unmarshal([]byte(data), &byCode); err != nil {
+		return nil, fmt.Errorf("run %d has a malformed by_code %q", id, data)
+	}
+	if byCode == nil { // the JSON null
+		byCode = map[string]int{}
+	}
+	return byCode, nil
+}
 
 // RunFilter selects runs for RunLog.Runs.
 type RunFilter struct {

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -38,13 +37,10 @@ func (s *Store) FinishRun(ctx context.Context, r syncstate.Run) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
-	if err := r.Check(); err != nil {
+	if err := r.CheckEnd(); err != nil {
 		return err
 	}
-	if !r.Finished() {
-		return fmt.Errorf("syncstate: run %d: Ended is the zero time; FinishRun records how a run ended", r.ID)
-	}
-	byCode, err := json.Marshal(nonNil(r.ByCode))
+	byCode, err := syncstate.EncodeByCode(r.ByCode)
 	if err != nil {
 		return fmt.Errorf("postgres state: %w", err)
 	}
@@ -208,10 +204,9 @@ func scanRun(row pgx.Row) (syncstate.Run, error) {
 	if exit != nil {
 		r.ExitCode = *exit
 	}
-	if err := json.Unmarshal([]byte(byCode), &r.ByCode); err != nil {
-		return syncstate.Run{}, fmt.Errorf("run %d has a malformed by_code %q", r.ID, byCode)
+	if r.ByCode, err = syncstate.DecodeByCode(r.ID, byCode); err != nil {
+		return syncstate.Run{}, err
 	}
-	r.ByCode = nonNil(r.ByCode)
 	return r, nil
 }
 
@@ -241,11 +236,4 @@ func (s *Store) failed(ctx context.Context, what string, err error) error {
 		return syncstate.ErrClosed
 	}
 	return fmt.Errorf("postgres state: %s: %w", what, err)
-}
-
-func nonNil(m map[string]int) map[string]int {
-	if m == nil {
-		return map[string]int{}
-	}
-	return m
 }

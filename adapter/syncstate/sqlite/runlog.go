@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -40,13 +39,10 @@ func (s *Store) FinishRun(ctx context.Context, r syncstate.Run) error {
 	if err := s.writable(); err != nil {
 		return err
 	}
-	if err := r.Check(); err != nil {
+	if err := r.CheckEnd(); err != nil {
 		return err
 	}
-	if !r.Finished() {
-		return fmt.Errorf("syncstate: run %d: Ended is the zero time; FinishRun records how a run ended", r.ID)
-	}
-	byCode, err := json.Marshal(nonNil(r.ByCode))
+	byCode, err := syncstate.EncodeByCode(r.ByCode)
 	if err != nil {
 		return fmt.Errorf("sqlite state %s: %w", s.path, err)
 	}
@@ -254,10 +250,9 @@ func scanRun(row scanner) (syncstate.Run, error) {
 		}
 	}
 	r.ExitCode = int(exit.Int64)
-	if err := json.Unmarshal([]byte(byCode), &r.ByCode); err != nil {
-		return syncstate.Run{}, fmt.Errorf("run %d has a malformed by_code %q", r.ID, byCode)
+	if r.ByCode, err = syncstate.DecodeByCode(r.ID, byCode); err != nil {
+		return syncstate.Run{}, err
 	}
-	r.ByCode = nonNil(r.ByCode)
 	return r, nil
 }
 
@@ -285,10 +280,3 @@ func (s *Store) failed(ctx context.Context, what string, err error) error {
 }
 
 func formatTime(t time.Time) string { return syncstate.Normalize(t).Format(syncstate.TimeLayout) }
-
-func nonNil(m map[string]int) map[string]int {
-	if m == nil {
-		return map[string]int{}
-	}
-	return m
-}

@@ -23,6 +23,7 @@ import (
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/billbee"
 	"github.com/custsync/custsync/adapter/bluetape"
+	"github.com/custsync/custsync/adapter/internal/metrictest"
 	"github.com/custsync/custsync/adapter/upwell"
 	"github.com/custsync/custsync/sandbox"
 	"github.com/custsync/custsync/specs"
@@ -50,42 +51,6 @@ func (o observed) metrics(t *testing.T) metricdata.ResourceMetrics {
 	var rm metricdata.ResourceMetrics
 	require.NoError(t, o.reader.Collect(context.Background(), &rm))
 	return rm
-}
-
-// count sums the data points of the counter or histogram name whose
-// attributes include every one of want.
-func count(rm metricdata.ResourceMetrics, name string, want ...attribute.KeyValue) int64 {
-	var n int64
-	matches := func(set attribute.Set) bool {
-		for _, kv := range want {
-			if v, ok := set.Value(kv.Key); !ok || v != kv.Value {
-				return false
-			}
-		}
-		return true
-	}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != name {
-				continue
-			}
-			switch d := m.Data.(type) {
-			case metricdata.Sum[int64]:
-				for _, p := range d.DataPoints {
-					if matches(p.Attributes) {
-						n += p.Value
-					}
-				}
-			case metricdata.Histogram[float64]:
-				for _, p := range d.DataPoints {
-					if matches(p.Attributes) {
-						n += int64(p.Count)
-					}
-				}
-			}
-		}
-	}
-	return n
 }
 
 // telemetryVendor is one vendor of the telemetry tests: a client on the
@@ -243,14 +208,14 @@ func TestAnUpdateIsASpanWithAChildPerAttemptAtEveryVendor(t *testing.T) {
 
 			rm := o.metrics(t)
 			vendor := attribute.String("custsync.vendor", string(tv.vendor))
-			assert.Equal(t, int64(2), count(rm, "custsync.updates", vendor, attribute.String("custsync.outcome", "sent")))
-			assert.Equal(t, int64(1), count(rm, "custsync.updates", vendor, attribute.String("error.type", "Unavailable")))
-			assert.Equal(t, int64(1), count(rm, "custsync.updates", vendor, attribute.String("error.type", "NotFound")))
-			assert.Equal(t, int64(1), count(rm, "custsync.throttled", vendor))
-			assert.Equal(t, int64(3), count(rm, "custsync.retries", vendor), "one after the 429, two after the 503s")
+			assert.Equal(t, int64(2), metrictest.Count(rm, "custsync.updates", vendor, attribute.String("custsync.outcome", "sent")))
+			assert.Equal(t, int64(1), metrictest.Count(rm, "custsync.updates", vendor, attribute.String("error.type", "Unavailable")))
+			assert.Equal(t, int64(1), metrictest.Count(rm, "custsync.updates", vendor, attribute.String("error.type", "NotFound")))
+			assert.Equal(t, int64(1), metrictest.Count(rm, "custsync.throttled", vendor))
+			assert.Equal(t, int64(3), metrictest.Count(rm, "custsync.retries", vendor), "one after the 429, two after the 503s")
 			total := int64(len(attempts[0]) + len(attempts[1]) + len(attempts[2]) + len(attempts[3]))
-			assert.Equal(t, total, count(rm, "http.client.request.duration", vendor))
-			assert.Equal(t, int64(3), count(rm, "http.client.request.duration", vendor, attribute.Int("http.response.status_code", 503)))
+			assert.Equal(t, total, metrictest.Count(rm, "http.client.request.duration", vendor))
+			assert.Equal(t, int64(3), metrictest.Count(rm, "http.client.request.duration", vendor, attribute.Int("http.response.status_code", 503)))
 
 			assertNothingPersonal(t, o, tv.secrets, id)
 		})
@@ -272,7 +237,7 @@ func TestAnUpdateBillbeeHoldsAlreadyIsCountedUnchanged(t *testing.T) {
 	assert.Equal(t, "unchanged", attr(call[1], "custsync.outcome").AsString())
 	assert.Len(t, attempts[1], 1, "only the read")
 	rm := o.metrics(t)
-	assert.Equal(t, int64(1), count(rm, "custsync.updates", attribute.String("custsync.outcome", "unchanged")))
+	assert.Equal(t, int64(1), metrictest.Count(rm, "custsync.updates", attribute.String("custsync.outcome", "unchanged")))
 	assertNothingPersonal(t, o, tv.secrets, id)
 }
 
@@ -287,7 +252,7 @@ func TestTheRateLimitersWaitIsAnEventOfTheUpdate(t *testing.T) {
 	require.Len(t, call, 1)
 	require.Len(t, call[0].Events, 1)
 	assert.Equal(t, "custsync.rate_limit.wait", call[0].Events[0].Name)
-	assert.Equal(t, int64(1), count(o.metrics(t), "custsync.rate_limit.wait.duration", attribute.String("custsync.vendor", "upwell")))
+	assert.Equal(t, int64(1), metrictest.Count(o.metrics(t), "custsync.rate_limit.wait.duration", attribute.String("custsync.vendor", "upwell")))
 }
 
 func TestACheckIsASpan(t *testing.T) {
@@ -302,7 +267,7 @@ func TestACheckIsASpan(t *testing.T) {
 			require.Len(t, call, 1)
 			assert.Equal(t, "custsync.check", call[0].Name)
 			assert.Len(t, attempts[0], 1)
-			assert.Equal(t, int64(1), count(o.metrics(t), "custsync.updates", attribute.String("custsync.operation", "check"), attribute.String("custsync.outcome", "sent")))
+			assert.Equal(t, int64(1), metrictest.Count(o.metrics(t), "custsync.updates", attribute.String("custsync.operation", "check"), attribute.String("custsync.outcome", "sent")))
 			assertNothingPersonal(t, o, tv.secrets, "")
 		})
 	}
@@ -421,6 +386,6 @@ func TestAClientOfTheGlobalProvidersRecordsOnceTheyAreInstalled(t *testing.T) {
 	require.Len(t, call, 1, "the update after the providers were installed, not the one before")
 	assert.Len(t, attempts[0], 1)
 	rm := o.metrics(t)
-	assert.Equal(t, int64(1), count(rm, "custsync.updates", attribute.String("custsync.outcome", "sent")))
-	assert.Equal(t, int64(1), count(rm, "http.client.request.duration"))
+	assert.Equal(t, int64(1), metrictest.Count(rm, "custsync.updates", attribute.String("custsync.outcome", "sent")))
+	assert.Equal(t, int64(1), metrictest.Count(rm, "http.client.request.duration"))
 }

@@ -19,44 +19,9 @@ import (
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/bulk"
+	"github.com/custsync/custsync/adapter/internal/metrictest"
 	"github.com/custsync/custsync/sandbox"
 )
-
-// metricSum sums the points of the counter, up-down counter or histogram
-// name whose attributes include every one of want.
-func metricSum(rm metricdata.ResourceMetrics, name string, want ...attribute.KeyValue) int64 {
-	var n int64
-	matches := func(set attribute.Set) bool {
-		for _, kv := range want {
-			if v, ok := set.Value(kv.Key); !ok || v != kv.Value {
-				return false
-			}
-		}
-		return true
-	}
-	for _, sm := range rm.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != name {
-				continue
-			}
-			switch d := m.Data.(type) {
-			case metricdata.Sum[int64]:
-				for _, p := range d.DataPoints {
-					if matches(p.Attributes) {
-						n += p.Value
-					}
-				}
-			case metricdata.Histogram[float64]:
-				for _, p := range d.DataPoints {
-					if matches(p.Attributes) {
-						n += int64(p.Count)
-					}
-				}
-			}
-		}
-	}
-	return n
-}
 
 func spanAttr(s tracetest.SpanStub, key string) attribute.Value {
 	for _, kv := range s.Attributes {
@@ -150,14 +115,14 @@ func TestARunIsTheParentSpanOfItsUpdatesAtEveryVendor(t *testing.T) {
 			var rm metricdata.ResourceMetrics
 			require.NoError(t, reader.Collect(context.Background(), &rm))
 			vendor := attribute.String("custsync.vendor", string(vc.vendor))
-			assert.Equal(t, int64(2), metricSum(rm, "custsync.records", vendor, attribute.String("custsync.outcome", "succeeded")))
-			assert.Equal(t, int64(2), metricSum(rm, "custsync.records", vendor, attribute.String("custsync.outcome", "unchanged")))
-			assert.Equal(t, int64(1), metricSum(rm, "custsync.records", vendor, attribute.String("custsync.outcome", "failed"), attribute.String("error.type", "Unavailable")))
-			assert.Equal(t, int64(1), metricSum(rm, "custsync.records", vendor, attribute.String("custsync.outcome", "failed"), attribute.String("error.type", "NotFound")))
-			assert.Equal(t, int64(0), metricSum(rm, "custsync.records.in_flight", vendor), "none left in flight")
-			assert.Positive(t, metricSum(rm, "custsync.state.duration", vendor, attribute.String("custsync.state.operation", "put")))
-			assert.Equal(t, int64(attempts), metricSum(rm, "http.client.request.duration", vendor))
-			assert.Equal(t, int64(1), metricSum(rm, "custsync.throttled", vendor))
+			assert.Equal(t, int64(2), metrictest.Count(rm, "custsync.records", vendor, attribute.String("custsync.outcome", "succeeded")))
+			assert.Equal(t, int64(2), metrictest.Count(rm, "custsync.records", vendor, attribute.String("custsync.outcome", "unchanged")))
+			assert.Equal(t, int64(1), metrictest.Count(rm, "custsync.records", vendor, attribute.String("custsync.outcome", "failed"), attribute.String("error.type", "Unavailable")))
+			assert.Equal(t, int64(1), metrictest.Count(rm, "custsync.records", vendor, attribute.String("custsync.outcome", "failed"), attribute.String("error.type", "NotFound")))
+			assert.Equal(t, int64(0), metrictest.Count(rm, "custsync.records.in_flight", vendor), "none left in flight")
+			assert.Positive(t, metrictest.Count(rm, "custsync.state.duration", vendor, attribute.String("custsync.state.operation", "put")))
+			assert.Equal(t, int64(attempts), metrictest.Count(rm, "http.client.request.duration", vendor))
+			assert.Equal(t, int64(1), metrictest.Count(rm, "custsync.throttled", vendor))
 
 			var texts []string
 			for _, s := range all {

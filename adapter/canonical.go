@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/custsync/custsync/adapter/internal/canonical"
+	"github.com/custsync/custsync/adapter/internal/rawjson"
 )
 
 // canonicalWriter writes the canonical form (see CanonicalJSON) straight
@@ -82,7 +83,7 @@ func (w *canonicalWriter) update(u *CustomerUpdate) []byte {
 				if i > 0 {
 					b = append(b, ',')
 				}
-				b = appendString(b, s)
+				b = rawjson.AppendString(b, s)
 			}
 			b = append(b, ']')
 		} else {
@@ -93,7 +94,7 @@ func (w *canonicalWriter) update(u *CustomerUpdate) []byte {
 	b = appendStringMember(b, "email", u.Email)
 	b = appendStringMember(b, "firstName", u.FirstName)
 	b = appendKey(b, "id")
-	b = append(appendString(b, u.ID), ',')
+	b = append(rawjson.AppendString(b, u.ID), ',')
 	b = appendStringMember(b, "lastName", u.LastName)
 	if f := u.Metadata; !f.IsAbsent() {
 		b = appendKey(b, "metadata")
@@ -122,7 +123,7 @@ func (w *canonicalWriter) update(u *CustomerUpdate) []byte {
 	b = appendStringMember(b, "phone", u.Phone)
 	if u.SourceSystem != "" {
 		b = appendKey(b, "sourceSystem")
-		b = append(appendString(b, u.SourceSystem), ',')
+		b = append(rawjson.AppendString(b, u.SourceSystem), ',')
 	}
 	if s := u.Upwell; s != nil && *s != (UpwellFields{}) {
 		b = appendKey(b, "upwell")
@@ -159,7 +160,7 @@ func appendStringMember(b []byte, key string, f Field[string]) []byte {
 	}
 	b = appendKey(b, key)
 	if v, ok := f.Value(); ok {
-		b = appendString(b, v)
+		b = rawjson.AppendString(b, v)
 	} else {
 		b = append(b, "null"...)
 	}
@@ -219,7 +220,7 @@ func (w *canonicalWriter) appendObject(b []byte, m map[string]any, depth int) ([
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(appendString(b, k), ':')
+		b = append(rawjson.AppendString(b, k), ':')
 		var ok bool
 		if b, ok = w.appendValue(b, m[k], depth); !ok {
 			w.keys = w.keys[:base]
@@ -240,7 +241,7 @@ func (w *canonicalWriter) appendValue(b []byte, v any, depth int) ([]byte, bool)
 	case bool:
 		return strconv.AppendBool(b, v), true
 	case string:
-		return appendString(b, v), true
+		return rawjson.AppendString(b, v), true
 	case json.Number:
 		s := string(v)
 		if s == "" {
@@ -289,62 +290,6 @@ func (w *canonicalWriter) appendValue(b []byte, v any, depth int) ([]byte, bool)
 		return append(b, ']'), true
 	}
 	return b, false
-}
-
-const lowerHex = "0123456789abcdef"
-
-// appendString writes s as a JSON string the way encoding/json writes it
-// without HTML escaping, and after a round trip through it: a byte that
-// is not UTF-8 becomes U+FFFD itself (encoding/json escapes it as \ufffd,
-// which reads back as the character), U+2028 and U+2029 are escaped.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', lowerHex[c>>4], lowerHex[c&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, s[start:i]...)
-			b = utf8.AppendRune(b, utf8.RuneError)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', lowerHex[r&0xF])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 // isValidNumber reports whether s is a JSON number, as encoding/json

@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/internal/rawjson"
 )
 
 // CSVConfig says how to read a CSV input. The zero value reads UTF-8
@@ -493,12 +494,12 @@ func (r *CSVReader) convert(rec *Record, cells []string) {
 				b = append(b, ',')
 			}
 			section = c.section
-			b = appendJSONText(b, section)
+			b = rawjson.AppendString(b, section)
 			b = append(b, ':', '{')
 		} else if b[len(b)-1] != '{' {
 			b = append(b, ',')
 		}
-		b = appendJSONText(b, c.key)
+		b = rawjson.AppendString(b, c.key)
 		b = append(b, ':')
 		var err *adapter.Error
 		if b, err = c.appendValue(b, cell); err != nil {
@@ -528,7 +529,7 @@ func (c *csvColumn) appendValue(b []byte, cell string) ([]byte, *adapter.Error) 
 	}
 	switch c.kind {
 	case adapter.KindText:
-		return appendJSONText(b, cell), nil
+		return rawjson.AppendString(b, cell), nil
 	case adapter.KindInt32, adapter.KindInt64:
 		bits := 32
 		if c.kind == adapter.KindInt64 {
@@ -564,7 +565,7 @@ func (c *csvColumn) appendValue(b []byte, cell string) ([]byte, *adapter.Error) 
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONText(b, item)
+			b = rawjson.AppendString(b, item)
 		}
 		return append(b, ']'), nil
 	case adapter.KindObject:
@@ -627,37 +628,6 @@ func (r *CSVReader) customerOf(cells []string) *adapter.CustomerUpdate {
 	}
 	return u
 }
-
-// appendJSONText appends s as a JSON string. s is UTF-8 (the decoder saw
-// to it).
-func appendJSONText(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-const hexDigits = "0123456789abcdef"
 
 // FailuresHeader returns the failures file's header row: the input's
 // header plus the column "_error", in the input's encoding, after its

@@ -1,0 +1,72 @@
+// Package queue spreads a bulk run over worker processes on any number of
+// machines, through River (github.com/riverqueue/river), a job queue in
+// PostgreSQL. One process is enough for one vendor account; this package is
+// for the users who outgrow it: a platform running the nightly sync of many
+// merchants, each with its own credentials and limits, or a first full sync
+// of millions of records.
+//
+// A run is enqueued once and worked by every worker that serves its account:
+//
+//	q, err := queue.Open(ctx, "postgres://custsync@db/custsync")
+//	id, err := q.Enqueue(ctx, in, queue.Job{Vendor: vendors.Billbee, Account: "acme", Input: "customers.jsonl"})
+//	run, err := q.Wait(ctx, id) // run.Report counts every line of the input
+//
+// and, on each machine:
+//
+//	w, err := queue.NewWorker(q, accounts, queue.WithState(store), queue.WithStop(stop))
+//	err = w.Run(ctx)
+//
+// # What runs where
+//
+// Enqueue reads the input once, refuses it whole (nothing enqueued) if a line
+// cannot be read, and splits it into shards by a hash of each record's
+// customer id, so that one customer's records are in one shard, in input
+// order. The shards' records are stored in PostgreSQL (never on a shared file
+// system) and one River job per shard is inserted, in the transaction that
+// records the run. Job arguments hold the run and the shard only: never a
+// credential, and no record.
+//
+// A worker runs each shard job with the same engine as a local push
+// (bulk.Run): per-customer order, incremental sync against the state store,
+// halts, verified writes. The Accounts it is given turn a job's vendor and
+// account name into a client; credentials stay on the worker's machine.
+//
+// # Order
+//
+// A customer's records are in one shard and run in input order. Runs of one
+// vendor and account apply in the order they were enqueued: a shard of a
+// later run waits (its job is snoozed) while an earlier run of the same
+// account has a shard not finished, so two overlapping exports never
+// interleave one customer's updates.
+//
+// # Nothing lost
+//
+// A worker holds a PostgreSQL advisory lock on each shard it runs, on a
+// connection of its own, for as long as it runs it. A worker killed with
+// kill -9 loses that connection and with it the lock; River rescues its job
+// after WithRescueAfter (a minute by default) and another worker runs the
+// shard again. A rescued job whose shard is still locked by a live worker
+// waits instead, so a shard never runs twice at once however short the
+// rescue delay. With a state store, the records the killed worker had
+// confirmed are not sent again (they count as Unchanged in the run's
+// report); the others are. A shard's outcome (its counts and failures) is
+// written in the transaction that completes its job, so each shard is
+// counted exactly once.
+//
+// A shard that halts on a wrong setup (bulk.Halt.Setup) or an unreachable
+// vendor halts its run: shards not yet started report their records NotSent
+// without a request.
+//
+// # Fairness
+//
+// Each account has a queue of its own, and a worker runs at most
+// WithPerAccount shards of one account at once (1 by default): a merchant
+// with a huge export takes one slot per worker, never the slots of others.
+//
+// # Operations
+//
+// Migrate creates River's tables and the queue's own, under one advisory
+// lock; Open refuses a database it has not migrated. Queue.Runs lists runs,
+// running and finished; Queue.WriteFailures writes a run's failures file
+// from PostgreSQL.
+package queue

@@ -222,6 +222,22 @@ type pushFlags struct {
 	maxChanges, maxClears string
 	guard                 bulk.Guard
 	plan                  bool
+	// retry is the command line that sends the failures file again, for
+	// the summary; nil: push's own (pushAgain). A run worked by a queue's
+	// workers is enqueued again instead.
+	retry func(failuresFile string) string
+	// summaryJSON wraps the --json summary in the keys of a command that
+	// adds its own (enqueue's run id); nil: the summary as it is.
+	summaryJSON func(pushSummaryJSON) any
+}
+
+// retryCommand is the command line that sends file, a failures file, again
+// with the run's flags.
+func (f *pushFlags) retryCommand(tf targetFlags, file string) string {
+	if f.retry != nil {
+		return f.retry(file)
+	}
+	return pushAgain(tf, f.state, file, false, f.input.againArgs(f.format, file)...)
 }
 
 // The defaults of push's flags: those of the bulk engine.
@@ -641,9 +657,9 @@ func (a *app) pushSummary(r pushReport, pf pushFlags, tf targetFlags, recorder *
 			fmt.Fprintf(a.stdout, "push: dry run: check again: %s\n", pushAgain(tf, pf.state, pf.file, true, pf.input.againArgs(pf.format, pf.file)...))
 		case r.haltSetup && r.writeErr == nil && r.failuresAt != "":
 			fmt.Fprintf(a.stdout, "push: no line needs fixing: the %d not applied are in %s as they were; fix the credentials or base URL and push that file again: %s\n",
-				r.failed+r.notSent, r.failuresAt, pushAgain(tf, pf.state, r.failuresAt, false, pf.input.againArgs(pf.format, r.failuresAt)...))
+				r.failed+r.notSent, r.failuresAt, pf.retryCommand(tf, r.failuresAt))
 		case r.failed+r.notSent > 0 && r.writeErr == nil && r.failuresAt != "":
-			fmt.Fprintf(a.stdout, "push: failed lines are in %s; fix them and push again: %s\n", r.failuresAt, pushAgain(tf, pf.state, r.failuresAt, false, pf.input.againArgs(pf.format, r.failuresAt)...))
+			fmt.Fprintf(a.stdout, "push: failed lines are in %s; fix them and push again: %s\n", r.failuresAt, pf.retryCommand(tf, r.failuresAt))
 		}
 	}
 
@@ -754,9 +770,13 @@ func (a *app) pushJSON(r pushReport, vendor string, pf pushFlags, rate float64) 
 	if r.guard != nil {
 		out.Guard = r.guard.json(pf)
 	}
+	var v any = out
+	if pf.summaryJSON != nil {
+		v = pf.summaryJSON(out)
+	}
 	enc := json.NewEncoder(a.stdout)
 	enc.SetEscapeHTML(false)
-	_ = enc.Encode(out) // plain values always encode
+	_ = enc.Encode(v) // plain values always encode
 }
 
 func inputName(file string) string {

@@ -202,6 +202,18 @@ func (p *pusher) run() pushReport {
 		// a bug, reported as a read error so that the push exits 3.
 		return pushReport{readErr: err, byCode: map[string]int{}, started: p.started, elapsed: time.Since(p.started)}
 	}
+	report := reportOf(rep)
+	report.interrupted = p.stop.Err() != nil
+	report.deadlineHit = errors.Is(context.Cause(stopFeed), errDeadline)
+	if rep.ReadErr != nil {
+		report.readErr = fmt.Errorf("reading the input after line %d: %w", p.input.line(), rep.ReadErr)
+	}
+	return report
+}
+
+// reportOf is the push report of the bulk engine's report: a local run's,
+// or the sum of a queue run's shards.
+func reportOf(rep *bulk.Report) pushReport {
 	byCode := make(map[string]int, len(rep.ByCode))
 	for code, n := range rep.ByCode {
 		byCode[code.String()] += n
@@ -209,15 +221,10 @@ func (p *pusher) run() pushReport {
 	report := pushReport{
 		ok: rep.Succeeded, failed: rep.Failed, notSent: rep.NotSent, unchanged: rep.Unchanged, records: rep.Records,
 		byCode: byCode, dropped: rep.Dropped, mismatched: rep.Mismatched,
-		started:     rep.Started,
-		elapsed:     rep.Elapsed,
-		readErr:     rep.ReadErr,
-		writeErr:    rep.FailuresErr,
-		interrupted: p.stop.Err() != nil,
-		deadlineHit: errors.Is(context.Cause(stopFeed), errDeadline),
-	}
-	if rep.ReadErr != nil {
-		report.readErr = fmt.Errorf("reading the input after line %d: %w", p.input.line(), rep.ReadErr)
+		started:  rep.Started,
+		elapsed:  rep.Elapsed,
+		readErr:  rep.ReadErr,
+		writeErr: rep.FailuresErr,
 	}
 	if rep.Halt != nil {
 		report.haltReason, report.haltSetup = rep.Halt.Reason, rep.Halt.Setup

@@ -32,7 +32,7 @@ func TestRunRoutesCommands(t *testing.T) {
 		assert.Equal(t, exitUsage, code)
 		assert.Empty(t, stdout)
 		assert.Equal(t, "custsync: unknown command \"pusj\"; did you mean \"push\"?\n"+
-			"Commands: update, push, check, runs, explain, sandbox, vendors, version. Run \"custsync --help\" for usage.\n", stderr)
+			"Commands: update, push, check, runs, explain, migrate, enqueue, worker, sandbox, vendors, version. Run \"custsync --help\" for usage.\n", stderr)
 	})
 
 	flagMistakes := []struct {

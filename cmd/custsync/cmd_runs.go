@@ -17,6 +17,7 @@ import (
 )
 
 const runsUsage = `Usage: custsync runs [--state PATH|URL] [--vendor V] [--limit N] [--json]
+       custsync runs --queue URL [--run ID [--failures FILE]] [--vendor V] [--limit N] [--json]
 
 Lists the pushes recorded in a state store, newest first. Every push
 with --state (but a dry run) records its run as it starts and again as
@@ -40,15 +41,35 @@ A summary per run goes to stdout, or with --json one JSON object:
 "ended", "elapsedSeconds" and "exitCode" are null while a run is
 unfinished; "stop" and "failuresFile" are "" when there is none.
 
-Exit status: 0 when it listed a run; 5 when the store holds no run (of
---vendor); 2 for bad usage, or a --state it cannot open; 1 when the
-store cannot be read.
+With --queue, it lists the runs of a queue (see "custsync enqueue
+--help") from its PostgreSQL database instead, newest first: each run's
+vendor, account and input, whether it is queued, running or finished,
+its shards done of all, its records by outcome so far (every line of the
+input once it is finished) and, when it halted, why. --run ID shows that
+run alone; with --failures FILE, runs writes its failures file there, as
+push writes one (every failed or not-sent line as it was enqueued, with
+its "_error"), once the run is finished or of the shards finished so far:
+FILE is created with mode 0600 and must not exist (never replaced, never
+through a link); none is written when nothing failed. With --json:
+{"queue", "runs": [{"id", "vendor", "account", "input", "state",
+"enqueued", "finished", "elapsedSeconds", "shards", "shardsDone",
+"records", "succeeded", "unchanged", "failed", "notSent", "byCode",
+"halted", "haltReason"}]}, and "failuresFile" and "failures" (how many
+lines it holds) with --failures. "finished" and "elapsedSeconds" are null
+until the run is finished.
+
+Exit status: 0 when it listed a run; 5 when the store or queue holds no
+run (of --vendor, or no run ID); 2 for bad usage, or a --state or --queue
+it cannot open, or a --failures FILE that exists; 1 when the store or
+queue cannot be read, or the failures file not written.
 
 Flags:
 %flags%
 Examples:
   custsync runs --state /var/lib/custsync/state.db
   custsync runs --state 'postgres://custsync@db.internal/custsync' --vendor billbee --limit 5 --json
+  custsync runs --queue 'postgres://custsync@db.internal/custsync'
+  custsync runs --queue 'postgres://custsync@db.internal/custsync' --run 12 --failures run-12.failures.jsonl
 `
 
 // defaultRunsLimit is how many runs runs lists unless told.
@@ -61,6 +82,10 @@ type runsFlags struct {
 	vendor   string
 	limit    int
 	json     bool
+	// The queue's view: --queue, --run, --failures.
+	queue    queueFlag
+	run      int64
+	failures string
 }
 
 func (a *app) runs(args []string) int {
@@ -71,6 +96,9 @@ func (a *app) runs(args []string) int {
 	fs.StringVar(&f.vendor, "vendor", "", "list only the runs of this vendor: upwell, bluetape or billbee")
 	fs.IntVar(&f.limit, "limit", defaultRunsLimit, "list the last `N` runs; 0 lists them all")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object on stdout")
+	f.queue.register(fs)
+	fs.Int64Var(&f.run, "run", 0, "with --queue, show the run `ID` alone")
+	fs.StringVar(&f.failures, "failures", "", "with --queue and --run, write the run's failures file to `FILE`, which must not exist")
 	if code, done := a.parse(fs, args); done {
 		return code
 	}
@@ -82,6 +110,14 @@ func (a *app) runs(args []string) int {
 		if _, err := tf.check(); err != nil {
 			return a.fail("runs", err)
 		}
+	}
+	switch {
+	case f.queue.set && f.stateSet:
+		return a.fail("runs", usagef("--queue and --state exclude each other: a queue's runs are in its database, a push's in its state store"))
+	case f.queue.set:
+		return a.queueRuns(f)
+	case f.run != 0 || f.failures != "":
+		return a.fail("runs", usagef("--run and --failures read a queue's run: add --queue"))
 	}
 	store, log, name, err := openRunLog(a.stop, stateSpec(f.state, f.stateSet))
 	if err != nil {

@@ -3,17 +3,20 @@ package queue
 import (
 	"context"
 	"errors"
-	"io"
+	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+
+	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/bulk"
 	"github.com/custsync/custsync/adapter/syncstate"
 	"github.com/custsync/custsync/adapter/vendors"
 )
-
-// errUnimplemented marks the API's skeleton; it goes as each part lands.
-var errUnimplemented = errors.New("queue: not implemented yet")
 
 // ErrNotMigrated is returned by Open for a database Migrate has not brought
 // up to date (the message names the command that does).
@@ -24,22 +27,48 @@ var ErrNotMigrated = errors.New("queue: the database is not migrated")
 // concurrent calls (workers started together on many machines) serialize
 // and the second finds nothing to do.
 func Migrate(ctx context.Context, url string) error {
-	return errUnimplemented
+	pool, cfg, err := connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := migrate(ctx, pool); err != nil {
+		return fmt.Errorf("queue %s: %w", where(cfg), err)
+	}
+	return nil
 }
 
 // Queue is a connection to a migrated queue database: it enqueues runs and
 // reads their state. It is safe for concurrent use.
-type Queue struct{}
+type Queue struct {
+	pool *pgxpool.Pool
+	// inserter inserts shard jobs; it works none.
+	inserter *river.Client[pgx.Tx]
+	where    string
+}
 
 // Open connects to the queue database at url (a postgres:// URL or a
 // libpq connection string). It fails with ErrNotMigrated when Migrate has not
 // run on it.
 func Open(ctx context.Context, url string) (*Queue, error) {
-	return nil, errUnimplemented
+	pool, cfg, err := connect(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMigrated(ctx, pool); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("queue %s: %w", where(cfg), err)
+	}
+	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: discardLogger})
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("queue %s: %w", where(cfg), err)
+	}
+	return &Queue{pool: pool, inserter: inserter, where: where(cfg)}, nil
 }
 
 // Close releases the queue's connections.
-func (q *Queue) Close() {}
+func (q *Queue) Close() { q.pool.Close() }
 
 // RunID identifies an enqueued run.
 type RunID int64
@@ -63,16 +92,6 @@ type Job struct {
 	// Force sends every record, whatever the state store holds (see
 	// bulk.WithForce).
 	Force bool
-}
-
-// Enqueue reads in (custsync's JSON lines, as bulk.NewJSONLReader reads
-// them) to its end, splits it into shards and enqueues one job per shard,
-// all in one transaction: a run is enqueued whole or not at all. An input
-// that cannot be read to its end is refused, with nothing enqueued. Records
-// that are not valid updates are enqueued as they are and fail at the
-// worker, keeping their place in their customer's order, as in a local push.
-func (q *Queue) Enqueue(ctx context.Context, in io.Reader, job Job) (RunID, error) {
-	return 0, errUnimplemented
 }
 
 // State is where a run stands.
@@ -102,29 +121,6 @@ type Run struct {
 	Report bulk.Report
 }
 
-// Run returns run id as it stands.
-func (q *Queue) Run(ctx context.Context, id RunID) (*Run, error) {
-	return nil, errUnimplemented
-}
-
-// Runs lists the newest runs first, at most limit of them.
-func (q *Queue) Runs(ctx context.Context, limit int) ([]Run, error) {
-	return nil, errUnimplemented
-}
-
-// Wait returns run id once it is Finished, or ctx's error.
-func (q *Queue) Wait(ctx context.Context, id RunID) (*Run, error) {
-	return nil, errUnimplemented
-}
-
-// WriteFailures writes the failures file of run id to w, in input order, as
-// a local push writes it (bulk.FailuresFile): every record that failed or
-// was not sent, byte for byte as it was enqueued, with its "_error" naming
-// its line in the input. It returns how many records it wrote.
-func (q *Queue) WriteFailures(ctx context.Context, id RunID, w io.Writer) (int, error) {
-	return 0, errUnimplemented
-}
-
 // Accounts gives a worker the client of an account: its credentials and
 // endpoint live on the worker's machine, never in the queue.
 type Accounts interface {
@@ -135,9 +131,6 @@ type Accounts interface {
 	// queues only.
 	Names() []string
 }
-
-// Worker runs shard jobs.
-type Worker struct{}
 
 // WorkerOption configures a Worker.
 type WorkerOption func(*workerConfig) error
@@ -155,13 +148,25 @@ type workerConfig struct {
 // shard run again after its worker died does not send again what the vendor
 // had confirmed.
 func WithState(store syncstate.Store) WorkerOption {
-	return func(c *workerConfig) error { c.state = store; return nil }
+	return func(c *workerConfig) error {
+		if store == nil {
+			return invalidOption("WithState", "nil")
+		}
+		c.state = store
+		return nil
+	}
 }
 
 // WithPerAccount sets how many shards of one account the worker runs at
 // once (1 by default).
 func WithPerAccount(n int) WorkerOption {
-	return func(c *workerConfig) error { c.perAccount = n; return nil }
+	return func(c *workerConfig) error {
+		if n < 1 {
+			return invalidOption("WithPerAccount", n)
+		}
+		c.perAccount = n
+		return nil
+	}
 }
 
 // WithRescueAfter sets how long a running job may go without finishing
@@ -169,7 +174,13 @@ func WithPerAccount(n int) WorkerOption {
 // worker's shard is never run twice at once, so this bounds only how long a
 // dead worker's shard waits.
 func WithRescueAfter(d time.Duration) WorkerOption {
-	return func(c *workerConfig) error { c.rescueAfter = d; return nil }
+	return func(c *workerConfig) error {
+		if d <= 0 {
+			return invalidOption("WithRescueAfter", d)
+		}
+		c.rescueAfter = d
+		return nil
+	}
 }
 
 // WithStop winds the worker down once stop is done: it takes no new job, its
@@ -177,7 +188,13 @@ func WithRescueAfter(d time.Duration) WorkerOption {
 // their jobs are released for another worker (what was confirmed stays in
 // the state store).
 func WithStop(stop context.Context) WorkerOption {
-	return func(c *workerConfig) error { c.stop = stop; return nil }
+	return func(c *workerConfig) error {
+		if stop == nil {
+			return invalidOption("WithStop", "nil")
+		}
+		c.stop = stop
+		return nil
+	}
 }
 
 // WithBulkOptions passes options to every shard's bulk.Run: concurrency,
@@ -190,17 +207,18 @@ func WithBulkOptions(opts ...bulk.Option) WorkerOption {
 // WithLogger logs the worker's jobs (started, finished, released, rescued);
 // never a credential or a record.
 func WithLogger(l *slog.Logger) WorkerOption {
-	return func(c *workerConfig) error { c.logger = l; return nil }
+	return func(c *workerConfig) error {
+		if l == nil {
+			return invalidOption("WithLogger", "nil")
+		}
+		c.logger = l
+		return nil
+	}
 }
 
-// NewWorker returns a worker of q's jobs for the accounts accounts serves.
-func NewWorker(q *Queue, accounts Accounts, opts ...WorkerOption) (*Worker, error) {
-	return nil, errUnimplemented
-}
 
-// Run works jobs until ctx is canceled (in-flight requests are abandoned,
-// and their jobs rescued later) or the stop of WithStop is done (see
-// there); it returns once every running shard has ended.
-func (w *Worker) Run(ctx context.Context) error {
-	return errUnimplemented
+// invalidOption is the error of an option given a value it refuses.
+func invalidOption(option string, value any) error {
+	return &adapter.Error{Code: adapter.InvalidArgument, Field: option,
+		Message: fmt.Sprintf("queue: %s(%v) is out of range", option, value)}
 }

@@ -138,7 +138,7 @@ func (q *Queue) Enqueue(ctx context.Context, in io.Reader, job Job) (RunID, erro
 			break
 		}
 		if err != nil {
-			return 0, fmt.Errorf("queue: the input is refused, nothing enqueued: %w", err)
+			return 0, fmt.Errorf("queue: %w: %w", ErrInputRefused, err)
 		}
 		s := shardOf(rec, job.Shards)
 		b := &shards[s]

@@ -24,7 +24,7 @@ func (q *Queue) Run(ctx context.Context, id RunID) (*Run, error) {
 		return nil, err
 	}
 	if len(runs) == 0 {
-		return nil, fmt.Errorf("queue %s: no run %d", q.where, id)
+		return nil, fmt.Errorf("queue %s: run %d: %w", q.where, id, ErrNoRun)
 	}
 	return &runs[0], nil
 }

@@ -98,7 +98,11 @@ func (a *app) queueRuns(f runsFlags) int {
 			runs = append(runs, *run)
 		}
 	} else {
-		all, err := q.Runs(a.stop, f.limit)
+		limit := f.limit
+		if limit == 0 {
+			limit = math.MaxInt32 // --limit 0 lists them all
+		}
+		all, err := q.Runs(a.stop, limit)
 		if err != nil {
 			return a.fail("runs", fmt.Errorf("reading the runs in %s: %w", name, err))
 		}

@@ -216,7 +216,6 @@ func WithLogger(l *slog.Logger) WorkerOption {
 	}
 }
 
-
 // invalidOption is the error of an option given a value it refuses.
 func invalidOption(option string, value any) error {
 	return &adapter.Error{Code: adapter.InvalidArgument, Field: option,

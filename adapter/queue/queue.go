@@ -97,6 +97,7 @@ type Job struct {
 // State is where a run stands.
 type State string
 
+// The states of a run, in the order it goes through them.
 const (
 	Queued   State = "queued"   // no shard has started
 	Running  State = "running"  // a shard has started, not every one finished

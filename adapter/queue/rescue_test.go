@@ -150,3 +150,109 @@ func TestAShardLockedByAnotherWorkerWaitsAndRunsOnce(t *testing.T) {
 	assert.Equal(t, 10, run.Report.Succeeded)
 	assert.Len(t, v.received(), 10, "each record is sent once")
 }
+
+func TestALiveWorkersShardThatRiverRescuesIsNotRunTwice(t *testing.T) {
+	ctx := context.Background()
+	q, url := newQueue(t)
+	v := newVendor(t, 10)
+	var arrived atomic.Int64
+	release := make(chan struct{})
+	v.hold = func(r *http.Request) {
+		if r.Method == http.MethodPut {
+			arrived.Add(1)
+			<-release
+		}
+	}
+	id, err := q.Enqueue(ctx, strings.NewReader(input(20, 10, 1)), queue.Job{Vendor: vendor, Account: account, Shards: 1})
+	require.NoError(t, err)
+	// The rescue delay is River's job timeout: the shard's job outlives it.
+	startWorker(t, q, v, queue.WithRescueAfter(time.Second))
+	for deadline := time.Now().Add(20 * time.Second); arrived.Load() == 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	require.Positive(t, arrived.Load())
+
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, conn.Close(ctx)) }()
+	_, err = conn.Exec(ctx, `SELECT pg_sleep(greatest(0, 1.5 - extract(epoch FROM now() - attempted_at))) FROM river_job`)
+	require.NoError(t, err)
+	// River's rescuer, once the job ran past its timeout, makes it
+	// available again (only its leader's first look, or one every 30 s,
+	// would: do it now).
+	_, err = conn.Exec(ctx, `UPDATE river_job SET state = 'available', scheduled_at = now() WHERE state = 'running'`)
+	require.NoError(t, err)
+	startWorker(t, q, v)
+	snoozes := 0
+	for deadline := time.Now().Add(20 * time.Second); snoozes < 1 && time.Now().Before(deadline); {
+		require.NoError(t, conn.QueryRow(ctx, `SELECT coalesce((metadata->>'snoozes')::int, 0) FROM river_job`).Scan(&snoozes))
+		time.Sleep(50 * time.Millisecond)
+	}
+	require.Positive(t, snoozes, "the rescued job waits for the live worker")
+	close(release)
+
+	run := wait(t, q, id)
+	assert.Equal(t, 20, run.Report.Records)
+	assert.Equal(t, 20, run.Report.Succeeded)
+	assert.Len(t, v.received(), 20, "each record is sent once: the first worker's shard ran on past River's timeout")
+	// The rescued job completes once it finds its shard finished.
+	state := ""
+	for deadline := time.Now().Add(20 * time.Second); state != "completed" && time.Now().Before(deadline); {
+		require.NoError(t, conn.QueryRow(ctx, `SELECT state FROM river_job`).Scan(&state))
+		time.Sleep(50 * time.Millisecond)
+	}
+	assert.Equal(t, "completed", state)
+}
+
+func TestAStoppedWorkerReleasesItsShardToAnother(t *testing.T) {
+	ctx := context.Background()
+	q, url := newQueue(t)
+	v := newVendor(t, 10)
+	const records, beforeStop = 40, 10
+	var arrived atomic.Int64
+	reached := make(chan struct{})
+	release := make(chan struct{})
+	v.hold = func(r *http.Request) {
+		if r.Method != http.MethodPut {
+			return
+		}
+		switch n := arrived.Add(1); {
+		case n == beforeStop:
+			close(reached)
+			<-release
+		case n > beforeStop:
+			<-release
+		}
+	}
+	id, err := q.Enqueue(ctx, strings.NewReader(input(records, 10, 1)), queue.Job{Vendor: vendor, Account: account, Shards: 1})
+	require.NoError(t, err)
+	store, err := postgres.Open(ctx, url)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, store.Close()) }()
+
+	stop, stopNow := context.WithCancel(ctx)
+	w, err := queue.NewWorker(q, accounts{root: v.srv.URL}, queue.WithState(store), queue.WithStop(stop))
+	require.NoError(t, err)
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	select {
+	case <-reached:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the worker sent no record")
+	}
+	stopNow()
+	close(release) // what is in flight finishes
+	require.NoError(t, <-done)
+	run, err := q.Run(ctx, id)
+	require.NoError(t, err)
+	assert.Zero(t, run.ShardsDone, "a stopped shard is not recorded")
+	sentFirst := len(v.received())
+	assert.Less(t, sentFirst, records)
+
+	startWorker(t, q, v, queue.WithState(store))
+	run = wait(t, q, id)
+	assert.Equal(t, records, run.Report.Records)
+	assert.Equal(t, records, run.Report.Succeeded+run.Report.Unchanged)
+	assert.Equal(t, sentFirst, run.Report.Unchanged, "what the stopped worker confirmed is not sent again")
+	assert.Len(t, v.received(), records)
+}

@@ -173,7 +173,9 @@ func WithPerAccount(n int) WorkerOption {
 // WithRescueAfter sets how long a running job may go without finishing
 // before River hands it to another worker (a minute by default); a live
 // worker's shard is never run twice at once, so this bounds only how long a
-// dead worker's shard waits.
+// dead worker's shard waits, give or take the 30 s between River's looks
+// for such jobs. A live shard that runs longer goes on; the copy of its job
+// River hands out waits, asking again every 2 s, until the shard finishes.
 func WithRescueAfter(d time.Duration) WorkerOption {
 	return func(c *workerConfig) error {
 		if d <= 0 {

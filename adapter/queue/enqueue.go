@@ -272,6 +272,7 @@ func (l *lineLimit) length(crlf bool) int64 {
 }
 
 func (l *lineLimit) refuse() error {
-	l.err = fmt.Errorf("line %d is over the limit of %d bytes (bulk.MaxLineBytes)", l.line+1, bulk.MaxLineBytes)
+	l.err = &adapter.Error{Code: adapter.InvalidArgument,
+		Message: fmt.Sprintf("line %d is over the limit of %d bytes (bulk.MaxLineBytes)", l.line+1, bulk.MaxLineBytes)}
 	return l.err
 }

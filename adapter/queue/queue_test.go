@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -300,7 +301,7 @@ func TestAnInputWithALineOverTheLimitIsRefusedWhole(t *testing.T) {
 	t.Run("one byte over is refused, nothing enqueued", func(t *testing.T) {
 		in := input(3, 3, 1) + long(bulk.MaxLineBytes+1) + "\n" + input(3, 3, 1)
 		_, err := q.Enqueue(ctx, strings.NewReader(in), queue.Job{Vendor: vendor, Account: account})
-		require.Error(t, err)
+		assert.Equal(t, adapter.InvalidArgument, adapter.CodeOf(err), "%v", err)
 		assert.Contains(t, err.Error(), "line 4 is over the limit")
 		runs, err := q.Runs(ctx, 10)
 		require.NoError(t, err)
@@ -433,6 +434,20 @@ func TestMigrateTwiceAtOnceSucceedsAndOpenRefusesAnUnmigratedDatabase(t *testing
 	q, err := queue.Open(ctx, url)
 	require.NoError(t, err)
 	q.Close()
+}
+
+func TestOpenRefusesASchemaOfANewerCustsync(t *testing.T) {
+	ctx := context.Background()
+	_, url := newQueue(t)
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, conn.Close(ctx)) }()
+	_, err = conn.Exec(ctx, "UPDATE custsync_queue_schema SET version = version + 1")
+	require.NoError(t, err)
+	_, err = queue.Open(ctx, url)
+	assert.ErrorContains(t, err, "newer custsync")
+	assert.NotErrorIs(t, err, queue.ErrNotMigrated)
+	assert.ErrorContains(t, queue.Migrate(ctx, url), "newer custsync")
 }
 
 func TestAMalformedURLIsRefusedWithoutItsPassword(t *testing.T) {

@@ -479,8 +479,9 @@ func (w *Worker) finish(ctx context.Context, job *river.Job[shardArgs], out shar
 		return err
 	}
 	// A job rescued while this worker ran is not running any more: it is
-	// left as it is, and completes at once when it runs next.
-	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+	// left as it is, and completes at once when it runs next. One that is
+	// gone altogether does not undo the shard's outcome either.
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil && !errors.Is(err, rivertype.ErrNotFound) {
 		return err
 	}
 	return tx.Commit(ctx)

@@ -19,7 +19,8 @@
 // # What runs where
 //
 // Enqueue reads the input once, refuses it whole (nothing enqueued) if a line
-// cannot be read, and splits it into shards by a hash of each record's
+// cannot be read or is over bulk.MaxLineBytes (a local push would keep only
+// its start), and splits it into shards by a hash of each record's
 // customer id, so that one customer's records are in one shard, in input
 // order. The shards' records are stored in PostgreSQL (never on a shared file
 // system) and one River job per shard is inserted, in the transaction that
@@ -53,9 +54,11 @@
 // written in the transaction that completes its job, so each shard is
 // counted exactly once.
 //
-// A shard that halts on a wrong setup (bulk.Halt.Setup) or an unreachable
-// vendor halts its run: shards not yet started report their records NotSent
-// without a request.
+// A shard that halts (see bulk.Halt: a wrong setup, a vendor that cannot be
+// reached, answers nothing or keeps failing, a state store that cannot be
+// read or written) halts its run: the first halt is the run's
+// (Report.Halt), and shards not yet started report their records NotSent
+// without a request; shards already running end as they would alone.
 //
 // # Fairness
 //

@@ -198,10 +198,10 @@ func (q *Queue) Enqueue(ctx context.Context, in io.Reader, job Job) (RunID, erro
 
 // maxAttempts is how many times River runs a shard's job before it gives
 // up on it: a shard that fails (its account's client cannot be made, the
-// database went away) is tried again with growing pauses for weeks. A
-// job that waits (for a lock, for an earlier run) is snoozed, which costs
-// no attempt.
-const maxAttempts = 25
+// database went away) is tried again, every 5 minutes at most (see
+// retryPolicy), for about 8 hours. A job that waits (for a lock, for an
+// earlier run) is snoozed, which costs no attempt.
+const maxAttempts = 100
 
 // errorf wraps a database error with the queue's database and what was
 // being done.
@@ -272,6 +272,7 @@ func (l *lineLimit) length(crlf bool) int64 {
 }
 
 func (l *lineLimit) refuse() error {
-	l.err = fmt.Errorf("line %d is over the limit of %d bytes (bulk.MaxLineBytes)", l.line+1, bulk.MaxLineBytes)
+	l.err = &adapter.Error{Code: adapter.InvalidArgument,
+		Message: fmt.Sprintf("line %d is over the limit of %d bytes (bulk.MaxLineBytes)", l.line+1, bulk.MaxLineBytes)}
 	return l.err
 }

@@ -97,6 +97,7 @@ type Job struct {
 // State is where a run stands.
 type State string
 
+// The states of a run, in the order it goes through them.
 const (
 	Queued   State = "queued"   // no shard has started
 	Running  State = "running"  // a shard has started, not every one finished
@@ -172,7 +173,9 @@ func WithPerAccount(n int) WorkerOption {
 // WithRescueAfter sets how long a running job may go without finishing
 // before River hands it to another worker (a minute by default); a live
 // worker's shard is never run twice at once, so this bounds only how long a
-// dead worker's shard waits.
+// dead worker's shard waits, give or take the 30 s between River's looks
+// for such jobs. A live shard that runs longer goes on; the copy of its job
+// River hands out waits, asking again every 2 s, until the shard finishes.
 func WithRescueAfter(d time.Duration) WorkerOption {
 	return func(c *workerConfig) error {
 		if d <= 0 {
@@ -215,7 +218,6 @@ func WithLogger(l *slog.Logger) WorkerOption {
 		return nil
 	}
 }
-
 
 // invalidOption is the error of an option given a value it refuses.
 func invalidOption(option string, value any) error {

@@ -8,12 +8,14 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/bulk"
@@ -29,6 +31,8 @@ const defaultRescueAfter = time.Minute
 
 // Worker runs shard jobs.
 type Worker struct {
+	// running is Run's ctx: its end ends the shards (see work).
+	running  context.Context
 	q        *Queue
 	accounts Accounts
 	cfg      workerConfig
@@ -70,16 +74,17 @@ func NewWorker(q *Queue, accounts Accounts, opts ...WorkerOption) (*Worker, erro
 	if cfg.logger != nil {
 		// River's own information (leader elections, queue polls) is
 		// noise to the worker's user; its warnings are not.
-		riverLogger = slog.New(minLevel{Handler: cfg.logger.Handler(), min: slog.LevelWarn})
+		riverLogger = slog.New(riverLogs{Handler: cfg.logger.Handler()})
 	}
 	client, err := river.NewClient(riverpgxv5.New(q.pool), &river.Config{
 		Queues:  queues,
 		Workers: workers,
-		// A shard runs as long as its records take: River must not cut it
-		// short. A killed worker's shard is rescued instead.
-		JobTimeout:           -1,
+		// River rescues a job only once its timeout has passed: the
+		// timeout is the rescue delay, and a shard runs past it (see work).
+		JobTimeout:           cfg.rescueAfter,
 		RescueStuckJobsAfter: cfg.rescueAfter,
 		MaxAttempts:          maxAttempts,
+		RetryPolicy:          retryPolicy{},
 		Logger:               riverLogger,
 	})
 	if err != nil {
@@ -89,28 +94,45 @@ func NewWorker(q *Queue, accounts Accounts, opts ...WorkerOption) (*Worker, erro
 	return w, nil
 }
 
-// minLevel drops records below min.
-type minLevel struct {
-	slog.Handler
-	min slog.Level
+// riverLogs passes on River's warnings and errors, but for those about a
+// job running past its timeout: a shard does, by design (see work).
+type riverLogs struct{ slog.Handler }
+
+func (h riverLogs) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn && h.Handler.Enabled(ctx, l)
 }
 
-func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
-	return l >= h.min && h.Handler.Enabled(ctx, l)
+func (h riverLogs) Handle(ctx context.Context, r slog.Record) error {
+	if strings.Contains(r.Message, "appears to be stuck") {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
 }
 
-func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
-	return minLevel{Handler: h.Handler.WithAttrs(attrs), min: h.min}
+func (h riverLogs) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return riverLogs{h.Handler.WithAttrs(attrs)}
 }
 
-func (h minLevel) WithGroup(name string) slog.Handler {
-	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
+func (h riverLogs) WithGroup(name string) slog.Handler {
+	return riverLogs{h.Handler.WithGroup(name)}
+}
+
+// retryPolicy retries a shard whose job failed after a pause that grows
+// with its failed attempts, up to 5 minutes, and a rescued one at once: a
+// job's attempts grow only with failures, since a snooze gives its attempt
+// back.
+type retryPolicy struct{}
+
+func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	n := time.Duration(max(job.Attempt, 1))
+	return time.Now().Add(min(n*n*time.Second, 5*time.Minute))
 }
 
 // Run works jobs until ctx is canceled (in-flight requests are abandoned,
 // and their jobs rescued later) or the stop of WithStop is done (see
 // there); it returns once every running shard has ended.
 func (w *Worker) Run(ctx context.Context) error {
+	w.running = ctx
 	if err := w.client.Start(ctx); err != nil {
 		return fmt.Errorf("queue: starting the worker: %w", err)
 	}
@@ -181,7 +203,14 @@ func shardLock(args shardArgs) int64 {
 	return int64(h.Sum64()) //nolint:gosec // a lock key: any 64 bits will do
 }
 
-func (w *Worker) work(ctx context.Context, job *river.Job[shardArgs]) error {
+func (w *Worker) work(jobCtx context.Context, job *river.Job[shardArgs]) error {
+	// River cancels a job's ctx at its timeout, which is the rescue delay
+	// (River rescues no job before): a shard runs on past it, until Run's
+	// ctx ends. A rescued copy of its job meanwhile finds it locked and
+	// waits.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(jobCtx))
+	defer cancel()
+	defer context.AfterFunc(w.running, cancel)()
 	args := job.Args
 	log := w.logger.With("run", args.Run, "shard", args.Shard, "attempt", job.Attempt)
 	finished, err := w.shardFinished(ctx, args)
@@ -225,7 +254,7 @@ func (w *Worker) work(ctx context.Context, job *river.Job[shardArgs]) error {
 	}
 	if !locked {
 		conn.Release()
-		log.Info("queue: the shard is being run by another worker; waiting")
+		log.Debug("queue: the shard is being run by another worker; waiting")
 		return river.JobSnooze(waitPause)
 	}
 	defer unlock(ctx, conn, key)
@@ -450,8 +479,9 @@ func (w *Worker) finish(ctx context.Context, job *river.Job[shardArgs], out shar
 		return err
 	}
 	// A job rescued while this worker ran is not running any more: it is
-	// left as it is, and completes at once when it runs next.
-	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil {
+	// left as it is, and completes at once when it runs next. One that is
+	// gone altogether does not undo the shard's outcome either.
+	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil && !errors.Is(err, rivertype.ErrNotFound) {
 		return err
 	}
 	return tx.Commit(ctx)

@@ -240,3 +240,23 @@ func TestEnqueueRefusesWhatItCannotEnqueue(t *testing.T) {
 	out := runBinary(t, invocation{args: []string{"runs", "--queue", queueURL}})
 	assert.Equal(t, exitNothing, out.code, "nothing was enqueued")
 }
+
+func TestAnInterruptStopsTheWaitingNotTheRun(t *testing.T) {
+	t.Parallel()
+	queueURL := queueDatabase(t)
+	dir := t.TempDir()
+	input := writeFile(t, dir, "export.jsonl", `{"id":"S-00001","name":"Waited"}`+"\n")
+	// No worker: the run waits in the queue.
+	p := startBinary(t, invocation{args: []string{"enqueue", "--queue", queueURL, "--vendor", "upwell", "--file", input, "--wait"}, dir: dir})
+	require.Eventually(t, func() bool { return strings.Contains(p.stderr.String(), "custsync enqueue: run 1:") }, time.Minute, 10*time.Millisecond)
+
+	require.NoError(t, p.cmd.Process.Signal(os.Interrupt))
+
+	assert.Equal(t, exitIncomplete, p.wait(t))
+	assert.Equal(t, "1\n", p.stdout.String(), "the run's id, for the script that waits again")
+	assert.Contains(t, p.stderr.String(), "stopped waiting; run 1 goes on in the workers")
+	out := runBinary(t, invocation{args: []string{"runs", "--queue", queueURL}})
+	require.Equal(t, exitOK, out.code, out.stderr)
+	assert.Contains(t, out.stdout, "run 1: upwell, account default, enqueued ")
+	assert.Regexp(t, `: queued, \d+ of 16 shards done\n`, out.stdout, "not started: the shards without records are done at once")
+}

@@ -87,6 +87,11 @@ with its demo credentials instead, and need none.
 Processes sharing a credential share its rate limits through Redis with
 --rate-limit redis://HOST:PORT/DB on update and push, or CUSTSYNC_RATE_LIMIT.
 
+migrate, enqueue and worker spread a push over worker processes on many
+machines through a queue in PostgreSQL (--queue URL, or CUSTSYNC_QUEUE):
+enqueue splits the input into shards, workers send them with the
+credentials of their own machine, and "custsync runs --queue" shows the runs.
+
 Traces and metrics go to an OpenTelemetry backend over OTLP/HTTP when
 OTEL_EXPORTER_OTLP_ENDPOINT (or the _TRACES_ or _METRICS_ one) is set; the
 other OTEL_* variables apply as the OpenTelemetry SDK reads them. Without
@@ -97,7 +102,10 @@ failed (for explain: the customer's last update failed, or is unconfirmed),
 2 for bad usage or invalid input to update (nothing was sent), 3 if push did
 not try every record (it halted, reached its --deadline or was interrupted),
 4 if push sent nothing because --max-changes or --max-clears refused it, 5
-if the state store holds nothing of what runs or explain asked for.
+if the state store or queue holds nothing of what runs or explain asked
+for. enqueue --wait exits as push would have for its run (3 too when an
+interrupt stopped the waiting); worker exits 0 once an interrupt stopped
+it, 3 when a second one abandoned records in flight.
 
 Example:
   custsync push --sandbox --vendor billbee --file examples/customers.jsonl

@@ -98,7 +98,7 @@ func (f *enqueueFlags) check() (vendors.Name, error) {
 	case f.shards < 1 || f.shards > maxShards:
 		return "", usagef("--shards %d is out of range 1..%d", f.shards, maxShards)
 	}
-	if format, err := (&inputFlags{}).resolve(f.file); err == nil && format != formatJSONL {
+	if formatOf(f.file) != formatJSONL {
 		return "", usagef("--file %s: enqueue reads JSON lines; push a CSV export with push, or convert it", f.file)
 	}
 	return v, nil

@@ -41,7 +41,8 @@ A summary per run goes to stdout, or with --json one JSON object:
 "ended", "elapsedSeconds" and "exitCode" are null while a run is
 unfinished; "stop" and "failuresFile" are "" when there is none.
 
-With --queue, it lists the runs of a queue (see "custsync enqueue
+With --queue (or CUSTSYNC_QUEUE, when neither --state nor CUSTSYNC_STATE
+names a store), it lists the runs of a queue (see "custsync enqueue
 --help") from its PostgreSQL database instead, newest first: each run's
 vendor, account and input, whether it is queued, running or finished,
 its shards done of all, its records by outcome so far (every line of the
@@ -111,10 +112,13 @@ func (a *app) runs(args []string) int {
 			return a.fail("runs", err)
 		}
 	}
+	// Without either flag, the state store of the environment is read as
+	// ever, and only when there is none, the queue of the environment.
+	fromEnv := !f.stateSet && os.Getenv(envState) == "" && os.Getenv(envQueue) != ""
 	switch {
 	case f.queue.set && f.stateSet:
 		return a.fail("runs", usagef("--queue and --state exclude each other: a queue's runs are in its database, a push's in its state store"))
-	case f.queue.set:
+	case f.queue.set || fromEnv:
 		return a.queueRuns(f)
 	case f.run != 0 || f.failures != "":
 		return a.fail("runs", usagef("--run and --failures read a queue's run: add --queue"))

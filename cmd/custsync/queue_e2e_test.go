@@ -255,7 +255,9 @@ func TestAnInterruptStopsTheWaitingNotTheRun(t *testing.T) {
 	assert.Equal(t, exitIncomplete, p.wait(t))
 	assert.Equal(t, "1\n", p.stdout.String(), "the run's id, for the script that waits again")
 	assert.Contains(t, p.stderr.String(), "stopped waiting; run 1 goes on in the workers")
-	out := runBinary(t, invocation{args: []string{"runs", "--queue", queueURL}})
+	// Without --state or CUSTSYNC_STATE, runs reads the queue of the
+	// environment.
+	out := runBinary(t, invocation{args: []string{"runs"}, env: map[string]string{envQueue: queueURL}})
 	require.Equal(t, exitOK, out.code, out.stderr)
 	assert.Contains(t, out.stdout, "run 1: upwell, account default, enqueued ")
 	assert.Regexp(t, `: queued, \d+ of 16 shards done\n`, out.stdout, "not started: the shards without records are done at once")

@@ -331,3 +331,41 @@ func workerInShard(workers []*process, id string) int {
 	}
 	return -1
 }
+
+func TestASIGTERMedWorkerHandsItsShardOnWithoutResendingAnything(t *testing.T) {
+	t.Parallel()
+	const customers = 600
+	// Slow enough that the worker is mid-shard when it is stopped.
+	sb := sandbox.New(sandbox.WithSyntheticCustomers(customers), sandbox.WithFaults(specs.Upwell, sandbox.Faults{Latency: 20 * time.Millisecond}))
+	rec := &recorder{sb: sb, requests: map[specs.Vendor]int{}}
+	srv := httptest.NewServer(rec)
+	t.Cleanup(srv.Close)
+	queueURL := queueDatabase(t)
+	dir := t.TempDir()
+	var lines bytes.Buffer
+	for i := 1; i <= customers; i++ {
+		fmt.Fprintf(&lines, `{"id":%q,"name":"First %d"}`+"\n", sandbox.SyntheticID(specs.Upwell, i), i)
+	}
+	input := writeFile(t, dir, "export.jsonl", lines.String())
+	env := accountEnv("shop", specs.Upwell, srv.URL+sandbox.BasePath(specs.Upwell))
+	worker := func() *process {
+		return startBinary(t, invocation{args: []string{"worker", "--queue", queueURL, "--accounts", "shop", "--rate-limit", ""}, env: env})
+	}
+	first := worker()
+	run := startBinary(t, invocation{args: []string{"enqueue", "--queue", queueURL, "--vendor", "upwell", "--account", "shop",
+		"--file", input, "--shards", "1", "--wait", "--json"}, dir: dir})
+	require.Eventually(t, func() bool { return rec.count(specs.Upwell) >= 100 }, time.Minute, 5*time.Millisecond)
+
+	assert.Equal(t, exitOK, first.stop(t), "the first SIGTERM stops the worker gently")
+	assert.Contains(t, first.stderr.String(), "released the shard")
+	sentBefore := rec.count(specs.Upwell)
+	second := worker()
+
+	require.Equal(t, exitOK, run.wait(t))
+	var summary waitedSummary
+	require.NoError(t, json.Unmarshal([]byte(run.stdout.String()), &summary))
+	assert.Equal(t, customers, summary.Succeeded+summary.Unchanged, "every line is accounted for")
+	assert.Equal(t, sentBefore, summary.Unchanged, "what the first worker sent, its records in flight included, the second did not send again")
+	assert.Equal(t, customers, rec.count(specs.Upwell), "no record was sent twice")
+	assert.Equal(t, exitOK, second.stop(t))
+}

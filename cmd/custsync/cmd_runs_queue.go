@@ -130,7 +130,6 @@ func (a *app) queueRuns(f runsFlags) int {
 	for _, r := range runs {
 		out.Runs = append(out.Runs, queueRunToJSON(r))
 	}
-	code := exitOK
 	if f.failures != "" {
 		n, err := a.writeQueueFailures(q, runs[0], f.failures)
 		if err != nil {
@@ -144,20 +143,19 @@ func (a *app) queueRuns(f runsFlags) int {
 	}
 	if f.json {
 		writeJSON(a.stdout, out)
-		return code
+		return exitOK
 	}
 	for _, r := range out.Runs {
 		printQueueRun(a, r)
 	}
-	if out.Failures != nil {
-		switch {
-		case *out.Failures == 0:
-			fmt.Fprintf(a.stdout, "runs: run %d has no failure so far; no file was written\n", f.run)
-		default:
-			fmt.Fprintf(a.stdout, "runs: wrote the %d %s of run %d to %s\n", *out.Failures, plural(*out.Failures, "failure", "failures"), f.run, f.failures)
-		}
+	switch {
+	case out.Failures == nil:
+	case *out.Failures == 0:
+		fmt.Fprintf(a.stdout, "runs: run %d has no failure so far; no file was written\n", f.run)
+	default:
+		fmt.Fprintf(a.stdout, "runs: wrote the %d %s of run %d to %s\n", *out.Failures, plural(*out.Failures, "failure", "failures"), f.run, f.failures)
 	}
-	return code
+	return exitOK
 }
 
 // writeQueueFailures writes the failures file of run to path, a file it

@@ -42,6 +42,8 @@ func Migrate(ctx context.Context, url string) error {
 // reads their state. It is safe for concurrent use.
 type Queue struct {
 	pool *pgxpool.Pool
+	// connConfig opens the connections that hold shards' locks.
+	connConfig *pgx.ConnConfig
 	// inserter inserts shard jobs; it works none.
 	inserter *river.Client[pgx.Tx]
 	where    string
@@ -64,7 +66,7 @@ func Open(ctx context.Context, url string) (*Queue, error) {
 		pool.Close()
 		return nil, fmt.Errorf("queue %s: %w", where(cfg), err)
 	}
-	return &Queue{pool: pool, inserter: inserter, where: where(cfg)}, nil
+	return &Queue{pool: pool, connConfig: cfg.ConnConfig, inserter: inserter, where: where(cfg)}, nil
 }
 
 // Close releases the queue's connections.

@@ -458,3 +458,18 @@ func TestAMalformedURLIsRefusedWithoutItsPassword(t *testing.T) {
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "secret-pw")
 }
+
+func TestAWorkerWithMoreSlotsThanItsPoolHasConnectionsRunsThemAll(t *testing.T) {
+	ctx := context.Background()
+	_, url := newQueue(t)
+	q, err := queue.Open(ctx, url+"&pool_max_conns=2")
+	require.NoError(t, err)
+	defer q.Close()
+	v := newVendor(t, 30)
+	id, err := q.Enqueue(ctx, strings.NewReader(input(60, 30, 1)), queue.Job{Vendor: vendor, Account: account, Shards: 8})
+	require.NoError(t, err)
+	startWorker(t, q, v, queue.WithPerAccount(8))
+	run := wait(t, q, id)
+	assert.Equal(t, 60, run.Report.Succeeded)
+	assert.Equal(t, 8, run.ShardsDone)
+}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
@@ -241,23 +240,25 @@ func (w *Worker) work(jobCtx context.Context, job *river.Job[shardArgs]) error {
 	}
 
 	// The lock lives as long as this connection's session: a worker
-	// killed mid-shard takes it along.
-	conn, err := w.q.pool.Acquire(ctx)
+	// killed mid-shard takes it along. The connection is the shard's own,
+	// not the pool's, which would otherwise run dry with a worker's slots
+	// all taken.
+	conn, err := pgx.ConnectConfig(ctx, w.q.connConfig.Copy())
 	if err != nil {
 		return err
 	}
 	key := shardLock(args)
 	var locked bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&locked); err != nil {
-		conn.Release()
+		closeLock(ctx, conn)
 		return err
 	}
 	if !locked {
-		conn.Release()
+		closeLock(ctx, conn)
 		log.Debug("queue: the shard is being run by another worker; waiting")
 		return river.JobSnooze(waitPause)
 	}
-	defer unlock(ctx, conn, key)
+	defer closeLock(ctx, conn)
 
 	// Read again under the lock: the worker that held it may have finished
 	// the shard, or halted the run.
@@ -298,15 +299,11 @@ func (w *Worker) work(jobCtx context.Context, job *river.Job[shardArgs]) error {
 	return nil
 }
 
-// unlock releases the shard's lock and connection; a connection whose
-// unlock failed is closed, which releases the lock too.
-func unlock(ctx context.Context, conn *pgxpool.Conn, key int64) {
+// closeLock closes the shard's lock connection, which releases the lock.
+func closeLock(ctx context.Context, conn *pgx.Conn) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, key); err != nil {
-		_ = conn.Conn().Close(ctx) // closing drops the session's locks, whatever it says
-	}
-	conn.Release()
+	_ = conn.Close(ctx) // the session ends, and its locks with it, however the goodbye goes
 }
 
 // shardOutcome is what a shard's run came to.

@@ -88,8 +88,8 @@ type Job struct {
 	// Input names the input for people (a file's path); it is shown by
 	// Runs and written in the run's failures file header.
 	Input string
-	// Shards is how many shards the input is split into; 0 means
-	// DefaultShards.
+	// Shards is how many shards the input is split into, at most 1024;
+	// 0 means DefaultShards.
 	Shards int
 	// Force sends every record, whatever the state store holds (see
 	// bulk.WithForce).

@@ -307,6 +307,14 @@ func TestAnInputWithALineOverTheLimitIsRefusedWhole(t *testing.T) {
 		require.NoError(t, err)
 		assert.Empty(t, runs)
 	})
+	t.Run("a last line with no ending, one byte over, is refused", func(t *testing.T) {
+		in := input(2, 2, 1) + long(bulk.MaxLineBytes+1)
+		_, err := q.Enqueue(ctx, strings.NewReader(in), queue.Job{Vendor: vendor, Account: account})
+		assert.ErrorContains(t, err, "line 3 is over the limit")
+		runs, err := q.Runs(ctx, 10)
+		require.NoError(t, err)
+		assert.Empty(t, runs)
+	})
 	t.Run("a line at the limit, ending in CRLF, is enqueued", func(t *testing.T) {
 		in := "\xEF\xBB\xBF" + long(bulk.MaxLineBytes) + "\r\n" + input(3, 3, 1)
 		id, err := q.Enqueue(ctx, strings.NewReader(in), queue.Job{Vendor: vendor, Account: account})

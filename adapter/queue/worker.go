@@ -164,7 +164,13 @@ type shardWorker struct {
 }
 
 func (sw *shardWorker) Work(ctx context.Context, job *river.Job[shardArgs]) error {
-	return sw.w.work(ctx, job)
+	err := sw.w.work(ctx, job)
+	var snooze *rivertype.JobSnoozeError
+	if err != nil && !errors.As(err, &snooze) {
+		sw.w.logger.Warn("queue: the shard failed; it is run again later", "run", job.Args.Run, "shard", job.Args.Shard,
+			"attempt", job.Attempt, "err", err)
+	}
+	return err
 }
 
 // runRow is what a worker reads of a run.
@@ -273,7 +279,7 @@ func (w *Worker) work(jobCtx context.Context, job *river.Job[shardArgs]) error {
 		return err
 	}
 	if job.Attempt > 1 {
-		log.Info("queue: running the shard again", "rescued", true)
+		log.Info("queue: running the shard again")
 	} else {
 		log.Info("queue: running the shard")
 	}

@@ -197,7 +197,7 @@ func failuresOf(t *testing.T, data []byte) (objects []string, failures []bulk.Fa
 
 func TestARunSpreadOverTwoWorkersSendsEveryRecordAndReportsEveryLine(t *testing.T) {
 	ctx := context.Background()
-	q, _ := newQueue(t)
+	q, url := newQueue(t)
 	v := newVendor(t, 30)
 	valid := input(90, 30, 1)
 	lines := strings.Split(strings.TrimSuffix(valid, "\n"), "\n")
@@ -278,6 +278,14 @@ func TestARunSpreadOverTwoWorkersSendsEveryRecordAndReportsEveryLine(t *testing.
 	require.NoError(t, err)
 	require.Len(t, runs, 1)
 	assert.Equal(t, *run, runs[0])
+
+	// A finished shard keeps its failures, not its copy of the input.
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, conn.Close(ctx)) }()
+	var kept int
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM custsync_queue_records`).Scan(&kept))
+	assert.Zero(t, kept)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -468,6 +468,11 @@ func (w *Worker) finish(ctx context.Context, job *river.Job[shardArgs], out shar
 	if tag.RowsAffected() == 0 {
 		return nil // finished already, by a worker that held the lock before
 	}
+	// The shard's records are in its outcome now: what failed is in its
+	// failures, the rest went through.
+	if _, err := tx.Exec(ctx, `DELETE FROM custsync_queue_records WHERE run_id = $1 AND shard = $2`, args.Run, args.Shard); err != nil {
+		return err
+	}
 	if r.Halt != nil {
 		// The first halt is the run's: the shards after it were not sent
 		// because of it.

@@ -351,7 +351,7 @@ func (w *Worker) send(ctx context.Context, args shardArgs, run runRow) (shardOut
 	}
 	opts = append(opts, bulk.WithObserver(func(o bulk.Outcome) {
 		if o.Status == bulk.Failed || o.Status == bulk.NotSent {
-			f := outcomeFailure(o, run.vendor)
+			f := o.Failure(run.vendor)
 			out.failures = append(out.failures, failureLine{line: o.Record.Line, body: in.AppendFailure(nil, o.Record, f)})
 		}
 	}))
@@ -396,27 +396,6 @@ func (w *Worker) notSent(ctx context.Context, args shardArgs, run runRow) (shard
 	report.Elapsed = time.Since(report.Started)
 	out.report = report
 	return out, nil
-}
-
-// outcomeFailure is the failures-file account of a record that failed or
-// was not sent, as bulk.Run writes it: a record not sent has code
-// Canceled, says why in words, and is retryable.
-func outcomeFailure(out bulk.Outcome, vendor string) bulk.Failure {
-	f := bulk.Failure{Line: out.Record.Line, Vendor: vendor}
-	if out.Status != bulk.NotSent {
-		f.ErrorInfo = bulk.Describe(out.Err)
-		return f
-	}
-	msg := "not sent"
-	var e *adapter.Error
-	switch {
-	case errors.As(out.Err, &e) && e.Message != "":
-		msg = e.Message
-	case out.Err != nil:
-		msg = out.Err.Error()
-	}
-	f.ErrorInfo = bulk.ErrorInfo{Code: adapter.Canceled, Message: msg, Retryable: true}
-	return f
 }
 
 // finish records a shard's outcome and completes its job, in one

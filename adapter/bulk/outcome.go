@@ -104,11 +104,12 @@ var ErrFailuresUnwritable = fmt.Errorf("not sent: the failures file could not be
 // after a request went out, when ctx carries no cause of its own.
 var errCanceledInFlight = fmt.Errorf("canceled in flight; the vendor may or may not have applied it: %w", context.Canceled)
 
-// outcomeFailure is the failures-file account of a record that failed or
-// was not sent. A record not sent has code Canceled, says why in words,
-// and is retryable: nothing of it reached the vendor, and pushed again
+// Failure is the failures-file account of a record that failed or was not
+// sent at vendor, as a run's failures file writes it (Reader.AppendFailure
+// takes it): a record not sent has code Canceled, says why in words, and
+// is retryable, since nothing of it reached the vendor and, pushed again
 // as it is, it may succeed.
-func outcomeFailure(out Outcome, vendor string) Failure {
+func (out Outcome) Failure(vendor string) Failure {
 	f := Failure{Line: out.Record.Line, Vendor: vendor}
 	if out.Status != NotSent {
 		f.ErrorInfo = Describe(out.Err)

@@ -72,7 +72,7 @@ func Run(ctx context.Context, c Client, in Reader, opts ...Option) (*Report, err
 	e.deliver(func(out Outcome) bool {
 		rep.count(out)
 		if out.Status == Failed || out.Status == NotSent {
-			f := outcomeFailure(out, e.vendor)
+			f := out.Failure(e.vendor)
 			rep.ByCode[f.Code]++
 			if cfg.failures != nil && rep.FailuresErr == nil {
 				line = in.AppendFailure(line[:0], out.Record, f)

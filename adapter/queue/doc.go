@@ -24,7 +24,8 @@
 // customer id, so that one customer's records are in one shard, in input
 // order. The shards' records are stored in PostgreSQL (never on a shared file
 // system) and one River job per shard is inserted, in the transaction that
-// records the run. Job arguments hold the run and the shard only: never a
+// records the run; a shard's records are deleted when it finishes, its
+// failures kept. Job arguments hold the run and the shard only: never a
 // credential, and no record.
 //
 // A worker runs each shard job with the same engine as a local push

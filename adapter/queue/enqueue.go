@@ -82,6 +82,14 @@ func shardOf(rec bulk.Record, shards int) int {
 	return int(h.Sum32() % uint32(shards))
 }
 
+// accountLock is the advisory lock key that serializes the enqueues of an
+// account.
+func accountLock(vendor vendors.Name, account string) int64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "custsync queue account %s/%s", vendor, account)
+	return int64(h.Sum64()) //nolint:gosec // a lock key: any 64 bits will do
+}
+
 // shardBuffer gathers a shard's records until a chunk is full.
 type shardBuffer struct {
 	payload bytes.Buffer
@@ -105,6 +113,12 @@ func (q *Queue) Enqueue(ctx context.Context, in io.Reader, job Job) (RunID, erro
 		return 0, q.errorf(err, "enqueuing")
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit; after a failure, the error returned says what went wrong
+	// Runs of one account are enqueued one at a time, so that their ids,
+	// which workers apply them in, are in the order they commit: a run
+	// never becomes visible behind a later one it must precede.
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, accountLock(job.Vendor, job.Account)); err != nil {
+		return 0, q.errorf(err, "enqueuing")
+	}
 	var id int64
 	err = tx.QueryRow(ctx, `INSERT INTO custsync_queue_runs (vendor, account, input, shards, force, enqueued_at)
 		VALUES ($1, $2, $3, $4, $5, now()) RETURNING id`,

@@ -42,6 +42,8 @@ func Migrate(ctx context.Context, url string) error {
 // reads their state. It is safe for concurrent use.
 type Queue struct {
 	pool *pgxpool.Pool
+	// connConfig opens the connections that hold shards' locks.
+	connConfig *pgx.ConnConfig
 	// inserter inserts shard jobs; it works none.
 	inserter *river.Client[pgx.Tx]
 	where    string
@@ -64,7 +66,7 @@ func Open(ctx context.Context, url string) (*Queue, error) {
 		pool.Close()
 		return nil, fmt.Errorf("queue %s: %w", where(cfg), err)
 	}
-	return &Queue{pool: pool, inserter: inserter, where: where(cfg)}, nil
+	return &Queue{pool: pool, connConfig: cfg.ConnConfig, inserter: inserter, where: where(cfg)}, nil
 }
 
 // Close releases the queue's connections.
@@ -86,8 +88,8 @@ type Job struct {
 	// Input names the input for people (a file's path); it is shown by
 	// Runs and written in the run's failures file header.
 	Input string
-	// Shards is how many shards the input is split into; 0 means
-	// DefaultShards.
+	// Shards is how many shards the input is split into, at most 1024;
+	// 0 means DefaultShards.
 	Shards int
 	// Force sends every record, whatever the state store holds (see
 	// bulk.WithForce).

@@ -197,7 +197,7 @@ func failuresOf(t *testing.T, data []byte) (objects []string, failures []bulk.Fa
 
 func TestARunSpreadOverTwoWorkersSendsEveryRecordAndReportsEveryLine(t *testing.T) {
 	ctx := context.Background()
-	q, _ := newQueue(t)
+	q, url := newQueue(t)
 	v := newVendor(t, 30)
 	valid := input(90, 30, 1)
 	lines := strings.Split(strings.TrimSuffix(valid, "\n"), "\n")
@@ -278,6 +278,14 @@ func TestARunSpreadOverTwoWorkersSendsEveryRecordAndReportsEveryLine(t *testing.
 	require.NoError(t, err)
 	require.Len(t, runs, 1)
 	assert.Equal(t, *run, runs[0])
+
+	// A finished shard keeps its failures, not its copy of the input.
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, conn.Close(ctx)) }()
+	var kept int
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM custsync_queue_records`).Scan(&kept))
+	assert.Zero(t, kept)
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -303,6 +311,14 @@ func TestAnInputWithALineOverTheLimitIsRefusedWhole(t *testing.T) {
 		_, err := q.Enqueue(ctx, strings.NewReader(in), queue.Job{Vendor: vendor, Account: account})
 		assert.Equal(t, adapter.InvalidArgument, adapter.CodeOf(err), "%v", err)
 		assert.Contains(t, err.Error(), "line 4 is over the limit")
+		runs, err := q.Runs(ctx, 10)
+		require.NoError(t, err)
+		assert.Empty(t, runs)
+	})
+	t.Run("a last line with no ending, one byte over, is refused", func(t *testing.T) {
+		in := input(2, 2, 1) + long(bulk.MaxLineBytes+1)
+		_, err := q.Enqueue(ctx, strings.NewReader(in), queue.Job{Vendor: vendor, Account: account})
+		assert.ErrorContains(t, err, "line 3 is over the limit")
 		runs, err := q.Runs(ctx, 10)
 		require.NoError(t, err)
 		assert.Empty(t, runs)
@@ -457,4 +473,19 @@ func TestAMalformedURLIsRefusedWithoutItsPassword(t *testing.T) {
 	err = queue.Migrate(context.Background(), "postgres://u:secret-pw@host:notaport/db")
 	require.Error(t, err)
 	assert.NotContains(t, err.Error(), "secret-pw")
+}
+
+func TestAWorkerWithMoreSlotsThanItsPoolHasConnectionsRunsThemAll(t *testing.T) {
+	ctx := context.Background()
+	_, url := newQueue(t)
+	q, err := queue.Open(ctx, url+"&pool_max_conns=2")
+	require.NoError(t, err)
+	defer q.Close()
+	v := newVendor(t, 30)
+	id, err := q.Enqueue(ctx, strings.NewReader(input(60, 30, 1)), queue.Job{Vendor: vendor, Account: account, Shards: 8})
+	require.NoError(t, err)
+	startWorker(t, q, v, queue.WithPerAccount(8))
+	run := wait(t, q, id)
+	assert.Equal(t, 60, run.Report.Succeeded)
+	assert.Equal(t, 8, run.ShardsDone)
 }

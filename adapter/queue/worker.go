@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivertype"
@@ -165,7 +164,13 @@ type shardWorker struct {
 }
 
 func (sw *shardWorker) Work(ctx context.Context, job *river.Job[shardArgs]) error {
-	return sw.w.work(ctx, job)
+	err := sw.w.work(ctx, job)
+	var snooze *rivertype.JobSnoozeError
+	if err != nil && !errors.As(err, &snooze) {
+		sw.w.logger.Warn("queue: the shard failed; it is run again later", "run", job.Args.Run, "shard", job.Args.Shard,
+			"attempt", job.Attempt, "err", err)
+	}
+	return err
 }
 
 // runRow is what a worker reads of a run.
@@ -241,23 +246,25 @@ func (w *Worker) work(jobCtx context.Context, job *river.Job[shardArgs]) error {
 	}
 
 	// The lock lives as long as this connection's session: a worker
-	// killed mid-shard takes it along.
-	conn, err := w.q.pool.Acquire(ctx)
+	// killed mid-shard takes it along. The connection is the shard's own,
+	// not the pool's, which would otherwise run dry with a worker's slots
+	// all taken.
+	conn, err := pgx.ConnectConfig(ctx, w.q.connConfig.Copy())
 	if err != nil {
 		return err
 	}
 	key := shardLock(args)
 	var locked bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&locked); err != nil {
-		conn.Release()
+		closeLock(ctx, conn)
 		return err
 	}
 	if !locked {
-		conn.Release()
+		closeLock(ctx, conn)
 		log.Debug("queue: the shard is being run by another worker; waiting")
 		return river.JobSnooze(waitPause)
 	}
-	defer unlock(ctx, conn, key)
+	defer closeLock(ctx, conn)
 
 	// Read again under the lock: the worker that held it may have finished
 	// the shard, or halted the run.
@@ -272,7 +279,7 @@ func (w *Worker) work(jobCtx context.Context, job *river.Job[shardArgs]) error {
 		return err
 	}
 	if job.Attempt > 1 {
-		log.Info("queue: running the shard again", "rescued", true)
+		log.Info("queue: running the shard again")
 	} else {
 		log.Info("queue: running the shard")
 	}
@@ -298,15 +305,11 @@ func (w *Worker) work(jobCtx context.Context, job *river.Job[shardArgs]) error {
 	return nil
 }
 
-// unlock releases the shard's lock and connection; a connection whose
-// unlock failed is closed, which releases the lock too.
-func unlock(ctx context.Context, conn *pgxpool.Conn, key int64) {
+// closeLock closes the shard's lock connection, which releases the lock.
+func closeLock(ctx context.Context, conn *pgx.Conn) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock($1)`, key); err != nil {
-		_ = conn.Conn().Close(ctx) // closing drops the session's locks, whatever it says
-	}
-	conn.Release()
+	_ = conn.Close(ctx) // the session ends, and its locks with it, however the goodbye goes
 }
 
 // shardOutcome is what a shard's run came to.
@@ -348,7 +351,7 @@ func (w *Worker) send(ctx context.Context, args shardArgs, run runRow) (shardOut
 	}
 	opts = append(opts, bulk.WithObserver(func(o bulk.Outcome) {
 		if o.Status == bulk.Failed || o.Status == bulk.NotSent {
-			f := outcomeFailure(o, run.vendor)
+			f := o.Failure(run.vendor)
 			out.failures = append(out.failures, failureLine{line: o.Record.Line, body: in.AppendFailure(nil, o.Record, f)})
 		}
 	}))
@@ -393,27 +396,6 @@ func (w *Worker) notSent(ctx context.Context, args shardArgs, run runRow) (shard
 	report.Elapsed = time.Since(report.Started)
 	out.report = report
 	return out, nil
-}
-
-// outcomeFailure is the failures-file account of a record that failed or
-// was not sent, as bulk.Run writes it: a record not sent has code
-// Canceled, says why in words, and is retryable.
-func outcomeFailure(out bulk.Outcome, vendor string) bulk.Failure {
-	f := bulk.Failure{Line: out.Record.Line, Vendor: vendor}
-	if out.Status != bulk.NotSent {
-		f.ErrorInfo = bulk.Describe(out.Err)
-		return f
-	}
-	msg := "not sent"
-	var e *adapter.Error
-	switch {
-	case errors.As(out.Err, &e) && e.Message != "":
-		msg = e.Message
-	case out.Err != nil:
-		msg = out.Err.Error()
-	}
-	f.ErrorInfo = bulk.ErrorInfo{Code: adapter.Canceled, Message: msg, Retryable: true}
-	return f
 }
 
 // finish records a shard's outcome and completes its job, in one
@@ -464,6 +446,11 @@ func (w *Worker) finish(ctx context.Context, job *river.Job[shardArgs], out shar
 	}
 	if tag.RowsAffected() == 0 {
 		return nil // finished already, by a worker that held the lock before
+	}
+	// The shard's records are in its outcome now: what failed is in its
+	// failures, the rest went through.
+	if _, err := tx.Exec(ctx, `DELETE FROM custsync_queue_records WHERE run_id = $1 AND shard = $2`, args.Run, args.Shard); err != nil {
+		return err
 	}
 	if r.Halt != nil {
 		// The first halt is the run's: the shards after it were not sent

@@ -72,8 +72,11 @@ each worker, never the other accounts'.
 A worker killed (kill -9, a lost machine) loses its PostgreSQL
 connection, and with it the advisory lock on each shard it ran: another
 worker runs those shards again once --rescue-after has passed since they
-started, sending what the state store does not hold as confirmed. A
-shard's job still locked by a live worker is never run twice at once.
+started, sending what the state store does not hold as confirmed. River
+looks for such shards every 30 seconds (from the worker it elected to
+do so; another is elected within about 15 seconds when that one dies),
+so they wait up to that much longer. A shard still locked by a live
+worker is never run twice at once.
 
 The first interrupt (Ctrl-C, SIGTERM, SIGHUP) stops the worker gently: it
 takes no new shard, its running shards start no new record and finish

@@ -277,10 +277,13 @@ func TestAPushSpreadOverThreeWorkersSurvivesAKilledOne(t *testing.T) {
 
 	t.Run("records sent twice are at most the killed worker's in-flight window", func(t *testing.T) {
 		// The killed worker ran at most perAccount shards of each
-		// account, each with concurrency records sent and not yet
-		// confirmed in the state store; a record the vendor confirmed
-		// waits for the state's group commit before its slot is free, so
-		// count that twice. Each account has its window.
+		// account. With a state store, a shard's bulk run has 2 x
+		// concurrency workers: concurrency of them sending, the others
+		// recording in the store what the vendor confirmed (the sending
+		// token goes back before the store's commit). So at most 2 x
+		// concurrency records of a shard were sent and not yet recorded
+		// when it was killed: those are sent again. Each account has its
+		// window.
 		window := 2 * perAccount * concurrency
 		sent := map[string]int{}
 		for _, w := range writes {
@@ -313,9 +316,12 @@ func TestAPushSpreadOverThreeWorkersSurvivesAKilledOne(t *testing.T) {
 var shardLine = regexp.MustCompile(`msg="queue: (running the shard|finished the shard|the worker stopped; released the shard)" run=(\d+) shard=(\d+)`)
 
 // workerInShard returns a worker that is in the middle of a shard of run
-// id, by its log, or -1.
+// id, by its log, or -1. It looks at the last started first: the first
+// is likely the one River elected to rescue jobs, and killing it would
+// add an election (about 15 s) to the rescue.
 func workerInShard(workers []*process, id string) int {
-	for i, w := range workers {
+	for i := len(workers) - 1; i >= 0; i-- {
+		w := workers[i]
 		running := map[string]bool{}
 		for _, m := range shardLine.FindAllStringSubmatch(w.stderr.String(), -1) {
 			if m[2] != id {

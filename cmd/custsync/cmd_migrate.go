@@ -21,8 +21,8 @@ The vendor's state (what each vendor confirmed) is migrated by the
 workers themselves, in the --state database (the queue's by default), as
 push does.
 
-Exit status: 0 when the database is up to date; 2 for bad usage, or a
---queue it cannot reach; 1 when a migration failed.
+Exit status: 0 when the database is up to date; 2 for bad usage; 1 when
+the database could not be reached or a migration failed.
 
 Flags:
 %flags%

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/custsync/custsync/internal/redistest"
 	"github.com/custsync/custsync/sandbox"
 	"github.com/custsync/custsync/specs"
 )
@@ -261,4 +262,22 @@ func TestAnInterruptStopsTheWaitingNotTheRun(t *testing.T) {
 	require.Equal(t, exitOK, out.code, out.stderr)
 	assert.Contains(t, out.stdout, "run 1: upwell, account default, enqueued ")
 	assert.Regexp(t, `: queued, \d+ of 16 shards done\n`, out.stdout, "not started: the shards without records are done at once")
+}
+
+func TestTheQueueCommandsNeverPrintTheQueuesPassword(t *testing.T) {
+	t.Parallel()
+	url := "postgres://ops:hunter2-secret@" + redistest.FreeAddr(t) + "/custsync"
+	dir := t.TempDir()
+	input := writeFile(t, dir, "export.jsonl", `{"id":"S-00001","name":"a"}`+"\n")
+	for _, args := range [][]string{
+		{"migrate"},
+		{"enqueue", "--vendor", "upwell", "--file", input},
+		{"runs"},
+		{"worker", "--rate-limit", ""},
+	} {
+		out := runBinary(t, invocation{args: append(args, "--queue", url), env: demoEnv(specs.Upwell), dir: dir})
+
+		assert.NotEqual(t, exitOK, out.code, "%s: no database there", args[0])
+		assert.NotContains(t, out.stdout+out.stderr, "hunter2", args[0])
+	}
 }

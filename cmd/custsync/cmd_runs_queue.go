@@ -99,15 +99,15 @@ func (a *app) queueRuns(f runsFlags) int {
 		}
 	} else {
 		limit := f.limit
-		if limit == 0 {
-			limit = math.MaxInt32 // --limit 0 lists them all
+		if limit == 0 || f.vendor != "" {
+			limit = math.MaxInt32 // all of them; --vendor's are counted below
 		}
 		all, err := q.Runs(a.stop, limit)
 		if err != nil {
 			return a.fail("runs", fmt.Errorf("reading the runs in %s: %w", name, err))
 		}
 		for _, r := range all {
-			if f.vendor == "" || string(r.Vendor) == f.vendor {
+			if (f.vendor == "" || string(r.Vendor) == f.vendor) && (f.limit == 0 || len(runs) < f.limit) {
 				runs = append(runs, r)
 			}
 		}

@@ -42,7 +42,8 @@ would have. An interrupt stops the waiting, not the run: the workers go
 on, and "custsync runs --queue ... --run ID" shows it, and writes its
 failures file once it is finished.
 
-Without --wait, --json prints {"run","vendor","account","input","shards","queue"}.
+Without --wait, or when an interrupt stopped the waiting, --json prints
+{"run","vendor","account","input","shards","queue"}.
 
 Exit status: without --wait, 0 once the run is enqueued. With --wait, as
 push: 0 if every record succeeded, 1 if some failed, 3 if the run halted
@@ -168,21 +169,22 @@ func (a *app) enqueue(args []string) int {
 	watch := commandLine(append(append([]string{"custsync", "runs"}, f.queue.flagArgs()...), "--run", strconv.FormatInt(int64(id), 10))...)
 	fmt.Fprintf(a.stderr, "custsync enqueue: run %d: %s for %s, account %s, in %d %s; watch it with: %s\n",
 		id, inputName(f.file), vendor, f.account, f.shards, plural(f.shards, "shard", "shards"), watch)
-	if !f.wait {
+	printEnqueued := func() {
 		if f.json {
 			writeJSON(a.stdout, enqueuedJSON{Run: int64(id), Vendor: string(vendor), Account: f.account, Input: f.file, Shards: f.shards, Queue: name})
 		} else {
 			fmt.Fprintln(a.stdout, id)
 		}
+	}
+	if !f.wait {
+		printEnqueued()
 		return exitOK
 	}
 
 	run, err := q.Wait(a.stop, id)
 	if a.stop.Err() != nil {
 		fmt.Fprintf(a.stderr, "custsync enqueue: interrupted: stopped waiting; run %d goes on in the workers; watch it with: %s\n", id, watch)
-		if !f.json {
-			fmt.Fprintln(a.stdout, id)
-		}
+		printEnqueued() // what a script needs to wait for it again
 		return exitIncomplete
 	}
 	if err != nil {

@@ -281,3 +281,39 @@ func TestTheQueueCommandsNeverPrintTheQueuesPassword(t *testing.T) {
 		assert.NotContains(t, out.stdout+out.stderr, "hunter2", args[0])
 	}
 }
+
+func TestAWorkerExportsItsShardsRunsAndUpdates(t *testing.T) {
+	t.Parallel()
+	receiver, endpoint := newOTLPReceiver(t)
+	srv := newSandbox(t, sandbox.WithSyntheticCustomers(3))
+	queueURL := queueDatabase(t)
+	dir := t.TempDir()
+	input := writeFile(t, dir, "export.jsonl", upwellExport(3, nil))
+	env := accountEnv("acme", specs.Upwell, srv.URL(specs.Upwell))
+	env["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint
+	worker := startBinary(t, invocation{args: []string{"worker", "--queue", queueURL, "--accounts", "acme", "--rate-limit", ""}, env: env})
+
+	out := runBinary(t, invocation{args: []string{"enqueue", "--queue", queueURL, "--vendor", "upwell", "--account", "acme",
+		"--file", input, "--shards", "1", "--wait"}, dir: dir})
+	require.Equal(t, exitOK, out.code, out.stderr)
+	require.Equal(t, exitOK, worker.stop(t))
+
+	spans, metrics, raw := receiver.received()
+	assert.Equal(t, 1, countOf(spans, "custsync.run"), "the shard's bulk run")
+	assert.Equal(t, 3, countOf(spans, "custsync.update"))
+	assert.Contains(t, metrics, "custsync.records")
+	assert.NotContains(t, raw, sandbox.DefaultCredentials().UpwellAPIKey)
+}
+
+func TestAWorkerRefusesACredentialsFileOthersMayRead(t *testing.T) {
+	t.Parallel()
+	const secret = "hunter2-secret"
+	path := writeFile(t, t.TempDir(), "accounts.yaml", "accounts:\n  acme:\n    vendor: upwell\n    env: {UPWELL_API_KEY: "+secret+"}\n")
+	require.NoError(t, os.Chmod(path, 0o644))
+
+	out := runBinary(t, invocation{args: []string{"worker", "--queue", "postgres://custsync@127.0.0.1:1/q", "--credentials", path, "--rate-limit", ""}})
+
+	assert.Equal(t, exitUsage, out.code)
+	assert.Contains(t, out.stderr, "may be read by others (mode 0644): chmod 600 "+path)
+	assert.NotContains(t, out.stdout+out.stderr, secret)
+}

@@ -271,7 +271,9 @@ func TestAPushSpreadOverThreeWorkersSurvivesAKilledOne(t *testing.T) {
 		// As in the shared-limit tests: one 429 is allowed for a loaded
 		// machine that delays one request and hurries the next past the
 		// 2% margin the pacing keeps, which the limiter then adapts to.
-		assert.LessOrEqual(t, sb.Stats(specs.Billbee).TooManyRequests, int64(1))
+		billbee := sb.Stats(specs.Billbee)
+		t.Logf("Billbee: %d requests, %d answered 429", billbee.Requests, billbee.TooManyRequests)
+		assert.LessOrEqual(t, billbee.TooManyRequests, int64(1))
 		assert.Zero(t, sb.Stats(specs.Upwell).TooManyRequests, "Upwell publishes no limit, and the sandbox sets none")
 	})
 

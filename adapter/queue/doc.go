@@ -45,9 +45,10 @@
 //
 // A worker holds a PostgreSQL advisory lock on each shard it runs, on a
 // connection of its own, for as long as it runs it. A worker killed with
-// kill -9 loses that connection and with it the lock; River rescues its job
-// after WithRescueAfter (a minute by default) and another worker runs the
-// shard again. A rescued job whose shard is still locked by a live worker
+// kill -9 loses that connection and with it the lock; once WithRescueAfter
+// (a minute by default) has passed since the shard started, River rescues
+// its job at its next look for such jobs (every 30 s) and another worker
+// runs the shard again. A rescued job whose shard is still locked by a live worker
 // waits instead, so a shard never runs twice at once however short the
 // rescue delay. With a state store, the records the killed worker had
 // confirmed are not sent again (they count as Unchanged in the run's

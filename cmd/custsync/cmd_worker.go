@@ -89,10 +89,14 @@ It logs to stderr each shard it starts, finishes or releases; with
 --verbose every HTTP attempt too (never a credential or a body). Traces
 and metrics go to OpenTelemetry as push's do.
 
+A worker that loses the queue database once it runs keeps trying to reach
+it, logging each failure, and goes on when it is back; the shards it was
+running when the database went away are rescued like a dead worker's.
+
 Exit status: 0 once stopped by an interrupt, every running shard finished
 or released; 3 when a second interrupt abandoned records in flight; 2 for
 bad usage (an account without credentials, a --queue not migrated or
-unreachable); 1 when the worker failed (the queue database was lost).
+unreachable); 1 when the worker could not start working the queue.
 
 Flags:
 %flags%

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/custsync/custsync/adapter"
+	"github.com/custsync/custsync/adapter/syncstate"
 )
 
 // Status is where a record of a run ended. Every record ends in exactly
@@ -125,4 +126,34 @@ func (out Outcome) Failure(vendor string) Failure {
 	}
 	f.ErrorInfo = ErrorInfo{Code: adapter.Canceled, Message: msg, Retryable: true}
 	return f
+}
+
+// RunFailure is the run log's account (see syncstate.RunLog.PutFailures)
+// of out, a record of run runID sent through c, seen at at; false when
+// out is not one a run log keeps: only a record that Failed and names a
+// customer of c is. Records not sent are the run's counts, not their
+// customers' failures. The text is made storable (syncstate.StorableText).
+func RunFailure(c Client, runID int64, out Outcome, at time.Time) (syncstate.Failure, bool) {
+	if out.Status != Failed {
+		return syncstate.Failure{}, false
+	}
+	u := out.Record.Update
+	if u == nil {
+		u = out.Record.Customer // an invalid record that names its customer
+	}
+	if u == nil {
+		return syncstate.Failure{}, false
+	}
+	key := c.Key(u)
+	if key == "" {
+		return syncstate.Failure{}, false
+	}
+	info := Describe(out.Err)
+	return syncstate.Failure{
+		Key:   syncstate.Key{Vendor: c.Vendor(), Account: c.Account(), Key: key},
+		RunID: runID, At: at, Line: out.Record.Line,
+		Code: info.Code.String(), Message: syncstate.StorableText(info.Message), HTTPStatus: info.HTTPStatus,
+		VendorCode: syncstate.StorableText(info.VendorCode), Retryable: info.Retryable, Field: syncstate.StorableText(info.Field),
+		RequestID: syncstate.StorableText(info.RequestID),
+	}, true
 }

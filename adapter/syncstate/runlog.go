@@ -280,3 +280,20 @@ func checkTime(what, name string, t time.Time, required bool) error {
 	}
 	return nil
 }
+
+// StorableText is s as a run log keeps text: valid UTF-8 without NUL
+// bytes, clipped to MaxFieldBytes. A vendor's message may be anything,
+// and a failure refused for its text would lose the whole PutFailures
+// call.
+func StorableText(s string) string {
+	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+	if len(s) <= MaxFieldBytes {
+		return s
+	}
+	const ellipsis = "…"
+	cut := MaxFieldBytes - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
+}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -59,4 +60,24 @@ func TestCheckingAValidEntryAllocatesNothing(t *testing.T) {
 		IfDigest: &seen, Conflict: "unconfirmed"}
 	require.NoError(t, e.Check())
 	assert.Zero(t, testing.AllocsPerRun(100, func() { _ = e.Check() }))
+}
+
+func TestStorableTextKeepsWhatARunLogTakes(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("ü", syncstate.MaxFieldBytes)
+	for _, tt := range []struct{ name, in string }{
+		{"plain text", "no customer with id C-1"},
+		{"a NUL byte", "a\x00b"},
+		{"bytes that are not UTF-8", "M\xfcller"},
+		{"text longer than a field", long},
+	} {
+		got := syncstate.StorableText(tt.in)
+		err := syncstate.Failure{Key: syncstate.Key{Vendor: "v", Account: "a", Key: "k"}, RunID: 1, At: time.Now(), Code: "NotFound", Message: got}.Check()
+		assert.NoError(t, err, tt.name)
+		assert.True(t, utf8.ValidString(got), tt.name)
+	}
+	assert.Equal(t, "no customer with id C-1", syncstate.StorableText("no customer with id C-1"))
+	clipped := syncstate.StorableText(long)
+	assert.LessOrEqual(t, len(clipped), syncstate.MaxFieldBytes)
+	assert.True(t, strings.HasSuffix(clipped, "ü…"), "clipped at a character, and says so")
 }

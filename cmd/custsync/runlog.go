@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/custsync/custsync/adapter/bulk"
 	"github.com/custsync/custsync/adapter/syncstate"
@@ -43,7 +42,7 @@ func startRun(log syncstate.RunLog, client bulk.Client, input string, stderr io.
 	host, _ := os.Hostname() // "" when unknown: the run is still worth recording
 	run := syncstate.Run{
 		Vendor: client.Vendor(), Account: client.Account(), Input: absPath(input),
-		Host: storableText(host), PID: os.Getpid(), Started: time.Now(),
+		Host: syncstate.StorableText(host), PID: os.Getpid(), Started: time.Now(),
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), runLogTimeout)
 	defer cancel()
@@ -59,28 +58,14 @@ func startRun(log syncstate.RunLog, client bulk.Client, input string, stderr io.
 // observe notes the failure of a record that failed. The run calls it one
 // outcome at a time.
 func (r *runRecorder) observe(out bulk.Outcome) {
-	if out.Status != bulk.Failed || r.lost != nil {
+	if r.lost != nil {
 		return
 	}
-	u := out.Record.Update
-	if u == nil {
-		u = out.Record.Customer // an invalid record that names its customer
+	f, ok := bulk.RunFailure(r.client, r.run.ID, out, time.Now())
+	if !ok {
+		return // not a failure, or names no customer: the run's counts have it
 	}
-	if u == nil {
-		return // names no customer: the run's counts have it
-	}
-	key := r.client.Key(u)
-	if key == "" {
-		return
-	}
-	info := bulk.Describe(out.Err)
-	r.pending = append(r.pending, syncstate.Failure{
-		Key:   syncstate.Key{Vendor: r.run.Vendor, Account: r.run.Account, Key: key},
-		RunID: r.run.ID, At: time.Now(), Line: out.Record.Line,
-		Code: info.Code.String(), Message: storableText(info.Message), HTTPStatus: info.HTTPStatus,
-		VendorCode: storableText(info.VendorCode), Retryable: info.Retryable, Field: storableText(info.Field),
-		RequestID: storableText(info.RequestID),
-	})
+	r.pending = append(r.pending, f)
 	if len(r.pending) == failureBatch {
 		r.flush()
 	}
@@ -105,7 +90,7 @@ func (r *runRecorder) finish(rep pushReport, stops []string, code int) {
 	run.Ended = time.Now()
 	run.Records, run.Succeeded, run.Unchanged, run.Failed, run.NotSent = rep.records, rep.ok, rep.unchanged, rep.failed, rep.notSent
 	run.ByCode = rep.byCode
-	run.Stop = storableText(strings.Join(stops, "; "))
+	run.Stop = syncstate.StorableText(strings.Join(stops, "; "))
 	run.ExitCode = code
 	if rep.failuresAt != "" {
 		run.FailuresFile = absPath(rep.failuresAt)
@@ -130,21 +115,5 @@ func absPath(path string) string {
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
-	return storableText(path)
-}
-
-// storableText is s as a run log keeps text: valid UTF-8 without NUL
-// bytes, clipped to syncstate.MaxFieldBytes. A vendor's message may be
-// anything; a failure refused for its text would lose the whole batch.
-func storableText(s string) string {
-	s = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
-	if len(s) <= syncstate.MaxFieldBytes {
-		return s
-	}
-	const ellipsis = "…"
-	cut := syncstate.MaxFieldBytes - len(ellipsis)
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + ellipsis
+	return syncstate.StorableText(path)
 }

@@ -1,14 +1,9 @@
 package main
 
 import (
-	"strings"
 	"testing"
-	"time"
-	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
-
-	"github.com/custsync/custsync/adapter/syncstate"
 )
 
 func TestRunsAndExplainRefuseMistakesBeforeOpeningAnything(t *testing.T) {
@@ -56,24 +51,4 @@ func TestExplainTakesItsIDBeforeBetweenOrAfterTheFlags(t *testing.T) {
 	code, _, stderr := runInProcess("explain", "--vendor", "billbee", "--", "-5")
 	assert.Equal(t, exitUsage, code)
 	assert.Contains(t, stderr, "BILLBEE_API_KEY", "after --, an id may start with a dash")
-}
-
-func TestStorableTextKeepsWhatARunLogTakes(t *testing.T) {
-	t.Parallel()
-	long := strings.Repeat("ü", syncstate.MaxFieldBytes)
-	for _, tt := range []struct{ name, in string }{
-		{"plain text", "no customer with id C-1"},
-		{"a NUL byte", "a\x00b"},
-		{"bytes that are not UTF-8", "M\xfcller"},
-		{"text longer than a field", long},
-	} {
-		got := storableText(tt.in)
-		err := syncstate.Failure{Key: syncstate.Key{Vendor: "v", Account: "a", Key: "k"}, RunID: 1, At: time.Now(), Code: "NotFound", Message: got}.Check()
-		assert.NoError(t, err, tt.name)
-		assert.True(t, utf8.ValidString(got), tt.name)
-	}
-	assert.Equal(t, "no customer with id C-1", storableText("no customer with id C-1"))
-	clipped := storableText(long)
-	assert.LessOrEqual(t, len(clipped), syncstate.MaxFieldBytes)
-	assert.True(t, strings.HasSuffix(clipped, "ü…"), "clipped at a character, and says so")
 }

@@ -71,6 +71,9 @@ var migrations = []string{
 		PRIMARY KEY (run_id, line),
 		FOREIGN KEY (run_id, shard) REFERENCES custsync_queue_shards ON DELETE CASCADE
 	)`,
+	// 2: the run's ID in the workers' run log (syncstate.RunLog), set by
+	// the first shard to start; NULL while none recorded it.
+	`ALTER TABLE custsync_queue_runs ADD COLUMN log_run bigint`,
 }
 
 // undefinedTable is PostgreSQL's SQLSTATE for a table that does not exist.

@@ -18,6 +18,7 @@ import (
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/bulk"
+	"github.com/custsync/custsync/adapter/syncstate"
 	"github.com/custsync/custsync/adapter/vendors"
 )
 
@@ -37,6 +38,9 @@ type Worker struct {
 	cfg      workerConfig
 	client   *river.Client[pgx.Tx]
 	logger   *slog.Logger
+	// runLog is the state store's run log, nil when it keeps none: a
+	// run is recorded in it as one run, whichever workers run its shards.
+	runLog syncstate.RunLog
 }
 
 // NewWorker returns a worker of q's jobs for the accounts accounts serves.
@@ -62,6 +66,9 @@ func NewWorker(q *Queue, accounts Accounts, opts ...WorkerOption) (*Worker, erro
 		queues[queueOf(name)] = river.QueueConfig{MaxWorkers: cfg.perAccount}
 	}
 	w := &Worker{q: q, accounts: accounts, cfg: cfg, logger: cfg.logger}
+	if log, ok := cfg.state.(syncstate.RunLog); ok {
+		w.runLog = log
+	}
 	if w.logger == nil {
 		w.logger = discardLogger
 	}
@@ -175,9 +182,9 @@ func (sw *shardWorker) Work(ctx context.Context, job *river.Job[shardArgs]) erro
 
 // runRow is what a worker reads of a run.
 type runRow struct {
-	vendor, account string
-	force           bool
-	halt            *bulk.Halt
+	vendor, account, input string
+	force                  bool
+	halt                   *bulk.Halt
 }
 
 func (w *Worker) readRun(ctx context.Context, id int64) (runRow, error) {
@@ -186,8 +193,8 @@ func (w *Worker) readRun(ctx context.Context, id int64) (runRow, error) {
 		haltReason *string
 		haltSetup  bool
 	)
-	err := w.q.pool.QueryRow(ctx, `SELECT vendor, account, force, halt_reason, halt_setup FROM custsync_queue_runs WHERE id = $1`, id).
-		Scan(&r.vendor, &r.account, &r.force, &haltReason, &haltSetup)
+	err := w.q.pool.QueryRow(ctx, `SELECT vendor, account, input, force, halt_reason, halt_setup FROM custsync_queue_runs WHERE id = $1`, id).
+		Scan(&r.vendor, &r.account, &r.input, &r.force, &haltReason, &haltSetup)
 	if haltReason != nil {
 		r.halt = &bulk.Halt{Reason: *haltReason, Setup: haltSetup}
 	}
@@ -287,7 +294,7 @@ func (w *Worker) work(jobCtx context.Context, job *river.Job[shardArgs]) error {
 	if run.halt != nil {
 		out, err = w.notSent(ctx, args, run)
 	} else {
-		out, err = w.send(ctx, args, run)
+		out, err = w.send(ctx, args, run, conn, log)
 	}
 	if err != nil {
 		return err
@@ -296,12 +303,22 @@ func (w *Worker) work(jobCtx context.Context, job *river.Job[shardArgs]) error {
 		log.Info("queue: the worker stopped; released the shard", "records", out.report.Records)
 		return river.JobSnooze(0)
 	}
-	if err := w.finish(ctx, job, out); err != nil {
+	if w.runLog != nil {
+		// Before the outcome is committed: a shard run again after a
+		// crash records its failures again, and the run log keeps the
+		// first of each customer's.
+		w.putFailures(ctx, out.logFailures, log)
+	}
+	runDone, logRun, err := w.finish(ctx, job, out)
+	if err != nil {
 		return err
 	}
 	r := out.report
 	log.Info("queue: finished the shard", "records", r.Records, "succeeded", r.Succeeded, "unchanged", r.Unchanged,
 		"failed", r.Failed, "notSent", r.NotSent, "halted", r.Halt != nil)
+	if runDone && w.runLog != nil && logRun != 0 {
+		w.finishLoggedRun(ctx, args.Run, logRun, log)
+	}
 	return nil
 }
 
@@ -316,6 +333,9 @@ func closeLock(ctx context.Context, conn *pgx.Conn) {
 type shardOutcome struct {
 	report   *bulk.Report
 	failures []failureLine
+	// logFailures are the failures the run log keeps (see
+	// bulk.RunFailure), when the run is recorded there.
+	logFailures []syncstate.Failure
 	// released is set when the worker's stop or ctx ended the shard
 	// before every record was tried: nothing of it is recorded, and
 	// its job runs again.
@@ -328,14 +348,19 @@ type failureLine struct {
 	body []byte
 }
 
-// send runs the shard's records through the account's client.
-func (w *Worker) send(ctx context.Context, args shardArgs, run runRow) (shardOutcome, error) {
+// send runs the shard's records through the account's client; conn is the
+// connection that holds the shard's lock.
+func (w *Worker) send(ctx context.Context, args shardArgs, run runRow, conn *pgx.Conn, log *slog.Logger) (shardOutcome, error) {
 	client, err := w.accounts.Client(ctx, vendors.Name(run.vendor), run.account)
 	if err != nil {
 		return shardOutcome{}, fmt.Errorf("queue: the client of %s account %q: %w", run.vendor, run.account, err)
 	}
 	if client.Vendor() != run.vendor {
 		return shardOutcome{}, fmt.Errorf("queue: the client of %s account %q is a %s client", run.vendor, run.account, client.Vendor())
+	}
+	var logRun int64
+	if w.runLog != nil {
+		logRun = w.startLoggedRun(ctx, conn, args.Run, run, client, log)
 	}
 	in := w.q.shardReader(ctx, args)
 	var out shardOutcome
@@ -353,6 +378,12 @@ func (w *Worker) send(ctx context.Context, args shardArgs, run runRow) (shardOut
 		if o.Status == bulk.Failed || o.Status == bulk.NotSent {
 			f := o.Failure(run.vendor)
 			out.failures = append(out.failures, failureLine{line: o.Record.Line, body: in.AppendFailure(nil, o.Record, f)})
+		}
+		if logRun == 0 {
+			return
+		}
+		if f, ok := bulk.RunFailure(client, logRun, o, time.Now()); ok {
+			out.logFailures = append(out.logFailures, f)
 		}
 	}))
 	report, err := bulk.Run(ctx, client, in, opts...)
@@ -400,32 +431,34 @@ func (w *Worker) notSent(ctx context.Context, args shardArgs, run runRow) (shard
 
 // finish records a shard's outcome and completes its job, in one
 // transaction: a shard is counted once, whichever worker ran it last.
-func (w *Worker) finish(ctx context.Context, job *river.Job[shardArgs], out shardOutcome) error {
+// runDone is set when the shard was the run's last to finish, and logRun
+// is then the run's ID in the run log (0 when none recorded it).
+func (w *Worker) finish(ctx context.Context, job *river.Job[shardArgs], out shardOutcome) (runDone bool, logRun int64, err error) {
 	args, r := job.Args, out.report
 	byCode, err := json.Marshal(r.ByCode)
 	if err != nil {
-		return err
+		return false, 0, err
 	}
 	dropped, err := json.Marshal(nonNil(r.Dropped))
 	if err != nil {
-		return err
+		return false, 0, err
 	}
 	mismatched, err := json.Marshal(nonNil(r.Mismatched))
 	if err != nil {
-		return err
+		return false, 0, err
 	}
 	tx, err := w.q.pool.Begin(ctx)
 	if err != nil {
-		return err
+		return false, 0, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit; after a failure, the error returned says what went wrong
 	// The run's row first: shards finishing at once take turns, so that
 	// the last one sees every other finished.
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM custsync_queue_runs WHERE id = $1 FOR UPDATE`, args.Run); err != nil {
-		return err
+		return false, 0, err
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM custsync_queue_failures WHERE run_id = $1 AND shard = $2`, args.Run, args.Shard); err != nil {
-		return err
+		return false, 0, err
 	}
 	if len(out.failures) > 0 {
 		rows := make([][]any, len(out.failures))
@@ -434,7 +467,7 @@ func (w *Worker) finish(ctx context.Context, job *river.Job[shardArgs], out shar
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"custsync_queue_failures"}, []string{"run_id", "shard", "line", "body"},
 			pgx.CopyFromRows(rows)); err != nil {
-			return err
+			return false, 0, err
 		}
 	}
 	tag, err := tx.Exec(ctx, `UPDATE custsync_queue_shards SET finished_at = now(), records = $3,
@@ -442,36 +475,49 @@ func (w *Worker) finish(ctx context.Context, job *river.Job[shardArgs], out shar
 		WHERE run_id = $1 AND shard = $2 AND finished_at IS NULL`,
 		args.Run, args.Shard, r.Records, r.Succeeded, r.Unchanged, r.Failed, r.NotSent, r.Finalized, byCode, dropped, mismatched)
 	if err != nil {
-		return err
+		return false, 0, err
 	}
 	if tag.RowsAffected() == 0 {
-		return nil // finished already, by a worker that held the lock before
+		return false, 0, nil // finished already, by a worker that held the lock before
 	}
 	// The shard's records are in its outcome now: what failed is in its
 	// failures, the rest went through.
 	if _, err := tx.Exec(ctx, `DELETE FROM custsync_queue_records WHERE run_id = $1 AND shard = $2`, args.Run, args.Shard); err != nil {
-		return err
+		return false, 0, err
 	}
 	if r.Halt != nil {
 		// The first halt is the run's: the shards after it were not sent
 		// because of it.
 		if _, err := tx.Exec(ctx, `UPDATE custsync_queue_runs SET halt_reason = $2, halt_setup = $3 WHERE id = $1 AND halt_reason IS NULL`,
 			args.Run, r.Halt.Reason, r.Halt.Setup); err != nil {
-			return err
+			return false, 0, err
 		}
 	}
-	if _, err := tx.Exec(ctx, `UPDATE custsync_queue_runs SET finished_at = now()
-		WHERE id = $1 AND finished_at IS NULL AND NOT EXISTS (SELECT 1 FROM custsync_queue_shards WHERE run_id = $1 AND finished_at IS NULL)`,
-		args.Run); err != nil {
-		return err
+	var logged *int64
+	err = tx.QueryRow(ctx, `UPDATE custsync_queue_runs SET finished_at = now()
+		WHERE id = $1 AND finished_at IS NULL AND NOT EXISTS (SELECT 1 FROM custsync_queue_shards WHERE run_id = $1 AND finished_at IS NULL)
+		RETURNING log_run`,
+		args.Run).Scan(&logged)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
+		return false, 0, err
+	default:
+		runDone = true
+		if logged != nil {
+			logRun = *logged
+		}
 	}
 	// A job rescued while this worker ran is not running any more: it is
 	// left as it is, and completes at once when it runs next. One that is
 	// gone altogether does not undo the shard's outcome either.
 	if _, err := river.JobCompleteTx[*riverpgxv5.Driver](ctx, tx, job); err != nil && !errors.Is(err, rivertype.ErrNotFound) {
-		return err
+		return false, 0, err
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return false, 0, err
+	}
+	return runDone, logRun, nil
 }
 
 func nonNil(m map[string]int) map[string]int {

@@ -74,4 +74,20 @@
 // lock; Open refuses a database it has not migrated. Queue.Runs lists runs,
 // running and finished; Queue.WriteFailures writes a run's failures file
 // from PostgreSQL.
+//
+// When the store of WithState keeps a run log (syncstate.RunLog), a run is
+// recorded in it as one run, as a local push records itself, whichever
+// workers run its shards: the first shard to start records the run (its
+// vendor, the client's Account, Job.Input, that worker's host and PID),
+// once however many start at once, since they take turns on an advisory
+// lock on the run in the queue's database (the store may be another
+// database); each shard records the failures of its customers that failed
+// (bulk.RunFailure) before its outcome is committed; and the shard that
+// finishes the run records its totals (Run.Report's counts, Stop
+// "halted: <reason>" for a halted run, ExitCode 0, 1 when a record failed
+// or 3 when not every record was tried, no FailuresFile) just after the
+// run is finished in the queue, so a moment after Wait returns. The run
+// log decides nothing a shard sends: a write that fails, or waits longer
+// than 30 s, is logged through WithLogger and the shard goes on, its
+// failures or the run's end unrecorded.
 package queue

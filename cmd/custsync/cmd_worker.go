@@ -62,7 +62,10 @@ workers that share a credential exceed its limits together.
 
 The state store (--state, by default the queue's own database) remembers
 what each vendor confirmed: a shard run again after its worker died sends
-only what was not confirmed.
+only what was not confirmed. Its run log records each queued run as one
+run, as push records itself, with each failed customer's failure:
+custsync runs --state and custsync explain --state on that database show
+them. A run log write that fails is logged and the shard goes on.
 
 Fairness: each account has a queue of its own, and a worker runs at most
 --per-account shards of one account at once, --concurrency records in

@@ -165,3 +165,49 @@ func TestShardsStartingAtOnceRecordTheRunOnce(t *testing.T) {
 	assert.Equal(t, 80, runs[0].Succeeded)
 	assert.Equal(t, 0, runs[0].ExitCode)
 }
+
+func TestAHaltedQueueRunIsRecordedAsAHaltedPush(t *testing.T) {
+	ctx := context.Background()
+	q, _ := newQueue(t)
+	v := newVendor(t, 20)
+	store := openStore(t)
+	id, err := q.Enqueue(ctx, strings.NewReader(input(40, 20, 1)), queue.Job{Vendor: vendor, Account: wrongKey, Shards: 4})
+	require.NoError(t, err)
+	startWorker(t, q, v, queue.WithState(store))
+	startWorker(t, q, v, queue.WithState(store))
+	run := wait(t, q, id)
+	require.NotNil(t, run.Report.Halt)
+
+	runs := finishedRun(t, store)
+	require.Len(t, runs, 1)
+	logged := runs[0]
+	assert.True(t, logged.Finished())
+	assert.Equal(t, "halted: "+run.Report.Halt.Reason, logged.Stop)
+	assert.Equal(t, 3, logged.ExitCode, "not every record was tried")
+	assert.Equal(t, []int{40, 0, 0, run.Report.Failed, run.Report.NotSent},
+		[]int{logged.Records, logged.Succeeded, logged.Unchanged, logged.Failed, logged.NotSent})
+	assert.Positive(t, logged.NotSent)
+}
+
+func TestADatabaseOfTheFirstQueueSchemaIsMigrated(t *testing.T) {
+	ctx := context.Background()
+	_, url := newQueue(t)
+	conn, err := pgx.Connect(ctx, url)
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, conn.Close(ctx)) }()
+	// The first schema: no run log column.
+	_, err = conn.Exec(ctx, "ALTER TABLE custsync_queue_runs DROP COLUMN log_run; UPDATE custsync_queue_schema SET version = 1")
+	require.NoError(t, err)
+	_, err = queue.Open(ctx, url)
+	require.ErrorIs(t, err, queue.ErrNotMigrated)
+	assert.ErrorContains(t, err, "version 1 of 2")
+
+	require.NoError(t, queue.Migrate(ctx, url))
+	q, err := queue.Open(ctx, url)
+	require.NoError(t, err)
+	q.Close()
+	var column int
+	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns
+		WHERE table_name = 'custsync_queue_runs' AND column_name = 'log_run'`).Scan(&column))
+	assert.Equal(t, 1, column)
+}

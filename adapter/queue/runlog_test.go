@@ -1,8 +1,12 @@
 package queue_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"log/slog"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -210,4 +214,60 @@ func TestADatabaseOfTheFirstQueueSchemaIsMigrated(t *testing.T) {
 	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM information_schema.columns
 		WHERE table_name = 'custsync_queue_runs' AND column_name = 'log_run'`).Scan(&column))
 	assert.Equal(t, 1, column)
+}
+
+// brokenLog is a store whose run log records runs and refuses every
+// failure and every run's end.
+type brokenLog struct{ *postgres.Store }
+
+func (brokenLog) PutFailures(context.Context, ...syncstate.Failure) error {
+	return errors.New("the run log is full")
+}
+
+func (brokenLog) FinishRun(context.Context, syncstate.Run) error {
+	return errors.New("the run log is full")
+}
+
+// lockedBuffer is a log destination that workers write at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func TestARunLogThatRefusesWritesFailsNoShardAndIsLogged(t *testing.T) {
+	ctx := context.Background()
+	q, _ := newQueue(t)
+	v := newVendor(t, 10)
+	store := brokenLog{openStore(t)}
+	lines := strings.Split(strings.TrimSuffix(input(20, 10, 1), "\n"), "\n")
+	lines[4] = `{"id":"S-99999","name":"L5-r1"}`
+	id, err := q.Enqueue(ctx, strings.NewReader(strings.Join(lines, "\n")+"\n"), queue.Job{Vendor: vendor, Account: account, Shards: 2})
+	require.NoError(t, err)
+	var logs lockedBuffer
+	stop := startWorker(t, q, v, queue.WithState(store), queue.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	run := wait(t, q, id)
+	stop() // the run's end is recorded, or not, before the worker stops
+
+	assert.Equal(t, []int{20, 19, 1}, []int{run.Report.Records, run.Report.Succeeded, run.Report.Failed}, "every shard finished")
+	out := logs.String()
+	assert.Contains(t, out, "could not record the shard's failures")
+	assert.Contains(t, out, "could not record how the run ended")
+	assert.Contains(t, out, "the run log is full")
+	assert.NotContains(t, out, "the shard failed", "no shard's job failed for the run log")
+	runs, err := store.Runs(ctx, syncstate.RunFilter{})
+	require.NoError(t, err)
+	require.Len(t, runs, 1)
+	assert.False(t, runs[0].Finished(), "listed as unfinished, as a push whose end could not be recorded")
 }

@@ -24,17 +24,21 @@ const maxShards = 1024
 // custsync_queue_records holds.
 const chunkBytes = 1 << 20
 
-// accountName is what Job.Account and Accounts.Names may be: it becomes
-// part of a River queue's name.
+// accountName is what an account's name may be: it becomes part of a
+// River queue's name.
 var accountName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,39}$`)
 
 // queueOf is the River queue of an account's shards.
 func queueOf(account string) string { return "custsync_" + account }
 
-func checkAccount(account string) error {
-	if !accountName.MatchString(account) {
+// CheckAccount says whether name may name an account (Job.Account,
+// Accounts.Names): 1 to 40 lower-case letters, digits, '-' and '_',
+// starting with a letter or digit. Its error is an InvalidArgument
+// *adapter.Error whose Message says so.
+func CheckAccount(name string) error {
+	if !accountName.MatchString(name) {
 		return &adapter.Error{Code: adapter.InvalidArgument, Field: "account",
-			Message: fmt.Sprintf("queue: account %q: want 1 to 40 lower-case letters, digits, '-' and '_', starting with a letter or digit", account)}
+			Message: fmt.Sprintf("account %q: want 1 to 40 lower-case letters, digits, '-' and '_', starting with a letter or digit", name)}
 	}
 	return nil
 }
@@ -43,7 +47,7 @@ func (job *Job) check() error {
 	if _, err := vendors.Parse(string(job.Vendor)); err != nil {
 		return err
 	}
-	if err := checkAccount(job.Account); err != nil {
+	if err := CheckAccount(job.Account); err != nil {
 		return err
 	}
 	if job.Shards == 0 {

@@ -60,7 +60,7 @@ func NewWorker(q *Queue, accounts Accounts, opts ...WorkerOption) (*Worker, erro
 	}
 	queues := make(map[string]river.QueueConfig, len(names))
 	for _, name := range names {
-		if err := checkAccount(name); err != nil {
+		if err := CheckAccount(name); err != nil {
 			return nil, err
 		}
 		queues[queueOf(name)] = river.QueueConfig{MaxWorkers: cfg.perAccount}

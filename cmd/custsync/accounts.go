@@ -29,8 +29,15 @@ const defaultAccount = "default"
 // CUSTSYNC_ACCOUNT_<NAME>_<the vendor's variable>.
 const accountEnvPrefix = "CUSTSYNC_ACCOUNT_"
 
-// accountName is what an account's name may be (queue.Job's rule).
-var accountName = regexp.MustCompile(`^[a-z0-9_-]{1,40}$`)
+// accountMessage is why name cannot name an account, "" when it can
+// (queue.CheckAccount's rule, which the queue applies too).
+func accountMessage(name string) string {
+	var e *adapter.Error
+	if err := queue.CheckAccount(name); errors.As(err, &e) {
+		return e.Message
+	}
+	return ""
+}
 
 // accountSource is where one account's credentials come from.
 type accountSource struct {
@@ -174,8 +181,8 @@ func readCredentials(path string) (map[string]accountSource, error) {
 	}
 	sources := make(map[string]accountSource, len(file.Accounts))
 	for name, acc := range file.Accounts {
-		if !accountName.MatchString(name) {
-			return nil, usagef("--credentials: %s: account %q: a name is lower-case letters, digits, '-' and '_', at most 40", path, name)
+		if msg := accountMessage(name); msg != "" {
+			return nil, usagef("--credentials: %s: %s", path, msg)
 		}
 		vendor, err := vendors.Parse(acc.Vendor)
 		if err != nil {
@@ -200,8 +207,8 @@ func readCredentials(path string) (map[string]accountSource, error) {
 func newWorkerAccounts(credentials string, only []string, lookup func(string) (string, bool), opts []adapter.Option) (*workerAccounts, map[string][]vendors.Name, error) {
 	w := &workerAccounts{sources: map[string]accountSource{}, opts: opts, clients: map[string]*adapter.Client{}}
 	for _, name := range only {
-		if !accountName.MatchString(name) {
-			return nil, nil, usagef("--accounts: %q: a name is lower-case letters, digits, '-' and '_', at most 40", name)
+		if msg := accountMessage(name); msg != "" {
+			return nil, nil, usagef("--accounts: %s", msg)
 		}
 	}
 	serves := map[string][]vendors.Name{}

@@ -66,7 +66,7 @@ func TestWorkerAccountsFromTheEnvironment(t *testing.T) {
 	t.Run("a name that is no account name is refused", func(t *testing.T) {
 		t.Parallel()
 		_, _, err := newWorkerAccounts("", []string{"ACME"}, lookupOf(env), nil)
-		assert.ErrorContains(t, err, `--accounts: "ACME"`)
+		assert.ErrorContains(t, err, `--accounts: account "ACME": want 1 to 40 lower-case letters`)
 	})
 }
 

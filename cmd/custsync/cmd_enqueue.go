@@ -94,8 +94,8 @@ func (f *enqueueFlags) check() (vendors.Name, error) {
 		return "", err
 	case f.file == "":
 		return "", usagef("--file is required (use --file - for standard input)")
-	case !accountName.MatchString(f.account):
-		return "", usagef("--account %q: a name is lower-case letters, digits, '-' and '_', at most 40", f.account)
+	case accountMessage(f.account) != "":
+		return "", usagef("--account: %s", accountMessage(f.account))
 	case f.shards < 1 || f.shards > maxShards:
 		return "", usagef("--shards %d is out of range 1..%d", f.shards, maxShards)
 	}

@@ -226,7 +226,7 @@ func TestEnqueueRefusesWhatItCannotEnqueue(t *testing.T) {
 		{"a CSV export", []string{"--vendor", "upwell", "--file", writeFile(t, dir, "export.csv", "id,name\nS-00001,a\n")},
 			nil, "enqueue reads JSON lines"},
 		{"an account that is no account's name", []string{"--vendor", "upwell", "--account", "Acme", "--file", "x.jsonl"},
-			nil, `--account "Acme"`},
+			nil, `--account: account "Acme": want 1 to 40 lower-case letters`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

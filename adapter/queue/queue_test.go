@@ -280,9 +280,7 @@ func TestARunSpreadOverTwoWorkersSendsEveryRecordAndReportsEveryLine(t *testing.
 	assert.Equal(t, *run, runs[0])
 
 	// A finished shard keeps its failures, not its copy of the input.
-	conn, err := pgx.Connect(ctx, url)
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, conn.Close(ctx)) }()
+	conn := connect(t, url)
 	var kept int
 	require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM custsync_queue_records`).Scan(&kept))
 	assert.Zero(t, kept)
@@ -455,10 +453,8 @@ func TestMigrateTwiceAtOnceSucceedsAndOpenRefusesAnUnmigratedDatabase(t *testing
 func TestOpenRefusesASchemaOfANewerCustsync(t *testing.T) {
 	ctx := context.Background()
 	_, url := newQueue(t)
-	conn, err := pgx.Connect(ctx, url)
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, conn.Close(ctx)) }()
-	_, err = conn.Exec(ctx, "UPDATE custsync_queue_schema SET version = version + 1")
+	conn := connect(t, url)
+	_, err := conn.Exec(ctx, "UPDATE custsync_queue_schema SET version = version + 1")
 	require.NoError(t, err)
 	_, err = queue.Open(ctx, url)
 	assert.ErrorContains(t, err, "newer custsync")
@@ -488,4 +484,15 @@ func TestAWorkerWithMoreSlotsThanItsPoolHasConnectionsRunsThemAll(t *testing.T) 
 	run := wait(t, q, id)
 	assert.Equal(t, 60, run.Report.Succeeded)
 	assert.Equal(t, 8, run.ShardsDone)
+}
+
+// connect opens a connection of the test's own to the queue's database,
+// closed when the test ends: to look into it, or to leave it as an older
+// or a newer custsync would.
+func connect(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, conn.Close(context.Background())) })
+	return conn
 }

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -77,9 +76,7 @@ func TestAKilledWorkersShardIsRescuedAndItsConfirmedRecordsAreNotSentAgain(t *te
 	require.GreaterOrEqual(t, arrived.Load(), int64(beforeKill+2), "the worker process did not get that far:\n%s", logs.String())
 	close(release)
 
-	conn, err := pgx.Connect(ctx, url)
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, conn.Close(ctx)) }()
+	conn := connect(t, url)
 	// The killed worker was River's leader, whose term would run out in
 	// 15 s: end it now. And let the job be running for longer than the
 	// rescue delay, so that the new leader's first look rescues it.
@@ -126,9 +123,7 @@ func TestAShardLockedByAnotherWorkerWaitsAndRunsOnce(t *testing.T) {
 	v := newVendor(t, 5)
 	id, err := q.Enqueue(ctx, strings.NewReader(input(10, 5, 1)), queue.Job{Vendor: vendor, Account: account, Shards: 1})
 	require.NoError(t, err)
-	conn, err := pgx.Connect(ctx, url)
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, conn.Close(ctx)) }()
+	conn := connect(t, url)
 	_, err = conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, queue.ShardLock(id, 0))
 	require.NoError(t, err)
 
@@ -172,9 +167,7 @@ func TestALiveWorkersShardThatRiverRescuesIsNotRunTwice(t *testing.T) {
 	}
 	require.Positive(t, arrived.Load())
 
-	conn, err := pgx.Connect(ctx, url)
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, conn.Close(ctx)) }()
+	conn := connect(t, url)
 	_, err = conn.Exec(ctx, `SELECT pg_sleep(greatest(0, 1.5 - extract(epoch FROM now() - attempted_at))) FROM river_job`)
 	require.NoError(t, err)
 	// River's rescuer, once the job ran past its timeout, makes it

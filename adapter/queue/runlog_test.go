@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -149,9 +148,7 @@ func TestShardsStartingAtOnceRecordTheRunOnce(t *testing.T) {
 
 	// Every other shard waits for the run's lock while the first records
 	// the run.
-	conn, err := pgx.Connect(ctx, url)
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, conn.Close(ctx)) }()
+	conn := connect(t, url)
 	waiting := 0
 	for deadline := time.Now().Add(30 * time.Second); waiting < shards-1 && time.Now().Before(deadline); {
 		require.NoError(t, conn.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`).Scan(&waiting))
@@ -196,11 +193,9 @@ func TestAHaltedQueueRunIsRecordedAsAHaltedPush(t *testing.T) {
 func TestADatabaseOfTheFirstQueueSchemaIsMigrated(t *testing.T) {
 	ctx := context.Background()
 	_, url := newQueue(t)
-	conn, err := pgx.Connect(ctx, url)
-	require.NoError(t, err)
-	defer func() { assert.NoError(t, conn.Close(ctx)) }()
+	conn := connect(t, url)
 	// The first schema: no run log column.
-	_, err = conn.Exec(ctx, "ALTER TABLE custsync_queue_runs DROP COLUMN log_run; UPDATE custsync_queue_schema SET version = 1")
+	_, err := conn.Exec(ctx, "ALTER TABLE custsync_queue_runs DROP COLUMN log_run; UPDATE custsync_queue_schema SET version = 1")
 	require.NoError(t, err)
 	_, err = queue.Open(ctx, url)
 	require.ErrorIs(t, err, queue.ErrNotMigrated)

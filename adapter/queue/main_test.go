@@ -13,12 +13,16 @@ import (
 var server *pgtest.Server
 
 // TestMain starts a throwaway PostgreSQL server for the package, unless
-// the binary runs as a worker process of TestAKilledWorkersShardIsRescued
-// (that process uses the parent's server); every test ends with no
-// goroutine left behind.
+// the binary runs as the worker process of TestAKilledWorkersShardIsRescued
+// (runWorkerProcess: it uses the parent's server and runs no test); every
+// test ends with no goroutine left behind.
 func TestMain(m *testing.M) {
-	if os.Getenv(workerProcessEnv) != "" {
-		os.Exit(m.Run())
+	if spec := os.Getenv(workerProcessEnv); spec != "" {
+		if err := runWorkerProcess(spec); err != nil {
+			fmt.Fprintln(os.Stderr, "worker process:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
 	}
 	srv, err := pgtest.Start()
 	if err != nil {

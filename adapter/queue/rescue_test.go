@@ -21,25 +21,28 @@ import (
 )
 
 // workerProcessEnv, set to "<database URL> <sandbox URL>", makes the test
-// binary a worker process (TestWorkerProcess) that a test kills.
+// binary a worker process (see TestMain) that a test kills.
 const workerProcessEnv = "CUSTSYNC_QUEUE_TEST_WORKER"
 
-// TestWorkerProcess is the worker TestAKilledWorkersShardIsRescued kills
-// with SIGKILL; run on its own, it does nothing.
-func TestWorkerProcess(t *testing.T) {
-	spec := os.Getenv(workerProcessEnv)
-	if spec == "" {
-		t.Skip("the worker process of TestAKilledWorkersShardIsRescued, run by it")
-	}
+// runWorkerProcess is the worker TestAKilledWorkersShardIsRescued kills
+// with SIGKILL: it works the queue of spec (see workerProcessEnv) until
+// then.
+func runWorkerProcess(spec string) error {
 	url, root, _ := strings.Cut(spec, " ")
 	ctx := context.Background()
 	q, err := queue.Open(ctx, url)
-	require.NoError(t, err)
+	if err != nil {
+		return err
+	}
 	store, err := postgres.Open(ctx, url)
-	require.NoError(t, err)
+	if err != nil {
+		return err
+	}
 	w, err := queue.NewWorker(q, accounts{root: root}, queue.WithState(store), queue.WithBulkOptions(bulk.WithConcurrency(2)))
-	require.NoError(t, err)
-	require.NoError(t, w.Run(ctx)) // until killed
+	if err != nil {
+		return err
+	}
+	return w.Run(ctx) // until killed
 }
 
 func TestAKilledWorkersShardIsRescuedAndItsConfirmedRecordsAreNotSentAgain(t *testing.T) {
@@ -61,7 +64,7 @@ func TestAKilledWorkersShardIsRescuedAndItsConfirmedRecordsAreNotSentAgain(t *te
 	require.NoError(t, err)
 
 	var logs bytes.Buffer
-	cmd := exec.Command(os.Args[0], "-test.run=^TestWorkerProcess$", "-test.count=1")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), workerProcessEnv+"="+url+" "+v.srv.URL)
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	require.NoError(t, cmd.Start())

@@ -16,6 +16,7 @@ import (
 	"github.com/custsync/custsync/adapter/bulk"
 	"github.com/custsync/custsync/adapter/syncstate"
 	"github.com/custsync/custsync/adapter/vendors"
+	"github.com/custsync/custsync/internal/pgschema"
 )
 
 // ErrNotMigrated is returned by Open for a database Migrate has not brought
@@ -33,7 +34,7 @@ func Migrate(ctx context.Context, url string) error {
 	}
 	defer pool.Close()
 	if err := migrate(ctx, pool); err != nil {
-		return fmt.Errorf("queue %s: %w", where(cfg), err)
+		return fmt.Errorf("queue %s: %w", pgschema.Where(cfg), err)
 	}
 	return nil
 }
@@ -59,14 +60,14 @@ func Open(ctx context.Context, url string) (*Queue, error) {
 	}
 	if err := checkMigrated(ctx, pool); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("queue %s: %w", where(cfg), err)
+		return nil, fmt.Errorf("queue %s: %w", pgschema.Where(cfg), err)
 	}
 	inserter, err := river.NewClient(riverpgxv5.New(pool), &river.Config{Logger: discardLogger})
 	if err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("queue %s: %w", where(cfg), err)
+		return nil, fmt.Errorf("queue %s: %w", pgschema.Where(cfg), err)
 	}
-	return &Queue{pool: pool, connConfig: cfg.ConnConfig, inserter: inserter, where: where(cfg)}, nil
+	return &Queue{pool: pool, connConfig: cfg.ConnConfig, inserter: inserter, where: pgschema.Where(cfg)}, nil
 }
 
 // Close releases the queue's connections.

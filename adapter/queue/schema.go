@@ -7,10 +7,11 @@ import (
 	"log/slog"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/custsync/custsync/internal/pgschema"
 )
 
 // migrationLock is the advisory lock key that serializes Migrate: its own,
@@ -76,8 +77,8 @@ var migrations = []string{
 	`ALTER TABLE custsync_queue_runs ADD COLUMN log_run bigint`,
 }
 
-// undefinedTable is PostgreSQL's SQLSTATE for a table that does not exist.
-const undefinedTable = "42P01"
+// schema is the queue's own tables and how they came to be.
+var schema = pgschema.Schema{Name: "queue schema", Table: "custsync_queue_schema", Migrations: migrations}
 
 // discardLogger silences River where the caller gave no logger.
 var discardLogger = slog.New(slog.DiscardHandler)
@@ -91,14 +92,9 @@ func connect(ctx context.Context, url string) (*pgxpool.Pool, *pgxpool.Config, e
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("queue %s: %w", where(cfg), err)
+		return nil, nil, fmt.Errorf("queue %s: %w", pgschema.Where(cfg), err)
 	}
 	return pool, cfg, nil
-}
-
-// where names the database for messages: host and name, never the password.
-func where(cfg *pgxpool.Config) string {
-	return fmt.Sprintf("%s/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Database)
 }
 
 // migrate runs River's migrations and the queue's under a session lock
@@ -136,35 +132,10 @@ func migrateOwn(ctx context.Context, conn *pgx.Conn) error {
 		return err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after Commit; after a failure, the error returned says what went wrong
-	if _, err := tx.Exec(ctx, "CREATE TABLE IF NOT EXISTS custsync_queue_schema (version integer NOT NULL)"); err != nil {
-		return err
-	}
-	var version int
-	err = tx.QueryRow(ctx, "SELECT version FROM custsync_queue_schema").Scan(&version)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		if _, err := tx.Exec(ctx, "INSERT INTO custsync_queue_schema (version) VALUES (0)"); err != nil {
-			return err
-		}
-	case err != nil:
-		return err
-	}
-	if version > len(migrations) {
-		return newerSchema(version)
-	}
-	for i := version; i < len(migrations); i++ {
-		if _, err := tx.Exec(ctx, migrations[i]); err != nil {
-			return fmt.Errorf("migrating to schema %d: %w", i+1, err)
-		}
-	}
-	if _, err := tx.Exec(ctx, "UPDATE custsync_queue_schema SET version = $1", len(migrations)); err != nil {
+	if err := schema.Migrate(ctx, tx); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
-}
-
-func newerSchema(version int) error {
-	return fmt.Errorf("queue schema version %d was written by a newer custsync (this one knows up to %d); upgrade custsync", version, len(migrations))
 }
 
 // notMigrated is ErrNotMigrated saying what is missing and what to run.
@@ -180,24 +151,20 @@ func checkMigrated(ctx context.Context, pool *pgxpool.Pool) error {
 		return err
 	}
 	res, err := migrator.Validate(ctx, nil)
-	var pgErr *pgconn.PgError
 	switch {
-	case errors.As(err, &pgErr) && pgErr.Code == undefinedTable:
+	case pgschema.IsUndefinedTable(err):
 		return notMigrated("River's tables are missing")
 	case err != nil:
 		return err
 	case !res.OK:
 		return notMigrated("River's schema is not current")
 	}
-	var version int
-	err = pool.QueryRow(ctx, "SELECT coalesce((SELECT max(version) FROM custsync_queue_schema), 0)").Scan(&version)
+	version, err := schema.Version(ctx, pool)
 	switch {
-	case errors.As(err, &pgErr) && pgErr.Code == undefinedTable:
-		return notMigrated("the queue's tables are missing")
 	case err != nil:
 		return err
-	case version > len(migrations):
-		return newerSchema(version)
+	case version == 0:
+		return notMigrated("the queue's tables are missing")
 	case version < len(migrations):
 		return notMigrated(fmt.Sprintf("the queue's schema is at version %d of %d", version, len(migrations)))
 	}

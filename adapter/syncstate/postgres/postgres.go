@@ -40,6 +40,7 @@ import (
 
 	"github.com/custsync/custsync/adapter/syncstate"
 	"github.com/custsync/custsync/adapter/syncstate/internal/groupcommit"
+	"github.com/custsync/custsync/internal/pgschema"
 )
 
 // maxBatch bounds the records committed in one transaction.
@@ -134,12 +135,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres state %s: %w", where(cfg), err)
+		return nil, fmt.Errorf("postgres state %s: %w", pgschema.Where(cfg), err)
 	}
 	s := &Store{pool: pool, version: len(migrations)}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("postgres state %s: %w", where(cfg), err)
+		return nil, fmt.Errorf("postgres state %s: %w", pgschema.Where(cfg), err)
 	}
 	s.writer = groupcommit.New(s.commit, maxBatch)
 	return s, nil
@@ -161,45 +162,28 @@ func OpenReadOnly(ctx context.Context, url string) (*Store, error) {
 	cfg.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres state %s: %w", where(cfg), err)
+		return nil, fmt.Errorf("postgres state %s: %w", pgschema.Where(cfg), err)
 	}
 	version, err := schemaOf(ctx, pool)
 	if err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("postgres state %s: %w", where(cfg), err)
+		return nil, fmt.Errorf("postgres state %s: %w", pgschema.Where(cfg), err)
 	}
 	return &Store{pool: pool, empty: version == 0, version: version}, nil
 }
+
+// schema is the store's tables and how they came to be.
+var schema = pgschema.Schema{Name: "schema", Table: "custsync_schema", Migrations: migrations}
 
 // schemaOf reads the schema version without writing: 0 where Open has
 // not made the tables yet. A version newer than this package's is
 // refused.
 func schemaOf(ctx context.Context, pool *pgxpool.Pool) (int, error) {
-	var version int
-	err := pool.QueryRow(ctx, `SELECT coalesce((SELECT max(version) FROM custsync_schema), 0)`).Scan(&version)
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == undefinedTable {
-		return 0, nil
-	}
-	switch {
-	case err != nil:
-		return 0, err
-	case version > len(migrations):
-		return 0, fmt.Errorf("schema version %d was written by a newer custsync (this one knows up to %d); upgrade custsync", version, len(migrations))
-	}
-	return version, nil
+	return schema.Version(ctx, pool)
 }
-
-// undefinedTable is PostgreSQL's SQLSTATE for a table that does not exist.
-const undefinedTable = "42P01"
 
 // uniqueViolation is PostgreSQL's SQLSTATE for a key already there.
 const uniqueViolation = "23505"
-
-// where names the database for messages: host and name, never the password.
-func where(cfg *pgxpool.Config) string {
-	return fmt.Sprintf("%s/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Database)
-}
 
 func (s *Store) migrate(ctx context.Context) error {
 	tx, err := s.pool.Begin(ctx)
@@ -210,40 +194,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
 		return err
 	}
-	// CREATE TABLE IF NOT EXISTS needs CREATE on the schema even where
-	// the table is there: a role granted only SELECT, INSERT and UPDATE on
-	// custsync's tables must open a store that is up to date.
-	var exists bool
-	if err := tx.QueryRow(ctx, "SELECT to_regclass('custsync_schema') IS NOT NULL").Scan(&exists); err != nil {
-		return err
-	}
-	if !exists {
-		if _, err := tx.Exec(ctx, "CREATE TABLE custsync_schema (version integer NOT NULL)"); err != nil {
-			return err
-		}
-	}
-	var version int
-	err = tx.QueryRow(ctx, "SELECT version FROM custsync_schema").Scan(&version)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		if _, err := tx.Exec(ctx, "INSERT INTO custsync_schema (version) VALUES (0)"); err != nil {
-			return err
-		}
-	case err != nil:
-		return err
-	}
-	switch {
-	case version > len(migrations):
-		return fmt.Errorf("schema version %d was written by a newer custsync (this one knows up to %d); upgrade custsync", version, len(migrations))
-	case version == len(migrations):
-		return tx.Commit(ctx) // nothing written
-	}
-	for i := version; i < len(migrations); i++ {
-		if _, err := tx.Exec(ctx, migrations[i]); err != nil {
-			return fmt.Errorf("migrating to schema %d: %w", i+1, err)
-		}
-	}
-	if _, err := tx.Exec(ctx, "UPDATE custsync_schema SET version = $1", len(migrations)); err != nil {
+	if err := schema.Migrate(ctx, tx); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)

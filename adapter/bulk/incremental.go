@@ -170,7 +170,7 @@ func (inc *incremental) decide(in <-chan *job) {
 // prepare computes each record's row and looks up, in one query, the
 // customers the run does not remember in detail.
 func (inc *incremental) prepare(batch []*job) lookup {
-	keys := make([]syncstate.Key, 0, len(batch))
+	var keys []syncstate.Key // none on most of a first night's batches
 	inc.mu.Lock()
 	for _, c := range inc.idle {
 		if inc.full[c.key.Key] == c && c.mode == sending && c.pending == 0 && !c.eof {
@@ -184,6 +184,9 @@ func (inc *incremental) prepare(batch []*job) lookup {
 			continue
 		}
 		if _, ok := inc.full[j.key]; !ok && (!inc.fresh || inc.met(j.key)) {
+			if keys == nil {
+				keys = make([]syncstate.Key, 0, len(batch))
+			}
 			keys = append(keys, inc.keyOf(j.key))
 		}
 	}

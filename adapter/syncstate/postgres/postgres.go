@@ -24,11 +24,11 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -362,7 +362,7 @@ func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
 	// keys cannot deadlock. The sort is stable: entries for one key keep
 	// their order, and the later one wins.
 	sorted := append([]syncstate.Entry(nil), entries...)
-	sort.SliceStable(sorted, func(i, j int) bool { return less(sorted[i].Key, sorted[j].Key) })
+	slices.SortStableFunc(sorted, func(a, b syncstate.Entry) int { return compareKeys(a.Key, b.Key) })
 	lazy := true
 	for _, e := range sorted {
 		lazy = lazy && lazyEntry(e)
@@ -371,6 +371,9 @@ func (s *Store) commit(ctx context.Context, entries []syncstate.Entry) error {
 		created, err := s.create(ctx, sorted)
 		if err != nil {
 			return err
+		}
+		if created == nil {
+			return nil // every one created, as on most of a first night's commits
 		}
 		// An entry that found a record is written as any other, which
 		// writes its conflict digest, synchronously. Of entries for one
@@ -410,7 +413,8 @@ func lazyEntry(e syncstate.Entry) bool { return e.IfDigest != nil && *e.IfDigest
 
 // create writes entries that expect no record, in one implicit
 // transaction that does not wait for the server's disk, and returns the
-// keys created: by insertAll, or where a key was there, by createSome.
+// keys created: nil when insertAll created every one, else those
+// createSome created, which skips keys already there.
 func (s *Store) create(ctx context.Context, entries []syncstate.Entry) (map[syncstate.Key]bool, error) {
 	n := len(entries)
 	vendors, accounts, keys := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
@@ -419,7 +423,6 @@ func (s *Store) create(ctx context.Context, entries []syncstate.Entry) (map[sync
 		vendors, accounts, keys = append(vendors, e.Vendor), append(accounts, e.Account), append(keys, e.Key.Key)
 		digests, ids, at = append(digests, e.Digest), append(ids, e.VendorID), append(at, syncstate.Normalize(e.SyncedAt))
 	}
-	created := make(map[syncstate.Key]bool, n)
 	// Local to the transaction: the connection returns to the pool as it
 	// was.
 	const lazyCommit = `SELECT set_config('synchronous_commit', 'off', true)`
@@ -430,13 +433,11 @@ func (s *Store) create(ctx context.Context, entries []syncstate.Entry) (map[sync
 	var pgErr *pgconn.PgError
 	switch {
 	case err == nil:
-		for _, e := range entries {
-			created[e.Key] = true
-		}
-		return created, nil
+		return nil, nil
 	case !errors.As(err, &pgErr) || pgErr.Code != uniqueViolation:
 		return nil, fmt.Errorf("postgres state: writing %d records: %w", n, err)
 	}
+	created := make(map[syncstate.Key]bool, n)
 	batch = pgx.Batch{}
 	batch.Queue(lazyCommit)
 	batch.Queue(createSome, vendors, accounts, keys, digests, ids, at).Query(func(rows pgx.Rows) error {
@@ -455,14 +456,9 @@ func (s *Store) create(ctx context.Context, entries []syncstate.Entry) (map[sync
 	return created, nil
 }
 
-func less(a, b syncstate.Key) bool {
-	if a.Vendor != b.Vendor {
-		return a.Vendor < b.Vendor
-	}
-	if a.Account != b.Account {
-		return a.Account < b.Account
-	}
-	return a.Key < b.Key
+// compareKeys orders keys by vendor, account, then the vendor's key.
+func compareKeys(a, b syncstate.Key) int {
+	return cmp.Or(strings.Compare(a.Vendor, b.Vendor), strings.Compare(a.Account, b.Account), strings.Compare(a.Key, b.Key))
 }
 
 // Close waits for Puts in progress, then closes the connections.

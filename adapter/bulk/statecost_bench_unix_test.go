@@ -13,6 +13,7 @@ import (
 
 	"github.com/custsync/custsync/adapter"
 	"github.com/custsync/custsync/adapter/bulk"
+	"github.com/custsync/custsync/adapter/syncstate"
 	"github.com/custsync/custsync/adapter/syncstate/sqlite"
 )
 
@@ -27,12 +28,28 @@ func (instantVendor) Key(u *adapter.CustomerUpdate) string { return u.ID }
 func (instantVendor) Vendor() string                       { return "upwell" }
 func (instantVendor) Account() string                      { return "acct-0123456789" }
 
+// discardStore holds nothing and writes nowhere: with it a run pays the
+// engine's own part of incremental sync (digests, bookkeeping, handing
+// each confirmation over), and none of a store's.
+type discardStore struct{}
+
+func (discardStore) Get(context.Context, syncstate.Key) (syncstate.Record, bool, error) {
+	return syncstate.Record{}, false, nil
+}
+func (discardStore) GetMany(context.Context, []syncstate.Key) (map[syncstate.Key]syncstate.Record, error) {
+	return nil, nil
+}
+func (discardStore) Holds(context.Context, string, string) (bool, error) { return false, nil }
+func (discardStore) Put(context.Context, ...syncstate.Entry) error       { return nil }
+func (discardStore) Close() error                                        { return nil }
+
 // BenchmarkFirstNightState measures what a state store costs a first
 // night, without HTTP: the CPU per record of a run of 20,000 new
 // customers (concurrency 16) against a vendor that answers at once,
-// without a store and with a new SQLite one. The difference is the
-// lookups, digests and confirmations the store costs each record; the
-// nightly benchmarks in cmd/custsync measure the same beside real HTTP.
+// without a store, with one that discards every write (the engine's own
+// part) and with a new SQLite one. The differences are the lookups,
+// digests and confirmations the store costs each record; the nightly
+// benchmarks in cmd/custsync measure the same beside real HTTP.
 //
 //	go test ./adapter/bulk -run '^$' -bench FirstNightState -benchtime 3x -count 6 | benchstat -col /store -
 func BenchmarkFirstNightState(b *testing.B) {
@@ -46,13 +63,16 @@ func BenchmarkFirstNightState(b *testing.B) {
 			}
 		}
 	}
-	for _, store := range []string{"none", "sqlite"} {
+	for _, store := range []string{"none", "discard", "sqlite"} {
 		b.Run("store="+store, func(b *testing.B) {
 			var cpu time.Duration
 			n := 0
 			for b.Loop() {
 				opts := []bulk.Option{bulk.WithConcurrency(16)}
 				var st *sqlite.Store
+				if store == "discard" {
+					opts = append(opts, bulk.WithState(discardStore{}))
+				}
 				if store == "sqlite" {
 					b.StopTimer()
 					var err error
